@@ -1,0 +1,152 @@
+# mapi-bpf: MAPI on eBPF.  `make` builds the library, the mapi tool and the
+# examples into build/; `make check` runs every test; `make help` lists more.
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+VERSION := 0.1.0
+SONAME := libmapi-bpf.so.0
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel
+DEPFLAGS = -MMD -MP
+LIBS := -lbpf -lpcap -lpthread
+
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -Wall -Werror
+
+LIB_SRCS := $(wildcard user/*.c)
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+CLI := $(BUILD)/mapi
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
+BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+SHLIB := $(BUILD)/$(SONAME)
+STLIB := $(BUILD)/libmapi-bpf.a
+
+.DELETE_ON_ERROR:
+.PHONY: all lib check test-unit test-bpf test-net demo bench deps install uninstall \
+	clean vmlinux help
+
+all: lib $(CLI) $(EXAMPLES)
+
+lib: $(SHLIB) $(STLIB) $(BUILD)/mapi-bpf.pc
+
+help:
+	@echo "make            library, mapi tool and examples (into $(BUILD)/)"
+	@echo "make demo       install packages, build, run the examples on a veth testbed"
+	@echo "make check      install packages, build, run every test"
+	@echo "make bench      benchmarks against baselines measured in the same run"
+	@echo "make install    library, header, pkg-config file and mapi into PREFIX=$(PREFIX)"
+	@echo "make vmlinux    regenerate vmlinux.h from the running kernel"
+
+# --- Kernel side: BPF C compiled at build time, embedded as skeletons -------
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
+	$(BPFTOOL) gen skeleton $< > $@
+
+vmlinux:
+	scripts/gen-vmlinux.sh
+
+# --- libmapi-bpf ------------------------------------------------------------
+$(BUILD)/lib/%.o: user/%.c | $(BUILD)/lib
+	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(SHLIB): $(LIB_OBJS) user/libmapi-bpf.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=user/libmapi-bpf.map \
+		-Wl,-z,defs -o $@ $(LIB_OBJS) $(LIBS)
+	ln -sf $(SONAME) $(BUILD)/libmapi-bpf.so
+
+# The archive holds one object whose internal symbols are made local, so that
+# a static link exports exactly what the shared library does.
+$(STLIB): $(LIB_OBJS)
+	ld -r -o $(BUILD)/libmapi-bpf.o $(LIB_OBJS)
+	objcopy --localize-hidden $(BUILD)/libmapi-bpf.o
+	rm -f $@ && ar rcs $@ $(BUILD)/libmapi-bpf.o
+
+$(BUILD)/mapi-bpf.pc: Makefile | $(BUILD)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: mapi-bpf' \
+		'Description: MAPI, the Monitoring API, on eBPF/XDP' 'Version: $(VERSION)' \
+		'Requires.private: libbpf libpcap' 'Libs: -L$${libdir} -lmapi-bpf' \
+		'Libs.private: -lpthread' 'Cflags: -I$${includedir}' > $@
+
+# --- Programs ---------------------------------------------------------------
+$(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STLIB)
+	$(CC) -o $@ $^ $(LIBS)
+
+# Examples link the shared library, as applications do.
+$(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -L$(BUILD) -lmapi-bpf -Wl,-rpath,'$$ORIGIN/..'
+
+# Tests and benchmarks may use internals: they link the objects directly.
+$(BUILD)/tests/%: tests/tools/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS) -lelf -lz
+
+$(BUILD) $(BUILD)/lib $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
+$(BUILD)/tests $(BUILD)/bench:
+	mkdir -p $@
+
+# --- Tests ------------------------------------------------------------------
+deps:
+	scripts/install-deps.sh
+
+check: deps
+	$(MAKE) all tests
+	tests/run.sh $(BUILD)
+
+tests: $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+
+demo: deps
+	$(MAKE) all tests
+	scripts/demo.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all tests $(BENCH)
+	bench/run.sh $(BUILD)
+
+# --- Install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmapi-bpf.so
+	install -m 644 $(STLIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/mapi.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/mapi-bpf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/mapi.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libmapi-bpf.so \
+		$(DESTDIR)$(PREFIX)/lib/libmapi-bpf.a $(DESTDIR)$(PREFIX)/include/mapi.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/mapi-bpf.pc $(DESTDIR)$(PREFIX)/bin/mapi \
+		$(DESTDIR)$(PREFIX)/share/man/man1/mapi.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

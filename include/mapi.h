@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapi.h - the Monitoring Application Programming Interface (MAPI) on eBPF.
+ *
+ * An application describes what it wants to see as a *network flow*: a
+ * subset of an interface's traffic, narrowed and measured by an ordered chain
+ * of functions (BPF_FILTER, PKT_COUNTER, BYTE_COUNTER, ...).  Every function
+ * runs inside the kernel (XDP for received packets, tc for sent ones); only
+ * the results the application asks for cross into user space.
+ *
+ *	int fd = mapi_create_flow("eth0");
+ *	mapi_apply_function(fd, "BPF_FILTER", "tcp and dst port 80");
+ *	int fid = mapi_apply_function(fd, "PKT_COUNTER");
+ *	mapi_connect(fd);
+ *	sleep(10);
+ *	unsigned long long *n = mapi_read_results(fd, fid, MAPI_COPY);
+ *	mapi_close_flow(fd);
+ *
+ * Every call that fails returns -1 (NULL for pointers) and leaves a numeric
+ * code and a message for mapi_read_error().  The library never prints.
+ */
+#ifndef MAPI_H
+#define MAPI_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MAPI_VERSION_MAJOR 0
+#define MAPI_VERSION_MINOR 1
+
+/* --- Reading results ---------------------------------------------------- */
+
+/*
+ * MAPI_COPY: a snapshot, taken at the call, in memory the library owns.  It
+ * stays valid and unchanged until the next MAPI_COPY read of the same function
+ * or until the flow is closed.
+ *
+ * MAPI_REF: a pointer whose target keeps showing the live value without
+ * another call.  The library refreshes it from the kernel every
+ * MAPI_REF_REFRESH_MS milliseconds on a thread of its own, so the value lags
+ * the kernel by at most that much.  It stays valid until the flow is closed.
+ */
+#define MAPI_COPY 1
+#define MAPI_REF 2
+#define MAPI_REF_REFRESH_MS 10
+
+/* --- Errors -------------------------------------------------------------- */
+
+#define MAPI_ERRORSTR_LENGTH 512
+
+/* Codes of the original MAPI, kept for the same failures. */
+#define MAPI_BPF_FILTER_ERROR 1025	/* BPF_FILTER expression rejected (libpcap's text) */
+#define MAPI_FLOW_ALREADY_ACTIVE 3081	/* flow already connected */
+#define MAPI_NO_SUCH_DEVICE 3202	/* no such network interface */
+#define MAPI_STR_SEARCH_BAD_PATTERN 3503 /* malformed search pattern */
+#define MAPI_STR_SEARCH_BAD_HEX 3504	/* bad |hex| run in a search pattern */
+#define MAPI_STR_SEARCH_BAD_RANGE 3505	/* search window cannot hold the pattern */
+#define MAPI_FLOW_NOT_CONNECTED 6143	/* flow not connected yet */
+#define MAPI_FUNCTION_NOT_FOUND 6144	/* unknown function name or id */
+#define MAPI_INVALID_FLOW 6145		/* invalid flow descriptor */
+#define MAPI_INVALID_ARGUMENT 7000	/* bad argument; 7001..7011 name argument 1..11 */
+
+/* Codes added by mapi-bpf, in a range the original never used. */
+#define MAPI_ERR_PERMISSION 10001	/* a needed capability is missing */
+#define MAPI_ERR_KERNEL 10002		/* the kernel refused a map or program */
+#define MAPI_ERR_ATTACH 10003		/* could not attach to the interface */
+#define MAPI_ERR_MODE 10004		/* demanded attach mode not available */
+#define MAPI_ERR_NOMEM 10005		/* out of memory */
+#define MAPI_ERR_WRONG_FUNCTION 10006	/* function exists but cannot do that */
+#define MAPI_ERR_LIMIT 10007		/* a size or count limit was exceeded */
+#define MAPI_ERR_INTERNAL 10008		/* bug: please report it */
+#define MAPI_ERR_UNSUPPORTED 10009	/* not supported on this device or kernel */
+
+/*
+ * The last error of the calling thread.  Either pointer may be NULL; errstr
+ * must hold MAPI_ERRORSTR_LENGTH bytes.  Returns 0, or -1 if both are NULL.
+ * Reading does not clear the error; the next failing call replaces it.
+ */
+int mapi_read_error(int *err_no, char *errstr);
+
+/* --- Flows ----------------------------------------------------------------*/
+
+/* A new flow on a network interface.  Returns a flow descriptor (> 0). */
+int mapi_create_flow(const char *dev);
+
+/*
+ * Direction of traffic a flow sees.  A flow sees both, like tcpdump -i dev;
+ * set this before mapi_connect() to see one (like tcpdump -Q in|out).
+ */
+#define MAPI_DIR_IN 1
+#define MAPI_DIR_OUT 2
+#define MAPI_DIR_BOTH (MAPI_DIR_IN | MAPI_DIR_OUT)
+int mapi_set_direction(int fd, int direction);
+
+/*
+ * Where a flow's ingress side runs.  MAPI_MODE_AUTO tries native XDP, then
+ * generic XDP.  MAPI_MODE_OFFLOAD tries the NIC first (XDP hardware offload),
+ * then native, then generic.  Each fallback is logged with its reason; with
+ * MAPI_MODE_REQUIRE the requested mode is demanded and mapi_connect() fails
+ * (MAPI_ERR_MODE) instead of falling back.  Flows of one process on one
+ * interface share a program, so they share its mode: the first connected
+ * flow chooses it.  Egress always runs at tc, attached through tcx (a
+ * bpf_link, Linux 6.6 or later).
+ */
+#define MAPI_MODE_NONE 0	/* not attached in that direction */
+#define MAPI_MODE_AUTO 1
+#define MAPI_MODE_NATIVE 2	/* XDP in the driver */
+#define MAPI_MODE_GENERIC 3	/* XDP on the kernel's skb path */
+#define MAPI_MODE_OFFLOAD 4	/* XDP on the NIC */
+#define MAPI_MODE_TCX 5		/* tc egress through a bpf_link (tcx) */
+#define MAPI_MODE_REQUIRE 0x100
+int mapi_set_attach_mode(int fd, int mode);
+
+/*
+ * Appends a function to the flow's chain and returns its function id
+ * (> 0).  Functions run in the order they were applied; a filtering function
+ * stops a packet for the functions after it.  Arguments follow the function
+ * name; `mapi functions` lists each function's arguments.
+ *
+ * In C11 the macro below passes the number and the types of the arguments
+ * too, so that a missing or mistyped argument is an error
+ * (MAPI_INVALID_ARGUMENT + n) instead of undefined behaviour.  The plain
+ * function, (mapi_apply_function)(...), which C++ and older C call, reads
+ * the arguments the function expects and trusts the caller to pass them.
+ */
+int mapi_apply_function(int fd, const char *funct, ...);
+
+/* Starts the flow: its functions begin to run in the kernel. */
+int mapi_connect(int fd);
+
+/*
+ * The result of function fid: MAPI_COPY or MAPI_REF (see above).
+ * PKT_COUNTER and BYTE_COUNTER give an unsigned long long.
+ */
+void *mapi_read_results(int fd, int fid, int type);
+
+/* A captured packet, as TO_BUFFER returns it. */
+struct mapipkt {
+	unsigned long long ts;	/* wall clock, nanoseconds since the epoch */
+	unsigned int ifindex;	/* interface it was seen on */
+	unsigned int caplen;	/* bytes in pkt[] */
+	unsigned int wlen;	/* length on the wire */
+	unsigned int direction;	/* MAPI_DIR_IN or MAPI_DIR_OUT */
+	unsigned char pkt[];	/* the frame, from its Ethernet header */
+};
+
+/* The next packet kept by TO_BUFFER function fid; blocks until one arrives. */
+struct mapipkt *mapi_get_next_pkt(int fd, int fid);
+
+/* Stops the flow and frees everything it holds. */
+int mapi_close_flow(int fd);
+
+/* --- Information --------------------------------------------------------- */
+
+#define MAPI_DEVNAME_LENGTH 16
+
+/* Flow states. */
+#define MAPI_FLOW_INIT 1	/* created; functions may be applied */
+#define MAPI_FLOW_RUNNING 2	/* connected */
+
+typedef struct mapi_flow_info {
+	int fd;
+	int status;			/* MAPI_FLOW_INIT or MAPI_FLOW_RUNNING */
+	char device[MAPI_DEVNAME_LENGTH];
+	int ifindex;
+	int num_functions;
+	int direction;			/* MAPI_DIR_* */
+	int mode_in;			/* MAPI_MODE_* in use for received packets */
+	int mode_out;			/* MAPI_MODE_* in use for sent packets */
+	unsigned long long packets_seen; /* packets the flow examined */
+	unsigned long long start;	/* connect time, ns since the epoch */
+} mapi_flow_info_t;
+
+int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
+
+/* A short name for a MAPI_MODE_* value ("native", "tcx", ...). */
+const char *mapi_mode_name(int mode);
+
+/* --- Logging ------------------------------------------------------------- */
+
+#define MAPI_LOG_ERROR 1
+#define MAPI_LOG_WARN 2
+#define MAPI_LOG_INFO 3
+#define MAPI_LOG_DEBUG 4
+
+/*
+ * The library reports what it decides on its own (a fallback to another
+ * attach mode, the verifier's log of a refused program) through this
+ * callback.  Without one, nothing is reported.  Returns the previous one.
+ */
+typedef void (*mapi_log_fn)(int level, const char *msg, void *ctx);
+mapi_log_fn mapi_set_log(mapi_log_fn fn, void *ctx);
+
+/* --- Argument checking for mapi_apply_function --------------------------- */
+
+enum mapi_arg_type {
+	MAPI_ARG_STR = 1,
+	MAPI_ARG_INT,
+	MAPI_ARG_UINT,
+	MAPI_ARG_DOUBLE,
+	MAPI_ARG_PTR,
+};
+
+struct mapi_arg {
+	int type;			/* enum mapi_arg_type */
+	union {
+		const char *s;
+		long long i;
+		unsigned long long u;
+		double d;
+		const void *p;
+	} v;
+};
+
+/* What the macro mapi_apply_function() calls: n arguments, with types. */
+int mapi_apply_function_args(int fd, const char *funct,
+			     const struct mapi_arg *args, int n);
+
+#define MAPI__NARGS(...) MAPI__NARGS_(__VA_ARGS__, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MAPI__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, N, ...) N
+#define MAPI__CAT(a, b) MAPI__CAT_(a, b)
+#define MAPI__CAT_(a, b) a##b
+
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+static inline struct mapi_arg mapi__arg_str(const char *s) { struct mapi_arg a = { MAPI_ARG_STR, { .s = s } }; return a; }
+static inline struct mapi_arg mapi__arg_int(long long i) { struct mapi_arg a = { MAPI_ARG_INT, { .i = i } }; return a; }
+static inline struct mapi_arg mapi__arg_uint(unsigned long long u) { struct mapi_arg a = { MAPI_ARG_UINT, { .u = u } }; return a; }
+static inline struct mapi_arg mapi__arg_dbl(double d) { struct mapi_arg a = { MAPI_ARG_DOUBLE, { .d = d } }; return a; }
+static inline struct mapi_arg mapi__arg_ptr(const void *p) { struct mapi_arg a = { MAPI_ARG_PTR, { .p = p } }; return a; }
+#define MAPI__ARG(x) _Generic((x),					\
+	char *: mapi__arg_str, const char *: mapi__arg_str,		\
+	signed char: mapi__arg_int, short: mapi__arg_int, int: mapi__arg_int, \
+	long: mapi__arg_int, long long: mapi__arg_int,			\
+	unsigned char: mapi__arg_uint, unsigned short: mapi__arg_uint,	\
+	unsigned int: mapi__arg_uint, unsigned long: mapi__arg_uint,	\
+	unsigned long long: mapi__arg_uint,				\
+	float: mapi__arg_dbl, double: mapi__arg_dbl,			\
+	default: mapi__arg_ptr)(x)
+#define MAPI__CHECKED 1
+#endif
+
+#if defined(MAPI__CHECKED) && !defined(MAPI_NO_CHECKED_APPLY)
+#define MAPI__APPLY_2(fd, f) mapi_apply_function_args(fd, f, 0, 0)
+#define MAPI__APPLY_3(fd, f, a) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a) }, 1)
+#define MAPI__APPLY_4(fd, f, a, b) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b) }, 2)
+#define MAPI__APPLY_5(fd, f, a, b, c) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c) }, 3)
+#define MAPI__APPLY_6(fd, f, a, b, c, d) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d) }, 4)
+#define MAPI__APPLY_7(fd, f, a, b, c, d, e) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e) }, 5)
+#define MAPI__APPLY_8(fd, f, a, b, c, d, e, g) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g) }, 6)
+#define mapi_apply_function(...) \
+	MAPI__CAT(MAPI__APPLY_, MAPI__NARGS(__VA_ARGS__))(__VA_ARGS__)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAPI_H */

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The exported mapi_* calls: the flow table, argument and state checks, and
+ * the translation of internal errors into MAPI's -1 + mapi_read_error().
+ * One lock serializes every call; mapi_get_next_pkt() will not hold it while
+ * it waits.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "caps.h"
+#include "engine.h"
+#include "error.h"
+#include "export.h"
+#include "flow.h"
+#include "functions.h"
+#include "mapi.h"
+
+static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Flow descriptors are never reused, so a stale one is always an error. */
+static struct flow **flow_table;	/* indexed by fd; NULL once closed */
+static int table_cap;
+static int next_fd = 1;
+
+/* MAPI_REF values are refreshed by a thread that runs while any exists. */
+static int nrefs;
+static int refresher_on, refresher_stop;
+static pthread_t refresher;
+static pthread_cond_t refresher_wake = PTHREAD_COND_INITIALIZER;
+
+static void api_begin(void)
+{
+	pthread_mutex_lock(&api_lock);
+	err_begin();
+}
+
+static int api_fail(int ret)
+{
+	err_publish(ret);
+	pthread_mutex_unlock(&api_lock);
+	return -1;
+}
+
+static void *api_fail_ptr(int ret)
+{
+	api_fail(ret);
+	return NULL;
+}
+
+static void api_end(void)
+{
+	pthread_mutex_unlock(&api_lock);
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static int lookup_flow(int fd, struct flow **f)
+{
+	if (fd <= 0 || fd >= next_fd)
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "invalid flow descriptor %d: no flow was created with it", fd);
+	if (!flow_table[fd])
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "invalid flow descriptor %d: that flow was closed", fd);
+	*f = flow_table[fd];
+	return 0;
+}
+
+static int lookup_fn(const struct flow *f, int fid, struct fn_instance **fi)
+{
+	if (fid <= 0 || fid > f->nfns)
+		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			       "flow %d has no function %d (its functions are 1..%d)",
+			       f->fd, fid, f->nfns);
+	*fi = f->fns[fid - 1];
+	return 0;
+}
+
+static int must_be_new(const struct flow *f, const char *what)
+{
+	if (f->status != MAPI_FLOW_INIT)
+		return err_set(-EBUSY, MAPI_FLOW_ALREADY_ACTIVE,
+			       "flow %d is already connected: %s", f->fd, what);
+	return 0;
+}
+
+static int must_be_running(const struct flow *f)
+{
+	if (f->status != MAPI_FLOW_RUNNING)
+		return err_set(-ENOTCONN, MAPI_FLOW_NOT_CONNECTED,
+			       "flow %d is not connected: call mapi_connect first", f->fd);
+	return 0;
+}
+
+int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	uint64_t host = 0, dev = 0;
+	int ret;
+
+	ret = store_read(&f->host, slot, &host);
+	if (!ret && f->nic.map_fd >= 0)
+		ret = store_read(&f->nic, slot, &dev);
+	if (ret)
+		return err_set(ret, MAPI_ERR_KERNEL, "reading the results of flow %d: %s",
+			       f->fd, strerror(-ret));
+	*val = host + dev;
+	return 0;
+}
+
+/* --- Flows ----------------------------------------------------------------*/
+
+/* The link types whose frames start with an Ethernet header. */
+static int check_link_type(const char *dev)
+{
+	struct ifreq ifr;
+	int s, ret = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;	/* cannot tell; attaching will */
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (!ioctl(s, SIOCGIFHWADDR, &ifr) && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER &&
+	    ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK)
+		ret = err_set(-EOPNOTSUPP, MAPI_ERR_UNSUPPORTED,
+			      "%s is not an Ethernet interface (ARP hardware type %d): "
+			      "mapi-bpf monitors Ethernet and loopback interfaces",
+			      dev, ifr.ifr_hwaddr.sa_family);
+	close(s);
+	return ret;
+}
+
+static int is_loopback(const char *dev)
+{
+	struct ifreq ifr;
+	int s, lo = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
+		lo = ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
+	close(s);
+	return lo;
+}
+
+static int table_add(struct flow *f)
+{
+	if (next_fd == INT_MAX)
+		return err_set(-EMFILE, MAPI_ERR_LIMIT, "flow descriptors exhausted");
+	if (next_fd >= table_cap) {
+		int ncap = table_cap ? table_cap * 2 : 64;
+		struct flow **t = realloc(flow_table, (size_t)ncap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + table_cap, 0, (size_t)(ncap - table_cap) * sizeof(*t));
+		flow_table = t;
+		table_cap = ncap;
+	}
+	f->fd = next_fd++;
+	flow_table[f->fd] = f;
+	return 0;
+}
+
+MAPI_EXPORT int mapi_create_flow(const char *dev)
+{
+	struct flow *f = NULL;
+	unsigned int ifindex;
+	int ret;
+
+	api_begin();
+	if (!dev)
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+					"mapi_create_flow: the device name is NULL"));
+	if (!*dev || strlen(dev) >= IF_NAMESIZE || !(ifindex = if_nametoindex(dev)))
+		return api_fail(err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+					"no network interface named \"%s\" (`ip link` lists them)",
+					dev));
+	ret = check_link_type(dev);
+	if (ret)
+		return api_fail(ret);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return api_fail(-ENOMEM);
+	memcpy(f->dev, dev, strlen(dev) + 1);
+	f->ifindex = (int)ifindex;
+	f->status = MAPI_FLOW_INIT;
+	f->direction = MAPI_DIR_BOTH;
+	f->mode_req = MAPI_MODE_AUTO;
+	f->nslots = FLOW_SLOT_SEEN + 1;
+	f->host.map_fd = -1;
+	f->nic.map_fd = -1;
+	ret = table_add(f);
+	if (ret) {
+		free(f);
+		return api_fail(ret);
+	}
+	api_end();
+	return f->fd;
+}
+
+MAPI_EXPORT int mapi_set_direction(int fd, int direction)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_new(f, "set the direction before mapi_connect");
+	if (!ret && direction != MAPI_DIR_IN && direction != MAPI_DIR_OUT &&
+	    direction != MAPI_DIR_BOTH)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "direction %d: use MAPI_DIR_IN, MAPI_DIR_OUT or MAPI_DIR_BOTH",
+			      direction);
+	if (ret)
+		return api_fail(ret);
+	f->direction = direction;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
+{
+	int base = mode & ~MAPI_MODE_REQUIRE;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_new(f, "set the attach mode before mapi_connect");
+	if (!ret && base != MAPI_MODE_AUTO && base != MAPI_MODE_NATIVE &&
+	    base != MAPI_MODE_GENERIC && base != MAPI_MODE_OFFLOAD)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "attach mode %#x: use MAPI_MODE_AUTO, _NATIVE, _GENERIC or "
+			      "_OFFLOAD, optionally | MAPI_MODE_REQUIRE", mode);
+	if (!ret && base == MAPI_MODE_AUTO && (mode & MAPI_MODE_REQUIRE))
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "MAPI_MODE_AUTO cannot be demanded: name the mode to require");
+	if (ret)
+		return api_fail(ret);
+	f->mode_req = mode;
+	api_end();
+	return 0;
+}
+
+static void fn_free(struct fn_instance *fi)
+{
+	if (fi->desc->release)
+		fi->desc->release(fi);
+	args_free(fi->args, fi->nargs);
+	free(fi);
+}
+
+static int apply(int fd, const char *funct, const struct mapi_arg *in, int n,
+		 const struct fn_desc *d)
+{
+	struct fn_instance *fi, **fns;
+	struct flow *f = NULL;
+	int ret;
+
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_new(f, "apply functions before mapi_connect");
+	if (ret)
+		return ret;
+	fi = calloc(1, sizeof(*fi));
+	if (!fi)
+		return -ENOMEM;
+	fi->desc = d;
+	fi->slot = -1;
+	ret = args_check(d, in, n, &fi->args);
+	if (ret) {
+		free(fi);
+		return ret;
+	}
+	fi->nargs = n;
+	ret = d->prepare(fi, f);
+	if (!ret) {
+		fns = realloc(f->fns, (size_t)(f->nfns + 1) * sizeof(*fns));
+		if (fns)
+			f->fns = fns;
+		else
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		fn_free(fi);
+		return ret;
+	}
+	if (d->slots) {
+		fi->slot = (int)f->nslots;
+		f->nslots += (uint32_t)d->slots;
+	}
+	f->fns[f->nfns++] = fi;
+	fi->fid = f->nfns;
+	(void)funct;
+	return fi->fid;
+}
+
+static int find_fn(const char *funct, const struct fn_desc **d)
+{
+	if (!funct)
+		return err_set(-EINVAL, MAPI_FUNCTION_NOT_FOUND, "the function name is NULL");
+	*d = fn_find(funct);
+	if (!*d)
+		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			       "no function named \"%s\" (`mapi functions` lists them)", funct);
+	return 0;
+}
+
+MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
+					 const struct mapi_arg *args, int n)
+{
+	const struct fn_desc *d = NULL;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = find_fn(funct, &d);
+	if (!ret)
+		ret = apply(fd, funct, args, n, d);
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+/* The plain function (the header's macro hides it from C11 callers). */
+MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
+{
+	const struct fn_desc *d = NULL;
+	struct mapi_arg *args = NULL;
+	struct flow *f = NULL;
+	va_list ap;
+	int n = 0, ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = find_fn(funct, &d);
+	if (!ret) {
+		va_start(ap, funct);
+		ret = args_from_va(d, ap, &args, &n);
+		va_end(ap);
+	}
+	if (!ret)
+		ret = apply(fd, funct, args, n, d);
+	free(args);	/* the strings belong to the caller; apply() copied them */
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+MAPI_EXPORT int mapi_connect(int fd)
+{
+	struct flow *f = NULL;
+	char name[16];
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_new(f, "a flow connects once");
+	if (ret)
+		return api_fail(ret);
+	if (if_nametoindex(f->dev) != (unsigned int)f->ifindex)
+		return api_fail(err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+					"interface %s disappeared after the flow was created",
+					f->dev));
+	ret = caps_check(f->dev);
+	if (ret)
+		return api_fail(ret);
+	/* libpcap ignores what a loopback interface sends (every packet is
+	 * received too): a flow on it sees each packet once, as tcpdump does. */
+	if (f->direction == MAPI_DIR_BOTH && is_loopback(f->dev))
+		f->direction = MAPI_DIR_IN;
+	snprintf(name, sizeof(name), "mapi_f%d", f->fd);
+	ret = store_create_host(&f->host, f->nslots, name);
+	if (ret)
+		return api_fail(ret);
+	ret = engine_connect(f);
+	if (ret) {
+		store_destroy(&f->host);
+		return api_fail(ret);
+	}
+	f->status = MAPI_FLOW_RUNNING;
+	f->start_ns = now_ns();
+	api_end();
+	return 0;
+}
+
+/* --- Results --------------------------------------------------------------*/
+
+static void refresh_refs(void)
+{
+	int fd, i;
+
+	for (fd = 1; fd < next_fd; fd++) {
+		struct flow *f = flow_table[fd];
+		uint64_t v;
+
+		if (!f || f->status != MAPI_FLOW_RUNNING)
+			continue;
+		for (i = 0; i < f->nfns; i++) {
+			struct fn_instance *fi = f->fns[i];
+
+			if (fi->ref_on && !flow_read_slot(f, (uint32_t)fi->slot, &v))
+				__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
+		}
+	}
+	err_begin();
+}
+
+static void *refresher_main(void *arg)
+{
+	struct timespec t;
+
+	(void)arg;
+	pthread_mutex_lock(&api_lock);
+	while (!refresher_stop) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += MAPI_REF_REFRESH_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&refresher_wake, &api_lock, &t);
+		if (!refresher_stop)
+			refresh_refs();
+	}
+	pthread_mutex_unlock(&api_lock);
+	return NULL;
+}
+
+static int refresher_start(void)
+{
+	int ret;
+
+	if (refresher_on)
+		return 0;
+	refresher_stop = 0;
+	ret = pthread_create(&refresher, NULL, refresher_main, NULL);
+	if (ret)
+		return err_set(-ret, MAPI_ERR_NOMEM,
+			       "cannot start the thread that refreshes MAPI_REF results: %s",
+			       strerror(ret));
+	refresher_on = 1;
+	return 0;
+}
+
+MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
+{
+	struct fn_instance *fi = NULL;
+	struct flow *f = NULL;
+	uint64_t v;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = lookup_fn(f, fid, &fi);
+	if (!ret && type != MAPI_COPY && type != MAPI_REF)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "result type %d: use MAPI_COPY or MAPI_REF", type);
+	if (!ret && fi->desc->result == FN_RESULT_NONE)
+		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+			      "function %d of flow %d (%s) has no result to read",
+			      fid, fd, fi->desc->name);
+	if (!ret)
+		ret = must_be_running(f);
+	if (!ret)
+		ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+	if (ret)
+		return api_fail_ptr(ret);
+	if (type == MAPI_COPY) {
+		fi->copy = v;
+		api_end();
+		return &fi->copy;
+	}
+	__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
+	if (!fi->ref_on) {
+		ret = refresher_start();
+		if (ret)
+			return api_fail_ptr(ret);
+		fi->ref_on = 1;
+		nrefs++;
+	}
+	api_end();
+	return &fi->ref;
+}
+
+MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
+{
+	struct fn_instance *fi = NULL;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = lookup_fn(f, fid, &fi);
+	if (!ret)
+		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+			      "function %d of flow %d is %s, not TO_BUFFER: it keeps no packets",
+			      fid, fd, fi->desc->name);
+	return api_fail_ptr(ret);
+}
+
+MAPI_EXPORT int mapi_close_flow(int fd)
+{
+	pthread_t stop_thread;
+	int join = 0, i, ret;
+	struct flow *f = NULL;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (ret)
+		return api_fail(ret);
+	if (f->status == MAPI_FLOW_RUNNING)
+		engine_disconnect(f);
+	flow_table[fd] = NULL;
+	for (i = 0; i < f->nfns; i++) {
+		nrefs -= f->fns[i]->ref_on;
+		fn_free(f->fns[i]);
+	}
+	free(f->fns);
+	store_destroy(&f->host);
+	store_destroy(&f->nic);
+	free(f);
+	if (refresher_on && nrefs == 0) {
+		refresher_stop = 1;
+		refresher_on = 0;
+		pthread_cond_signal(&refresher_wake);
+		stop_thread = refresher;
+		join = 1;
+	}
+	api_end();
+	if (join)
+		pthread_join(stop_thread, NULL);
+	return 0;
+}
+
+/* --- Information and errors ----------------------------------------------*/
+
+MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
+{
+	struct flow *f = NULL;
+	uint64_t seen = 0;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "mapi_get_flow_info: info is NULL");
+	if (!ret && f->status == MAPI_FLOW_RUNNING)
+		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	info->fd = f->fd;
+	info->status = f->status;
+	memcpy(info->device, f->dev, sizeof(f->dev) < sizeof(info->device) ?
+	       sizeof(f->dev) : sizeof(info->device));
+	info->ifindex = f->ifindex;
+	info->num_functions = f->nfns;
+	info->direction = f->direction;
+	info->mode_in = f->mode_in;
+	info->mode_out = f->mode_out;
+	info->packets_seen = seen;
+	info->start = f->start_ns;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT const char *mapi_mode_name(int mode)
+{
+	switch (mode & ~MAPI_MODE_REQUIRE) {
+	case MAPI_MODE_NONE: return "none";
+	case MAPI_MODE_AUTO: return "auto";
+	case MAPI_MODE_NATIVE: return "native";
+	case MAPI_MODE_GENERIC: return "generic";
+	case MAPI_MODE_OFFLOAD: return "offload";
+	case MAPI_MODE_TCX: return "tcx";
+	default: return "unknown";
+	}
+}
+
+MAPI_EXPORT int mapi_read_error(int *err_no, char *errstr)
+{
+	if (!err_no && !errstr)
+		return -1;
+	return err_last(err_no, errstr, MAPI_ERRORSTR_LENGTH);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* The name of argument i (0-based) in d's "A B C" list. */
+static void arg_name(const struct fn_desc *d, int i, char *buf, size_t len)
+{
+	const char *p = d->arg_names;
+	size_t n;
+
+	while (i-- > 0 && p) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || !*p) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	n = strcspn(p, " ");
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+static const char *type_name(int t)
+{
+	switch (t) {
+	case MAPI_ARG_STR: return "a string";
+	case MAPI_ARG_INT: return "a signed integer";
+	case MAPI_ARG_UINT: return "an unsigned integer";
+	case MAPI_ARG_DOUBLE: return "a floating-point number";
+	default: return "a pointer";
+	}
+}
+
+static int bad_arg(const struct fn_desc *d, int i, const char *fmt, const char *what)
+{
+	char name[64];
+
+	arg_name(d, i, name, sizeof(name));
+	return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (i < 11 ? i + 1 : 11),
+		       "%s argument %d (%s) %s%s", d->name, i + 1, name, fmt, what);
+}
+
+void args_free(struct mapi_arg *args, int n)
+{
+	int i;
+
+	if (!args)
+		return;
+	for (i = 0; i < n; i++)
+		if (args[i].type == MAPI_ARG_STR)
+			free((char *)args[i].v.s);
+	free(args);
+}
+
+int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
+	       struct mapi_arg **out)
+{
+	int want = (int)strlen(d->args), i;
+	struct mapi_arg *copy;
+
+	*out = NULL;
+	if (n < 0 || (n && !in))
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT, "%s: bad argument list", d->name);
+	if (n != want) {
+		if (want == 0)
+			return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < 11 ? n : 11),
+				       "%s takes no arguments, got %d", d->name, n);
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < want ? n + 1 : want + 1),
+			       "%s takes %d argument%s (%s), got %d", d->name, want,
+			       want == 1 ? "" : "s", d->arg_names, n);
+	}
+	copy = calloc(n ? n : 1, sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct mapi_arg *a = &in[i];
+		int ret = 0;
+
+		switch (d->args[i]) {
+		case 's':
+			if (a->type != MAPI_ARG_STR && !(a->type == MAPI_ARG_PTR && !a->v.p))
+				ret = bad_arg(d, i, "must be a string, not ", type_name(a->type));
+			else if (!a->v.s)
+				ret = bad_arg(d, i, "is NULL", "");
+			else if (!(copy[i].v.s = strdup(a->v.s)))
+				ret = -ENOMEM;
+			copy[i].type = MAPI_ARG_STR;
+			break;
+		case 'i':
+			if (a->type == MAPI_ARG_INT && a->v.i >= INT_MIN && a->v.i <= INT_MAX)
+				copy[i].v.i = a->v.i;
+			else if (a->type == MAPI_ARG_UINT && a->v.u <= INT_MAX)
+				copy[i].v.i = (long long)a->v.u;
+			else if (a->type == MAPI_ARG_INT || a->type == MAPI_ARG_UINT)
+				ret = bad_arg(d, i, "does not fit in an int", "");
+			else
+				ret = bad_arg(d, i, "must be an integer, not ", type_name(a->type));
+			copy[i].type = MAPI_ARG_INT;
+			break;
+		}
+		if (ret) {
+			args_free(copy, n);
+			return ret;
+		}
+	}
+	*out = copy;
+	return 0;
+}
+
+int args_from_va(const struct fn_desc *d, va_list ap, struct mapi_arg **out, int *n)
+{
+	int want = (int)strlen(d->args), i;
+	struct mapi_arg *a = calloc(want ? want : 1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < want; i++) {
+		if (d->args[i] == 's') {
+			a[i].type = MAPI_ARG_STR;
+			a[i].v.s = va_arg(ap, const char *);
+		} else {
+			a[i].type = MAPI_ARG_INT;
+			a[i].v.i = va_arg(ap, int);
+		}
+	}
+	*out = a;
+	*n = want;
+	return 0;
+}

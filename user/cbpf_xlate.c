@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "cbpf_xlate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "error.h"
+#include "mapi.h"
+
+/* Classic registers live in caller-saved eBPF registers; helper calls are
+ * only made on the out-of-line slow path, which saves and restores them. */
+#define RA R4
+#define RX R5
+
+/*
+ * The verifier accepts a constant packet offset up to 0xffff; the load
+ * instruction's own offset field is a signed 16-bit number.  Loads further
+ * out (GSO skbs at tc, multi-buffer XDP frames) go through a helper.
+ */
+#define DIRECT_MAX_OFF 0x7fff
+
+/* A load that missed the direct path, emitted after the main code. */
+struct slow_load {
+	int entry, resume;	/* labels */
+	int size;		/* 1, 2 or 4 bytes */
+	int dst;		/* RA or RX */
+	int indirect;		/* offset in R1 instead of constant k */
+	uint32_t k;
+	int msh;		/* ldx 4*([k]&0xf) */
+};
+
+struct xlate {
+	struct prog_buf *pb;
+	const struct xlate_env *env;
+	const struct cbpf_prog *prog;
+	int *labels;		/* label of each classic instruction, or -1 */
+	struct slow_load *slow;
+	size_t nslow, slow_cap;
+};
+
+static int bad_insn(size_t pc, const struct cbpf_insn *i, const char *why)
+{
+	return err_set(-EINVAL, MAPI_BPF_FILTER_ERROR,
+		       "classic BPF instruction %zu (code 0x%02x, k %u): %s",
+		       pc, i->code, i->k, why);
+}
+
+static int valid_opcode(uint16_t code)
+{
+	switch (CBPF_CLASS(code)) {
+	case CBPF_RET:
+		return code == (CBPF_RET | CBPF_K) || code == (CBPF_RET | CBPF_A);
+	case CBPF_LD:
+		switch (code & ~0x07) {
+		case CBPF_W | CBPF_ABS: case CBPF_H | CBPF_ABS: case CBPF_B | CBPF_ABS:
+		case CBPF_W | CBPF_IND: case CBPF_H | CBPF_IND: case CBPF_B | CBPF_IND:
+		case CBPF_W | CBPF_LEN: case CBPF_IMM: case CBPF_MEM:
+			return 1;
+		}
+		return 0;
+	case CBPF_LDX:
+		switch (code & ~0x07) {
+		case CBPF_W | CBPF_LEN: case CBPF_B | CBPF_MSH: case CBPF_IMM:
+		case CBPF_MEM:
+			return 1;
+		}
+		return 0;
+	case CBPF_ST:
+	case CBPF_STX:
+		return (code & ~0x07) == 0;
+	case CBPF_ALU:
+		switch (CBPF_OP(code)) {
+		case CBPF_NEG:
+			return code == (CBPF_ALU | CBPF_NEG);
+		case CBPF_ADD: case CBPF_SUB: case CBPF_MUL: case CBPF_DIV:
+		case CBPF_OR: case CBPF_AND: case CBPF_LSH: case CBPF_RSH:
+		case CBPF_MOD: case CBPF_XOR:
+			return (code & ~(0xf0 | CBPF_X | 0x07)) == 0;
+		}
+		return 0;
+	case CBPF_JMP:
+		switch (CBPF_OP(code)) {
+		case CBPF_JA:
+			return code == (CBPF_JMP | CBPF_JA);
+		case CBPF_JEQ: case CBPF_JGT: case CBPF_JGE: case CBPF_JSET:
+			return (code & ~(0xf0 | CBPF_X | 0x07)) == 0;
+		}
+		return 0;
+	case CBPF_MISC:
+		return code == (CBPF_MISC | CBPF_TAX) || code == (CBPF_MISC | CBPF_TXA);
+	}
+	return 0;
+}
+
+int cbpf_check(const struct cbpf_prog *prog)
+{
+	size_t pc;
+
+	if (prog->len == 0)
+		return err_set(-EINVAL, MAPI_BPF_FILTER_ERROR, "empty classic BPF program");
+	for (pc = 0; pc < prog->len; pc++) {
+		const struct cbpf_insn *i = &prog->insns[pc];
+		uint16_t c = i->code;
+
+		if (!valid_opcode(c))
+			return bad_insn(pc, i, "unknown opcode");
+		switch (CBPF_CLASS(c)) {
+		case CBPF_LD:
+		case CBPF_LDX:
+			if (CBPF_MODE(c) == CBPF_MEM && i->k >= CBPF_MEMWORDS)
+				return bad_insn(pc, i, "scratch memory index out of range");
+			break;
+		case CBPF_ST:
+		case CBPF_STX:
+			if (i->k >= CBPF_MEMWORDS)
+				return bad_insn(pc, i, "scratch memory index out of range");
+			break;
+		case CBPF_JMP:
+			if (CBPF_OP(c) == CBPF_JA) {
+				if ((int32_t)i->k < 0)
+					return bad_insn(pc, i, "backward jump (libpcap emits these for "
+						"'protochain', which mapi-bpf does not support)");
+				if (pc + 1 + (uint64_t)i->k >= prog->len)
+					return bad_insn(pc, i, "jump past the end of the program");
+			} else if (pc + 1 + i->jt >= prog->len || pc + 1 + i->jf >= prog->len) {
+				return bad_insn(pc, i, "jump past the end of the program");
+			}
+			break;
+		}
+	}
+	if (CBPF_CLASS(prog->insns[prog->len - 1].code) != CBPF_RET)
+		return bad_insn(prog->len - 1, &prog->insns[prog->len - 1],
+				"program does not end with a return");
+	return 0;
+}
+
+static int label_at(struct xlate *x, size_t pc)
+{
+	if (x->labels[pc] < 0)
+		x->labels[pc] = pb_new_label(x->pb);
+	return x->labels[pc];
+}
+
+static struct slow_load *add_slow(struct xlate *x)
+{
+	struct slow_load *s;
+
+	if (x->nslow == x->slow_cap) {
+		size_t ncap = x->slow_cap ? 2 * x->slow_cap : 16;
+
+		s = realloc(x->slow, ncap * sizeof(*s));
+		if (!s)
+			return NULL;
+		x->slow = s;
+		x->slow_cap = ncap;
+	}
+	s = &x->slow[x->nslow++];
+	s->entry = pb_new_label(x->pb);
+	s->resume = pb_new_label(x->pb);
+	return s;
+}
+
+static int bpf_size(int size)
+{
+	return size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+}
+
+/* dst = packet bytes, network order, already in dst's low bits. */
+static void to_host(struct prog_buf *pb, int dst, int size)
+{
+	if (size > 1)
+		pb_emit(pb, BE(dst, size * 8));
+}
+
+/* X = 4 * (dst & 0xf): the IP header length idiom. */
+static void msh_fixup(struct prog_buf *pb, int dst)
+{
+	pb_emit(pb, ALU32_IMM(BPF_AND, dst, 0xf));
+	pb_emit(pb, ALU32_IMM(BPF_LSH, dst, 2));
+}
+
+/* Load of size bytes at constant offset k into dst. */
+static int emit_load_abs(struct xlate *x, uint32_t k, int size, int dst, int msh)
+{
+	struct prog_buf *pb = x->pb;
+	struct slow_load *s = add_slow(x);
+
+	if (!s)
+		return -ENOMEM;
+	*s = (struct slow_load){ s->entry, s->resume, size, dst, 0, k, msh };
+	if ((uint64_t)k + size <= DIRECT_MAX_OFF) {
+		pb_emit(pb, MOV64_REG(R0, R7));
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)(k + size)));
+		pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
+		pb_emit(pb, LDX_MEM(bpf_size(size), dst, R7, (int16_t)k));
+		to_host(pb, dst, size);
+		if (msh)
+			msh_fixup(pb, dst);
+	} else {
+		pb_goto(pb, s->entry);
+	}
+	pb_bind(pb, s->resume);
+	return 0;
+}
+
+/* Load of size bytes at X + k into A. */
+static int emit_load_ind(struct xlate *x, uint32_t k, int size)
+{
+	struct prog_buf *pb = x->pb;
+	struct slow_load *s;
+
+	/* X + k never wraps in the interpreter: past 4 GiB is past the end. */
+	if (k >= 0x80000000u) {
+		pb_goto(pb, x->env->reject_label);
+		return 0;
+	}
+	s = add_slow(x);
+	if (!s)
+		return -ENOMEM;
+	*s = (struct slow_load){ s->entry, s->resume, size, RA, 1, k, 0 };
+	pb_emit(pb, MOV32_REG(R1, RX));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, (int32_t)k));
+	pb_jmp_imm(pb, BPF_JGT, R1, DIRECT_MAX_OFF - size, s->entry);
+	pb_emit(pb, MOV64_REG(R2, R7));
+	pb_emit(pb, ALU64_REG(BPF_ADD, R2, R1));
+	pb_emit(pb, MOV64_REG(R0, R2));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R0, size));
+	pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
+	pb_emit(pb, LDX_MEM(bpf_size(size), RA, R2, 0));
+	to_host(pb, RA, size);
+	pb_bind(pb, s->resume);
+	return 0;
+}
+
+/*
+ * The slow path: the bytes are beyond the linear part of the packet (or
+ * beyond its end).  The kernel's load helper copies them to the stack or
+ * fails, and failure means the classic load was out of bounds: reject.
+ */
+static void emit_slow_load(struct xlate *x, const struct slow_load *s)
+{
+	const struct xlate_env *env = x->env;
+	struct prog_buf *pb = x->pb;
+	int helper = env->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes
+					    : BPF_FUNC_skb_load_bytes;
+
+	pb_bind(pb, s->entry);
+	if (env->linear_only) {
+		pb_goto(pb, env->reject_label);
+		return;
+	}
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, RA, env->spill_off));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, RX, env->spill_off + 8));
+	if (s->indirect) {
+		/* X + k past 4 GiB is out of bounds, not a wrapped offset. */
+		pb_emit(pb, MOV64_REG(R2, R1));
+		pb_emit(pb, ALU64_IMM(BPF_RSH, R2, 32));
+		pb_jmp_imm(pb, BPF_JNE, R2, 0, env->reject_label);
+		pb_emit(pb, MOV64_REG(R2, R1));
+	} else {
+		pb_emit(pb, MOV32_IMM(R2, (int32_t)s->k));
+	}
+	pb_emit(pb, MOV64_REG(R1, R6));
+	pb_emit(pb, MOV64_REG(R3, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, env->buf_off));
+	pb_emit(pb, MOV64_IMM(R4, s->size));
+	pb_emit(pb, CALL_HELPER(helper));
+	pb_emit(pb, LDX_MEM(BPF_DW, RA, RFP, env->spill_off));
+	pb_emit(pb, LDX_MEM(BPF_DW, RX, RFP, env->spill_off + 8));
+	pb_jmp_imm(pb, BPF_JNE, R0, 0, env->reject_label);
+	pb_emit(pb, LDX_MEM(bpf_size(s->size), s->dst, RFP, env->buf_off));
+	to_host(pb, s->dst, s->size);
+	if (s->msh)
+		msh_fixup(pb, s->dst);
+	pb_goto(pb, s->resume);
+}
+
+static int16_t mem_off(const struct xlate *x, uint32_t k)
+{
+	return (int16_t)(x->env->scratch_off + 4 * (int)k);
+}
+
+static void emit_alu(struct xlate *x, const struct cbpf_insn *i)
+{
+	struct prog_buf *pb = x->pb;
+	int op = CBPF_OP(i->code);
+	int by_x = CBPF_SRC(i->code) == CBPF_X;
+
+	switch (op) {
+	case CBPF_NEG:
+		pb_emit(pb, ALU32_IMM(BPF_NEG, RA, 0));
+		return;
+	case CBPF_DIV:
+	case CBPF_MOD:
+		if (by_x) {
+			pb_jmp32_imm(pb, BPF_JEQ, RX, 0, x->env->reject_label);
+		} else if (i->k == 0) {
+			pb_goto(pb, x->env->reject_label);
+			return;
+		}
+		break;
+	case CBPF_LSH:
+	case CBPF_RSH:
+		/* eBPF leaves shifts by >= 32 undefined; classic BPF gives 0. */
+		if (by_x) {
+			int ok = pb_new_label(pb), done = pb_new_label(pb);
+
+			pb_jmp32_imm(pb, BPF_JLT, RX, 32, ok);
+			pb_emit(pb, MOV32_IMM(RA, 0));
+			pb_goto(pb, done);
+			pb_bind(pb, ok);
+			pb_emit(pb, ALU32_REG(op, RA, RX));
+			pb_bind(pb, done);
+		} else if (i->k >= 32) {
+			pb_emit(pb, MOV32_IMM(RA, 0));
+		} else {
+			pb_emit(pb, ALU32_IMM(op, RA, (int32_t)i->k));
+		}
+		return;
+	}
+	if (by_x)
+		pb_emit(pb, ALU32_REG(op, RA, RX));
+	else
+		pb_emit(pb, ALU32_IMM(op, RA, (int32_t)i->k));
+}
+
+static void emit_jmp(struct xlate *x, size_t pc, const struct cbpf_insn *i)
+{
+	struct prog_buf *pb = x->pb;
+	int op, jt, jf;
+
+	if (CBPF_OP(i->code) == CBPF_JA) {
+		pb_goto(pb, label_at(x, pc + 1 + i->k));
+		return;
+	}
+	switch (CBPF_OP(i->code)) {
+	case CBPF_JEQ: op = BPF_JEQ; break;
+	case CBPF_JGT: op = BPF_JGT; break;
+	case CBPF_JGE: op = BPF_JGE; break;
+	default: op = BPF_JSET; break;
+	}
+	jt = label_at(x, pc + 1 + i->jt);
+	jf = label_at(x, pc + 1 + i->jf);
+	if (i->jt == i->jf) {
+		pb_goto(pb, jt);
+		return;
+	}
+	/* Falling through to the next instruction when the test holds: test
+	 * the opposite instead (there is no opposite of jset). */
+	if (i->jt == 0 && op != BPF_JSET) {
+		op = op == BPF_JEQ ? BPF_JNE : op == BPF_JGT ? BPF_JLE : BPF_JLT;
+		jt = jf;
+		jf = -1;
+	}
+	if (CBPF_SRC(i->code) == CBPF_X)
+		pb_jmp32_reg(pb, op, RA, RX, jt);
+	else
+		pb_jmp32_imm(pb, op, RA, (int32_t)i->k, jt);
+	if (jf >= 0 && i->jf != 0)
+		pb_goto(pb, jf);
+}
+
+static int emit_insn(struct xlate *x, size_t pc, const struct cbpf_insn *i)
+{
+	const struct xlate_env *env = x->env;
+	struct prog_buf *pb = x->pb;
+	uint16_t c = i->code;
+	int size;
+
+	switch (CBPF_CLASS(c)) {
+	case CBPF_RET:
+		if (CBPF_RVAL(c) == CBPF_A) {
+			pb_jmp32_imm(pb, BPF_JEQ, RA, 0, env->reject_label);
+		} else if (i->k == 0) {
+			pb_goto(pb, env->reject_label);
+			return 0;
+		}
+		pb_goto(pb, x->labels[x->prog->len]);
+		return 0;
+	case CBPF_LD:
+		size = CBPF_SIZE(c) == CBPF_W ? 4 : CBPF_SIZE(c) == CBPF_H ? 2 : 1;
+		switch (CBPF_MODE(c)) {
+		case CBPF_ABS:
+			return emit_load_abs(x, i->k, size, RA, 0);
+		case CBPF_IND:
+			return emit_load_ind(x, i->k, size);
+		case CBPF_LEN:
+			pb_emit(pb, LDX_MEM(BPF_DW, RA, RFP, env->wirelen_off));
+			pb_emit(pb, MOV32_REG(RA, RA));
+			return 0;
+		case CBPF_IMM:
+			pb_emit(pb, MOV32_IMM(RA, (int32_t)i->k));
+			return 0;
+		default: /* CBPF_MEM */
+			pb_emit(pb, LDX_MEM(BPF_W, RA, RFP, mem_off(x, i->k)));
+			return 0;
+		}
+	case CBPF_LDX:
+		switch (CBPF_MODE(c)) {
+		case CBPF_MSH:
+			return emit_load_abs(x, i->k, 1, RX, 1);
+		case CBPF_LEN:
+			pb_emit(pb, LDX_MEM(BPF_DW, RX, RFP, env->wirelen_off));
+			pb_emit(pb, MOV32_REG(RX, RX));
+			return 0;
+		case CBPF_IMM:
+			pb_emit(pb, MOV32_IMM(RX, (int32_t)i->k));
+			return 0;
+		default: /* CBPF_MEM */
+			pb_emit(pb, LDX_MEM(BPF_W, RX, RFP, mem_off(x, i->k)));
+			return 0;
+		}
+	case CBPF_ST:
+		pb_emit(pb, STX_MEM(BPF_W, RFP, RA, mem_off(x, i->k)));
+		return 0;
+	case CBPF_STX:
+		pb_emit(pb, STX_MEM(BPF_W, RFP, RX, mem_off(x, i->k)));
+		return 0;
+	case CBPF_ALU:
+		emit_alu(x, i);
+		return 0;
+	case CBPF_JMP:
+		emit_jmp(x, pc, i);
+		return 0;
+	default: /* CBPF_MISC */
+		if (CBPF_MISCOP(c) == CBPF_TAX)
+			pb_emit(pb, MOV32_REG(RX, RA));
+		else
+			pb_emit(pb, MOV32_REG(RA, RX));
+		return 0;
+	}
+}
+
+int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
+		   const struct xlate_env *env)
+{
+	struct xlate x = { .pb = pb, .env = env, .prog = prog };
+	unsigned int mem_read = 0;
+	size_t pc;
+	int ret;
+
+	ret = cbpf_check(prog);
+	if (ret)
+		return ret;
+	/* labels[len] is where an accepting return goes: past the filter. */
+	x.labels = malloc((prog->len + 1) * sizeof(*x.labels));
+	if (!x.labels)
+		return -ENOMEM;
+	for (pc = 0; pc <= prog->len; pc++)
+		x.labels[pc] = -1;
+	x.labels[prog->len] = pb_new_label(pb);
+
+	/* The interpreter starts with A = X = 0 and zeroed scratch memory. */
+	for (pc = 0; pc < prog->len; pc++) {
+		uint16_t c = prog->insns[pc].code;
+
+		if ((CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
+		    CBPF_MODE(c) == CBPF_MEM)
+			mem_read |= 1u << prog->insns[pc].k;
+	}
+	for (pc = 0; pc < CBPF_MEMWORDS; pc++)
+		if (mem_read & (1u << pc))
+			pb_emit(pb, ST_MEM(BPF_W, RFP, mem_off(&x, (uint32_t)pc), 0));
+	pb_emit(pb, MOV64_IMM(RA, 0));
+	pb_emit(pb, MOV64_IMM(RX, 0));
+
+	for (pc = 0; pc < prog->len && !ret; pc++) {
+		if (x.labels[pc] >= 0)
+			pb_bind(pb, x.labels[pc]);
+		ret = emit_insn(&x, pc, &prog->insns[pc]);
+	}
+	if (!ret) {
+		for (pc = 0; pc < x.nslow; pc++)
+			emit_slow_load(&x, &x.slow[pc]);
+		pb_bind(pb, x.labels[prog->len]);
+		ret = pb->err;
+	}
+	free(x.labels);
+	free(x.slow);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Classic BPF -> eBPF, in process.
+ *
+ * The translated code is spliced into a flow program: it falls through when
+ * the packet passes the filter and jumps to reject_label when it does not.
+ * It keeps the classic interpreter's semantics exactly (libpcap's
+ * bpf_filter()): a load past the end of the packet rejects it, division or
+ * modulo by zero rejects it, shifts by 32 or more give 0, scratch memory
+ * starts zeroed.
+ *
+ * Register contract with the surrounding program: R6 holds the context
+ * (struct xdp_md or struct __sk_buff), R7 and R8 the packet's data and
+ * data_end; the code uses R0-R5 freely and leaves R6-R9 alone.
+ */
+#ifndef MAPI_CBPF_XLATE_H
+#define MAPI_CBPF_XLATE_H
+
+#include <stdint.h>
+
+#include "cbpf.h"
+#include "ebpf_asm.h"
+
+enum xlate_hook {
+	XLATE_XDP,	/* context is struct xdp_md */
+	XLATE_TC,	/* context is struct __sk_buff */
+};
+
+struct xlate_env {
+	enum xlate_hook hook;
+	int16_t wirelen_off;	/* fp offset of the frame's wire length (u64) */
+	int16_t scratch_off;	/* fp offset of M[0..15], 4 bytes each */
+	int16_t buf_off;	/* fp offset of an 8-byte load buffer */
+	int16_t spill_off;	/* fp offset of 16 bytes to keep A and X */
+	int linear_only;	/* the frame is all linear (offload): no load helper */
+	int reject_label;
+};
+
+/* Stack bytes the translated code needs at scratch_off (M[0..15]). */
+#define XLATE_SCRATCH_BYTES (CBPF_MEMWORDS * 4)
+
+/*
+ * Checks that a classic program can be translated: valid opcodes, forward
+ * jumps that stay inside the program, a final return.  Returns 0 or
+ * -EINVAL with a message naming the instruction.
+ */
+int cbpf_check(const struct cbpf_prog *prog);
+
+/* Emits the translation of prog into pb; returns 0 or a negative errno. */
+int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
+		   const struct xlate_env *env);
+
+#endif

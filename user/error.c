@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mapi.h"
+
+struct err_state {
+	int code;
+	char msg[ERR_MSG_LEN];
+};
+
+static __thread struct err_state pending;
+static __thread int pending_set;
+static __thread struct err_state last;
+
+int err_vset(int errnum, int code, const char *fmt, va_list ap)
+{
+	if (!pending_set) {
+		pending.code = code;
+		vsnprintf(pending.msg, sizeof(pending.msg), fmt, ap);
+		pending_set = 1;
+	}
+	return errnum < 0 ? errnum : -errnum;
+}
+
+int err_set(int errnum, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = err_vset(errnum, code, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+void err_begin(void)
+{
+	pending_set = 0;
+}
+
+int err_pending(void)
+{
+	return pending_set;
+}
+
+/* A MAPI code for a failure that only left an errno behind. */
+static int code_of_errno(int errnum)
+{
+	switch (errnum) {
+	case ENOMEM:
+		return MAPI_ERR_NOMEM;
+	case EPERM:
+	case EACCES:
+		return MAPI_ERR_PERMISSION;
+	case ENODEV:
+		return MAPI_NO_SUCH_DEVICE;
+	case EINVAL:
+		return MAPI_INVALID_ARGUMENT;
+	default:
+		return MAPI_ERR_INTERNAL;
+	}
+}
+
+void err_publish(int ret)
+{
+	int errnum = ret < 0 ? -ret : ret;
+
+	if (pending_set) {
+		last = pending;
+	} else {
+		last.code = code_of_errno(errnum);
+		snprintf(last.msg, sizeof(last.msg), "%s", strerror(errnum));
+	}
+	pending_set = 0;
+}
+
+int err_last(int *code, char *msg, unsigned int len)
+{
+	if (code)
+		*code = last.code;
+	if (msg && len)
+		snprintf(msg, len, "%s", last.code ? last.msg : "no error");
+	return 0;
+}

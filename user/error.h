@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Errors inside libmapi-bpf.
+ *
+ * Internal functions return a negative errno.  Where they know more than
+ * errno can say, they also record a MAPI code and a message with err_set().
+ * Only the exported mapi_* calls turn that into -1 (or NULL) plus the
+ * thread's last error, which mapi_read_error() returns.
+ */
+#ifndef MAPI_ERROR_H
+#define MAPI_ERROR_H
+
+#include <stdarg.h>
+
+#define ERR_MSG_LEN 512
+
+/*
+ * Records code and message as the pending error of this thread and returns
+ * -errnum, so that a failing path reads: return err_set(-EINVAL, CODE, ...).
+ * The first error recorded during a call wins: it is the cause, later ones
+ * are consequences.
+ */
+int err_set(int errnum, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int err_vset(int errnum, int code, const char *fmt, va_list ap);
+
+/* Forgets the pending error: called when an exported call starts. */
+void err_begin(void);
+
+/*
+ * Called by an exported call that failed with negative errno ret: publishes
+ * the pending error, or one derived from ret if nothing was recorded.
+ */
+void err_publish(int ret);
+
+/* True if an error is pending in this thread. */
+int err_pending(void);
+
+/* The MAPI code and message of the thread's last published error. */
+int err_last(int *code, char *msg, unsigned int len);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A network flow and the function instances applied to it. */
+#ifndef MAPI_FLOW_H
+#define MAPI_FLOW_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+#include "mapi.h"
+#include "results.h"
+
+struct fn_desc;
+struct iface;
+
+struct fn_instance {
+	const struct fn_desc *desc;
+	int fid;
+	struct mapi_arg *args;		/* owned; strings are copies */
+	int nargs;
+	void *state;			/* what prepare() built, for emit() */
+	int slot;			/* first result slot, or -1 */
+	unsigned long long copy;	/* MAPI_COPY snapshot */
+	unsigned long long ref;		/* MAPI_REF value, refreshed */
+	int ref_on;
+};
+
+/* Result slot 0 of every flow counts the packets it examined. */
+#define FLOW_SLOT_SEEN 0
+
+struct flow {
+	int fd;
+	int status;			/* MAPI_FLOW_INIT / MAPI_FLOW_RUNNING */
+	char dev[IF_NAMESIZE];
+	int ifindex;
+	int direction;			/* MAPI_DIR_* */
+	int mode_req;			/* MAPI_MODE_* | MAPI_MODE_REQUIRE */
+	struct fn_instance **fns;
+	int nfns;
+	uint32_t nslots;		/* result slots, FLOW_SLOT_SEEN included */
+	struct result_store host;	/* counts of programs run by the host */
+	struct result_store nic;	/* counts of a program offloaded to the NIC */
+	struct iface *iface;		/* set while connected */
+	int mode_in, mode_out;		/* MAPI_MODE_* in use */
+	unsigned long long start_ns;	/* connect time */
+};
+
+/* Total of a result slot over every store of the flow. */
+int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
+
+#endif

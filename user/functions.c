@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "functions.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbpf.h"
+#include "cbpf_xlate.h"
+#include "codegen.h"
+#include "error.h"
+
+/* --- BPF_FILTER: a tcpdump expression ----------------------------------- */
+
+static int bpf_filter_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	struct cbpf_prog *prog = calloc(1, sizeof(*prog));
+	int ret;
+
+	if (!prog)
+		return -ENOMEM;
+	ret = cbpf_compile(fi->args[0].v.s, LINKTYPE_ETHERNET,
+			   cbpf_netmask_of(f->dev), prog);
+	if (!ret)
+		ret = cbpf_check(prog);
+	if (ret) {
+		cbpf_prog_free(prog);
+		free(prog);
+		return ret;
+	}
+	fi->state = prog;
+	return 0;
+}
+
+static int bpf_filter_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	struct xlate_env env;
+
+	cg_xlate_env(cg, &env);
+	return cbpf_translate(&cg->pb, fi->state, &env);
+}
+
+static void bpf_filter_release(struct fn_instance *fi)
+{
+	if (fi->state) {
+		cbpf_prog_free(fi->state);
+		free(fi->state);
+		fi->state = NULL;
+	}
+}
+
+/* --- PKT_COUNTER, BYTE_COUNTER ------------------------------------------- */
+
+static int no_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	(void)fi;
+	(void)f;
+	return 0;
+}
+
+static int pkt_counter_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	cg_add_to_slot(cg, fi->slot, ADD_ONE);
+	return 0;
+}
+
+static int byte_counter_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	cg_add_to_slot(cg, fi->slot, ADD_WIRELEN);
+	return 0;
+}
+
+static const struct fn_desc fn_bpf_filter = {
+	.name = "BPF_FILTER",
+	.args = "s",
+	.arg_names = "EXPR",
+	.help = "keep packets that match a tcpdump filter expression",
+	.result = FN_RESULT_NONE,
+	.offloadable = 1,
+	.prepare = bpf_filter_prepare,
+	.emit = bpf_filter_emit,
+	.release = bpf_filter_release,
+};
+
+static const struct fn_desc fn_pkt_counter = {
+	.name = "PKT_COUNTER",
+	.args = "",
+	.arg_names = "",
+	.help = "count packets (unsigned long long)",
+	.result = FN_RESULT_U64,
+	.slots = 1,
+	.offloadable = 1,
+	.prepare = no_prepare,
+	.emit = pkt_counter_emit,
+};
+
+static const struct fn_desc fn_byte_counter = {
+	.name = "BYTE_COUNTER",
+	.args = "",
+	.arg_names = "",
+	.help = "count bytes on the wire, Ethernet header included, as tcpdump's "
+		"length (unsigned long long)",
+	.result = FN_RESULT_U64,
+	.slots = 1,
+	.offloadable = 1,
+	.prepare = no_prepare,
+	.emit = byte_counter_emit,
+};
+
+static const struct fn_desc *const library[] = {
+	&fn_bpf_filter,
+	&fn_pkt_counter,
+	&fn_byte_counter,
+	NULL,
+};
+
+const struct fn_desc *fn_find(const char *name)
+{
+	const struct fn_desc *const *d;
+
+	for (d = library; *d; d++)
+		if (!strcmp((*d)->name, name))
+			return *d;
+	return NULL;
+}
+
+const struct fn_desc *const *fn_all(void)
+{
+	return library;
+}
