@@ -26,6 +26,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 CLI := $(BUILD)/mapi
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+TEST_COMMON := $(patsubst tests/common/%.c,$(BUILD)/tests/common/%.o,$(wildcard tests/common/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -34,6 +35,7 @@ SHLIB := $(BUILD)/$(SONAME)
 STLIB := $(BUILD)/libmapi-bpf.a
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all lib check test-unit test-bpf test-net demo bench deps install uninstall \
 	clean vmlinux help
 
@@ -93,21 +95,27 @@ $(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STL
 $(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples
 	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -L$(BUILD) -lmapi-bpf -Wl,-rpath,'$$ORIGIN/..'
 
-# Tests and benchmarks may use internals: they link the objects directly.
-$(BUILD)/tests/%: tests/tools/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS)
+# Tests and benchmarks may use internals: they link the objects directly,
+# with the helpers of tests/common.
+TEST_LINK = $(TEST_COMMON) $(LIB_OBJS) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka
+$(BUILD)/tests/common/%.o: tests/common/%.c $(SKELS) | $(BUILD)/tests/common
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -c $< -o $@
 
-$(BUILD)/tests/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS)
+$(BUILD)/tests/%: tests/tools/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
-$(BUILD)/bench/%: bench/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LIBS) -lelf -lz
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
+
+$(BUILD)/tests/%: tests/bpf/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
+
+$(BUILD)/bench/%: bench/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
 $(BUILD) $(BUILD)/lib $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
-$(BUILD)/tests $(BUILD)/bench:
+$(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench:
 	mkdir -p $@
 
 # --- Tests ------------------------------------------------------------------

@@ -97,6 +97,13 @@ int cbpf_compile(const char *expr, int linktype, uint32_t netmask,
 /* The netmask of an interface as tcpdump finds it (0 if none). */
 uint32_t cbpf_netmask_of(const char *dev);
 
+/*
+ * Whether the linked libpcap's interpreter shifts by a count of 32 or more
+ * modulo 32 (older builds, where C leaves it undefined and x86 masks the
+ * count) rather than giving 0 (newer ones).  Asked of libpcap once.
+ */
+int cbpf_shift_mod32(void);
+
 /* Writes the program as `tcpdump -d` would, one instruction a line. */
 int cbpf_dump(const struct cbpf_prog *prog, char **text);
 

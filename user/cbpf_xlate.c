@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "mapi.h"
@@ -36,6 +37,7 @@ struct xlate {
 	int *labels;		/* label of each classic instruction, or -1 */
 	struct slow_load *slow;
 	size_t nslow, slow_cap;
+	int never_accepts;	/* no reachable return accepts */
 };
 
 static int bad_insn(size_t pc, const struct cbpf_insn *i, const char *why)
@@ -109,11 +111,28 @@ int cbpf_check(const struct cbpf_prog *prog)
 		case CBPF_LDX:
 			if (CBPF_MODE(c) == CBPF_MEM && i->k >= CBPF_MEMWORDS)
 				return bad_insn(pc, i, "scratch memory index out of range");
+			/* Offsets from SKF_AD_OFF (-4096) name Linux socket filter
+			 * metadata, which only a live capture socket has. */
+			if ((CBPF_MODE(c) == CBPF_ABS || CBPF_MODE(c) == CBPF_IND) &&
+			    i->k >= 0xfffff000u)
+				return bad_insn(pc, i, "reads Linux capture metadata (packet type "
+						"or VLAN tag of a live socket; 'inbound' and "
+						"'outbound' compile to this): use mapi_set_direction "
+						"to choose a direction");
 			break;
 		case CBPF_ST:
 		case CBPF_STX:
 			if (i->k >= CBPF_MEMWORDS)
 				return bad_insn(pc, i, "scratch memory index out of range");
+			break;
+		case CBPF_ALU:
+			/* As libpcap's validator: the interpreter would trap. */
+			if ((CBPF_OP(c) == CBPF_DIV || CBPF_OP(c) == CBPF_MOD) &&
+			    CBPF_SRC(c) == CBPF_K && i->k == 0)
+				return bad_insn(pc, i, "division by the constant zero");
+			if ((CBPF_OP(c) == CBPF_LSH || CBPF_OP(c) == CBPF_RSH) &&
+			    CBPF_SRC(c) == CBPF_K && i->k >= 32)
+				return bad_insn(pc, i, "constant shift by more than 31 bits");
 			break;
 		case CBPF_JMP:
 			if (CBPF_OP(c) == CBPF_JA) {
@@ -301,8 +320,16 @@ static void emit_alu(struct xlate *x, const struct cbpf_insn *i)
 		break;
 	case CBPF_LSH:
 	case CBPF_RSH:
-		/* eBPF leaves shifts by >= 32 undefined; classic BPF gives 0. */
-		if (by_x) {
+		/* Shifting by X >= 32: eBPF leaves it undefined, libpcap gives 0
+		 * (or, in builds where C's undefined shift reached the machine,
+		 * shifts by X mod 32): do what the linked one does. */
+		if (!by_x) {	/* cbpf_check() refused constants >= 32 */
+			pb_emit(pb, ALU32_IMM(op, RA, (int32_t)i->k));
+		} else if (x->env->shift_mod32) {
+			pb_emit(pb, MOV32_REG(R0, RX));
+			pb_emit(pb, ALU32_IMM(BPF_AND, R0, 31));
+			pb_emit(pb, ALU32_REG(op, RA, R0));
+		} else {
 			int ok = pb_new_label(pb), done = pb_new_label(pb);
 
 			pb_jmp32_imm(pb, BPF_JLT, RX, 32, ok);
@@ -311,10 +338,6 @@ static void emit_alu(struct xlate *x, const struct cbpf_insn *i)
 			pb_bind(pb, ok);
 			pb_emit(pb, ALU32_REG(op, RA, RX));
 			pb_bind(pb, done);
-		} else if (i->k >= 32) {
-			pb_emit(pb, MOV32_IMM(RA, 0));
-		} else {
-			pb_emit(pb, ALU32_IMM(op, RA, (int32_t)i->k));
 		}
 		return;
 	}
@@ -372,8 +395,16 @@ static int emit_insn(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 		if (CBPF_RVAL(c) == CBPF_A) {
 			pb_jmp32_imm(pb, BPF_JEQ, RA, 0, env->reject_label);
 		} else if (i->k == 0) {
-			pb_goto(pb, env->reject_label);
-			return 0;
+			/* If nothing accepts, what follows the filter would be
+			 * unreachable, which the verifier refuses: give it an edge
+			 * it can see but that no packet takes (the context is never
+			 * NULL). */
+			if (x->never_accepts)
+				pb_jmp_imm(pb, BPF_JNE, R6, 0, env->reject_label);
+			else
+				pb_goto(pb, env->reject_label);
+			if (!x->never_accepts)
+				return 0;
 		}
 		pb_goto(pb, x->labels[x->prog->len]);
 		return 0;
@@ -431,11 +462,48 @@ static int emit_insn(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 	}
 }
 
+/*
+ * Marks the instructions some path from the first one reaches: the verifier
+ * refuses unreachable code, and classic programs may hold some.  Returns
+ * whether a reachable return can accept.
+ */
+static int mark_reachable(const struct cbpf_prog *prog, uint8_t *live)
+{
+	int accepts = 0;
+	size_t pc;
+
+	memset(live, 0, prog->len);
+	live[0] = 1;
+	for (pc = 0; pc < prog->len; pc++) {
+		const struct cbpf_insn *i = &prog->insns[pc];
+
+		if (!live[pc])
+			continue;
+		switch (CBPF_CLASS(i->code)) {
+		case CBPF_RET:
+			accepts |= CBPF_RVAL(i->code) == CBPF_A || i->k != 0;
+			break;
+		case CBPF_JMP:
+			if (CBPF_OP(i->code) == CBPF_JA) {
+				live[pc + 1 + i->k] = 1;
+			} else {
+				live[pc + 1 + i->jt] = 1;
+				live[pc + 1 + i->jf] = 1;
+			}
+			break;
+		default:
+			live[pc + 1] = 1;
+		}
+	}
+	return accepts;
+}
+
 int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		   const struct xlate_env *env)
 {
 	struct xlate x = { .pb = pb, .env = env, .prog = prog };
 	unsigned int mem_read = 0;
+	uint8_t *live;
 	size_t pc;
 	int ret;
 
@@ -444,17 +512,22 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		return ret;
 	/* labels[len] is where an accepting return goes: past the filter. */
 	x.labels = malloc((prog->len + 1) * sizeof(*x.labels));
-	if (!x.labels)
+	live = malloc(prog->len);
+	if (!x.labels || !live) {
+		free(x.labels);
+		free(live);
 		return -ENOMEM;
+	}
 	for (pc = 0; pc <= prog->len; pc++)
 		x.labels[pc] = -1;
 	x.labels[prog->len] = pb_new_label(pb);
+	x.never_accepts = !mark_reachable(prog, live);
 
 	/* The interpreter starts with A = X = 0 and zeroed scratch memory. */
 	for (pc = 0; pc < prog->len; pc++) {
 		uint16_t c = prog->insns[pc].code;
 
-		if ((CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
+		if (live[pc] && (CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
 		    CBPF_MODE(c) == CBPF_MEM)
 			mem_read |= 1u << prog->insns[pc].k;
 	}
@@ -465,6 +538,8 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	pb_emit(pb, MOV64_IMM(RX, 0));
 
 	for (pc = 0; pc < prog->len && !ret; pc++) {
+		if (!live[pc])
+			continue;
 		if (x.labels[pc] >= 0)
 			pb_bind(pb, x.labels[pc]);
 		ret = emit_insn(&x, pc, &prog->insns[pc]);
@@ -475,6 +550,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		pb_bind(pb, x.labels[prog->len]);
 		ret = pb->err;
 	}
+	free(live);
 	free(x.labels);
 	free(x.slow);
 	return ret;

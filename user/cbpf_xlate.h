@@ -6,8 +6,8 @@
  * the packet passes the filter and jumps to reject_label when it does not.
  * It keeps the classic interpreter's semantics exactly (libpcap's
  * bpf_filter()): a load past the end of the packet rejects it, division or
- * modulo by zero rejects it, shifts by 32 or more give 0, scratch memory
- * starts zeroed.
+ * modulo by zero rejects it, shifts by 32 or more do what the linked
+ * libpcap does (cbpf_shift_mod32()), scratch memory starts zeroed.
  *
  * Register contract with the surrounding program: R6 holds the context
  * (struct xdp_md or struct __sk_buff), R7 and R8 the packet's data and
@@ -33,6 +33,7 @@ struct xlate_env {
 	int16_t buf_off;	/* fp offset of an 8-byte load buffer */
 	int16_t spill_off;	/* fp offset of 16 bytes to keep A and X */
 	int linear_only;	/* the frame is all linear (offload): no load helper */
+	int shift_mod32;	/* shifts by >= 32 use the count mod 32, not give 0 */
 	int reject_label;
 };
 

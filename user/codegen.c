@@ -24,6 +24,7 @@ void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 	env->buf_off = STK_BUF;
 	env->spill_off = STK_SPILL;
 	env->linear_only = cg->offload;
+	env->shift_mod32 = cbpf_shift_mod32();
 	env->reject_label = cg->flow_end;
 }
 

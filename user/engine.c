@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "loader.h"
 #include "error.h"
 #include "functions.h"
 #include "log.h"
@@ -19,8 +20,6 @@
  * is built against may predate it; the kernel, not the headers, decides.
  */
 #define ATTACH_TCX_EGRESS 47
-
-#define VERIFIER_LOG_SIZE (1u << 20)
 
 enum hook_id { HOOK_XDP, HOOK_TC, HOOK_COUNT };
 
@@ -115,44 +114,12 @@ static void iface_remove_flow(struct iface *ifc, struct flow *f)
 	}
 }
 
-/* Reports the end of a verifier log, where the reason is. */
-static void log_verifier(const char *log)
-{
-	size_t len = strlen(log);
-
-	if (!len)
-		return;
-	log_debug("verifier log:\n%s", len > 4000 ? log + len - 4000 : log);
-}
-
-static const char *verifier_reason(const char *log)
-{
-	static __thread char line[256];
-	const char *end = log + strlen(log), *start;
-
-	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	/* The last lines are a summary ("processed N insns"); the reason is
-	 * usually the line before them. */
-	for (start = end; start > log && start[-1] != '\n'; start--)
-		;
-	if (!strncmp(start, "processed ", 10) && start > log) {
-		end = start - 1;
-		for (start = end; start > log && start[-1] != '\n'; start--)
-			;
-	}
-	snprintf(line, sizeof(line), "%.*s", (int)(end - start), start);
-	return line;
-}
-
 /* Builds and loads the program of hook h with the flows that use it. */
 static int hook_load(struct iface *ifc, enum hook_id h, int offload, int *prog_fd)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	struct flow **sel;
 	struct codegen cg;
 	size_t i, n = 0;
-	char *log;
 	int fd, ret;
 
 	sel = calloc(ifc->nflows ? ifc->nflows : 1, sizeof(*sel));
@@ -166,38 +133,12 @@ static int hook_load(struct iface *ifc, enum hook_id h, int offload, int *prog_f
 	if (ret)
 		return ret;
 
-	log = calloc(1, VERIFIER_LOG_SIZE);
-	if (!log) {
-		pb_free(&cg.pb);
-		return -ENOMEM;
-	}
-	opts.log_buf = log;
-	opts.log_size = VERIFIER_LOG_SIZE;
-	if (h == HOOK_XDP) {
-		opts.expected_attach_type = BPF_XDP;
-		if (offload)
-			opts.prog_ifindex = (uint32_t)ifc->ifindex;
-		else
-			opts.prog_flags = BPF_F_XDP_HAS_FRAGS;
-		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "mapi_xdp", "Dual BSD/GPL",
-				   cg.pb.insns, cg.pb.len, &opts);
-	} else {
-		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mapi_tc_egress", "Dual BSD/GPL",
-				   cg.pb.insns, cg.pb.len, &opts);
-	}
-	ret = fd < 0 ? -errno : 0;
-	if (ret && !offload) {
-		log_verifier(log);
-		ret = err_set(ret, MAPI_ERR_KERNEL,
-			      "the kernel refused the %s program of %s (%zu instructions): %s%s%s",
-			      hook_names[h], ifc->name, cg.pb.len, strerror(-ret),
-			      *log ? ": " : "", verifier_reason(log));
-	}
-	free(log);
+	fd = loader_load(&cg.pb, cg.hook, offload ? ifc->ifindex : 0);
 	pb_free(&cg.pb);
-	if (!ret)
-		*prog_fd = fd;
-	return ret;
+	if (fd < 0)
+		return fd;
+	*prog_fd = fd;
+	return 0;
 }
 
 static int xdp_flags_of(int mode)
@@ -273,6 +214,7 @@ static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *
 			if (ret) {
 				snprintf(reason, sizeof(reason),
 					 "the device refused an offloaded map: %s", strerror(-ret));
+				err_begin();
 				continue;
 			}
 			ret = hook_load(ifc, HOOK_XDP, 1, &pfd);
@@ -280,6 +222,7 @@ static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *
 				snprintf(reason, sizeof(reason),
 					 "the device refused the program: %s", strerror(-ret));
 				store_destroy(&f->nic);
+				err_begin();
 				continue;
 			}
 		} else {

@@ -56,6 +56,27 @@ out:
 	return ret;
 }
 
+int cbpf_shift_mod32(void)
+{
+	static int answer = -1;
+
+	if (answer < 0) {
+		/* ld #1; ldx #33; lsh x; ret a: 2 if the count is taken mod 32 */
+		struct bpf_insn probe[] = {
+			{ BPF_LD | BPF_IMM, 0, 0, 1 },
+			{ BPF_LDX | BPF_IMM, 0, 0, 33 },
+			{ BPF_ALU | BPF_LSH | BPF_X, 0, 0, 0 },
+			{ BPF_RET | BPF_A, 0, 0, 0 },
+		};
+		struct bpf_program bp = { 4, probe };
+		struct pcap_pkthdr h = { .caplen = 1, .len = 1 };
+		unsigned char byte = 0;
+
+		answer = pcap_offline_filter(&bp, &h, &byte) == 2;
+	}
+	return answer;
+}
+
 uint32_t cbpf_netmask_of(const char *dev)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "flowprog.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "error.h"
+#include "functions.h"
+#include "loader.h"
+
+static int build(struct flowprog *fp, const struct cbpf_prog *filter,
+		 enum xlate_hook hook, int with_bytes)
+{
+	struct flow *f = &fp->flow;
+	struct flow *flows[1] = { f };
+	struct codegen cg;
+	int n = 0, ret;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->prog_fd = -1;
+	fp->hook = hook;
+	f->host.map_fd = -1;
+	f->nic.map_fd = -1;
+	f->direction = MAPI_DIR_BOTH;
+	f->nslots = FLOW_SLOT_SEEN + 1;
+	if (filter) {
+		struct cbpf_prog *copy = calloc(1, sizeof(*copy));
+
+		if (!copy)
+			return -ENOMEM;
+		copy->insns = calloc(filter->len ? filter->len : 1, sizeof(*copy->insns));
+		if (!copy->insns) {
+			free(copy);
+			return -ENOMEM;
+		}
+		memcpy(copy->insns, filter->insns, filter->len * sizeof(*copy->insns));
+		copy->len = filter->len;
+		fp->filter.desc = fn_find("BPF_FILTER");
+		fp->filter.state = copy;
+		fp->filter.slot = -1;
+		fp->fns[n++] = &fp->filter;
+	}
+	fp->counter.desc = fn_find("PKT_COUNTER");
+	fp->counter.slot = (int)f->nslots++;
+	fp->fns[n++] = &fp->counter;
+	if (with_bytes) {
+		fp->bytes.desc = fn_find("BYTE_COUNTER");
+		fp->bytes.slot = (int)f->nslots++;
+		fp->fns[n++] = &fp->bytes;
+	}
+	f->fns = fp->fns;
+	f->nfns = n;
+
+	ret = store_create_host(&f->host, f->nslots, "mapi_test");
+	if (ret)
+		return ret;
+	ret = codegen_build(&cg, hook, 0, flows, 1);
+	if (ret)
+		return ret;
+	ret = loader_load(&cg.pb, hook, 0);
+	pb_free(&cg.pb);
+	if (ret < 0)
+		return ret;
+	fp->prog_fd = ret;
+	return 0;
+}
+
+int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
+		   enum xlate_hook hook, int with_bytes)
+{
+	int ret;
+
+	err_begin();
+	ret = build(fp, filter, hook, with_bytes);
+	if (ret)
+		err_publish(ret);	/* so that mapi_read_error() says why */
+	return ret;
+}
+
+int flowprog_time(int prog_fd, const void *pkt, uint32_t len, uint32_t repeat,
+		  uint32_t *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	if (ns)
+		*ns = opts.duration;
+	return 0;
+}
+
+int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed)
+{
+	uint64_t v;
+	int ret;
+
+	ret = flowprog_time(fp->prog_fd, pkt, len, 1, NULL);
+	if (ret)
+		return ret;
+	ret = store_read(&fp->flow.host, (uint32_t)fp->counter.slot, &v);
+	if (ret)
+		return ret;
+	*passed = v != fp->count;
+	fp->count = v;
+	return 0;
+}
+
+void flowprog_free(struct flowprog *fp)
+{
+	if (fp->prog_fd >= 0)
+		close(fp->prog_fd);
+	if (fp->filter.desc && fp->filter.desc->release)
+		fp->filter.desc->release(&fp->filter);
+	store_destroy(&fp->flow.host);
+	fp->prog_fd = -1;
+}

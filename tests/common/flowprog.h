@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A one-flow program built by the real code generator (classic filter +
+ * PKT_COUNTER), loaded but not attached, and run with BPF_PROG_TEST_RUN:
+ * how tests and benchmarks exercise the kernel side without a network.
+ */
+#ifndef MAPI_TESTS_FLOWPROG_H
+#define MAPI_TESTS_FLOWPROG_H
+
+#include <stdint.h>
+
+#include "cbpf.h"
+#include "cbpf_xlate.h"
+#include "flow.h"
+
+struct flowprog {
+	struct flow flow;
+	struct fn_instance filter, counter, bytes;
+	struct fn_instance *fns[3];
+	int prog_fd;
+	enum xlate_hook hook;
+	uint64_t count;		/* counter value after the last run */
+};
+
+/*
+ * filter: the classic program (copied), or NULL for none.  with_bytes adds
+ * a BYTE_COUNTER after the PKT_COUNTER.  Returns 0 or a negative errno
+ * (the library's error state says why).
+ */
+int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
+		   enum xlate_hook hook, int with_bytes);
+
+/* Runs one frame through it; *passed tells whether the filter kept it. */
+int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed);
+
+/* Runs one frame `repeat` times; *ns is the kernel's time per run. */
+int flowprog_time(int prog_fd, const void *pkt, uint32_t len, uint32_t repeat,
+		  uint32_t *ns);
+
+void flowprog_free(struct flowprog *fp);
+
+#endif

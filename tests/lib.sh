@@ -1,0 +1,152 @@
+# shellcheck shell=bash
+# Shared by the shell tests: checks, waiting on conditions, a veth testbed in
+# two network namespaces, tcpdump captures and a flowctl coprocess.  Every
+# namespace, process and file a test makes is removed when it exits, however
+# it exits.
+
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "/tmp/mapi-$TEST_NAME.XXXXXX")
+FAILS=0
+CHECKS=0
+CLEANUP=()
+BG_PIDS=()
+
+at_exit() {
+	local i
+	for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do eval "${CLEANUP[i]}" >/dev/null 2>&1 || true; done
+	rm -rf "$T"
+}
+trap at_exit EXIT
+trap 'exit 130' INT TERM
+
+on_exit() { CLEANUP+=("$*"); }
+
+pass() { CHECKS=$((CHECKS + 1)); echo "  ok    $*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "  FAIL  $*"; }
+
+# check_eq WHAT GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# check_match WHAT TEXT REGEX
+check_match() {
+	if [[ $2 =~ $3 ]]; then pass "$1"; else fail "$1: '$2' does not match /$3/"; fi
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.05
+	done
+}
+
+finish() {
+	echo "$TEST_NAME: $CHECKS checks, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+
+skip() {
+	echo "$TEST_NAME: SKIPPED: $*"
+	exit 77
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, BPF)"
+}
+
+# --- testbed: mon0 (monitored, namespace $NS_MON) <-> peer0 ($NS_PEER) ------
+
+MON=mon0
+PEER=peer0
+MON_MAC=02:00:00:00:00:01
+PEER_MAC=02:00:00:00:00:02
+
+testbed_up() {
+	NS_MON=mapi-${TEST_NAME:0:12}-$$-m
+	NS_PEER=mapi-${TEST_NAME:0:12}-$$-p
+	ip netns add "$NS_MON"
+	on_exit ip netns del "$NS_MON"
+	ip netns add "$NS_PEER"
+	on_exit ip netns del "$NS_PEER"
+	# A silent link: no IPv6 (no router or neighbour solicitations), no
+	# addresses, so only the test's own frames cross it.
+	for ns in "$NS_MON" "$NS_PEER"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip link add "$MON" netns "$NS_MON" address "$MON_MAC" type veth \
+		peer name "$PEER" netns "$NS_PEER" address "$PEER_MAC"
+	ip -n "$NS_MON" link set "$MON" up
+	ip -n "$NS_PEER" link set "$PEER" up
+}
+
+in_mon() { ip netns exec "$NS_MON" "$@"; }
+in_peer() { ip netns exec "$NS_PEER" "$@"; }
+
+# --- tcpdump ------------------------------------------------------------------
+
+# tcpdump_start NAME FILTER...: captures everything on mon0 that matches
+# into $T/NAME.pcap; returns once tcpdump listens.
+tcpdump_start() {
+	local name=$1
+	shift
+	# exec: $! must be tcpdump itself, to be signalled
+	(exec ip netns exec "$NS_MON" tcpdump -i "$MON" -n -U -w "$T/$name.pcap" "$@" \
+		2>"$T/$name.tcpdump") &
+	BG_PIDS+=($!)
+	eval "TCPDUMP_PID_$name=$!"
+	wait_until 10 grep -qs "listening on" "$T/$name.tcpdump" ||
+		{ fail "tcpdump $name did not start: $(cat "$T/$name.tcpdump")"; return 1; }
+}
+
+# tcpdump_stop NAME: stops it and checks that the kernel dropped nothing.
+tcpdump_stop() {
+	local name=$1 pid
+	pid=$(eval echo "\$TCPDUMP_PID_$name")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	local dropped
+	dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$T/$name.tcpdump")
+	[ "${dropped:-0}" = 0 ] || fail "tcpdump $name: kernel dropped $dropped packets"
+}
+
+# --- flowctl coprocess ----------------------------------------------------------
+
+# flowctl_start [NS-RUNNER]: starts flowctl in the monitor namespace.
+flowctl_start() {
+	coproc FLOWCTL { exec ip netns exec "$NS_MON" "$BUILD/tests/flowctl" 2>"$T/flowctl.err"; }
+	BG_PIDS+=($FLOWCTL_PID)
+	FLOWCTL_IN=${FLOWCTL[1]}
+	FLOWCTL_OUT=${FLOWCTL[0]}
+}
+
+# fc COMMAND...: one command; the answer is left in $R ("ok ..." / "err ...").
+fc() {
+	echo "$*" >&"$FLOWCTL_IN"
+	if ! read -r -t 30 R <&"$FLOWCTL_OUT"; then
+		R="err none: flowctl gave no answer to '$*' ($(cat "$T/flowctl.err"))"
+	fi
+}
+
+# fc_ok COMMAND...: as fc, but a test failure unless it answers ok; the
+# value after "ok " is left in $V.
+fc_ok() {
+	fc "$@"
+	if [[ $R == ok* ]]; then
+		V=${R#ok}
+		V=${V# }
+		return 0
+	fi
+	fail "flowctl '$*': $R"
+	V=""
+	return 1
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gen_traffic mix SEED COUNT FILE [all|no-vlan|vlan-only]
+ *
+ * Writes the deterministic traffic mix of tests/traffic.h to a pcap file,
+ * so that what a test sends is known exactly.
+ */
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traffic.h"
+
+int main(int argc, char **argv)
+{
+	struct pcap_pkthdr h;
+	pcap_dumper_t *d;
+	struct pkt p;
+	long count, i;
+	enum traffic_vlan vlan = TRAFFIC_ALL;
+	pcap_t *pd;
+
+	if (argc == 6 && !strcmp(argv[5], "all"))
+		vlan = TRAFFIC_ALL;
+	else if (argc == 6 && !strcmp(argv[5], "no-vlan"))
+		vlan = TRAFFIC_NO_VLAN;
+	else if (argc == 6 && !strcmp(argv[5], "vlan-only"))
+		vlan = TRAFFIC_VLAN_ONLY;
+	else if (argc != 5)
+		argc = 0;
+	if (argc == 0 || strcmp(argv[1], "mix")) {
+		fprintf(stderr, "usage: gen_traffic mix SEED COUNT FILE [all|no-vlan|vlan-only]\n");
+		return 2;
+	}
+	traffic_seed(strtoull(argv[2], NULL, 0));
+	count = atol(argv[3]);
+	pd = pcap_open_dead(DLT_EN10MB, 65535);
+	d = pcap_dump_open(pd, argv[4]);
+	if (!d) {
+		fprintf(stderr, "gen_traffic: %s\n", pcap_geterr(pd));
+		return 1;
+	}
+	for (i = 0; i < count; i++) {
+		traffic_next(&p, vlan);
+		h.ts.tv_sec = 1700000000 + i / 1000;
+		h.ts.tv_usec = (i % 1000) * 1000;
+		h.caplen = h.len = (unsigned int)p.len;
+		pcap_dump((unsigned char *)d, &h, p.b);
+	}
+	pcap_dump_close(d);
+	pcap_close(pd);
+	return 0;
+}

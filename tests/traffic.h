@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A deterministic mix of Ethernet frames: TCP and UDP over IPv4 and IPv6 to
+ * web, DNS, SSH and random ports, ICMP, ARP, 802.1Q, IPv4 fragments and
+ * options, other ethertypes and truncated frames, from 15 to 1518 bytes.
+ * The same seed always gives the same bytes (our own PRNG, not libc's).
+ */
+#ifndef MAPI_TESTS_TRAFFIC_H
+#define MAPI_TESTS_TRAFFIC_H
+
+#include <stdint.h>
+
+#include "pktbuild.h"
+
+enum traffic_vlan {
+	TRAFFIC_ALL,		/* some 802.1Q frames among the others */
+	TRAFFIC_NO_VLAN,
+	TRAFFIC_VLAN_ONLY,
+};
+
+void traffic_seed(uint64_t seed);
+uint64_t traffic_rand(void);
+/* The next frame of the mix. */
+void traffic_next(struct pkt *p, enum traffic_vlan vlan);
+
+#endif
