@@ -7,7 +7,7 @@ PACKAGES="
   make gcc clang llvm pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libpcap-dev libcmocka-dev
-  tcpdump tcpreplay iproute2 ethtool procps util-linux
+  tcpdump iproute2 ethtool procps util-linux valgrind
 "
 
 missing=""

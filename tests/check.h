@@ -23,10 +23,13 @@ static inline int check_report(int ok, const char *file, int line, const char *w
 	return ok;
 }
 
+/* The condition runs first: the message may show what it computed. */
 #define CHECK(cond, ...) ({						\
-	char check_msg_[1024];						\
-	snprintf(check_msg_, sizeof(check_msg_), __VA_ARGS__);		\
-	check_report(!!(cond), __FILE__, __LINE__, check_msg_);		\
+	int check_ok_ = !!(cond);					\
+	char check_msg_[1024] = "";					\
+	if (!check_ok_)							\
+		snprintf(check_msg_, sizeof(check_msg_), __VA_ARGS__);	\
+	check_report(check_ok_, __FILE__, __LINE__, check_msg_);	\
 })
 
 #define CHECK_OK(err, what) CHECK((err) == 0, "%s: error %d (%s)", what, (int)(err), \

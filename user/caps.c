@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ int caps_check(const char *dev)
 	struct __user_cap_data_struct d[2];
 	int sys, bpf, net;
 
+	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capget, &hdr, d))
 		return 0;	/* cannot tell: let the kernel decide */
 	sys = has_cap(d, CAP_SYS_ADMIN);

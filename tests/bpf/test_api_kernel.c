@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The API against the kernel, in a network namespace of its own with veth
+ * pairs: state errors after connect, attach modes and their fallbacks
+ * (offload is refused by veth, which has no NIC behind it), conflicts with
+ * other XDP programs, missing capabilities, vanished interfaces.  After
+ * each case nothing may stay attached.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ebpf_asm.h"
+#include "mapi.h"
+
+#define ATTACH_TCX_EGRESS 47
+
+static char logbuf[8192];
+
+static void collect_log(int level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	strncat(logbuf, msg, sizeof(logbuf) - strlen(logbuf) - 2);
+	strcat(logbuf, "\n");
+}
+
+static int last_code(char *msg)
+{
+	int code;
+
+	mapi_read_error(&code, msg);
+	return code;
+}
+
+static int error_is(int code, const char *words)
+{
+	char msg[MAPI_ERRORSTR_LENGTH];
+	int got = last_code(msg);
+
+	return CHECK(got == code && strstr(msg, words),
+		     "want error %d mentioning \"%s\", got %d: %s", code, words, got, msg);
+}
+
+static int sh(const char *cmd)
+{
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* xdp program id and number of tcx egress programs on dev */
+static void hooks_of(const char *dev, unsigned int *xdp, unsigned int *tcx)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 ids[8], cnt = 8, flags = 0;
+	int ifindex = (int)if_nametoindex(dev);
+
+	*xdp = *tcx = 0;
+	if (!bpf_xdp_query(ifindex, 0, &q))
+		*xdp = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!bpf_prog_query(ifindex, ATTACH_TCX_EGRESS, 0, &flags, ids, &cnt))
+		*tcx = cnt;
+}
+
+static void nothing_attached(const char *dev, const char *when)
+{
+	unsigned int xdp, tcx;
+
+	hooks_of(dev, &xdp, &tcx);
+	CHECK(xdp == 0 && tcx == 0, "%s: %s still has xdp program %u and %u tcx programs",
+	      when, dev, xdp, tcx);
+}
+
+static int counting_flow(const char *dev)
+{
+	int fd = mapi_create_flow(dev);
+
+	CHECK(fd > 0, "create a flow on %s", dev);
+	CHECK(mapi_apply_function(fd, "PKT_COUNTER") == 1, "apply PKT_COUNTER");
+	return fd;
+}
+
+static void test_state_errors(void)
+{
+	mapi_flow_info_t info;
+	unsigned long long *v;
+	int fd = counting_flow("v1");
+
+	if (!CHECK(mapi_connect(fd) == 0, "connect"))
+		return;
+	CHECK(mapi_apply_function(fd, "BYTE_COUNTER") == -1, "apply after connect fails");
+	error_is(MAPI_FLOW_ALREADY_ACTIVE, "before mapi_connect");
+	CHECK(mapi_connect(fd) == -1, "connect twice fails");
+	error_is(MAPI_FLOW_ALREADY_ACTIVE, "connects once");
+	CHECK(mapi_set_direction(fd, MAPI_DIR_IN) == -1, "direction after connect fails");
+	error_is(MAPI_FLOW_ALREADY_ACTIVE, "before mapi_connect");
+	v = mapi_read_results(fd, 1, MAPI_COPY);
+	CHECK(v && *v == 0, "a connected flow reads 0 before traffic");
+	CHECK(mapi_get_flow_info(fd, &info) == 0 && info.status == MAPI_FLOW_RUNNING &&
+	      info.mode_in == MAPI_MODE_NATIVE && info.mode_out == MAPI_MODE_TCX &&
+	      info.start > 0, "info: running, native XDP and tcx (%d, %d)",
+	      info.mode_in, info.mode_out);
+	mapi_close_flow(fd);
+	nothing_attached("v1", "after close");
+}
+
+static void test_offload_fallback(void)
+{
+	mapi_flow_info_t info;
+	int fd = counting_flow("v1");
+
+	logbuf[0] = 0;
+	mapi_set_attach_mode(fd, MAPI_MODE_OFFLOAD);
+	CHECK(mapi_connect(fd) == 0, "offload asked, not demanded: connects");
+	CHECK(mapi_get_flow_info(fd, &info) == 0 && info.mode_in == MAPI_MODE_NATIVE,
+	      "fell back to native XDP (mode %d)", info.mode_in);
+	CHECK(strstr(logbuf, "offload XDP unavailable") != NULL,
+	      "the fallback is logged with its reason: %s", logbuf);
+	mapi_close_flow(fd);
+
+	fd = counting_flow("v1");
+	mapi_set_attach_mode(fd, MAPI_MODE_OFFLOAD | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(fd) == -1, "offload demanded on veth fails");
+	error_is(MAPI_ERR_MODE, "offload XDP was demanded but is unavailable");
+	nothing_attached("v1", "after a refused offload");
+	mapi_close_flow(fd);
+}
+
+static void test_modes(void)
+{
+	mapi_flow_info_t info;
+	int a = counting_flow("v2"), b, c;
+
+	mapi_set_attach_mode(a, MAPI_MODE_GENERIC | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(a) == 0, "generic demanded: connects");
+	CHECK(mapi_get_flow_info(a, &info) == 0 && info.mode_in == MAPI_MODE_GENERIC,
+	      "runs in generic XDP (mode %d)", info.mode_in);
+	b = counting_flow("v2");
+	mapi_set_attach_mode(b, MAPI_MODE_NATIVE | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(b) == -1, "native demanded where generic runs: fails");
+	error_is(MAPI_ERR_MODE, "already runs flows in generic XDP");
+	c = counting_flow("v2");
+	CHECK(mapi_connect(c) == 0, "a flow that demands nothing joins generic");
+	CHECK(mapi_get_flow_info(c, &info) == 0 && info.mode_in == MAPI_MODE_GENERIC,
+	      "and runs in generic XDP (mode %d)", info.mode_in);
+	mapi_close_flow(a);
+	mapi_close_flow(b);
+	mapi_close_flow(c);
+	nothing_attached("v2", "after the mode tests");
+
+	a = mapi_create_flow("lo");
+	mapi_apply_function(a, "PKT_COUNTER");
+	CHECK(mapi_connect(a) == 0, "a flow on loopback connects");
+	CHECK(mapi_get_flow_info(a, &info) == 0 && info.direction == MAPI_DIR_IN &&
+	      info.mode_in == MAPI_MODE_GENERIC && info.mode_out == MAPI_MODE_NONE,
+	      "loopback: received packets only, generic XDP (dir %d, in %d, out %d)",
+	      info.direction, info.mode_in, info.mode_out);
+	mapi_close_flow(a);
+
+	a = counting_flow("v2");
+	mapi_set_direction(a, MAPI_DIR_OUT);
+	CHECK(mapi_connect(a) == 0, "an egress-only flow connects");
+	{
+		unsigned int xdp, tcx;
+
+		hooks_of("v2", &xdp, &tcx);
+		CHECK(xdp == 0 && tcx == 1, "egress only: no XDP program, one tcx (%u, %u)",
+		      xdp, tcx);
+	}
+	mapi_close_flow(a);
+	nothing_attached("v2", "after the egress-only flow");
+}
+
+/* Someone else's XDP program holds the interface. */
+static void test_foreign_program(void)
+{
+	struct bpf_insn pass[] = { MOV64_IMM(R0, XDP_PASS), EXIT_INSN() };
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_XDP);
+	int prog, link, fd;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "foreign", "GPL", pass, 2, &opts);
+	if (!CHECK(prog >= 0, "load a foreign XDP program"))
+		return;
+	link = bpf_link_create(prog, (int)if_nametoindex("v3"), BPF_XDP, NULL);
+	CHECK(link >= 0, "attach it to v3");
+	fd = counting_flow("v3");
+	CHECK(mapi_connect(fd) == -1, "connect on an interface with a foreign program fails");
+	error_is(MAPI_ERR_ATTACH, "which this process did not attach");
+	mapi_close_flow(fd);
+	close(link);
+	close(prog);
+	nothing_attached("v3", "after the foreign program left");
+}
+
+static int drop_caps(const int *caps, int n)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int i;
+
+	if (syscall(SYS_capget, &hdr, d))
+		return -1;
+	for (i = 0; i < n; i++)
+		d[caps[i] / 32].effective &= ~(1u << (caps[i] % 32));
+	return (int)syscall(SYS_capset, &hdr, d);
+}
+
+/* In a child that lacks the capabilities, connect fails and names them. */
+static void test_capabilities(void)
+{
+	static const struct {
+		int caps[2];
+		const char *words;
+	} cases[] = {
+		{ { 39 /* CAP_BPF */, CAP_SYS_ADMIN }, "missing CAP_BPF" },
+		{ { CAP_NET_ADMIN, CAP_SYS_ADMIN }, "missing CAP_NET_ADMIN" },
+	};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			int fd = counting_flow("v4");
+
+			check_count = check_failed = 0;
+			if (drop_caps(cases[i].caps, 2))
+				_exit(2);
+			CHECK(mapi_connect(fd) == -1, "connect without the capability fails");
+			error_is(MAPI_ERR_PERMISSION, cases[i].words);
+			_exit(check_failed ? 1 : 0);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child without capabilities (%s) passed its checks", cases[i].words);
+	}
+	nothing_attached("v4", "after the capability checks");
+}
+
+static void test_vanished_interface(void)
+{
+	int fd;
+
+	sh("ip link add gone0 type veth peer name gone1");
+	fd = counting_flow("gone0");
+	sh("ip link del gone0");
+	CHECK(mapi_connect(fd) == -1, "connect after the interface vanished fails");
+	error_is(MAPI_NO_SUCH_DEVICE, "gone0");
+	mapi_close_flow(fd);
+}
+
+int main(void)
+{
+	int i;
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("test_api_kernel: unshare (needs root)");
+		return 77;
+	}
+	for (i = 1; i <= 4; i++) {
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "ip link add v%d type veth peer name p%d && "
+			 "ip link set v%d up && ip link set p%d up", i, i, i, i);
+		if (sh(cmd)) {
+			fprintf(stderr, "test_api_kernel: cannot create veth pairs\n");
+			return 1;
+		}
+	}
+	sh("ip link set lo up");
+	mapi_set_log(collect_log, NULL);
+	test_state_errors();
+	test_offload_fallback();
+	test_modes();
+	test_foreign_program();
+	test_capabilities();
+	test_vanished_interface();
+	return check_summary("test_api_kernel");
+}

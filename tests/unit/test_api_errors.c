@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Every bad input to the API that can be judged without the kernel: the
+ * call fails with -1 or NULL, and mapi_read_error() gives the original
+ * MAPI code and a message that says what to fix.  Needs no privileges.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mapi.h"
+
+static void expect_error(int code, const char *words)
+{
+	char msg[MAPI_ERRORSTR_LENGTH];
+	int got;
+
+	assert_int_equal(mapi_read_error(&got, msg), 0);
+	if (got != code || !strstr(msg, words))
+		fail_msg("want error %d mentioning \"%s\", got %d: %s", code, words, got, msg);
+}
+
+static int new_flow(void)
+{
+	int fd = mapi_create_flow("lo");
+
+	assert_true(fd > 0);
+	return fd;
+}
+
+static void test_read_error_itself(void **state)
+{
+	char msg[MAPI_ERRORSTR_LENGTH];
+
+	(void)state;
+	assert_int_equal(mapi_read_error(NULL, NULL), -1);
+	assert_int_equal(mapi_read_error(NULL, msg), 0);
+}
+
+static void test_create_flow(void **state)
+{
+	char longname[64];
+
+	(void)state;
+	assert_int_equal(mapi_create_flow(NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "NULL");
+	assert_int_equal(mapi_create_flow("nosuch0"), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "nosuch0");
+	assert_int_equal(mapi_create_flow(""), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "no network interface");
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	assert_int_equal(mapi_create_flow(longname), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "xxxx");
+}
+
+static void test_unknown_function(void **state)
+{
+	int fd = new_flow();
+
+	(void)state;
+	assert_int_equal(mapi_apply_function(fd, "PACKET_COUNTER"), -1);
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "PACKET_COUNTER");
+	assert_int_equal(mapi_apply_function_args(fd, NULL, NULL, 0), -1);
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "NULL");
+	mapi_close_flow(fd);
+}
+
+static void test_filter_syntax(void **state)
+{
+	int fd = new_flow();
+
+	(void)state;
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "tcp and and port 80"), -1);
+	expect_error(MAPI_BPF_FILTER_ERROR, "syntax error");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "port 99999"), -1);
+	expect_error(MAPI_BPF_FILTER_ERROR, "99999");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "host no-such-host.invalid"), -1);
+	expect_error(MAPI_BPF_FILTER_ERROR, "no-such-host.invalid");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "inbound"), -1);
+	expect_error(MAPI_BPF_FILTER_ERROR, "mapi_set_direction");
+	/* a failed apply leaves the flow usable and its function ids dense */
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "tcp"), 1);
+	assert_int_equal(mapi_apply_function(fd, "PKT_COUNTER"), 2);
+	mapi_close_flow(fd);
+}
+
+static void test_arguments(void **state)
+{
+	int fd = new_flow();
+
+	(void)state;
+	/* missing */
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER"), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "BPF_FILTER takes 1 argument (EXPR), got 0");
+	/* too many */
+	assert_int_equal(mapi_apply_function(fd, "PKT_COUNTER", 5), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "takes no arguments");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "tcp", "udp"), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "got 2");
+	/* wrong type */
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", 80), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "must be a string, not a signed integer");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "is NULL");
+	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", 2.5), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "floating-point");
+	/* the plain function, as C++ and older C call it */
+	assert_int_equal((mapi_apply_function)(fd, "BPF_FILTER", "udp"), 1);
+	assert_int_equal((mapi_apply_function)(fd, "BYTE_COUNTER"), 2);
+	mapi_close_flow(fd);
+}
+
+static void test_flow_options(void **state)
+{
+	int fd = new_flow();
+
+	(void)state;
+	assert_int_equal(mapi_set_direction(fd, 7), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "MAPI_DIR_IN");
+	assert_int_equal(mapi_set_direction(fd, MAPI_DIR_OUT), 0);
+	assert_int_equal(mapi_set_attach_mode(fd, 42), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "MAPI_MODE_AUTO");
+	assert_int_equal(mapi_set_attach_mode(fd, MAPI_MODE_AUTO | MAPI_MODE_REQUIRE), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "cannot be demanded");
+	assert_int_equal(mapi_set_attach_mode(fd, MAPI_MODE_TCX), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "attach mode");
+	assert_int_equal(mapi_set_attach_mode(fd, MAPI_MODE_GENERIC | MAPI_MODE_REQUIRE), 0);
+	mapi_close_flow(fd);
+}
+
+static void test_descriptors(void **state)
+{
+	mapi_flow_info_t info;
+	int fd = new_flow(), fid;
+
+	(void)state;
+	fid = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(fid, 1);
+	/* unknown fd and fid */
+	assert_null(mapi_read_results(fd + 1000, fid, MAPI_COPY));
+	expect_error(MAPI_INVALID_FLOW, "no flow was created");
+	assert_null(mapi_read_results(-1, fid, MAPI_COPY));
+	expect_error(MAPI_INVALID_FLOW, "-1");
+	assert_null(mapi_read_results(fd, 7, MAPI_COPY));
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "has no function 7");
+	assert_null(mapi_read_results(fd, 0, MAPI_COPY));
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "has no function 0");
+	/* read before connect */
+	assert_null(mapi_read_results(fd, fid, MAPI_COPY));
+	expect_error(MAPI_FLOW_NOT_CONNECTED, "mapi_connect");
+	assert_null(mapi_read_results(fd, fid, 3));
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "MAPI_COPY or MAPI_REF");
+	/* packets from a function that keeps none */
+	assert_null(mapi_get_next_pkt(fd, fid));
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "PKT_COUNTER, not TO_BUFFER");
+	/* information */
+	assert_int_equal(mapi_get_flow_info(fd, NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "NULL");
+	assert_int_equal(mapi_get_flow_info(fd, &info), 0);
+	assert_int_equal(info.fd, fd);
+	assert_int_equal(info.status, MAPI_FLOW_INIT);
+	assert_string_equal(info.device, "lo");
+	assert_int_equal(info.num_functions, 1);
+	assert_int_equal(info.mode_in, MAPI_MODE_NONE);
+	/* close, close again, use after close */
+	assert_int_equal(mapi_close_flow(fd), 0);
+	assert_int_equal(mapi_close_flow(fd), -1);
+	expect_error(MAPI_INVALID_FLOW, "was closed");
+	assert_int_equal(mapi_apply_function(fd, "PKT_COUNTER"), -1);
+	expect_error(MAPI_INVALID_FLOW, "was closed");
+	assert_int_equal(mapi_connect(fd), -1);
+	expect_error(MAPI_INVALID_FLOW, "was closed");
+	assert_int_equal(mapi_close_flow(0), -1);
+	expect_error(MAPI_INVALID_FLOW, "0");
+}
+
+static void test_filter_has_no_result(void **state)
+{
+	int fd = new_flow(), fid;
+
+	(void)state;
+	fid = mapi_apply_function(fd, "BPF_FILTER", "tcp");
+	assert_null(mapi_read_results(fd, fid, MAPI_COPY));
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "BPF_FILTER");
+	mapi_close_flow(fd);
+}
+
+static void test_mode_names(void **state)
+{
+	(void)state;
+	assert_string_equal(mapi_mode_name(MAPI_MODE_NATIVE), "native");
+	assert_string_equal(mapi_mode_name(MAPI_MODE_GENERIC), "generic");
+	assert_string_equal(mapi_mode_name(MAPI_MODE_OFFLOAD | MAPI_MODE_REQUIRE), "offload");
+	assert_string_equal(mapi_mode_name(MAPI_MODE_TCX), "tcx");
+	assert_string_equal(mapi_mode_name(MAPI_MODE_NONE), "none");
+	assert_string_equal(mapi_mode_name(99), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_error_itself),
+		cmocka_unit_test(test_create_flow),
+		cmocka_unit_test(test_unknown_function),
+		cmocka_unit_test(test_filter_syntax),
+		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_flow_options),
+		cmocka_unit_test(test_descriptors),
+		cmocka_unit_test(test_filter_has_no_result),
+		cmocka_unit_test(test_mode_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
