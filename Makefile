@@ -89,7 +89,7 @@ $(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STLIB)
-	$(CC) -o $@ $^ $(LIBS)
+	$(CC) -o $@ $^ $(LIBS) -lm
 
 # Examples link the shared library, as applications do.
 $(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples

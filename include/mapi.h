@@ -174,6 +174,21 @@ typedef struct mapi_flow_info {
 
 int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
 
+/* What a function of the library is, as `mapi functions` lists it. */
+#define MAPI_RES_NONE 0		/* no result: a filter */
+#define MAPI_RES_ULL 1		/* an unsigned long long */
+
+typedef struct mapi_libfunct_info {
+	char name[32];
+	char args[64];		/* argument names, space-separated, e.g. "EXPR" */
+	char argtypes[16];	/* one letter an argument: s string, i int */
+	char descr[192];
+	int result;		/* MAPI_RES_* */
+} mapi_libfunct_info_t;
+
+/* Function n (from 0) of the library; -1 with MAPI_FUNCTION_NOT_FOUND past the end. */
+int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info);
+
 /* A short name for a MAPI_MODE_* value ("native", "tcx", ...). */
 const char *mapi_mode_name(int mode);
 

@@ -92,6 +92,9 @@ testbed_up() {
 in_mon() { ip netns exec "$NS_MON" "$@"; }
 in_peer() { ip netns exec "$NS_PEER" "$@"; }
 
+# True when no XDP or tcx program is attached to mon0.
+hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_egress=0" ]; }
+
 # --- tcpdump ------------------------------------------------------------------
 
 # tcpdump_start NAME FILTER...: captures everything on mon0 that matches

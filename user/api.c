@@ -34,11 +34,16 @@ static struct flow **flow_table;	/* indexed by fd; NULL once closed */
 static int table_cap;
 static int next_fd = 1;
 
-/* MAPI_REF values are refreshed by a thread that runs while any exists. */
-static int nrefs;
-static int refresher_on, refresher_stop;
-static pthread_t refresher;
-static pthread_cond_t refresher_wake = PTHREAD_COND_INITIALIZER;
+/*
+ * A thread of the library's own does what must happen between calls: it
+ * refreshes MAPI_REF values and detaches hooks left idle.  It runs while
+ * there is such work and ends when there is none.
+ */
+static int nrefs;			/* MAPI_REF results of open flows */
+static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
+static int keeper_on, keeper_done, keeper_stop;
+static pthread_t keeper;
+static pthread_cond_t keeper_wake = PTHREAD_COND_INITIALIZER;
 
 static void api_begin(void)
 {
@@ -116,7 +121,7 @@ int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 	int ret;
 
 	ret = store_read(&f->host, slot, &host);
-	if (!ret && f->nic.map_fd >= 0)
+	if (!ret && f->nic.nlines)
 		ret = store_read(&f->nic, slot, &dev);
 	if (ret)
 		return err_set(ret, MAPI_ERR_KERNEL, "reading the results of flow %d: %s",
@@ -209,8 +214,9 @@ MAPI_EXPORT int mapi_create_flow(const char *dev)
 	f->direction = MAPI_DIR_BOTH;
 	f->mode_req = MAPI_MODE_AUTO;
 	f->nslots = FLOW_SLOT_SEEN + 1;
-	f->host.map_fd = -1;
-	f->nic.map_fd = -1;
+	store_init(&f->host);
+	store_init(&f->nic);
+	f->group[0] = f->group[1] = -1;
 	ret = table_add(f);
 	if (ret) {
 		free(f);
@@ -436,41 +442,91 @@ static void refresh_refs(void)
 	err_begin();
 }
 
-static void *refresher_main(void *arg)
+static void deadline_after(struct timespec *t, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void *keeper_main(void *arg)
 {
 	struct timespec t;
 
 	(void)arg;
 	pthread_mutex_lock(&api_lock);
-	while (!refresher_stop) {
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += MAPI_REF_REFRESH_MS * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&refresher_wake, &api_lock, &t);
-		if (!refresher_stop)
+	while (!keeper_stop && (nrefs || idle_due)) {
+		long wait = MAPI_REF_REFRESH_MS;
+
+		if (!nrefs)
+			wait = (long)(idle_due - monotonic_ms());
+		deadline_after(&t, wait > 0 ? wait : 0);
+		pthread_cond_timedwait(&keeper_wake, &api_lock, &t);
+		if (keeper_stop)
+			break;
+		if (nrefs)
 			refresh_refs();
+		if (idle_due && idle_due <= monotonic_ms())
+			idle_due = engine_housekeep(0);
 	}
+	keeper_done = 1;
 	pthread_mutex_unlock(&api_lock);
 	return NULL;
 }
 
-static int refresher_start(void)
+/* Makes sure the keeper runs; called with the API lock held. */
+static int keeper_kick(void)
 {
+	pthread_condattr_t ca;
 	int ret;
 
-	if (refresher_on)
+	if (keeper_on && !keeper_done) {
+		pthread_cond_signal(&keeper_wake);
 		return 0;
-	refresher_stop = 0;
-	ret = pthread_create(&refresher, NULL, refresher_main, NULL);
+	}
+	if (keeper_on)
+		pthread_join(keeper, NULL);	/* it has ended: reap it */
+	keeper_on = keeper_done = keeper_stop = 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&keeper_wake);
+	pthread_cond_init(&keeper_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = pthread_create(&keeper, NULL, keeper_main, NULL);
 	if (ret)
 		return err_set(-ret, MAPI_ERR_NOMEM,
-			       "cannot start the thread that refreshes MAPI_REF results: %s",
-			       strerror(ret));
-	refresher_on = 1;
+			       "cannot start the library's housekeeping thread: %s", strerror(ret));
+	keeper_on = 1;
 	return 0;
+}
+
+/* At exit: the keeper stops, idle hooks go now. */
+__attribute__((destructor)) static void keeper_shutdown(void)
+{
+	int join;
+
+	pthread_mutex_lock(&api_lock);
+	keeper_stop = 1;
+	join = keeper_on;
+	keeper_on = 0;
+	pthread_cond_signal(&keeper_wake);
+	engine_housekeep(1);
+	idle_due = 0;
+	pthread_mutex_unlock(&api_lock);
+	if (join)
+		pthread_join(keeper, NULL);
 }
 
 MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
@@ -504,7 +560,7 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	}
 	__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
 	if (!fi->ref_on) {
-		ret = refresher_start();
+		ret = keeper_kick();
 		if (ret)
 			return api_fail_ptr(ret);
 		fi->ref_on = 1;
@@ -533,16 +589,17 @@ MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
 
 MAPI_EXPORT int mapi_close_flow(int fd)
 {
-	pthread_t stop_thread;
-	int join = 0, i, ret;
 	struct flow *f = NULL;
+	int i, ret;
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
 	if (ret)
 		return api_fail(ret);
-	if (f->status == MAPI_FLOW_RUNNING)
+	if (f->status == MAPI_FLOW_RUNNING) {
 		engine_disconnect(f);
+		idle_due = engine_housekeep(0);
+	}
 	flow_table[fd] = NULL;
 	for (i = 0; i < f->nfns; i++) {
 		nrefs -= f->fns[i]->ref_on;
@@ -552,16 +609,10 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	store_destroy(&f->host);
 	store_destroy(&f->nic);
 	free(f);
-	if (refresher_on && nrefs == 0) {
-		refresher_stop = 1;
-		refresher_on = 0;
-		pthread_cond_signal(&refresher_wake);
-		stop_thread = refresher;
-		join = 1;
-	}
+	if (idle_due)
+		keeper_kick();	/* if it cannot start, idle hooks go at exit */
+	err_begin();
 	api_end();
-	if (join)
-		pthread_join(stop_thread, NULL);
 	return 0;
 }
 
@@ -594,6 +645,32 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	info->mode_out = f->mode_out;
 	info->packets_seen = seen;
 	info->start = f->start_ns;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
+{
+	const struct fn_desc *const *all = fn_all();
+	int i, ret = 0;
+
+	api_begin();
+	for (i = 0; i < n && all[i]; i++)
+		;
+	if (n < 0 || !all[i])
+		ret = err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			      "the library has no function number %d", n);
+	else if (!info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "mapi_get_libfunct_info: info is NULL");
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", all[i]->name);
+	snprintf(info->args, sizeof(info->args), "%s", all[i]->arg_names);
+	snprintf(info->argtypes, sizeof(info->argtypes), "%s", all[i]->args);
+	snprintf(info->descr, sizeof(info->descr), "%s", all[i]->help);
+	info->result = all[i]->result == FN_RESULT_U64 ? MAPI_RES_ULL : MAPI_RES_NONE;
 	api_end();
 	return 0;
 }

@@ -13,7 +13,7 @@
 #define R_CTX R6
 #define R_DATA R7
 #define R_DATA_END R8
-#define R_CPU_LINE R9	/* this CPU's line offset in a 64-byte-stride store */
+#define R_LINE0 R9	/* this CPU's line in the flow's first result map */
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {
@@ -28,43 +28,79 @@ void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 	env->reject_label = cg->flow_end;
 }
 
-static void add_host(struct codegen *cg, const struct result_store *st, int slot,
-		     enum cg_addend what)
+/* Where the line of result map `line` (> 0) of the flow is kept. */
+static int16_t line_slot(uint32_t line)
+{
+	return (int16_t)(STK_LINES + 8 * (int)line);
+}
+
+/* R0 = value of array map R1 at key k, or goto miss (inlined by the verifier). */
+static void lookup(struct prog_buf *pb, uint32_t k, int miss)
+{
+	pb_emit(pb, ST_MEM(BPF_W, RFP, STK_KEY, (int32_t)k));
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_KEY));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
+}
+
+/*
+ * Points R_LINE0 at this CPU's line of the flow's first result map and
+ * stores those of its other maps in STK_LINES.
+ */
+static void emit_flow_lines(struct codegen *cg, const struct flow *f)
+{
+	const struct result_store *st = &f->host;
+	struct prog_buf *pb = &cg->pb;
+	uint32_t i;
+
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
+	pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), cg->flow_end);
+	pb_emit(pb, ALU64_IMM(BPF_LSH, R0, 6));
+	for (i = 0; i < st->nlines; i++) {
+		int r = i ? R1 : R_LINE0;
+
+		pb_ld_map_value(pb, r, st->lines[i].map_fd, 0);
+		pb_emit(pb, ALU64_REG(BPF_ADD, r, R0));
+		if (i)
+			pb_emit(pb, STX_MEM(BPF_DW, RFP, R1, line_slot(i)));
+	}
+}
+
+uint32_t codegen_maps_of(const struct flow *f, int offload)
+{
+	return offload ? 1 : f->host.nlines;
+}
+
+static void add_host(struct codegen *cg, int slot, enum cg_addend what)
 {
 	struct prog_buf *pb = &cg->pb;
-	uint32_t lines = st->stride / STORE_LINE;
+	int16_t off = (int16_t)(slot % STORE_LINE_SLOTS * 8);
 
-	pb_ld_map_value(pb, R1, st->map_fd, (uint32_t)slot * 8);
-	if (lines == 1) {
-		pb_emit(pb, ALU64_REG(BPF_ADD, R1, R_CPU_LINE));
-	} else {
-		pb_emit(pb, MOV64_REG(R2, R_CPU_LINE));
-		pb_emit(pb, ALU64_IMM(BPF_MUL, R2, (int32_t)lines));
-		pb_emit(pb, ALU64_REG(BPF_ADD, R1, R2));
+	int line = R_LINE0;
+
+	if (slot >= STORE_LINE_SLOTS) {
+		pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, line_slot((uint32_t)slot / STORE_LINE_SLOTS)));
+		line = R1;
 	}
-	pb_emit(pb, LDX_MEM(BPF_DW, R2, R1, 0));
+	pb_emit(pb, LDX_MEM(BPF_DW, R2, line, off));
 	if (what == ADD_ONE) {
 		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, 1));
 	} else {
 		pb_emit(pb, LDX_MEM(BPF_DW, R3, RFP, STK_WIRELEN));
 		pb_emit(pb, ALU64_REG(BPF_ADD, R2, R3));
 	}
-	pb_emit(pb, STX_MEM(BPF_DW, R1, R2, 0));
+	pb_emit(pb, STX_MEM(BPF_DW, line, R2, off));
 }
 
-/* On a NIC: look the line up and add atomically (no per-CPU lines there). */
-static void add_device(struct codegen *cg, const struct result_store *st, int slot,
-		       enum cg_addend what)
+/* On a NIC: look the store up and add atomically (no per-CPU lines there). */
+static void add_device(struct codegen *cg, int slot, enum cg_addend what)
 {
 	struct prog_buf *pb = &cg->pb;
 	int skip = pb_new_label(pb);
 
-	pb_emit(pb, ST_MEM(BPF_W, RFP, STK_BUF, 0));
-	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)st->map_fd);
-	pb_emit(pb, MOV64_REG(R2, RFP));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_BUF));
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-	pb_jmp_imm(pb, BPF_JEQ, R0, 0, skip);
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)cg->flow->nic.lines[0].map_fd);
+	lookup(pb, 0, skip);
 	if (what == ADD_ONE)
 		pb_emit(pb, MOV64_IMM(R1, 1));
 	else
@@ -76,19 +112,37 @@ static void add_device(struct codegen *cg, const struct result_store *st, int sl
 void cg_add_to_slot(struct codegen *cg, int slot, enum cg_addend what)
 {
 	if (cg->offload)
-		add_device(cg, &cg->flow->nic, slot, what);
+		add_device(cg, slot, what);
 	else
-		add_host(cg, &cg->flow->host, slot, what);
+		add_host(cg, slot, what);
 }
 
-static void emit_prologue(struct codegen *cg, int out)
+/*
+ * Fresh packet pointers.  Emitted at the start of every flow too: what the
+ * verifier learned of the packet's length differs between the paths out of
+ * the previous flow, and fresh pointers make those paths' states equal, so
+ * that it verifies each flow once instead of once per path into it.
+ */
+static void load_packet_pointers(struct codegen *cg)
+{
+	struct prog_buf *pb = &cg->pb;
+
+	if (cg->hook == XLATE_XDP) {
+		pb_emit(pb, LDX_MEM(BPF_W, R_DATA, R_CTX, offsetof(struct xdp_md, data)));
+		pb_emit(pb, LDX_MEM(BPF_W, R_DATA_END, R_CTX, offsetof(struct xdp_md, data_end)));
+	} else {
+		pb_emit(pb, LDX_MEM(BPF_W, R_DATA, R_CTX, offsetof(struct __sk_buff, data)));
+		pb_emit(pb, LDX_MEM(BPF_W, R_DATA_END, R_CTX, offsetof(struct __sk_buff, data_end)));
+	}
+}
+
+static void emit_prologue(struct codegen *cg)
 {
 	struct prog_buf *pb = &cg->pb;
 
 	pb_emit(pb, MOV64_REG(R_CTX, R1));
+	load_packet_pointers(cg);
 	if (cg->hook == XLATE_XDP) {
-		pb_emit(pb, LDX_MEM(BPF_W, R_DATA, R_CTX, offsetof(struct xdp_md, data)));
-		pb_emit(pb, LDX_MEM(BPF_W, R_DATA_END, R_CTX, offsetof(struct xdp_md, data_end)));
 		if (cg->offload) {
 			pb_emit(pb, MOV64_REG(R0, R_DATA_END));
 			pb_emit(pb, ALU64_REG(BPF_SUB, R0, R_DATA));
@@ -98,33 +152,35 @@ static void emit_prologue(struct codegen *cg, int out)
 			pb_emit(pb, CALL_HELPER(BPF_FUNC_xdp_get_buff_len));
 		}
 	} else {
-		pb_emit(pb, LDX_MEM(BPF_W, R_DATA, R_CTX, offsetof(struct __sk_buff, data)));
-		pb_emit(pb, LDX_MEM(BPF_W, R_DATA_END, R_CTX, offsetof(struct __sk_buff, data_end)));
 		pb_emit(pb, LDX_MEM(BPF_W, R0, R_CTX, offsetof(struct __sk_buff, len)));
 	}
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, STK_WIRELEN));
-	if (!cg->offload) {
-		pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
-		pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), out);
-		pb_emit(pb, MOV64_REG(R_CPU_LINE, R0));
-		pb_emit(pb, ALU64_IMM(BPF_LSH, R_CPU_LINE, 6));
-	}
 }
 
-static void emit_epilogue(struct codegen *cg, int out)
+static int pass_verdict(enum xlate_hook hook)
 {
-	struct prog_buf *pb = &cg->pb;
-
-	pb_bind(pb, out);
 	/* Monitoring never changes traffic: pass it on (TCX_NEXT is -1). */
-	pb_emit(pb, MOV64_IMM(R0, cg->hook == XLATE_XDP ? XDP_PASS : -1));
+	return hook == XLATE_XDP ? XDP_PASS : -1;
+}
+
+/* Jumps to slot `next` of the chain; when the slot is empty, passes. */
+static void emit_exit(struct prog_buf *pb, enum xlate_hook hook, int chain_fd, uint32_t next)
+{
+	if (chain_fd >= 0) {
+		pb_emit(pb, MOV64_REG(R1, R_CTX));
+		pb_ld_imm64(pb, R2, BPF_PSEUDO_MAP_FD, (uint32_t)chain_fd);
+		pb_emit(pb, MOV64_IMM(R3, (int32_t)next));
+		pb_emit(pb, CALL_HELPER(BPF_FUNC_tail_call));
+	}
+	pb_emit(pb, MOV64_IMM(R0, pass_verdict(hook)));
 	pb_emit(pb, EXIT_INSN());
 }
 
 int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
-		  struct flow *const *flows, size_t nflows)
+		  const struct cg_chain *chain, struct flow *const *flows, size_t nflows)
 {
-	int out, ret = 0;
+	uint32_t maps = 0;
+	int ret = 0;
 	size_t i;
 	int j;
 
@@ -132,26 +188,44 @@ int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
 	pb_init(&cg->pb);
 	cg->hook = hook;
 	cg->offload = offload;
-	out = pb_new_label(&cg->pb);
-	emit_prologue(cg, out);
+	emit_prologue(cg);
 	for (i = 0; i < nflows && !ret; i++) {
 		const struct flow *f = flows[i];
 
+		maps += codegen_maps_of(f, offload);
+		if (maps > CG_MAX_MAPS) {
+			ret = err_set(-E2BIG, MAPI_ERR_LIMIT,
+				      "one program holds flows with at most %d result maps",
+				      CG_MAX_MAPS);
+			break;
+		}
 		cg->flow = f;
 		cg->flow_end = pb_new_label(&cg->pb);
+		if (i > 0)
+			load_packet_pointers(cg);
+		if (!offload)
+			emit_flow_lines(cg, f);
 		cg_add_to_slot(cg, FLOW_SLOT_SEEN, ADD_ONE);
 		for (j = 0; j < f->nfns && !ret; j++)
 			ret = f->fns[j]->desc->emit(cg, f->fns[j]);
 		pb_bind(&cg->pb, cg->flow_end);
 	}
 	cg->flow = NULL;
-	emit_epilogue(cg, out);
+	emit_exit(&cg->pb, hook, chain ? chain->chain_fd : -1, chain ? chain->next : 0);
 	if (!ret)
 		ret = pb_finish(&cg->pb);
-	if (ret == -E2BIG)
+	if (ret == -E2BIG && !err_pending())
 		ret = err_set(ret, MAPI_ERR_LIMIT,
 			      "flow program too large: a jump spans more than 32767 instructions");
 	if (ret)
 		pb_free(&cg->pb);
 	return ret;
+}
+
+int codegen_root(struct prog_buf *pb, enum xlate_hook hook, int prog_array_fd)
+{
+	pb_init(pb);
+	pb_emit(pb, MOV64_REG(R_CTX, R1));
+	emit_exit(pb, hook, prog_array_fd, 0);
+	return pb_finish(pb);
 }

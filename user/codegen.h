@@ -18,6 +18,14 @@
 #define STK_BUF (-16)		/* 8 bytes for loads through a helper */
 #define STK_SPILL (-32)		/* 16 bytes: classic A and X across calls */
 #define STK_SCRATCH (-96)	/* classic scratch memory M[0..15] */
+#define STK_KEY (-104)		/* u32 key of a map lookup */
+#define STK_LINES (-168)	/* this CPU's line of the flow's result maps 1..7 */
+
+/*
+ * A program can name at most 64 maps (the kernel's MAX_USED_MAPS): a group
+ * program names at most this many result maps.
+ */
+#define CG_MAX_MAPS 56
 
 struct codegen {
 	struct prog_buf pb;
@@ -28,11 +36,31 @@ struct codegen {
 };
 
 /*
- * Builds the whole program for hook from the given flows.  The result is in
- * cg->pb (pb_finish done); free it with pb_free().
+ * Where a program goes when its flows are done: to slot `next` of the prog
+ * array chain_fd (the next group of flows), or, with chain_fd < 0 or an
+ * empty slot, it passes the packet on.
+ */
+struct cg_chain {
+	int chain_fd;
+	uint32_t next;
+};
+
+/*
+ * Builds the program of a group of flows for hook.  The result is in cg->pb
+ * (pb_finish done); free it with pb_free().
  */
 int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
-		  struct flow *const *flows, size_t nflows);
+		  const struct cg_chain *chain, struct flow *const *flows, size_t nflows);
+
+/* The number of result maps a flow's code names. */
+uint32_t codegen_maps_of(const struct flow *f, int offload);
+
+/*
+ * The program attached to a hook: it jumps (tail call) to slot 0 of
+ * prog_array_fd, the first group, so that groups are replaced with a map
+ * update, in microseconds, instead of by swapping the attached program.
+ */
+int codegen_root(struct prog_buf *pb, enum xlate_hook hook, int prog_array_fd);
 
 enum cg_addend {
 	ADD_ONE,	/* count the packet */

@@ -1,18 +1,42 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * How flows become running programs.
+ *
+ * Each hook of an interface (XDP for received packets, tcx for sent ones)
+ * runs a fixed root program, attached once through a bpf_link, that jumps
+ * (tail call) into a chain of group programs held in a prog array: group k
+ * runs its flows one after the other, then jumps to group k+1.  Connecting
+ * or closing a flow rebuilds only the group it belongs to and replaces it
+ * in the prog array, an atomic pointer swap: every packet runs either the
+ * old or the new group, and every other flow keeps its maps, so no count
+ * is lost or doubled.
+ *
+ * Why groups: the verifier's time grows faster than linearly with a
+ * program's size (about a microsecond per instruction it explores here), so
+ * one program for all flows would make each connect slower than the last.
+ * Why a root and a prog array: replacing an attached XDP program costs
+ * milliseconds of RCU waiting; replacing a prog array slot, microseconds.
+ *
+ * On a NIC (offload) there are no tail calls: one program holds every flow
+ * and is swapped through its link.
+ */
 #include "engine.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codegen.h"
-#include "loader.h"
 #include "error.h"
 #include "functions.h"
+#include "loader.h"
 #include "log.h"
 
 /*
@@ -21,30 +45,88 @@
  */
 #define ATTACH_TCX_EGRESS 47
 
-enum hook_id { HOOK_XDP, HOOK_TC, HOOK_COUNT };
+/* The kernel allows 33 tail calls per packet; the root makes the first. */
+#define CHAIN_MAX 32
+/* A group grows until its program has this many instructions. */
+#define GROUP_MAX_INSNS 2000
 
 static const char *const hook_names[HOOK_COUNT] = { "ingress (XDP)", "egress (tc)" };
 
+struct group {
+	struct flow **flows;
+	size_t nflows, cap;
+	int prog_fd;		/* -1: empty slot */
+};
+
 struct hook {
 	int link_fd;		/* -1: not attached */
-	int prog_fd;		/* the program the link runs */
+	int root_fd;		/* host: the attached root */
+	int array_fd;		/* host: the chain of groups */
 	int mode;		/* MAPI_MODE_* */
+	struct group groups[CHAIN_MAX];
+	int ngroups;
+	uint64_t idle_since;	/* ms: attached with no flows since then; 0: busy */
 };
 
 struct iface {
 	int ifindex;
 	char name[IF_NAMESIZE];
 	struct hook hooks[HOOK_COUNT];
-	struct flow **flows;	/* connected flows, in connect order */
-	size_t nflows, cap;
+	size_t nflows;
 	struct iface *next;
 };
 
 static struct iface *ifaces;
 
-static int hook_dir(enum hook_id h)
+/*
+ * Attaching a hook costs tens of milliseconds of kernel waiting (RCU grace
+ * periods under the RTNL lock), and so does detaching it.  A hook whose
+ * last flow closed stays attached, passing everything, for this long, so
+ * that a flow connected meanwhile takes milliseconds; then it goes.
+ */
+#define IDLE_DETACH_MS 1000
+
+static enum xlate_hook xlate_of(enum hook_id h)
 {
-	return h == HOOK_XDP ? MAPI_DIR_IN : MAPI_DIR_OUT;
+	return h == HOOK_XDP ? XLATE_XDP : XLATE_TC;
+}
+
+static int offloaded(const struct hook *hk)
+{
+	return hk->mode == MAPI_MODE_OFFLOAD;
+}
+
+static void hook_reset(struct hook *hk)
+{
+	int k;
+
+	hk->link_fd = hk->root_fd = hk->array_fd = -1;
+	hk->mode = MAPI_MODE_NONE;
+	hk->idle_since = 0;
+	for (k = 0; k < CHAIN_MAX; k++)
+		hk->groups[k].prog_fd = -1;
+	hk->ngroups = 0;
+}
+
+/* Detaches the hook and frees what it holds (the link goes first). */
+static void hook_close(struct hook *hk)
+{
+	int k;
+
+	if (hk->link_fd >= 0)
+		close(hk->link_fd);
+	if (hk->root_fd >= 0)
+		close(hk->root_fd);
+	if (hk->array_fd >= 0)
+		close(hk->array_fd);
+	for (k = 0; k < CHAIN_MAX; k++) {
+		if (hk->groups[k].prog_fd >= 0)
+			close(hk->groups[k].prog_fd);
+		free(hk->groups[k].flows);
+		hk->groups[k].flows = NULL;
+		hk->groups[k].nflows = hk->groups[k].cap = 0;
+	}
+	hook_reset(hk);
 }
 
 static struct iface *iface_get(const struct flow *f)
@@ -60,86 +142,167 @@ static struct iface *iface_get(const struct flow *f)
 		return NULL;
 	ifc->ifindex = f->ifindex;
 	memcpy(ifc->name, f->dev, sizeof(ifc->name));
-	for (h = 0; h < HOOK_COUNT; h++) {
-		ifc->hooks[h].link_fd = -1;
-		ifc->hooks[h].prog_fd = -1;
-	}
+	for (h = 0; h < HOOK_COUNT; h++)
+		hook_reset(&ifc->hooks[h]);
 	ifc->next = ifaces;
 	ifaces = ifc;
 	return ifc;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Frees ifc once no flow uses it and no hook is attached. */
 static void iface_put(struct iface *ifc)
 {
 	struct iface **pp;
+	int h;
 
 	if (ifc->nflows)
 		return;
+	for (h = 0; h < HOOK_COUNT; h++)
+		if (ifc->hooks[h].link_fd >= 0)
+			return;
 	for (pp = &ifaces; *pp; pp = &(*pp)->next) {
 		if (*pp == ifc) {
 			*pp = ifc->next;
 			break;
 		}
 	}
-	free(ifc->flows);
 	free(ifc);
 }
 
-static int iface_add_flow(struct iface *ifc, struct flow *f)
+/* --- Groups ----------------------------------------------------------------*/
+
+/*
+ * Builds group k's program from its flows, plus `add` if not NULL, minus
+ * `drop` if not NULL.  Only builds: loading is the slow part, done apart.
+ */
+static int group_build(struct hook *hk, enum hook_id h, int k, struct flow *add,
+		       struct flow *drop, struct codegen *cg)
 {
-	if (ifc->nflows == ifc->cap) {
-		size_t ncap = ifc->cap ? ifc->cap * 2 : 8;
-		struct flow **p = realloc(ifc->flows, ncap * sizeof(*p));
+	struct group *g = &hk->groups[k];
+	struct cg_chain chain = { hk->array_fd, (uint32_t)k + 1 };
+	struct flow **sel = calloc(g->nflows + 1, sizeof(*sel));
+	size_t i, n = 0;
+	int ret;
+
+	if (!sel)
+		return -ENOMEM;
+	for (i = 0; i < g->nflows; i++)
+		if (g->flows[i] != drop)
+			sel[n++] = g->flows[i];
+	if (add)
+		sel[n++] = add;
+	ret = codegen_build(cg, xlate_of(h), offloaded(hk), offloaded(hk) ? NULL : &chain,
+			    sel, n);
+	free(sel);
+	return ret;
+}
+
+static uint32_t group_maps(const struct hook *hk, int k)
+{
+	const struct group *g = &hk->groups[k];
+	uint32_t maps = 0;
+	size_t i;
+
+	for (i = 0; i < g->nflows; i++)
+		maps += codegen_maps_of(g->flows[i], offloaded(hk));
+	return maps;
+}
+
+/*
+ * Chooses the group f joins on hook h and builds its program: the first
+ * group with room (result maps a program may name, instructions that keep
+ * it quick to verify), else a new group at the end of the chain.
+ */
+static int group_place(struct iface *ifc, enum hook_id h, struct flow *f, int *group,
+		       struct codegen *cg)
+{
+	struct hook *hk = &ifc->hooks[h];
+	uint32_t fmaps = codegen_maps_of(f, offloaded(hk));
+	int k, last = offloaded(hk) ? 1 : CHAIN_MAX, ret;
+
+	for (k = 0; k < last; k++) {
+		if (k < hk->ngroups && group_maps(hk, k) + fmaps > CG_MAX_MAPS)
+			continue;
+		ret = group_build(hk, h, k, f, NULL, cg);
+		if (ret == -E2BIG && k < hk->ngroups && hk->groups[k].nflows) {
+			err_begin();	/* full: try the next group */
+			continue;
+		}
+		if (ret)
+			return ret;
+		if (cg->pb.len > GROUP_MAX_INSNS && k < hk->ngroups && hk->groups[k].nflows) {
+			pb_free(&cg->pb);
+			continue;
+		}
+		*group = k;
+		return 0;
+	}
+	if (offloaded(hk))
+		return err_set(-E2BIG, MAPI_ERR_LIMIT,
+			       "%s: the NIC's program holds no more flows (at most %d result "
+			       "maps)", ifc->name, CG_MAX_MAPS);
+	return err_set(-E2BIG, MAPI_ERR_LIMIT,
+		       "%s: the %s chain is full (%d groups of flows): close flows, or use "
+		       "filters that are simpler", ifc->name, hook_names[h], CHAIN_MAX);
+}
+
+static int group_append(struct group *g, struct flow *f)
+{
+	if (g->nflows == g->cap) {
+		size_t ncap = g->cap ? g->cap * 2 : 8;
+		struct flow **p = realloc(g->flows, ncap * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
-		ifc->flows = p;
-		ifc->cap = ncap;
+		g->flows = p;
+		g->cap = ncap;
 	}
-	ifc->flows[ifc->nflows++] = f;
+	g->flows[g->nflows++] = f;
 	return 0;
 }
 
-static void iface_remove_flow(struct iface *ifc, struct flow *f)
+static void group_remove(struct group *g, struct flow *f)
 {
 	size_t i;
 
-	for (i = 0; i < ifc->nflows; i++) {
-		if (ifc->flows[i] == f) {
-			memmove(&ifc->flows[i], &ifc->flows[i + 1],
-				(ifc->nflows - i - 1) * sizeof(*ifc->flows));
-			ifc->nflows--;
+	for (i = 0; i < g->nflows; i++) {
+		if (g->flows[i] == f) {
+			memmove(&g->flows[i], &g->flows[i + 1],
+				(g->nflows - i - 1) * sizeof(*g->flows));
+			g->nflows--;
 			return;
 		}
 	}
 }
 
-/* Builds and loads the program of hook h with the flows that use it. */
-static int hook_load(struct iface *ifc, enum hook_id h, int offload, int *prog_fd)
+/* Makes program prog run as group k: a prog array slot, or the link. */
+static int group_install(struct iface *ifc, enum hook_id h, int k, int prog)
 {
-	struct flow **sel;
-	struct codegen cg;
-	size_t i, n = 0;
-	int fd, ret;
+	struct hook *hk = &ifc->hooks[h];
+	uint32_t key = (uint32_t)k;
+	int ret;
 
-	sel = calloc(ifc->nflows ? ifc->nflows : 1, sizeof(*sel));
-	if (!sel)
-		return -ENOMEM;
-	for (i = 0; i < ifc->nflows; i++)
-		if (ifc->flows[i]->direction & hook_dir(h))
-			sel[n++] = ifc->flows[i];
-	ret = codegen_build(&cg, h == HOOK_XDP ? XLATE_XDP : XLATE_TC, offload, sel, n);
-	free(sel);
-	if (ret)
-		return ret;
-
-	fd = loader_load(&cg.pb, cg.hook, offload ? ifc->ifindex : 0);
-	pb_free(&cg.pb);
-	if (fd < 0)
-		return fd;
-	*prog_fd = fd;
+	if (offloaded(hk))
+		ret = bpf_link_update(hk->link_fd, prog, NULL);
+	else if (prog < 0)
+		ret = bpf_map_delete_elem(hk->array_fd, &key);
+	else
+		ret = bpf_map_update_elem(hk->array_fd, &key, &prog, BPF_ANY);
+	if (ret && !(prog < 0 && errno == ENOENT))
+		return err_set(-errno, MAPI_ERR_ATTACH, "%s: replacing a %s program: %s",
+			       ifc->name, hook_names[h], strerror(errno));
 	return 0;
 }
+
+/* --- Attaching ------------------------------------------------------------ */
 
 static int xdp_flags_of(int mode)
 {
@@ -188,14 +351,103 @@ static int other_xdp_program(const struct iface *ifc, uint32_t *id)
 	return *id != 0;
 }
 
-/* Attaches the first XDP program of ifc, trying the modes f asks for. */
-static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *link_fd,
-			  int *mode)
+/* The root and its prog array; group 0 is installed separately. */
+static int root_create(struct iface *ifc, enum hook_id h)
 {
+	struct hook *hk = &ifc->hooks[h];
+	struct prog_buf pb;
+	int ret;
+
+	hk->array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, h == HOOK_XDP ? "mapi_xdp_chain" :
+				      "mapi_tc_chain", sizeof(uint32_t), sizeof(uint32_t),
+				      CHAIN_MAX, NULL);
+	if (hk->array_fd < 0)
+		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
+			       ifc->name, strerror(errno));
+	ret = codegen_root(&pb, xlate_of(h), hk->array_fd);
+	if (!ret) {
+		ret = loader_load(&pb, xlate_of(h), 0);
+		if (ret >= 0) {
+			hk->root_fd = ret;
+			ret = 0;
+		}
+	}
+	pb_free(&pb);
+	return ret;
+}
+
+/* Loads group 0 with f and attaches; on a NIC, the group is the program. */
+static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	struct hook *hk = &ifc->hooks[h];
+	struct codegen cg;
+	int prog, ret, target;
+
+	hk->mode = mode;
+	if (mode != MAPI_MODE_OFFLOAD && hk->root_fd < 0) {
+		ret = root_create(ifc, h);
+		if (ret)
+			return ret;
+	}
+	ret = group_build(hk, h, 0, f, NULL, &cg);
+	if (ret)
+		return ret;
+	prog = loader_load(&cg.pb, xlate_of(h), mode == MAPI_MODE_OFFLOAD ? ifc->ifindex : 0);
+	pb_free(&cg.pb);
+	if (prog < 0)
+		return prog;
+	if (mode == MAPI_MODE_OFFLOAD) {
+		target = prog;
+	} else {
+		uint32_t zero = 0;
+
+		if (bpf_map_update_elem(hk->array_fd, &zero, &prog, BPF_ANY)) {
+			ret = -errno;
+			close(prog);
+			return err_set(ret, MAPI_ERR_KERNEL, "%s: filling a prog array: %s",
+				       ifc->name, strerror(-ret));
+		}
+		target = hk->root_fd;
+	}
+	hk->groups[0].prog_fd = prog;
+	hk->ngroups = 1;
+	if (h == HOOK_XDP) {
+		lopts.flags = xdp_flags_of(mode);
+		hk->link_fd = bpf_link_create(target, ifc->ifindex, BPF_XDP, &lopts);
+	} else {
+		hk->link_fd = bpf_link_create(target, ifc->ifindex, ATTACH_TCX_EGRESS, NULL);
+	}
+	if (hk->link_fd < 0)
+		return -errno;
+	return group_append(&hk->groups[0], f);
+}
+
+/* Attaches hook h of ifc for its first flow f. */
+static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
+{
+	struct hook *hk = &ifc->hooks[h];
 	char reason[256] = "";
-	int modes[3], n, i, host_prog = -1, ret = 0;
+	int modes[3], n, i, ret = 0;
 	uint32_t other;
 
+	if (h == HOOK_TC) {
+		ret = attach_try(ifc, h, f, MAPI_MODE_TCX);
+		if (ret) {
+			int link_failed = hk->link_fd < 0 && hk->groups[0].prog_fd >= 0;
+
+			hook_close(hk);
+			if (link_failed && ret == -EINVAL)
+				return err_set(ret, MAPI_ERR_ATTACH,
+					       "%s: the kernel cannot attach tc programs through "
+					       "tcx (Linux 6.6 or later): monitor received packets "
+					       "only (MAPI_DIR_IN)", ifc->name);
+			if (link_failed)
+				return err_set(ret, MAPI_ERR_ATTACH, "%s: attaching to tc egress: %s",
+					       ifc->name, strerror(-ret));
+		}
+		return ret;
+	}
 	if (other_xdp_program(ifc, &other))
 		return err_set(-EBUSY, MAPI_ERR_ATTACH,
 			       "%s already runs XDP program id %u, which this process did not "
@@ -203,8 +455,7 @@ static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *
 			       "or close the other mapi application)", ifc->name, other);
 	n = xdp_candidates(f->mode_req, modes);
 	for (i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = xdp_flags_of(modes[i]));
-		int m = modes[i], pfd, lfd;
+		int m = modes[i];
 
 		if (i > 0)
 			log_warn("%s: %s XDP unavailable (%s); trying %s XDP", ifc->name,
@@ -214,45 +465,34 @@ static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *
 			if (ret) {
 				snprintf(reason, sizeof(reason),
 					 "the device refused an offloaded map: %s", strerror(-ret));
-				err_begin();
 				continue;
 			}
-			ret = hook_load(ifc, HOOK_XDP, 1, &pfd);
-			if (ret) {
-				snprintf(reason, sizeof(reason),
-					 "the device refused the program: %s", strerror(-ret));
-				store_destroy(&f->nic);
-				err_begin();
-				continue;
-			}
-		} else {
-			if (host_prog < 0) {
-				ret = hook_load(ifc, HOOK_XDP, 0, &host_prog);
-				if (ret)
-					return ret;	/* a program bug, not a mode problem */
-			}
-			pfd = host_prog;
 		}
-		lfd = bpf_link_create(pfd, ifc->ifindex, BPF_XDP, &lopts);
-		if (lfd >= 0) {
-			if (host_prog >= 0 && pfd != host_prog)
-				close(host_prog);
-			*prog_fd = pfd;
-			*link_fd = lfd;
-			*mode = m;
+		ret = attach_try(ifc, h, f, m);
+		if (!ret) {
 			log_info("%s: flows on received packets run in %s XDP", ifc->name,
 				 mapi_mode_name(m));
 			return 0;
 		}
-		ret = -errno;
-		snprintf(reason, sizeof(reason), "attach refused: %s", strerror(-ret));
+		if (hk->groups[0].prog_fd < 0 && m != MAPI_MODE_OFFLOAD) {
+			hook_close(hk);
+			return ret;	/* a program the kernel refused: not a mode problem */
+		}
+		snprintf(reason, sizeof(reason), "%s: %s",
+			 hk->groups[0].prog_fd < 0 ? "the device refused the program" :
+						     "attach refused", strerror(-ret));
+		err_begin();	/* handled: a fallback follows, or the summary below */
 		if (m == MAPI_MODE_OFFLOAD) {
-			close(pfd);
+			hook_close(hk);
 			store_destroy(&f->nic);
+		} else {
+			/* keep the root for the next mode; drop the group */
+			close(hk->groups[0].prog_fd);
+			hk->groups[0].prog_fd = -1;
+			hk->ngroups = 0;
 		}
 	}
-	if (host_prog >= 0)
-		close(host_prog);
+	hook_close(hk);
 	if (f->mode_req & MAPI_MODE_REQUIRE)
 		return err_set(ret ? ret : -EOPNOTSUPP, MAPI_ERR_MODE,
 			       "%s: %s XDP was demanded but is unavailable: %s", ifc->name,
@@ -261,134 +501,212 @@ static int xdp_attach_new(struct iface *ifc, struct flow *f, int *prog_fd, int *
 		       "%s: no XDP mode could attach: %s", ifc->name, reason);
 }
 
-static int tc_attach_new(struct iface *ifc, int *prog_fd, int *link_fd, int *mode)
-{
-	int pfd, lfd, ret;
+/* --- Adding and removing flows ---------------------------------------------*/
 
-	ret = hook_load(ifc, HOOK_TC, 0, &pfd);
+/* What adding a flow did to one hook, to undo it if the other hook fails. */
+struct hook_change {
+	struct iface *ifc;
+	struct flow *f;
+	enum hook_id h;
+	int ret;
+	int attached;		/* the hook was attached for f */
+	int group;		/* the group f joined */
+	int old_prog;		/* that group's program before, or -1 */
+	uint64_t was_idle;	/* the hook's idle_since before */
+	int code;		/* the error, for a change made on another thread */
+	char msg[ERR_MSG_LEN];
+};
+
+static int hook_add(struct hook_change *c)
+{
+	struct hook *hk = &c->ifc->hooks[c->h];
+	struct codegen cg;
+	int prog, ret;
+
+	c->old_prog = -1;
+	if (hk->idle_since && c->h == HOOK_XDP && (c->f->mode_req & MAPI_MODE_REQUIRE) &&
+	    (c->f->mode_req & ~MAPI_MODE_REQUIRE) != hk->mode)
+		hook_close(hk);	/* idle in another mode: start over */
+	if (hk->link_fd < 0) {
+		c->attached = 1;
+		c->group = 0;
+		return attach_new(c->ifc, c->h, c->f);
+	}
+	ret = group_place(c->ifc, c->h, c->f, &c->group, &cg);
 	if (ret)
 		return ret;
-	lfd = bpf_link_create(pfd, ifc->ifindex, ATTACH_TCX_EGRESS, NULL);
-	if (lfd < 0) {
-		ret = -errno;
-		close(pfd);
-		if (ret == -EINVAL)
-			return err_set(ret, MAPI_ERR_ATTACH,
-				       "%s: the kernel cannot attach tc programs through tcx "
-				       "(Linux 6.6 or later): monitor received packets only "
-				       "(MAPI_DIR_IN)", ifc->name);
-		return err_set(ret, MAPI_ERR_ATTACH, "%s: attaching to tc egress: %s",
-			       ifc->name, strerror(-ret));
+	prog = loader_load(&cg.pb, xlate_of(c->h), offloaded(hk) ? c->ifc->ifindex : 0);
+	pb_free(&cg.pb);
+	if (prog < 0)
+		return prog;
+	ret = group_append(&hk->groups[c->group], c->f);
+	if (!ret)
+		ret = group_install(c->ifc, c->h, c->group, prog);
+	if (ret) {
+		group_remove(&hk->groups[c->group], c->f);
+		close(prog);
+		return ret;
 	}
-	*prog_fd = pfd;
-	*link_fd = lfd;
-	*mode = MAPI_MODE_TCX;
+	c->old_prog = hk->groups[c->group].prog_fd;
+	hk->groups[c->group].prog_fd = prog;
+	if (c->group >= hk->ngroups)
+		hk->ngroups = c->group + 1;
+	c->was_idle = hk->idle_since;
+	hk->idle_since = 0;
 	return 0;
 }
 
-/* Swaps hook h's program for one built from the current flow list. */
-static int hook_swap(struct iface *ifc, enum hook_id h, int *old_prog)
+/* Reverts a hook_add that succeeded. */
+static void hook_undo(struct hook_change *c)
 {
-	struct hook *hk = &ifc->hooks[h];
-	int pfd, ret;
+	struct hook *hk = &c->ifc->hooks[c->h];
+	struct group *g = &hk->groups[c->group];
 
-	ret = hook_load(ifc, h, hk->mode == MAPI_MODE_OFFLOAD, &pfd);
-	if (ret)
-		return ret;
-	if (bpf_link_update(hk->link_fd, pfd, NULL)) {
-		ret = -errno;
-		close(pfd);
-		return err_set(ret, MAPI_ERR_ATTACH, "%s: swapping the %s program: %s",
-			       ifc->name, hook_names[h], strerror(-ret));
+	if (c->attached) {
+		hook_close(hk);
+		return;
 	}
-	*old_prog = hk->prog_fd;
-	hk->prog_fd = pfd;
-	return 0;
+	if (group_install(c->ifc, c->h, c->group, c->old_prog))
+		log_warn("%s: restoring a %s program failed", c->ifc->name, hook_names[c->h]);
+	close(g->prog_fd);
+	g->prog_fd = c->old_prog;
+	group_remove(g, c->f);
+	if (c->old_prog < 0 && c->group == hk->ngroups - 1)
+		hk->ngroups--;
+	hk->idle_since = c->was_idle;
 }
 
-/* Checks that f can join the mode hook h already runs in. */
+static void *hook_add_thread(void *arg)
+{
+	struct hook_change *c = arg;
+
+	err_begin();
+	c->ret = hook_add(c);
+	if (c->ret)
+		err_pending_copy(&c->code, c->msg, sizeof(c->msg));
+	return NULL;
+}
+
+/* Checks that f can join the mode the XDP hook already runs in. */
 static int join_mode(struct iface *ifc, struct flow *f)
 {
 	struct hook *hk = &ifc->hooks[HOOK_XDP];
 	int want = f->mode_req & ~MAPI_MODE_REQUIRE;
 
-	if (hk->link_fd < 0 || !(f->direction & MAPI_DIR_IN))
+	if (hk->link_fd < 0 || hk->idle_since || !(f->direction & MAPI_DIR_IN))
 		return 0;
 	if ((f->mode_req & MAPI_MODE_REQUIRE) && want != hk->mode)
 		return err_set(-EBUSY, MAPI_ERR_MODE,
 			       "%s: this process already runs flows in %s XDP, and one XDP "
 			       "mode serves an interface: %s cannot be demanded", ifc->name,
 			       mapi_mode_name(hk->mode), mapi_mode_name(want));
-	if (hk->mode == MAPI_MODE_OFFLOAD)
+	if (offloaded(hk))
 		return store_create_device(&f->nic, f->nslots, ifc->ifindex, "mapi_dev");
 	return 0;
 }
 
-struct step {
-	enum hook_id h;
-	int old_prog;		/* to restore on rollback; -1 if newly attached */
-};
-
 int engine_connect(struct flow *f)
 {
 	struct iface *ifc = iface_get(f);
-	struct step done[HOOK_COUNT];
-	int ndone = 0, ret, h, i;
+	struct hook_change in = { .h = HOOK_XDP, .old_prog = -1 };
+	struct hook_change out = { .h = HOOK_TC, .old_prog = -1 };
+	int both = (f->direction & MAPI_DIR_BOTH) == MAPI_DIR_BOTH;
+	pthread_t tid;
+	int threaded = 0, ret;
 
 	if (!ifc)
 		return -ENOMEM;
 	ret = join_mode(ifc, f);
-	if (!ret)
-		ret = iface_add_flow(ifc, f);
 	if (ret) {
+		iface_put(ifc);
+		return ret;
+	}
+	in.ifc = out.ifc = ifc;
+	in.f = out.f = f;
+	/* Loading and attaching wait on the kernel (verification, RCU grace
+	 * periods): the egress side works on a thread of its own meanwhile.
+	 * Only the ingress side, on this thread, may log. */
+	if (both && !pthread_create(&tid, NULL, hook_add_thread, &out))
+		threaded = 1;
+	if (f->direction & MAPI_DIR_IN)
+		in.ret = hook_add(&in);
+	if (threaded) {
+		pthread_join(tid, NULL);
+		if (out.ret && !in.ret)
+			err_set(out.ret, out.code, "%s", out.msg);
+	} else if (f->direction & MAPI_DIR_OUT && !in.ret) {
+		out.ret = hook_add(&out);
+	}
+	ret = in.ret ? in.ret : out.ret;
+	if (ret) {
+		if ((f->direction & MAPI_DIR_IN) && !in.ret)
+			hook_undo(&in);
+		if ((f->direction & MAPI_DIR_OUT) && !out.ret && (threaded || !in.ret))
+			hook_undo(&out);
 		store_destroy(&f->nic);
 		iface_put(ifc);
 		return ret;
 	}
-	for (h = 0; h < HOOK_COUNT && !ret; h++) {
-		struct hook *hk = &ifc->hooks[h];
-		int old = -1;
-
-		if (!(f->direction & hook_dir(h)))
-			continue;
-		if (hk->link_fd >= 0)
-			ret = hook_swap(ifc, h, &old);
-		else if (h == HOOK_XDP)
-			ret = xdp_attach_new(ifc, f, &hk->prog_fd, &hk->link_fd, &hk->mode);
-		else
-			ret = tc_attach_new(ifc, &hk->prog_fd, &hk->link_fd, &hk->mode);
-		if (!ret)
-			done[ndone++] = (struct step){ h, old };
-	}
-	if (ret) {
-		for (i = 0; i < ndone; i++) {
-			struct hook *hk = &ifc->hooks[done[i].h];
-
-			if (done[i].old_prog < 0) {
-				close(hk->link_fd);
-				close(hk->prog_fd);
-				hk->link_fd = hk->prog_fd = -1;
-				hk->mode = MAPI_MODE_NONE;
-			} else {
-				if (bpf_link_update(hk->link_fd, done[i].old_prog, NULL))
-					log_warn("%s: restoring the %s program failed: %s",
-						 ifc->name, hook_names[done[i].h], strerror(errno));
-				close(hk->prog_fd);
-				hk->prog_fd = done[i].old_prog;
-			}
-		}
-		iface_remove_flow(ifc, f);
-		store_destroy(&f->nic);
-		iface_put(ifc);
-		return ret;
-	}
-	for (i = 0; i < ndone; i++)
-		if (done[i].old_prog >= 0)
-			close(done[i].old_prog);
+	if (in.old_prog >= 0)
+		close(in.old_prog);
+	if (out.old_prog >= 0)
+		close(out.old_prog);
+	f->group[HOOK_XDP] = f->direction & MAPI_DIR_IN ? in.group : -1;
+	f->group[HOOK_TC] = f->direction & MAPI_DIR_OUT ? out.group : -1;
 	f->iface = ifc;
+	ifc->nflows++;
 	f->mode_in = f->direction & MAPI_DIR_IN ? ifc->hooks[HOOK_XDP].mode : MAPI_MODE_NONE;
 	f->mode_out = f->direction & MAPI_DIR_OUT ? ifc->hooks[HOOK_TC].mode : MAPI_MODE_NONE;
 	return 0;
+}
+
+/* Takes f out of hook h: its group is rebuilt without it. */
+static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
+{
+	struct hook *hk = &ifc->hooks[h];
+	int k = f->group[h], prog = -1, ret = 0, users = 0, i;
+	struct group *g;
+	struct codegen cg;
+
+	if (k < 0 || hk->link_fd < 0)
+		return;
+	g = &hk->groups[k];
+	for (i = 0; i < hk->ngroups; i++)
+		users += (int)hk->groups[i].nflows;
+	if (users == 1 && offloaded(hk)) {
+		hook_close(hk);	/* a NIC program cannot idle empty: it is the flow */
+		return;
+	}
+	if (g->nflows > 1 || k < hk->ngroups - 1 || offloaded(hk)) {
+		ret = group_build(hk, h, k, NULL, f, &cg);
+		if (!ret) {
+			prog = loader_load(&cg.pb, xlate_of(h),
+					   offloaded(hk) ? ifc->ifindex : 0);
+			pb_free(&cg.pb);
+			ret = prog < 0 ? prog : 0;
+		}
+	}
+	if (!ret)
+		ret = group_install(ifc, h, k, prog);
+	if (ret) {
+		/* The old program keeps running f's code into f's maps, which
+		 * the kernel keeps alive until the group is next replaced. */
+		log_warn("%s: taking flow %d out of the %s program failed; it stays until "
+			 "the group changes again", ifc->name, f->fd, hook_names[h]);
+		if (prog >= 0)
+			close(prog);
+		group_remove(g, f);
+		err_begin();
+		return;
+	}
+	if (g->prog_fd >= 0)
+		close(g->prog_fd);
+	g->prog_fd = prog;
+	group_remove(g, f);
+	while (hk->ngroups > 0 && hk->groups[hk->ngroups - 1].prog_fd < 0)
+		hk->ngroups--;
+	if (users == 1)
+		hk->idle_since = now_ms();
 }
 
 void engine_disconnect(struct flow *f)
@@ -398,33 +716,33 @@ void engine_disconnect(struct flow *f)
 
 	if (!ifc)
 		return;
-	iface_remove_flow(ifc, f);
-	for (h = 0; h < HOOK_COUNT; h++) {
-		struct hook *hk = &ifc->hooks[h];
-		size_t i, users = 0;
-		int old;
-
-		if (!(f->direction & hook_dir(h)) || hk->link_fd < 0)
-			continue;
-		for (i = 0; i < ifc->nflows; i++)
-			users += !!(ifc->flows[i]->direction & hook_dir(h));
-		if (!users) {
-			close(hk->link_fd);
-			close(hk->prog_fd);
-			hk->link_fd = hk->prog_fd = -1;
-			hk->mode = MAPI_MODE_NONE;
-			continue;
-		}
-		/* On failure the old program keeps running f's code into f's
-		 * maps, which the kernel keeps alive until a later swap. */
-		err_begin();
-		if (hook_swap(ifc, h, &old))
-			log_warn("%s: removing flow %d from the %s program failed; it stays "
-				 "until the next change", ifc->name, f->fd, hook_names[h]);
-		else
-			close(old);
-		err_begin();
-	}
+	for (h = 0; h < HOOK_COUNT; h++)
+		hook_remove(ifc, (enum hook_id)h, f);
+	ifc->nflows--;
 	f->iface = NULL;
 	iface_put(ifc);
+}
+
+uint64_t engine_housekeep(int force)
+{
+	uint64_t now = now_ms(), next = 0;
+	struct iface *ifc, *nxt;
+	int h;
+
+	for (ifc = ifaces; ifc; ifc = nxt) {
+		nxt = ifc->next;
+		for (h = 0; h < HOOK_COUNT; h++) {
+			struct hook *hk = &ifc->hooks[h];
+			uint64_t due = hk->idle_since + IDLE_DETACH_MS;
+
+			if (!hk->idle_since)
+				continue;
+			if (force || due <= now)
+				hook_close(hk);
+			else if (!next || due < next)
+				next = due;
+		}
+		iface_put(ifc);
+	}
+	return next;
 }

@@ -1,21 +1,30 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The engine: for each interface, one XDP program (received packets) and
- * one tc program (sent packets) that run every connected flow of this
- * process.  Connecting or closing a flow builds the hook's program anew
- * and swaps it in atomically through its bpf_link; flows keep their maps,
- * so no other flow's counts move.  Links are not pinned: when the process
- * dies, the kernel detaches everything.
+ * The engine: runs every connected flow of this process on its interface's
+ * hooks, XDP for received packets and tcx for sent ones (engine.c tells
+ * how).  Links are not pinned: when the process dies, the kernel detaches
+ * everything.
  */
 #ifndef MAPI_ENGINE_H
 #define MAPI_ENGINE_H
 
+#include <stdint.h>
+
 #include "flow.h"
+
+enum hook_id { HOOK_XDP, HOOK_TC, HOOK_COUNT };
 
 /* Starts running f (connected, with its host store created). */
 int engine_connect(struct flow *f);
 
 /* Stops running f; it never fails: problems are logged. */
 void engine_disconnect(struct flow *f);
+
+/*
+ * Detaches hooks that have had no flow for long enough (all idle hooks
+ * with force).  Returns when the next one is due (CLOCK_MONOTONIC, ms), or
+ * 0 if none waits.
+ */
+uint64_t engine_housekeep(int force);
 
 #endif

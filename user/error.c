@@ -47,6 +47,12 @@ int err_pending(void)
 	return pending_set;
 }
 
+void err_pending_copy(int *code, char *msg, unsigned int len)
+{
+	*code = pending_set ? pending.code : MAPI_ERR_INTERNAL;
+	snprintf(msg, len, "%s", pending_set ? pending.msg : "unknown failure");
+}
+
 /* A MAPI code for a failure that only left an errno behind. */
 static int code_of_errno(int errnum)
 {

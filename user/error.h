@@ -36,6 +36,9 @@ void err_publish(int ret);
 /* True if an error is pending in this thread. */
 int err_pending(void);
 
+/* Copies this thread's pending error, to hand it to another thread. */
+void err_pending_copy(int *code, char *msg, unsigned int len);
+
 /* The MAPI code and message of the thread's last published error. */
 int err_last(int *code, char *msg, unsigned int len);
 

@@ -58,9 +58,9 @@ out:
 
 int cbpf_shift_mod32(void)
 {
-	static int answer = -1;
+	static int answer = -1;	/* asked once; threads that race ask twice */
 
-	if (answer < 0) {
+	if (__atomic_load_n(&answer, __ATOMIC_RELAXED) < 0) {
 		/* ld #1; ldx #33; lsh x; ret a: 2 if the count is taken mod 32 */
 		struct bpf_insn probe[] = {
 			{ BPF_LD | BPF_IMM, 0, 0, 1 },
@@ -72,9 +72,10 @@ int cbpf_shift_mod32(void)
 		struct pcap_pkthdr h = { .caplen = 1, .len = 1 };
 		unsigned char byte = 0;
 
-		answer = pcap_offline_filter(&bp, &h, &byte) == 2;
+		__atomic_store_n(&answer, pcap_offline_filter(&bp, &h, &byte) == 2,
+				 __ATOMIC_RELAXED);
 	}
-	return answer;
+	return __atomic_load_n(&answer, __ATOMIC_RELAXED);
 }
 
 uint32_t cbpf_netmask_of(const char *dev)

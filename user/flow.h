@@ -40,6 +40,7 @@ struct flow {
 	struct result_store host;	/* counts of programs run by the host */
 	struct result_store nic;	/* counts of a program offloaded to the NIC */
 	struct iface *iface;		/* set while connected */
+	int group[2];			/* where the engine runs it, per hook */
 	int mode_in, mode_out;		/* MAPI_MODE_* in use */
 	unsigned long long start_ns;	/* connect time */
 };

@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,49 +16,85 @@
 int store_ncpus(void)
 {
 	static int n;
+	int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
 
-	if (!n)
-		n = libbpf_num_possible_cpus();
-	return n;
+	if (!v) {
+		v = libbpf_num_possible_cpus();
+		__atomic_store_n(&n, v, __ATOMIC_RELAXED);
+	}
+	return v;
 }
 
-static int map_error(int err, const char *what)
+uint32_t store_line_size(void)
 {
-	return err_set(err, MAPI_ERR_KERNEL, "creating the %s result map: %s",
-		       what, strerror(-err));
+	return (uint32_t)store_ncpus() * STORE_LINE;
+}
+
+static size_t mapped_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (store_line_size() + page - 1) / page * page;
+}
+
+int store_line_map(const char *name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	int fd;
+
+	if (store_ncpus() <= 0)
+		return err_set(-ENOENT, MAPI_ERR_KERNEL, "cannot count the possible CPUs");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), store_line_size(), 1,
+			    &opts);
+	if (fd < 0)
+		return err_set(-errno, MAPI_ERR_KERNEL, "creating a result map: %s",
+			       strerror(errno));
+	return fd;
+}
+
+void store_init(struct result_store *st)
+{
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < STORE_MAX_LINES; i++) {
+		st->lines[i].map_fd = -1;
+		st->lines[i].table_index = -1;
+	}
 }
 
 int store_create_host(struct result_store *st, uint32_t nslots, const char *name)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	long page = sysconf(_SC_PAGESIZE);
-	int ncpus = store_ncpus();
-	uint32_t stride = (nslots * 8 + STORE_LINE - 1) / STORE_LINE * STORE_LINE;
-	uint32_t key = 0;
-	int fd;
+	uint32_t nlines = (nslots + STORE_LINE_SLOTS - 1) / STORE_LINE_SLOTS, i;
 
-	if (ncpus <= 0)
-		return err_set(ncpus ? ncpus : -ENOENT, MAPI_ERR_KERNEL,
-			       "cannot count the possible CPUs");
-	memset(st, 0, sizeof(*st));
-	st->map_fd = -1;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(key),
-			    stride * (uint32_t)ncpus, 1, &opts);
-	if (fd < 0)
-		return map_error(-errno, "host");
-	st->mem_len = ((size_t)stride * ncpus + page - 1) / page * page;
-	st->mem = mmap(NULL, st->mem_len, PROT_READ, MAP_SHARED, fd, 0);
-	if (st->mem == MAP_FAILED) {
-		int err = -errno;
+	store_init(st);
+	if (nlines == 0 || nlines > STORE_MAX_LINES)
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "a flow holds at most %d results",
+			       STORE_MAX_LINES * STORE_LINE_SLOTS - 1);
+	for (i = 0; i < nlines; i++) {
+		struct store_line *l = &st->lines[i];
+		char lname[16];
+		int fd;
 
-		close(fd);
-		st->mem = NULL;
-		return map_error(err, "mapping the host");
+		snprintf(lname, sizeof(lname), "%.12s_%u", name, i);
+		fd = store_line_map(lname);
+		if (fd < 0) {
+			store_destroy(st);
+			return fd;
+		}
+		l->map_fd = fd;
+		st->nlines = i + 1;
+		l->mem = mmap(NULL, mapped_len(), PROT_READ, MAP_SHARED, fd, 0);
+		if (l->mem == MAP_FAILED) {
+			int err = -errno;
+
+			l->mem = NULL;
+			store_destroy(st);
+			return err_set(err, MAPI_ERR_KERNEL, "mapping a result map: %s",
+				       strerror(-err));
+		}
 	}
-	st->map_fd = fd;
 	st->nslots = nslots;
-	st->stride = stride;
-	st->ncpus = (uint32_t)ncpus;
 	return 0;
 }
 
@@ -65,28 +102,26 @@ int store_create_device(struct result_store *st, uint32_t nslots, int ifindex,
 			const char *name)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_ifindex = (uint32_t)ifindex);
-	uint32_t key = 0;
 	int fd;
 
-	memset(st, 0, sizeof(*st));
-	st->map_fd = -1;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(key), nslots * 8, 1, &opts);
+	store_init(st);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), nslots * 8, 1, &opts);
 	if (fd < 0)
 		return -errno;	/* the caller explains: it decides on a fallback */
-	st->map_fd = fd;
+	st->lines[0].map_fd = fd;
+	st->nlines = 1;
 	st->device = 1;
 	st->nslots = nslots;
-	st->stride = nslots * 8;
-	st->ncpus = 1;
 	return 0;
 }
 
 int store_read(const struct result_store *st, uint32_t slot, uint64_t *val)
 {
+	const struct store_line *l;
 	uint64_t sum = 0;
-	uint32_t cpu;
+	int cpu;
 
-	if (st->map_fd < 0 || slot >= st->nslots)
+	if (!st->nlines || slot >= st->nslots)
 		return -EINVAL;
 	if (st->device) {
 		uint64_t *line = calloc(st->nslots, sizeof(*line));
@@ -95,16 +130,18 @@ int store_read(const struct result_store *st, uint32_t slot, uint64_t *val)
 
 		if (!line)
 			return -ENOMEM;
-		if (bpf_map_lookup_elem(st->map_fd, &key, line))
+		if (bpf_map_lookup_elem(st->lines[0].map_fd, &key, line))
 			err = -errno;
 		else
 			*val = line[slot];
 		free(line);
 		return err;
 	}
-	for (cpu = 0; cpu < st->ncpus; cpu++) {
-		const uint64_t *p = (const uint64_t *)((const char *)st->mem +
-						       (size_t)cpu * st->stride) + slot;
+	l = &st->lines[slot / STORE_LINE_SLOTS];
+	for (cpu = 0; cpu < store_ncpus(); cpu++) {
+		const uint64_t *p = (const uint64_t *)((const char *)l->mem +
+						       (size_t)cpu * STORE_LINE) +
+				    slot % STORE_LINE_SLOTS;
 
 		sum += __atomic_load_n(p, __ATOMIC_RELAXED);
 	}
@@ -114,10 +151,13 @@ int store_read(const struct result_store *st, uint32_t slot, uint64_t *val)
 
 void store_destroy(struct result_store *st)
 {
-	if (st->mem)
-		munmap(st->mem, st->mem_len);
-	if (st->map_fd >= 0)
-		close(st->map_fd);
-	memset(st, 0, sizeof(*st));
-	st->map_fd = -1;
+	uint32_t i;
+
+	for (i = 0; i < STORE_MAX_LINES; i++) {
+		if (st->lines[i].mem)
+			munmap(st->lines[i].mem, mapped_len());
+		if (st->lines[i].map_fd >= 0)
+			close(st->lines[i].map_fd);
+	}
+	store_init(st);
 }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Where a flow's results live in the kernel: one BPF array map per flow.
+ * Where a flow's results live in the kernel: BPF array maps of the flow's
+ * own.
  *
- * On the host the map holds one line of counters per CPU (each line a whole
- * number of cache lines), updated without atomics by whichever CPU runs the
- * packet, and mapped read-only into the process: reading a result is summing
- * one slot over the CPUs, with no system call.  A program offloaded to a NIC
- * cannot know its CPU or use mmap, so a device store is a single line,
- * bound to the device, updated atomically and read with a map lookup.
+ * On the host a flow's result slots (u64) are grouped in lines of 8.  Each
+ * line is one map whose single value holds one 64-byte line per CPU, so a
+ * packet updates its own CPU's line without atomics and no two CPUs share a
+ * cache line.  The maps are mapped read-only into the process: reading a
+ * result is summing one slot over the CPUs, with no system call.  All line
+ * maps have the same shape, so that the interface's flow table (an array
+ * of maps) can hold any of them.
+ *
+ * A program offloaded to a NIC cannot know its CPU or use mmap: a device
+ * store is a single map bound to the device, one u64 a slot, updated
+ * atomically and read with a map lookup.
  */
 #ifndef MAPI_RESULTS_H
 #define MAPI_RESULTS_H
@@ -15,28 +21,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_LINE 64	/* bytes: one cache line */
+#define STORE_LINE 64				/* bytes: one cache line */
+#define STORE_LINE_SLOTS (STORE_LINE / 8)	/* u64 slots in a line */
+#define STORE_MAX_LINES 8			/* a flow has at most 64 slots */
 
-struct result_store {
-	int map_fd;		/* -1: no store */
-	int device;		/* bound to a NIC (offload) */
-	uint32_t nslots;	/* u64 slots in a line */
-	uint32_t stride;	/* bytes per CPU line (host) */
-	uint32_t ncpus;		/* lines (host) */
-	void *mem;		/* host: the mapped map value */
-	size_t mem_len;
+struct store_line {
+	int map_fd;
+	void *mem;		/* host: the mapped value, one line per CPU */
+	int table_index;	/* its place in the interface's flow table, or -1 */
 };
 
-#define RESULT_STORE_NONE { .map_fd = -1 }
+struct result_store {
+	int device;		/* bound to a NIC (offload) */
+	uint32_t nslots;
+	uint32_t nlines;	/* 0: no store */
+	struct store_line lines[STORE_MAX_LINES];
+};
 
+/* The maps of a store are created only by these; nslots <= 8 * 8. */
 int store_create_host(struct result_store *st, uint32_t nslots, const char *name);
 int store_create_device(struct result_store *st, uint32_t nslots, int ifindex,
 			const char *name);
 /* Sum of slot over every CPU (host) or the slot's value (device). */
 int store_read(const struct result_store *st, uint32_t slot, uint64_t *val);
 void store_destroy(struct result_store *st);
+void store_init(struct result_store *st);
 
 /* Number of CPUs lines are kept for (the kernel's possible CPUs). */
 int store_ncpus(void);
+/* Value size of a host line map: one 64-byte line per CPU. */
+uint32_t store_line_size(void);
+/* Creates a map of a host line's shape (also the flow table's template). */
+int store_line_map(const char *name);
 
 #endif

@@ -71,11 +71,18 @@ static void hooks_of(const char *dev, unsigned int *xdp, unsigned int *tcx)
 		*tcx = cnt;
 }
 
+/* Idle hooks stay attached a second after their last flow: wait up to 5. */
 static void nothing_attached(const char *dev, const char *when)
 {
 	unsigned int xdp, tcx;
+	int i;
 
-	hooks_of(dev, &xdp, &tcx);
+	for (i = 0; i < 500; i++) {
+		hooks_of(dev, &xdp, &tcx);
+		if (!xdp && !tcx)
+			break;
+		usleep(10000);
+	}
 	CHECK(xdp == 0 && tcx == 0, "%s: %s still has xdp program %u and %u tcx programs",
 	      when, dev, xdp, tcx);
 }

@@ -23,8 +23,8 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 	memset(fp, 0, sizeof(*fp));
 	fp->prog_fd = -1;
 	fp->hook = hook;
-	f->host.map_fd = -1;
-	f->nic.map_fd = -1;
+	store_init(&f->host);
+	store_init(&f->nic);
 	f->direction = MAPI_DIR_BOTH;
 	f->nslots = FLOW_SLOT_SEEN + 1;
 	if (filter) {
@@ -58,7 +58,7 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 	ret = store_create_host(&f->host, f->nslots, "mapi_test");
 	if (ret)
 		return ret;
-	ret = codegen_build(&cg, hook, 0, flows, 1);
+	ret = codegen_build(&cg, hook, 0, NULL, flows, 1);
 	if (ret)
 		return ret;
 	ret = loader_load(&cg.pb, hook, 0);

@@ -110,9 +110,12 @@ round() {
 		check_match "$label saw every packet" "$V" "seen=$total "
 	done
 	for fd in "${fds[@]}"; do fc_ok close "$fd"; done
-	local state
-	read -r state < <(in_mon "$BUILD/tests/hookstate" "$MON")
-	check_eq "hooks after the last close" "$state" "xdp=0 tcx_egress=0"
+	# idle hooks stay attached for a second, then go
+	if wait_until 5 hooks_empty; then
+		pass "nothing attached once the last flow closed"
+	else
+		fail "still attached after the last close: $(in_mon "$BUILD/tests/hookstate" "$MON")"
+	fi
 }
 
 round plain no-vlan live

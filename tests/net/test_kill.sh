@@ -25,7 +25,6 @@ check_eq "attached programs" "${#ids[@]}" 2
 kill -9 "$FLOWCTL_PID"
 wait "$FLOWCTL_PID" 2>/dev/null || true
 
-hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_egress=0" ]; }
 if wait_until 10 hooks_empty; then
 	pass "nothing attached after kill -9"
 else

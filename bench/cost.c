@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cost RUNS: per-packet cost of a flow program, by BPF_PROG_TEST_RUN, against
+ * an empty XDP program timed in the same run (the floor on this machine).
+ * connect RUNS IFACE OTHERS: mapi_connect() latency with OTHERS other flows
+ * on the interface.  Each prints JSON lines: the median of RUNS runs and
+ * every run.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "baseline.skel.h"
+#include "flowprog.h"
+#include "mapi.h"
+#include "pktbuild.h"
+
+#define REPEAT 2000000u
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double *s = malloc((size_t)n * sizeof(*s));
+	double m;
+
+	memcpy(s, v, (size_t)n * sizeof(*s));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	free(s);
+	return m;
+}
+
+static void print_runs(const double *v, int n)
+{
+	int i;
+
+	printf("[");
+	for (i = 0; i < n; i++)
+		printf("%s%.3f", i ? "," : "", v[i]);
+	printf("]");
+}
+
+static void frame(struct pkt *p, int udp)
+{
+	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };
+	int i;
+
+	pkt_reset(p);
+	pkt_eth(p, dst, src, 0x0800);
+	pkt_ipv4_begin(p, 0x0a010001, 0x0a010050, udp ? 17 : 6, 0, 0);
+	if (udp)
+		pkt_udp_begin(p, 40000, 53);
+	else
+		pkt_tcp(p, 40000, 80, 1, 0x18);
+	for (i = 0; i < 64; i++)
+		pkt_put8(p, (uint8_t)i);
+	if (udp)
+		pkt_udp_end(p);
+	pkt_ipv4_end(p);
+}
+
+static double time_ns(int fd, const struct pkt *p)
+{
+	uint32_t ns = 0;
+
+	if (flowprog_time(fd, p->b, (uint32_t)p->len, REPEAT, &ns)) {
+		perror("cost: BPF_PROG_TEST_RUN");
+		exit(1);
+	}
+	return ns;
+}
+
+static int cost(int runs)
+{
+	static const char *const names[] = { "match", "no_match" };
+	struct baseline_bpf *skel = baseline_bpf__open_and_load();
+	struct cbpf_prog filter;
+	struct flowprog fp;
+	struct pkt pkts[2];
+	int k, r;
+
+	if (!skel || cbpf_compile("tcp and dst port 80", LINKTYPE_ETHERNET, 0, &filter) ||
+	    flowprog_build(&fp, &filter, XLATE_XDP, 1)) {
+		fprintf(stderr, "cost: cannot load the programs\n");
+		return 1;
+	}
+	frame(&pkts[0], 0);
+	frame(&pkts[1], 1);
+	for (k = 0; k < 2; k++) {
+		double empty[64], flow[64], delta[64];
+
+		for (r = 0; r < runs && r < 64; r++) {
+			/* interleaved, so that both see the same machine */
+			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &pkts[k]);
+			flow[r] = time_ns(fp.prog_fd, &pkts[k]);
+			delta[r] = flow[r] - empty[r];
+		}
+		printf("{\"case\":\"cost.filter_pkt_byte.%s\",\"filter\":\"tcp and dst port 80\","
+		       "\"unit\":\"ns/packet\",\"median\":%.3f,\"baseline\":%.3f,\"flow\":%.3f,"
+		       "\"runs\":", names[k], median(delta, r), median(empty, r), median(flow, r));
+		print_runs(delta, r);
+		printf("}\n");
+	}
+	flowprog_free(&fp);
+	cbpf_prog_free(&filter);
+	baseline_bpf__destroy(skel);
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int new_flow(const char *dev, const char *filter)
+{
+	int fd = mapi_create_flow(dev);
+
+	if (fd < 0 || mapi_apply_function(fd, "BPF_FILTER", filter) < 0 ||
+	    mapi_apply_function(fd, "PKT_COUNTER") < 0 ||
+	    mapi_apply_function(fd, "BYTE_COUNTER") < 0) {
+		char msg[MAPI_ERRORSTR_LENGTH];
+
+		mapi_read_error(NULL, msg);
+		fprintf(stderr, "connect: %s\n", msg);
+		exit(1);
+	}
+	return fd;
+}
+
+static int connect_latency(int runs, const char *dev, int others)
+{
+	double ms[256];
+	int *fds = calloc((size_t)others + 1, sizeof(int));
+	char filter[64];
+	int i, r;
+
+	for (i = 0; i < others; i++) {
+		snprintf(filter, sizeof(filter), "tcp and dst port %d", 1000 + i);
+		fds[i] = new_flow(dev, filter);
+		if (mapi_connect(fds[i]) < 0) {
+			fprintf(stderr, "connect: cannot connect flow %d\n", i);
+			return 1;
+		}
+	}
+	for (r = 0; r < runs && r < 256; r++) {
+		int fd = new_flow(dev, "tcp and dst port 80");
+		double t0 = now_ms();
+
+		if (mapi_connect(fd) < 0) {
+			fprintf(stderr, "connect: mapi_connect failed\n");
+			return 1;
+		}
+		ms[r] = now_ms() - t0;
+		mapi_close_flow(fd);
+	}
+	printf("{\"case\":\"connect.others_%d\",\"unit\":\"ms\",\"median\":%.3f,\"runs\":",
+	       others, median(ms, r));
+	print_runs(ms, r);
+	printf("}\n");
+	for (i = 0; i < others; i++)
+		mapi_close_flow(fds[i]);
+	free(fds);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "cost"))
+		return cost(atoi(argv[2]));
+	if (argc == 5 && !strcmp(argv[1], "connect"))
+		return connect_latency(atoi(argv[2]), argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS\n");
+	return 2;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What the mapi tool's subcommands share. */
+#ifndef MAPI_CLI_H
+#define MAPI_CLI_H
+
+#include <stdint.h>
+
+/* Prints "mapi: MESSAGE" and exits with status 1. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Dies with the library's last error, naming the call that failed. */
+void die_mapi(const char *what) __attribute__((noreturn));
+
+/* The trailing arguments as one filter expression, as tcpdump takes it. */
+char *join_args(int argc, char **argv);
+/* The interface tcpdump would pick when none is given. */
+const char *default_device(void);
+/* A positive number of seconds (fractions allowed) for option opt. */
+double parse_seconds(const char *s, const char *opt);
+/* A positive integer for option opt. */
+unsigned long long parse_count(const char *s, const char *opt);
+/* MAPI_DIR_* of "in", "out" or "inout" (tcpdump's -Q). */
+int parse_direction(const char *s);
+/* MAPI_MODE_* of "auto", "native", "generic", "offload". */
+int parse_mode(const char *s);
+
+/* Wall clock, seconds since the epoch. */
+double now_seconds(void);
+
+/* Installs the library's log callback; verbose also shows info messages. */
+void cli_logging(int verbose);
+
+int cmd_count(int argc, char **argv);
+int cmd_functions(int argc, char **argv);
+
+#endif

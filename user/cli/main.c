@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapi: network monitoring from the shell, on MAPI flows that run in the
+ * kernel.  One subcommand a job; `mapi COMMAND --help` for each.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mapi.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "count", cmd_count, "count packets and bytes that match a filter, per interval" },
+	{ "functions", cmd_functions, "list the MAPI function library" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mapi COMMAND [OPTIONS] [FILTER...]\n\n"
+		   "Network monitoring with MAPI flows that run in the kernel (XDP and tc).\n\n"
+		   "Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`mapi COMMAND --help` describes each.  The manual is mapi(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mapi %d.%d\n", MAPI_VERSION_MAJOR, MAPI_VERSION_MINOR);
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	die("unknown command \"%s\" (mapi --help lists them)", argv[1]);
+}
