@@ -86,10 +86,11 @@ static int cost(int runs)
 	struct cbpf_prog filter;
 	struct flowprog fp;
 	struct pkt pkts[2];
-	int k, r;
+	int k, r, root;
 
+	/* As attached: a root that tail-calls the group (native XDP, no frags). */
 	if (!skel || cbpf_compile("tcp and dst port 80", LINKTYPE_ETHERNET, 0, &filter) ||
-	    flowprog_build(&fp, &filter, XLATE_XDP, 1)) {
+	    flowprog_build_chained(&fp, &filter, FP_XDP, 1, &root)) {
 		fprintf(stderr, "cost: cannot load the programs\n");
 		return 1;
 	}
@@ -101,7 +102,7 @@ static int cost(int runs)
 		for (r = 0; r < runs && r < 64; r++) {
 			/* interleaved, so that both see the same machine */
 			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &pkts[k]);
-			flow[r] = time_ns(fp.prog_fd, &pkts[k]);
+			flow[r] = time_ns(root, &pkts[k]);
 			delta[r] = flow[r] - empty[r];
 		}
 		printf("{\"case\":\"cost.filter_pkt_byte.%s\",\"filter\":\"tcp and dst port 80\","

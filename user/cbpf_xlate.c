@@ -38,6 +38,14 @@ struct xlate {
 	struct slow_load *slow;
 	size_t nslow, slow_cap;
 	int never_accepts;	/* no reachable return accepts */
+	/*
+	 * Linear frames only (env->linear_only), where a failed bounds check
+	 * rejects the packet: the frame length every path into an instruction
+	 * has proven (min over paths), so that later loads below it need no
+	 * check.  known_in[pc] for each instruction, known for the current.
+	 */
+	uint32_t *known_in;
+	uint32_t known;
 };
 
 static int bad_insn(size_t pc, const struct cbpf_insn *i, const char *why)
@@ -202,15 +210,35 @@ static void msh_fixup(struct prog_buf *pb, int dst)
 static int emit_load_abs(struct xlate *x, uint32_t k, int size, int dst, int msh)
 {
 	struct prog_buf *pb = x->pb;
-	struct slow_load *s = add_slow(x);
+	uint64_t end = (uint64_t)k + size;
+	struct slow_load *s;
 
+	if (x->env->linear_only && end > DIRECT_MAX_OFF) {
+		/* No linear frame is that long: always rejected.  The jump is
+		 * conditional (the context is never NULL) only so that what
+		 * follows stays reachable for the verifier. */
+		pb_jmp_imm(pb, BPF_JNE, R6, 0, x->env->reject_label);
+		pb_emit(pb, MOV32_IMM(dst, 0));
+		return 0;
+	}
+	/* A linear frame whose length an earlier check proved needs none. */
+	if (x->env->linear_only && end <= x->known) {
+		pb_emit(pb, LDX_MEM(bpf_size(size), dst, R7, (int16_t)k));
+		to_host(pb, dst, size);
+		if (msh)
+			msh_fixup(pb, dst);
+		return 0;
+	}
+	s = add_slow(x);
 	if (!s)
 		return -ENOMEM;
 	*s = (struct slow_load){ s->entry, s->resume, size, dst, 0, k, msh };
-	if ((uint64_t)k + size <= DIRECT_MAX_OFF) {
+	if (end <= DIRECT_MAX_OFF) {
 		pb_emit(pb, MOV64_REG(R0, R7));
-		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)(k + size)));
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)end));
 		pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
+		if (x->env->linear_only)
+			x->known = (uint32_t)end;	/* past here, the check held */
 		pb_emit(pb, LDX_MEM(bpf_size(size), dst, R7, (int16_t)k));
 		to_host(pb, dst, size);
 		if (msh)
@@ -498,6 +526,33 @@ static int mark_reachable(const struct cbpf_prog *prog, uint8_t *live)
 	return accepts;
 }
 
+static void meet(struct xlate *x, size_t to)
+{
+	if (x->known < x->known_in[to])
+		x->known_in[to] = x->known;
+}
+
+/* Passes what instruction pc proved on to the instructions it leads to. */
+static void propagate_known(struct xlate *x, size_t pc)
+{
+	const struct cbpf_insn *i = &x->prog->insns[pc];
+
+	switch (CBPF_CLASS(i->code)) {
+	case CBPF_RET:
+		break;
+	case CBPF_JMP:
+		if (CBPF_OP(i->code) == CBPF_JA) {
+			meet(x, pc + 1 + i->k);
+		} else {
+			meet(x, pc + 1 + i->jt);
+			meet(x, pc + 1 + i->jf);
+		}
+		break;
+	default:
+		meet(x, pc + 1);
+	}
+}
+
 int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		   const struct xlate_env *env)
 {
@@ -522,6 +577,15 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		x.labels[pc] = -1;
 	x.labels[prog->len] = pb_new_label(pb);
 	x.never_accepts = !mark_reachable(prog, live);
+	x.known_in = malloc((prog->len + 1) * sizeof(*x.known_in));
+	if (!x.known_in) {
+		free(x.labels);
+		free(live);
+		return -ENOMEM;
+	}
+	for (pc = 0; pc <= prog->len; pc++)
+		x.known_in[pc] = UINT32_MAX;	/* no path seen yet */
+	x.known_in[0] = 0;
 
 	/* The interpreter starts with A = X = 0 and zeroed scratch memory. */
 	for (pc = 0; pc < prog->len; pc++) {
@@ -542,7 +606,9 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 			continue;
 		if (x.labels[pc] >= 0)
 			pb_bind(pb, x.labels[pc]);
+		x.known = x.known_in[pc];
 		ret = emit_insn(&x, pc, &prog->insns[pc]);
+		propagate_known(&x, pc);
 	}
 	if (!ret) {
 		for (pc = 0; pc < x.nslow; pc++)
@@ -551,6 +617,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		ret = pb->err;
 	}
 	free(live);
+	free(x.known_in);
 	free(x.labels);
 	free(x.slow);
 	return ret;

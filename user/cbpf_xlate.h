@@ -32,7 +32,8 @@ struct xlate_env {
 	int16_t scratch_off;	/* fp offset of M[0..15], 4 bytes each */
 	int16_t buf_off;	/* fp offset of an 8-byte load buffer */
 	int16_t spill_off;	/* fp offset of 16 bytes to keep A and X */
-	int linear_only;	/* the frame is all linear (offload): no load helper */
+	int linear_only;	/* the frame is all linear (XDP without fragments,
+				 * offload): beyond data_end is beyond the end */
 	int shift_mod32;	/* shifts by >= 32 use the count mod 32, not give 0 */
 	int reject_label;
 };

@@ -23,7 +23,7 @@ void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 	env->scratch_off = STK_SCRATCH;
 	env->buf_off = STK_BUF;
 	env->spill_off = STK_SPILL;
-	env->linear_only = cg->offload;
+	env->linear_only = cg->hook == XLATE_XDP && !cg->target.frags;
 	env->shift_mod32 = cbpf_shift_mod32();
 	env->reject_label = cg->flow_end;
 }
@@ -143,13 +143,13 @@ static void emit_prologue(struct codegen *cg)
 	pb_emit(pb, MOV64_REG(R_CTX, R1));
 	load_packet_pointers(cg);
 	if (cg->hook == XLATE_XDP) {
-		if (cg->offload) {
-			pb_emit(pb, MOV64_REG(R0, R_DATA_END));
-			pb_emit(pb, ALU64_REG(BPF_SUB, R0, R_DATA));
-		} else {
+		if (cg->target.frags) {
 			/* With fragments the frame is longer than data_end - data. */
 			pb_emit(pb, MOV64_REG(R1, R_CTX));
 			pb_emit(pb, CALL_HELPER(BPF_FUNC_xdp_get_buff_len));
+		} else {
+			pb_emit(pb, MOV64_REG(R0, R_DATA_END));
+			pb_emit(pb, ALU64_REG(BPF_SUB, R0, R_DATA));
 		}
 	} else {
 		pb_emit(pb, LDX_MEM(BPF_W, R0, R_CTX, offsetof(struct __sk_buff, len)));
@@ -176,9 +176,10 @@ static void emit_exit(struct prog_buf *pb, enum xlate_hook hook, int chain_fd, u
 	pb_emit(pb, EXIT_INSN());
 }
 
-int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
+int codegen_build(struct codegen *cg, const struct prog_target *t,
 		  const struct cg_chain *chain, struct flow *const *flows, size_t nflows)
 {
+	int offload = t->offload_ifindex > 0;
 	uint32_t maps = 0;
 	int ret = 0;
 	size_t i;
@@ -186,7 +187,8 @@ int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
 
 	memset(cg, 0, sizeof(*cg));
 	pb_init(&cg->pb);
-	cg->hook = hook;
+	cg->target = *t;
+	cg->hook = t->hook;
 	cg->offload = offload;
 	emit_prologue(cg);
 	for (i = 0; i < nflows && !ret; i++) {
@@ -211,7 +213,7 @@ int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
 		pb_bind(&cg->pb, cg->flow_end);
 	}
 	cg->flow = NULL;
-	emit_exit(&cg->pb, hook, chain ? chain->chain_fd : -1, chain ? chain->next : 0);
+	emit_exit(&cg->pb, cg->hook, chain ? chain->chain_fd : -1, chain ? chain->next : 0);
 	if (!ret)
 		ret = pb_finish(&cg->pb);
 	if (ret == -E2BIG && !err_pending())
@@ -222,10 +224,10 @@ int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
 	return ret;
 }
 
-int codegen_root(struct prog_buf *pb, enum xlate_hook hook, int prog_array_fd)
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd)
 {
 	pb_init(pb);
 	pb_emit(pb, MOV64_REG(R_CTX, R1));
-	emit_exit(pb, hook, prog_array_fd, 0);
+	emit_exit(pb, t->hook, prog_array_fd, 0);
 	return pb_finish(pb);
 }

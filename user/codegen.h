@@ -12,6 +12,7 @@
 #include "cbpf_xlate.h"
 #include "ebpf_asm.h"
 #include "flow.h"
+#include "loader.h"
 
 /* Frame of the generated program (offsets from R10). */
 #define STK_WIRELEN (-8)	/* u64: the frame's length on the wire */
@@ -29,8 +30,9 @@
 
 struct codegen {
 	struct prog_buf pb;
-	enum xlate_hook hook;
-	int offload;		/* program for the NIC: device stores, no helpers */
+	struct prog_target target;
+	enum xlate_hook hook;	/* target.hook */
+	int offload;		/* for a NIC: device stores, no helpers */
 	const struct flow *flow;	/* the flow being emitted */
 	int flow_end;		/* label: the packet leaves the flow here */
 };
@@ -49,7 +51,7 @@ struct cg_chain {
  * Builds the program of a group of flows for hook.  The result is in cg->pb
  * (pb_finish done); free it with pb_free().
  */
-int codegen_build(struct codegen *cg, enum xlate_hook hook, int offload,
+int codegen_build(struct codegen *cg, const struct prog_target *t,
 		  const struct cg_chain *chain, struct flow *const *flows, size_t nflows);
 
 /* The number of result maps a flow's code names. */
@@ -60,7 +62,7 @@ uint32_t codegen_maps_of(const struct flow *f, int offload);
  * prog_array_fd, the first group, so that groups are replaced with a map
  * update, in microseconds, instead of by swapping the attached program.
  */
-int codegen_root(struct prog_buf *pb, enum xlate_hook hook, int prog_array_fd);
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd);
 
 enum cg_addend {
 	ADD_ONE,	/* count the packet */

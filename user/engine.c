@@ -59,6 +59,7 @@ struct group {
 };
 
 struct hook {
+	struct prog_target target;	/* what its programs are built for */
 	int link_fd;		/* -1: not attached */
 	int root_fd;		/* host: the attached root */
 	int array_fd;		/* host: the chain of groups */
@@ -86,14 +87,9 @@ static struct iface *ifaces;
  */
 #define IDLE_DETACH_MS 1000
 
-static enum xlate_hook xlate_of(enum hook_id h)
-{
-	return h == HOOK_XDP ? XLATE_XDP : XLATE_TC;
-}
-
 static int offloaded(const struct hook *hk)
 {
-	return hk->mode == MAPI_MODE_OFFLOAD;
+	return hk->target.offload_ifindex > 0;
 }
 
 static void hook_reset(struct hook *hk)
@@ -103,6 +99,7 @@ static void hook_reset(struct hook *hk)
 	hk->link_fd = hk->root_fd = hk->array_fd = -1;
 	hk->mode = MAPI_MODE_NONE;
 	hk->idle_since = 0;
+	memset(&hk->target, 0, sizeof(hk->target));
 	for (k = 0; k < CHAIN_MAX; k++)
 		hk->groups[k].prog_fd = -1;
 	hk->ngroups = 0;
@@ -182,12 +179,14 @@ static void iface_put(struct iface *ifc)
 /*
  * Builds group k's program from its flows, plus `add` if not NULL, minus
  * `drop` if not NULL.  Only builds: loading is the slow part, done apart.
+ * The last group does not jump on (a jump to an empty slot costs a few
+ * nanoseconds a packet); the group before a new one is rebuilt to.
  */
-static int group_build(struct hook *hk, enum hook_id h, int k, struct flow *add,
-		       struct flow *drop, struct codegen *cg)
+static int group_build(struct hook *hk, int k, struct flow *add, struct flow *drop,
+		       struct codegen *cg)
 {
 	struct group *g = &hk->groups[k];
-	struct cg_chain chain = { hk->array_fd, (uint32_t)k + 1 };
+	struct cg_chain chain = { k + 1 < hk->ngroups ? hk->array_fd : -1, (uint32_t)k + 1 };
 	struct flow **sel = calloc(g->nflows + 1, sizeof(*sel));
 	size_t i, n = 0;
 	int ret;
@@ -199,8 +198,7 @@ static int group_build(struct hook *hk, enum hook_id h, int k, struct flow *add,
 			sel[n++] = g->flows[i];
 	if (add)
 		sel[n++] = add;
-	ret = codegen_build(cg, xlate_of(h), offloaded(hk), offloaded(hk) ? NULL : &chain,
-			    sel, n);
+	ret = codegen_build(cg, &hk->target, offloaded(hk) ? NULL : &chain, sel, n);
 	free(sel);
 	return ret;
 }
@@ -231,7 +229,7 @@ static int group_place(struct iface *ifc, enum hook_id h, struct flow *f, int *g
 	for (k = 0; k < last; k++) {
 		if (k < hk->ngroups && group_maps(hk, k) + fmaps > CG_MAX_MAPS)
 			continue;
-		ret = group_build(hk, h, k, f, NULL, cg);
+		ret = group_build(hk, k, f, NULL, cg);
 		if (ret == -E2BIG && k < hk->ngroups && hk->groups[k].nflows) {
 			err_begin();	/* full: try the next group */
 			continue;
@@ -364,9 +362,9 @@ static int root_create(struct iface *ifc, enum hook_id h)
 	if (hk->array_fd < 0)
 		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
 			       ifc->name, strerror(errno));
-	ret = codegen_root(&pb, xlate_of(h), hk->array_fd);
+	ret = codegen_root(&pb, &hk->target, hk->array_fd);
 	if (!ret) {
-		ret = loader_load(&pb, xlate_of(h), 0);
+		ret = loader_load(&pb, &hk->target);
 		if (ret >= 0) {
 			hk->root_fd = ret;
 			ret = 0;
@@ -377,23 +375,31 @@ static int root_create(struct iface *ifc, enum hook_id h)
 }
 
 /* Loads group 0 with f and attaches; on a NIC, the group is the program. */
-static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mode)
+static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mode, int frags)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct hook *hk = &ifc->hooks[h];
 	struct codegen cg;
 	int prog, ret, target;
 
+	if (hk->root_fd >= 0 && hk->target.frags != frags) {
+		close(hk->root_fd);	/* a chain's programs must agree on frags */
+		close(hk->array_fd);
+		hk->root_fd = hk->array_fd = -1;
+	}
 	hk->mode = mode;
+	hk->target.hook = h == HOOK_XDP ? XLATE_XDP : XLATE_TC;
+	hk->target.offload_ifindex = mode == MAPI_MODE_OFFLOAD ? ifc->ifindex : 0;
+	hk->target.frags = frags;
 	if (mode != MAPI_MODE_OFFLOAD && hk->root_fd < 0) {
 		ret = root_create(ifc, h);
 		if (ret)
 			return ret;
 	}
-	ret = group_build(hk, h, 0, f, NULL, &cg);
+	ret = group_build(hk, 0, f, NULL, &cg);
 	if (ret)
 		return ret;
-	prog = loader_load(&cg.pb, xlate_of(h), mode == MAPI_MODE_OFFLOAD ? ifc->ifindex : 0);
+	prog = loader_load(&cg.pb, &hk->target);
 	pb_free(&cg.pb);
 	if (prog < 0)
 		return prog;
@@ -432,7 +438,7 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 	uint32_t other;
 
 	if (h == HOOK_TC) {
-		ret = attach_try(ifc, h, f, MAPI_MODE_TCX);
+		ret = attach_try(ifc, h, f, MAPI_MODE_TCX, 0);
 		if (ret) {
 			int link_failed = hk->link_fd < 0 && hk->groups[0].prog_fd >= 0;
 
@@ -468,7 +474,18 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 				continue;
 			}
 		}
-		ret = attach_try(ifc, h, f, m);
+		/* Native XDP without fragments is fastest (a frame's length is
+		 * data_end - data, no helper call); drivers refuse it when the
+		 * MTU exceeds a page: then with fragments.  Generic XDP takes
+		 * fragments, so that it need not linearize every skb. */
+		ret = attach_try(ifc, h, f, m, m == MAPI_MODE_GENERIC);
+		if (ret && m == MAPI_MODE_NATIVE && hk->link_fd < 0 && hk->groups[0].prog_fd >= 0) {
+			close(hk->groups[0].prog_fd);
+			hk->groups[0].prog_fd = -1;
+			hk->ngroups = 0;
+			err_begin();
+			ret = attach_try(ifc, h, f, m, 1);
+		}
 		if (!ret) {
 			log_info("%s: flows on received packets run in %s XDP", ifc->name,
 				 mapi_mode_name(m));
@@ -503,6 +520,32 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 
 /* --- Adding and removing flows ---------------------------------------------*/
 
+/* Rebuilds group k, the last, so that it jumps on to a new group k+1. */
+static int group_link_on(struct iface *ifc, enum hook_id h, int k)
+{
+	struct hook *hk = &ifc->hooks[h];
+	struct codegen cg;
+	int prog, ret;
+
+	hk->ngroups++;	/* so that group k is built with its jump */
+	ret = group_build(hk, k, NULL, NULL, &cg);
+	hk->ngroups--;
+	if (ret)
+		return ret;
+	prog = loader_load(&cg.pb, &hk->target);
+	pb_free(&cg.pb);
+	if (prog < 0)
+		return prog;
+	ret = group_install(ifc, h, k, prog);
+	if (ret) {
+		close(prog);
+		return ret;
+	}
+	close(hk->groups[k].prog_fd);
+	hk->groups[k].prog_fd = prog;
+	return 0;
+}
+
 /* What adding a flow did to one hook, to undo it if the other hook fails. */
 struct hook_change {
 	struct iface *ifc;
@@ -535,10 +578,17 @@ static int hook_add(struct hook_change *c)
 	ret = group_place(c->ifc, c->h, c->f, &c->group, &cg);
 	if (ret)
 		return ret;
-	prog = loader_load(&cg.pb, xlate_of(c->h), offloaded(hk) ? c->ifc->ifindex : 0);
+	prog = loader_load(&cg.pb, &hk->target);
 	pb_free(&cg.pb);
 	if (prog < 0)
 		return prog;
+	if (c->group == hk->ngroups && c->group > 0) {
+		ret = group_link_on(c->ifc, c->h, c->group - 1);
+		if (ret) {
+			close(prog);
+			return ret;
+		}
+	}
 	ret = group_append(&hk->groups[c->group], c->f);
 	if (!ret)
 		ret = group_install(c->ifc, c->h, c->group, prog);
@@ -678,10 +728,9 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 		return;
 	}
 	if (g->nflows > 1 || k < hk->ngroups - 1 || offloaded(hk)) {
-		ret = group_build(hk, h, k, NULL, f, &cg);
+		ret = group_build(hk, k, NULL, f, &cg);
 		if (!ret) {
-			prog = loader_load(&cg.pb, xlate_of(h),
-					   offloaded(hk) ? ifc->ifindex : 0);
+			prog = loader_load(&cg.pb, &hk->target);
 			pb_free(&cg.pb);
 			ret = prog < 0 ? prog : 0;
 		}

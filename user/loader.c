@@ -31,7 +31,7 @@ static void verifier_reason(const char *log, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
-int loader_load(const struct prog_buf *pb, enum xlate_hook hook, int offload_ifindex)
+int loader_load(const struct prog_buf *pb, const struct prog_target *t)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	char reason[256] = "";
@@ -44,11 +44,11 @@ int loader_load(const struct prog_buf *pb, enum xlate_hook hook, int offload_ifi
 		return -ENOMEM;
 	opts.log_buf = log;
 	opts.log_size = VERIFIER_LOG_SIZE;
-	if (hook == XLATE_XDP) {
+	if (t->hook == XLATE_XDP) {
 		opts.expected_attach_type = BPF_XDP;
-		if (offload_ifindex > 0)
-			opts.prog_ifindex = (uint32_t)offload_ifindex;
-		else
+		if (t->offload_ifindex > 0)
+			opts.prog_ifindex = (uint32_t)t->offload_ifindex;
+		else if (t->frags)
 			opts.prog_flags = BPF_F_XDP_HAS_FRAGS;
 		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "mapi_xdp", "Dual BSD/GPL",
 				   pb->insns, pb->len, &opts);
@@ -70,6 +70,6 @@ int loader_load(const struct prog_buf *pb, enum xlate_hook hook, int offload_ifi
 	free(log);
 	return err_set(err, MAPI_ERR_KERNEL,
 		       "the kernel refused a %s program of %zu instructions: %s%s%s",
-		       hook == XLATE_XDP ? "XDP" : "tc", pb->len, strerror(-err),
+		       t->hook == XLATE_XDP ? "XDP" : "tc", pb->len, strerror(-err),
 		       *reason ? ": " : "", reason);
 }

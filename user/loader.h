@@ -6,11 +6,17 @@
 #include "cbpf_xlate.h"
 #include "ebpf_asm.h"
 
+/* What a generated program is for. */
+struct prog_target {
+	enum xlate_hook hook;
+	int offload_ifindex;	/* > 0: runs on that NIC */
+	int frags;		/* XDP: frames may come in several buffers */
+};
+
 /*
- * Loads pb as an XDP (hook XLATE_XDP) or tc program.  offload_ifindex > 0
- * binds it to that NIC.  Returns a program fd, or a negative errno with the
+ * Loads pb for target.  Returns a program fd, or a negative errno with the
  * verifier's reason recorded (and its log sent to the debug log).
  */
-int loader_load(const struct prog_buf *pb, enum xlate_hook hook, int offload_ifindex);
+int loader_load(const struct prog_buf *pb, const struct prog_target *t);
 
 #endif

@@ -274,6 +274,8 @@ int main(void)
 		perror("test_api_kernel: unshare (needs root)");
 		return 77;
 	}
+	/* no IPv6: no neighbour discovery frames on the quiet links */
+	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1");
 	for (i = 1; i <= 4; i++) {
 		char cmd[160];
 

@@ -32,8 +32,6 @@ struct frame {
 static struct frame frames[16];
 static int nframes;
 
-/* The tc test harness builds a linear skb of at most about a page. */
-#define TC_MAX_FRAME 3500
 
 static void add_frame(uint32_t len)
 {
@@ -68,22 +66,24 @@ static const char *last_error(void)
 	return msg;
 }
 
-static const char *hook_name(enum xlate_hook h)
+static const enum flowprog_kind kinds[] = { FP_XDP, FP_XDP_FRAGS, FP_TC };
+#define NKINDS 3
+
+static const char *kind_name(enum flowprog_kind k)
 {
-	return h == XLATE_XDP ? "XDP" : "tc";
+	return k == FP_XDP ? "XDP" : k == FP_XDP_FRAGS ? "XDP with fragments" : "tc";
 }
 
-/* Runs prog on the given frames at both hooks; compares verdicts. */
+/* Runs prog on the given frames in every program kind; compares verdicts. */
 static void compare(const struct cbpf_prog *prog, const char *name, int first, int last)
 {
-	enum xlate_hook hooks[2] = { XLATE_XDP, XLATE_TC };
 	struct flowprog fp;
 	int h, i, got, err;
 
-	for (h = 0; h < 2; h++) {
-		err = flowprog_build(&fp, prog, hooks[h], 0);
+	for (h = 0; h < NKINDS; h++) {
+		err = flowprog_build(&fp, prog, kinds[h], 0);
 		if (!CHECK(!err, "%s at %s: building the flow program: %s", name,
-			   hook_name(hooks[h]), last_error())) {
+			   kind_name(kinds[h]), last_error())) {
 			flowprog_free(&fp);
 			continue;
 		}
@@ -91,15 +91,15 @@ static void compare(const struct cbpf_prog *prog, const char *name, int first, i
 			const struct frame *f = &frames[i];
 			int want;
 
-			if (hooks[h] == XLATE_TC && f->len > TC_MAX_FRAME)
+			if (f->len > flowprog_max_frame(kinds[h]))
 				continue;
 			want = oracle_run(prog, f->data, f->len, f->len) != 0;
 			err = flowprog_run(&fp, f->data, f->len, &got);
 			if (!CHECK(!err, "%s at %s on a %u-byte frame: test run failed: %s", name,
-				   hook_name(hooks[h]), f->len, strerror(-err)))
+				   kind_name(kinds[h]), f->len, strerror(-err)))
 				break;
 			CHECK(got == want, "%s at %s on a %u-byte frame: kernel %s, libpcap %s",
-			      name, hook_name(hooks[h]), f->len, got ? "passes" : "rejects",
+			      name, kind_name(kinds[h]), f->len, got ? "passes" : "rejects",
 			      want ? "passes" : "rejects");
 		}
 		flowprog_free(&fp);
@@ -237,12 +237,12 @@ static void never_stored_is_zero(void)
 	struct flowprog fp;
 	int got = -1, err;
 
-	err = flowprog_build(&fp, &pa, XLATE_XDP, 0);
+	err = flowprog_build(&fp, &pa, FP_XDP, 0);
 	if (CHECK_OK(err, "ld M[5]; ret a"))
 		err = flowprog_run(&fp, frames[4].data, frames[4].len, &got);
 	CHECK(!err && got == 0, "ld M[5] (never stored); ret a rejects");
 	flowprog_free(&fp);
-	err = flowprog_build(&fp, &px, XLATE_TC, 0);
+	err = flowprog_build(&fp, &px, FP_TC, 0);
 	if (CHECK_OK(err, "ldx M[2]; txa; jeq #0"))
 		err = flowprog_run(&fp, frames[4].data, frames[4].len, &got);
 	CHECK(!err && got == 1, "ldx M[2] (never stored) reads 0");
@@ -336,7 +336,6 @@ static void test_expressions(void)
 	};
 	enum { N = 3000 };
 	static struct pkt pkts[N];
-	enum xlate_hook hooks[2] = { XLATE_XDP, XLATE_TC };
 	unsigned long pairs = 0, refused = 0;
 	size_t e;
 	int i, h;
@@ -350,11 +349,11 @@ static void test_expressions(void)
 
 		if (!CHECK_OK(err, exprs[e]))
 			continue;
-		for (h = 0; h < 2; h++) {
+		for (h = 0; h < NKINDS; h++) {
 			struct flowprog fp;
 			unsigned long bad = 0;
 
-			err = flowprog_build(&fp, &prog, hooks[h], 0);
+			err = flowprog_build(&fp, &prog, kinds[h], 0);
 			if (CHECK_OK(err, exprs[e])) {
 				for (i = 0; i < N && !err; i++) {
 					int got, want = oracle_run(&prog, pkts[i].b, (uint32_t)pkts[i].len,
@@ -363,7 +362,7 @@ static void test_expressions(void)
 					err = flowprog_run(&fp, pkts[i].b, (uint32_t)pkts[i].len, &got);
 					/* The tc harness refuses truncated IP headers;
 					 * the XDP run covers those frames. */
-					if (err == -EINVAL && hooks[h] == XLATE_TC && tc_refuses(&pkts[i])) {
+					if (err == -EINVAL && kinds[h] == FP_TC && tc_refuses(&pkts[i])) {
 						err = 0;
 						refused++;
 						continue;
@@ -372,9 +371,9 @@ static void test_expressions(void)
 					pairs++;
 				}
 				CHECK(!err, "'%s' at %s: test run on a %zu-byte frame: %s", exprs[e],
-				      hook_name(hooks[h]), pkts[i - 1].len, strerror(-err));
+				      kind_name(kinds[h]), pkts[i - 1].len, strerror(-err));
 				CHECK(bad == 0, "'%s' at %s: %lu of %d frames disagree with libpcap",
-				      exprs[e], hook_name(hooks[h]), bad, N);
+				      exprs[e], kind_name(kinds[h]), bad, N);
 			}
 			flowprog_free(&fp);
 		}

@@ -12,17 +12,27 @@
 #include "functions.h"
 #include "loader.h"
 
-static int build(struct flowprog *fp, const struct cbpf_prog *filter,
-		 enum xlate_hook hook, int with_bytes)
+uint32_t flowprog_max_frame(enum flowprog_kind kind)
 {
+	/* XDP with fragments spreads a large frame over pages; the others
+	 * want it in one page, less head- and tailroom. */
+	return kind == FP_XDP_FRAGS ? 9216 : 3500;
+}
+
+static int build(struct flowprog *fp, const struct cbpf_prog *filter,
+		 enum flowprog_kind kind, int with_bytes, int chained)
+{
+	struct prog_target target = {
+		.hook = kind == FP_TC ? XLATE_TC : XLATE_XDP,
+		.frags = kind == FP_XDP_FRAGS,
+	};
 	struct flow *f = &fp->flow;
 	struct flow *flows[1] = { f };
 	struct codegen cg;
 	int n = 0, ret;
 
 	memset(fp, 0, sizeof(*fp));
-	fp->prog_fd = -1;
-	fp->hook = hook;
+	fp->prog_fd = fp->root_fd = fp->array_fd = -1;
 	store_init(&f->host);
 	store_init(&f->nic);
 	f->direction = MAPI_DIR_BOTH;
@@ -58,26 +68,60 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 	ret = store_create_host(&f->host, f->nslots, "mapi_test");
 	if (ret)
 		return ret;
-	ret = codegen_build(&cg, hook, 0, NULL, flows, 1);
+	if (chained) {
+		fp->array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "mapi_test_chain", 4, 4, 2,
+					      NULL);
+		if (fp->array_fd < 0)
+			return -errno;
+	}
+	/* one group: the last, which jumps nowhere */
+	ret = codegen_build(&cg, &target, NULL, flows, 1);
 	if (ret)
 		return ret;
-	ret = loader_load(&cg.pb, hook, 0);
+	ret = loader_load(&cg.pb, &target);
 	pb_free(&cg.pb);
 	if (ret < 0)
 		return ret;
 	fp->prog_fd = ret;
+	if (chained) {
+		struct prog_buf pb;
+		uint32_t zero = 0;
+
+		if (bpf_map_update_elem(fp->array_fd, &zero, &fp->prog_fd, BPF_ANY))
+			return -errno;
+		ret = codegen_root(&pb, &target, fp->array_fd);
+		if (!ret)
+			ret = loader_load(&pb, &target);
+		pb_free(&pb);
+		if (ret < 0)
+			return ret;
+		fp->root_fd = ret;
+	}
 	return 0;
 }
 
 int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
-		   enum xlate_hook hook, int with_bytes)
+		   enum flowprog_kind kind, int with_bytes)
 {
 	int ret;
 
 	err_begin();
-	ret = build(fp, filter, hook, with_bytes);
+	ret = build(fp, filter, kind, with_bytes, 0);
 	if (ret)
 		err_publish(ret);	/* so that mapi_read_error() says why */
+	return ret;
+}
+
+int flowprog_build_chained(struct flowprog *fp, const struct cbpf_prog *filter,
+			   enum flowprog_kind kind, int with_bytes, int *root_fd)
+{
+	int ret;
+
+	err_begin();
+	ret = build(fp, filter, kind, with_bytes, 1);
+	if (ret)
+		err_publish(ret);
+	*root_fd = fp->root_fd;
 	return ret;
 }
 
@@ -112,6 +156,10 @@ int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed
 
 void flowprog_free(struct flowprog *fp)
 {
+	if (fp->root_fd >= 0)
+		close(fp->root_fd);
+	if (fp->array_fd >= 0)
+		close(fp->array_fd);
 	if (fp->prog_fd >= 0)
 		close(fp->prog_fd);
 	if (fp->filter.desc && fp->filter.desc->release)

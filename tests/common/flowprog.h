@@ -18,17 +18,34 @@ struct flowprog {
 	struct fn_instance filter, counter, bytes;
 	struct fn_instance *fns[3];
 	int prog_fd;
-	enum xlate_hook hook;
+	int root_fd, array_fd;	/* flowprog_build_chained() */
 	uint64_t count;		/* counter value after the last run */
+};
+
+/* The program variants the engine attaches. */
+enum flowprog_kind {
+	FP_XDP,		/* native XDP, linear frames (standard MTU) */
+	FP_XDP_FRAGS,	/* XDP taking fragmented frames (jumbo MTU, generic) */
+	FP_TC,		/* tc: skbs, linear or not */
 };
 
 /*
  * filter: the classic program (copied), or NULL for none.  with_bytes adds
- * a BYTE_COUNTER after the PKT_COUNTER.  Returns 0 or a negative errno
- * (the library's error state says why).
+ * a BYTE_COUNTER after the PKT_COUNTER.  Returns 0 or a negative errno (the
+ * library's error state says why).
  */
 int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
-		   enum xlate_hook hook, int with_bytes);
+		   enum flowprog_kind kind, int with_bytes);
+
+/* The largest frame BPF_PROG_TEST_RUN takes for a kind (a page, or more). */
+uint32_t flowprog_max_frame(enum flowprog_kind kind);
+
+/*
+ * The program as it runs attached: a root that tail-calls the flow program
+ * through a prog array.  *root_fd runs it; flowprog_free() frees it.
+ */
+int flowprog_build_chained(struct flowprog *fp, const struct cbpf_prog *filter,
+			   enum flowprog_kind kind, int with_bytes, int *root_fd);
 
 /* Runs one frame through it; *passed tells whether the filter kept it. */
 int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed);

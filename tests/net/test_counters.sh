@@ -54,6 +54,8 @@ round() {
 	done
 	fc_ok info "${fds[0]}"
 	check_match "ingress runs in native XDP, egress in tcx" "$V" "mode_in=native mode_out=tcx"
+	fc_ok ref "${fds[0]}" "${byte_fid[0]}"
+	check_eq "MAPI_REF before traffic" "$V" 0
 
 	if [ "$how" = live ]; then
 		for i in "${!FILTERS[@]}"; do
@@ -76,6 +78,12 @@ round() {
 	total=$((n_in + n_out))
 	fc_ok wait "${fds[0]}" "${pkt_fid[0]}" "$total" 10000
 	check_eq "packets seen on both directions" "$V" "$total"
+	local all_bytes
+	read -r _ all_bytes < <("$BUILD/tests/pcapstat" "$T/in.pcap")
+	read -r _ b < <("$BUILD/tests/pcapstat" "$T/out.pcap")
+	all_bytes=$((all_bytes + b))
+	fc_ok refwait "${fds[0]}" "${byte_fid[0]}" "$all_bytes" 1000
+	check_eq "the MAPI_REF value followed, with no further call" "$V" "$all_bytes"
 	if [ "$how" = offline ]; then
 		wait_until 10 bash -c "[ \$('$BUILD/tests/pcapstat' '$T/$name.pcap' | cut -d' ' -f1) -ge $total ]" || true
 		tcpdump_stop "$name"

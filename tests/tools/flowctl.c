@@ -14,6 +14,8 @@
  *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S
  *	close FD                -> ok
  *	wait FD FID VALUE MS    -> ok VALUE      until the result reaches VALUE
+ *	refwait FD FID VALUE MS -> ok VALUE      the same, watching a MAPI_REF
+ *	                                         pointer with no library call
  *	echo TEXT               -> TEXT
  */
 #include <errno.h>
@@ -151,6 +153,14 @@ static void run(char **tok, int *quoted, int n)
 				break;
 			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 		}
+		v ? (void)printf("ok %llu\n", *v) : reply_err();
+	} else if (!strcmp(cmd, "refwait") && n == 5) {
+		unsigned long long want = strtoull(tok[3], NULL, 0);
+		unsigned long long deadline = now_ms() + strtoull(tok[4], NULL, 0);
+		volatile unsigned long long *v = mapi_read_results(fd, atoi(tok[2]), MAPI_REF);
+
+		while (v && *v < want && now_ms() <= deadline)
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 		v ? (void)printf("ok %llu\n", *v) : reply_err();
 	} else if (!strcmp(cmd, "info") && n == 2) {
 		mapi_flow_info_t info;
