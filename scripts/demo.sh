@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# make demo: the first two MAPI applications on a throwaway veth testbed.
+#
+# Two network namespaces joined by a veth pair (mon0 <-> peer0).  Known
+# traffic crosses mon0 in both directions while the example programs
+# monitor it; tcpdump captures the same traffic on the same interface, and
+# libpcap computes what the programs should report from the frames sent.
+# The testbed is removed at the end, however the demo ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+TEST_NAME=demo
+. tests/lib.sh
+need_root
+
+EX=$BUILD/examples
+G=$BUILD/tests
+FILTER="tcp and dst port 80"
+
+testbed_up
+echo "testbed: $MON (namespace $NS_MON) <-> $PEER (namespace $NS_PEER)"
+"$G/gen_traffic" mix 101 2000 "$T/in.pcap" no-vlan
+"$G/gen_traffic" mix 102 1000 "$T/out.pcap" no-vlan
+
+# traffic ROUNDS: sends both traces ROUNDS times, a second apart
+traffic() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		in_peer "$G/sendpcap" "$PEER" "$T/in.pcap" >/dev/null
+		in_mon "$G/sendpcap" "$MON" "$T/out.pcap" >/dev/null
+		sleep 1
+	done
+}
+attached() { ! hooks_empty; }
+# expected ROUNDS FILTER...: "packets bytes" libpcap finds in what was sent
+expected() {
+	local rounds=$1 p1 b1 p2 b2
+	shift
+	read -r p1 b1 < <("$G/pcapstat" "$T/in.pcap" "$@")
+	read -r p2 b2 < <("$G/pcapstat" "$T/out.pcap" "$@")
+	echo "$((rounds * (p1 + p2))) $((rounds * (b1 + b2)))"
+}
+tcpdump_total() { "$G/pcapstat" "$T/$1.pcap"; }
+
+echo
+echo "== packet_count: how many packets to the web server ($FILTER), 4 s"
+# shellcheck disable=SC2086
+tcpdump_start pc $FILTER
+(exec ip netns exec "$NS_MON" "$EX/packet_count" "$MON" 4 "$FILTER" >"$T/pc.out") &
+pc=$!
+wait_until 10 attached
+traffic 2
+wait $pc
+wait_until 10 bash -c "[ \$('$G/pcapstat' '$T/pc.pcap' | cut -d' ' -f1) -ge $(expected 2 $FILTER | cut -d' ' -f1) ]" || true
+tcpdump_stop pc
+read -r want_p _ < <(expected 2 $FILTER)
+read -r td_p _ < <(tcpdump_total pc)
+printf '   %-14s %s\n' "packet_count:" "$(cat "$T/pc.out")"
+printf '   %-14s %s packets\n' "tcpdump:" "$td_p"
+printf '   %-14s %s packets (libpcap, over the frames sent)\n' "sent:" "$want_p"
+
+for mode in copy ref; do
+	wait_until 5 hooks_empty || true
+	echo
+	echo "== link_util ($mode): link utilization every second, all traffic, 4 s"
+	tcpdump_start lu$mode
+	(exec ip netns exec "$NS_MON" "$EX/link_util" "$MON" 4 "$mode" >"$T/lu.out") &
+	lu=$!
+	wait_until 10 attached
+	traffic 3
+	wait $lu
+	read -r want_p want_b < <(expected 3)
+	wait_until 10 bash -c "[ \$('$G/pcapstat' '$T/lu$mode.pcap' | cut -d' ' -f1) -ge $want_p ]" || true
+	tcpdump_stop lu$mode
+	read -r td_p td_b < <(tcpdump_total lu$mode)
+	sed 's/^/   link_util:     /' "$T/lu.out"
+	printf '   %-14s %s bytes in %s packets\n' "tcpdump:" "$td_b" "$td_p"
+	printf '   %-14s %s bytes in %s packets (libpcap, over the frames sent)\n' "sent:" "$want_b" "$want_p"
+done
+echo
+echo "Bytes are frame lengths as tcpdump reports them, Ethernet header included."
+echo "The testbed is removed now."
