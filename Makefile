@@ -12,8 +12,9 @@ SONAME := libmapi-bpf.so.0
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Werror
+# CFLAGS is the user's (optimization, sanitizers); the rest is ours.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel
+XCFLAGS = $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel
 DEPFLAGS = -MMD -MP
 LIBS := -lbpf -lpcap -lpthread
 
@@ -63,11 +64,11 @@ vmlinux:
 
 # --- libmapi-bpf ------------------------------------------------------------
 $(BUILD)/lib/%.o: user/%.c | $(BUILD)/lib
-	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(SHLIB): $(LIB_OBJS) user/libmapi-bpf.map
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=user/libmapi-bpf.map \
-		-Wl,-z,defs -o $@ $(LIB_OBJS) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=user/libmapi-bpf.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf $(SONAME) $(BUILD)/libmapi-bpf.so
 
 # The archive holds one object whose internal symbols are made local, so that
@@ -86,33 +87,33 @@ $(BUILD)/mapi-bpf.pc: Makefile | $(BUILD)
 
 # --- Programs ---------------------------------------------------------------
 $(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STLIB)
-	$(CC) -o $@ $^ $(LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
 
 # Examples link the shared library, as applications do.
 $(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< -L$(BUILD) -lmapi-bpf -Wl,-rpath,'$$ORIGIN/..'
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -o $@ $< -L$(BUILD) -lmapi-bpf -Wl,-rpath,'$$ORIGIN/..'
 
 # Tests and benchmarks may use internals: they link the objects directly,
 # with the helpers of tests/common.
 TEST_LINK = $(TEST_COMMON) $(LIB_OBJS) $(LIBS)
 
 $(BUILD)/tests/common/%.o: tests/common/%.c $(SKELS) | $(BUILD)/tests/common
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -c $< -o $@
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -c $< -o $@
 
 $(BUILD)/tests/%: tests/tools/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
 
 $(BUILD)/tests/%: tests/bpf/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
 $(BUILD)/bench/%: bench/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
 $(BUILD) $(BUILD)/lib $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
 $(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench:

@@ -49,24 +49,6 @@ static void print_runs(const double *v, int n)
 	printf("]");
 }
 
-static void frame(struct pkt *p, int udp)
-{
-	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };
-	int i;
-
-	pkt_reset(p);
-	pkt_eth(p, dst, src, 0x0800);
-	pkt_ipv4_begin(p, 0x0a010001, 0x0a010050, udp ? 17 : 6, 0, 0);
-	if (udp)
-		pkt_udp_begin(p, 40000, 53);
-	else
-		pkt_tcp(p, 40000, 80, 1, 0x18);
-	for (i = 0; i < 64; i++)
-		pkt_put8(p, (uint8_t)i);
-	if (udp)
-		pkt_udp_end(p);
-	pkt_ipv4_end(p);
-}
 
 static double time_ns(int fd, const struct pkt *p)
 {
@@ -94,8 +76,8 @@ static int cost(int runs)
 		fprintf(stderr, "cost: cannot load the programs\n");
 		return 1;
 	}
-	frame(&pkts[0], 0);
-	frame(&pkts[1], 1);
+	pkt_bench_frame(&pkts[0], 0);
+	pkt_bench_frame(&pkts[1], 1);
 	for (k = 0; k < 2; k++) {
 		double empty[64], flow[64], delta[64];
 

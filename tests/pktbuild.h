@@ -171,4 +171,28 @@ static inline void pkt_icmp_echo(struct pkt *p, uint8_t type, uint16_t id)
 	pkt_put16(p, 1);
 }
 
+/*
+ * The benchmarks' frame: 02:..:02 -> 02:..:01, 10.1.0.1 -> 10.1.0.80, a
+ * TCP segment to port 80 (or a UDP datagram to port 53) with 64 bytes of
+ * payload: 118 (110) bytes.
+ */
+static inline void pkt_bench_frame(struct pkt *p, int udp)
+{
+	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };
+	int i;
+
+	pkt_reset(p);
+	pkt_eth(p, dst, src, 0x0800);
+	pkt_ipv4_begin(p, 0x0a010001, 0x0a010050, udp ? 17 : 6, 0, 0);
+	if (udp)
+		pkt_udp_begin(p, 40000, 53);
+	else
+		pkt_tcp(p, 40000, 80, 1, 0x18);
+	for (i = 0; i < 64; i++)
+		pkt_put8(p, (uint8_t)i);
+	if (udp)
+		pkt_udp_end(p);
+	pkt_ipv4_end(p);
+}
+
 #endif

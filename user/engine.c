@@ -203,6 +203,20 @@ static int group_build(struct hook *hk, int k, struct flow *add, struct flow *dr
 	return ret;
 }
 
+/* Builds group k's program as group_build() does and loads it: a prog fd. */
+static int group_load(struct hook *hk, int k, struct flow *add, struct flow *drop)
+{
+	struct codegen cg;
+	int ret;
+
+	ret = group_build(hk, k, add, drop, &cg);
+	if (ret)
+		return ret;
+	ret = loader_load(&cg.pb, &hk->target);
+	pb_free(&cg.pb);
+	return ret;
+}
+
 static uint32_t group_maps(const struct hook *hk, int k)
 {
 	const struct group *g = &hk->groups[k];
@@ -379,7 +393,6 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct hook *hk = &ifc->hooks[h];
-	struct codegen cg;
 	int prog, ret, target;
 
 	if (hk->root_fd >= 0 && hk->target.frags != frags) {
@@ -396,11 +409,7 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 		if (ret)
 			return ret;
 	}
-	ret = group_build(hk, 0, f, NULL, &cg);
-	if (ret)
-		return ret;
-	prog = loader_load(&cg.pb, &hk->target);
-	pb_free(&cg.pb);
+	prog = group_load(hk, 0, f, NULL);
 	if (prog < 0)
 		return prog;
 	if (mode == MAPI_MODE_OFFLOAD) {
@@ -524,16 +533,11 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 static int group_link_on(struct iface *ifc, enum hook_id h, int k)
 {
 	struct hook *hk = &ifc->hooks[h];
-	struct codegen cg;
 	int prog, ret;
 
 	hk->ngroups++;	/* so that group k is built with its jump */
-	ret = group_build(hk, k, NULL, NULL, &cg);
+	prog = group_load(hk, k, NULL, NULL);
 	hk->ngroups--;
-	if (ret)
-		return ret;
-	prog = loader_load(&cg.pb, &hk->target);
-	pb_free(&cg.pb);
 	if (prog < 0)
 		return prog;
 	ret = group_install(ifc, h, k, prog);
@@ -716,7 +720,6 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 	struct hook *hk = &ifc->hooks[h];
 	int k = f->group[h], prog = -1, ret = 0, users = 0, i;
 	struct group *g;
-	struct codegen cg;
 
 	if (k < 0 || hk->link_fd < 0)
 		return;
@@ -728,12 +731,8 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 		return;
 	}
 	if (g->nflows > 1 || k < hk->ngroups - 1 || offloaded(hk)) {
-		ret = group_build(hk, k, NULL, f, &cg);
-		if (!ret) {
-			prog = loader_load(&cg.pb, &hk->target);
-			pb_free(&cg.pb);
-			ret = prog < 0 ? prog : 0;
-		}
+		prog = group_load(hk, k, NULL, f);
+		ret = prog < 0 ? prog : 0;
 	}
 	if (!ret)
 		ret = group_install(ifc, h, k, prog);

@@ -30,25 +30,6 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* The frame: 02:..:02 -> 02:..:01, 10.1.0.1 -> 10.1.0.80, 64 bytes of payload. */
-static void make_frame(struct pkt *p, int udp)
-{
-	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };
-	int i;
-
-	pkt_reset(p);
-	pkt_eth(p, dst, src, 0x0800);
-	pkt_ipv4_begin(p, 0x0a010001, 0x0a010050, udp ? 17 : 6, 0, 0);
-	if (udp)
-		pkt_udp_begin(p, 40000, 53);
-	else
-		pkt_tcp(p, 40000, 80, 1, 0x18);
-	for (i = 0; i < 64; i++)
-		pkt_put8(p, (uint8_t)i);
-	if (udp)
-		pkt_udp_end(p);
-	pkt_ipv4_end(p);
-}
 
 int main(int argc, char **argv)
 {
@@ -73,7 +54,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	count = strtoull(argv[2], NULL, 10);
-	make_frame(&frame, argc == 4 && !strcmp(argv[3], "udp"));
+	pkt_bench_frame(&frame, argc == 4 && !strcmp(argv[3], "udp"));
 	skel = livesend_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "livesend: cannot load the XDP_TX program\n");
