@@ -92,6 +92,15 @@ testbed_up() {
 in_mon() { ip netns exec "$NS_MON" "$@"; }
 in_peer() { ip netns exec "$NS_PEER" "$@"; }
 
+# bg NS OUT COMMAND...: runs COMMAND in namespace NS in the background, its
+# output in OUT; $! is the command itself, killed when the test ends.
+bg() {
+	local ns=$1 out=$2
+	shift 2
+	(exec ip netns exec "$ns" "$@" >"$out" 2>&1) &
+	BG_PIDS+=($!)
+}
+
 # True when no XDP or tcx program is attached to mon0.
 hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_egress=0" ]; }
 

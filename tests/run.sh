@@ -28,6 +28,14 @@ run() {
 	echo "--- $name: exit $rc, $((SECONDS - start)) s"
 }
 
+# Data files some tests read.
+args_for() {
+	case $1 in
+	test_filter_diff) echo tests/data/filters.txt ;;
+	test_filter_refused) echo tests/data/filters-refused.txt ;;
+	esac
+}
+
 root_or_skip() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIPPED: needs root"
@@ -38,11 +46,13 @@ root_or_skip() {
 
 for t in tests/unit/*.c; do
 	n=$(basename "$t" .c)
-	run "unit/$n" "$BUILD/tests/$n"
+	# shellcheck disable=SC2046
+	run "unit/$n" "$BUILD/tests/$n" $(args_for "$n")
 done
 for t in tests/bpf/*.c; do
 	n=$(basename "$t" .c)
-	run "bpf/$n" root_or_skip "$BUILD/tests/$n"
+	# shellcheck disable=SC2046
+	run "bpf/$n" root_or_skip "$BUILD/tests/$n" $(args_for "$n")
 done
 for t in tests/net/*.sh; do
 	run "net/$(basename "$t" .sh)" "$t"

@@ -23,4 +23,7 @@ uint64_t traffic_rand(void);
 /* The next frame of the mix. */
 void traffic_next(struct pkt *p, enum traffic_vlan vlan);
 
+/* The next frame of the filter corpus (tests/common/corpus.c). */
+void traffic_corpus_next(struct pkt *p);
+
 #endif

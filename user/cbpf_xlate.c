@@ -46,6 +46,13 @@ struct xlate {
 	 */
 	uint32_t *known_in;
 	uint32_t known;
+	size_t loop_heads[CBPF_MAX_LOOPS];	/* targets of backward jumps */
+	int nloops;
+	/* In a program with loops, frames that may not be linear are read
+	 * through the load helper only: one path per load instead of two, or
+	 * the verifier's work would grow with the iterations times the
+	 * paths through each. */
+	int helper_only;
 };
 
 static int bad_insn(size_t pc, const struct cbpf_insn *i, const char *why)
@@ -144,10 +151,12 @@ int cbpf_check(const struct cbpf_prog *prog)
 			break;
 		case CBPF_JMP:
 			if (CBPF_OP(c) == CBPF_JA) {
-				if ((int32_t)i->k < 0)
-					return bad_insn(pc, i, "backward jump (libpcap emits these for "
-						"'protochain', which mapi-bpf does not support)");
-				if (pc + 1 + (uint64_t)i->k >= prog->len)
+				/* libpcap loops with backward jumps ('protochain') */
+				int64_t to = (int64_t)pc + 1 + (int32_t)i->k;
+
+				if ((int32_t)i->k == -1)
+					return bad_insn(pc, i, "jump to itself (an endless loop)");
+				if (to < 0 || to >= (int64_t)prog->len)
 					return bad_insn(pc, i, "jump past the end of the program");
 			} else if (pc + 1 + i->jt >= prog->len || pc + 1 + i->jf >= prog->len) {
 				return bad_insn(pc, i, "jump past the end of the program");
@@ -233,7 +242,7 @@ static int emit_load_abs(struct xlate *x, uint32_t k, int size, int dst, int msh
 	if (!s)
 		return -ENOMEM;
 	*s = (struct slow_load){ s->entry, s->resume, size, dst, 0, k, msh };
-	if (end <= DIRECT_MAX_OFF) {
+	if (end <= DIRECT_MAX_OFF && !x->helper_only) {
 		pb_emit(pb, MOV64_REG(R0, R7));
 		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)end));
 		pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
@@ -267,6 +276,11 @@ static int emit_load_ind(struct xlate *x, uint32_t k, int size)
 	*s = (struct slow_load){ s->entry, s->resume, size, RA, 1, k, 0 };
 	pb_emit(pb, MOV32_REG(R1, RX));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, (int32_t)k));
+	if (x->helper_only) {
+		pb_goto(pb, s->entry);
+		pb_bind(pb, s->resume);
+		return 0;
+	}
 	pb_jmp_imm(pb, BPF_JGT, R1, DIRECT_MAX_OFF - size, s->entry);
 	pb_emit(pb, MOV64_REG(R2, R7));
 	pb_emit(pb, ALU64_REG(BPF_ADD, R2, R1));
@@ -375,13 +389,39 @@ static void emit_alu(struct xlate *x, const struct cbpf_insn *i)
 		pb_emit(pb, ALU32_IMM(op, RA, (int32_t)i->k));
 }
 
+/* The stack slot counting the jumps back to loop head `to`. */
+static int16_t loop_counter(const struct xlate *x, size_t to)
+{
+	int n;
+
+	for (n = 0; n < x->nloops && x->loop_heads[n] != to; n++)
+		;
+	return (int16_t)(x->env->loop_off + 8 * n);
+}
+
 static void emit_jmp(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 {
 	struct prog_buf *pb = x->pb;
 	int op, jt, jf;
 
 	if (CBPF_OP(i->code) == CBPF_JA) {
-		pb_goto(pb, label_at(x, pc + 1 + i->k));
+		size_t to = (size_t)((int64_t)pc + 1 + (int32_t)i->k);
+
+		if (to <= pc) {
+			/* A loop: as libpcap's interpreter, give up (reject) after
+			 * CBPF_MAX_BACKWARD_JUMPS backward jumps; the bound also
+			 * lets the verifier prove that the program ends.  Each
+			 * loop counts on its own: a count the rest of the program
+			 * never reads again lets the verifier's states after the
+			 * loop merge, where a shared one would multiply them. */
+			int16_t off = loop_counter(x, to);
+
+			pb_emit(pb, LDX_MEM(BPF_DW, R0, RFP, off));
+			pb_jmp_imm(pb, BPF_JGE, R0, CBPF_MAX_BACKWARD_JUMPS, x->env->reject_label);
+			pb_emit(pb, ALU64_IMM(BPF_ADD, R0, 1));
+			pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, off));
+		}
+		pb_goto(pb, label_at(x, to));
 		return;
 	}
 	switch (CBPF_OP(i->code)) {
@@ -495,32 +535,49 @@ static int emit_insn(struct xlate *x, size_t pc, const struct cbpf_insn *i)
  * refuses unreachable code, and classic programs may hold some.  Returns
  * whether a reachable return can accept.
  */
-static int mark_reachable(const struct cbpf_prog *prog, uint8_t *live)
+static size_t ja_target(size_t pc, const struct cbpf_insn *i)
 {
-	int accepts = 0;
+	return (size_t)((int64_t)pc + 1 + (int32_t)i->k);
+}
+
+static int mark_reachable(const struct cbpf_prog *prog, uint8_t *live, int *loops)
+{
+	int accepts = 0, changed = 1;
 	size_t pc;
 
 	memset(live, 0, prog->len);
 	live[0] = 1;
-	for (pc = 0; pc < prog->len; pc++) {
-		const struct cbpf_insn *i = &prog->insns[pc];
+	*loops = 0;
+	/* forward jumps settle in one pass; a loop may need another */
+	while (changed) {
+		changed = 0;
+		for (pc = 0; pc < prog->len; pc++) {
+			const struct cbpf_insn *i = &prog->insns[pc];
+			size_t succ[2];
+			int n = 0, j;
 
-		if (!live[pc])
-			continue;
-		switch (CBPF_CLASS(i->code)) {
-		case CBPF_RET:
-			accepts |= CBPF_RVAL(i->code) == CBPF_A || i->k != 0;
-			break;
-		case CBPF_JMP:
-			if (CBPF_OP(i->code) == CBPF_JA) {
-				live[pc + 1 + i->k] = 1;
-			} else {
-				live[pc + 1 + i->jt] = 1;
-				live[pc + 1 + i->jf] = 1;
+			if (!live[pc])
+				continue;
+			switch (CBPF_CLASS(i->code)) {
+			case CBPF_RET:
+				accepts |= CBPF_RVAL(i->code) == CBPF_A || i->k != 0;
+				break;
+			case CBPF_JMP:
+				if (CBPF_OP(i->code) == CBPF_JA) {
+					succ[n++] = ja_target(pc, i);
+					*loops |= succ[0] <= pc;
+				} else {
+					succ[n++] = pc + 1 + i->jt;
+					succ[n++] = pc + 1 + i->jf;
+				}
+				break;
+			default:
+				succ[n++] = pc + 1;
 			}
-			break;
-		default:
-			live[pc + 1] = 1;
+			for (j = 0; j < n; j++) {
+				changed |= !live[succ[j]] && succ[j] < pc;
+				live[succ[j]] = 1;
+			}
 		}
 	}
 	return accepts;
@@ -542,7 +599,7 @@ static void propagate_known(struct xlate *x, size_t pc)
 		break;
 	case CBPF_JMP:
 		if (CBPF_OP(i->code) == CBPF_JA) {
-			meet(x, pc + 1 + i->k);
+			meet(x, ja_target(pc, i));
 		} else {
 			meet(x, pc + 1 + i->jt);
 			meet(x, pc + 1 + i->jf);
@@ -560,7 +617,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	unsigned int mem_read = 0;
 	uint8_t *live;
 	size_t pc;
-	int ret;
+	int ret, loops;
 
 	ret = cbpf_check(prog);
 	if (ret)
@@ -576,15 +633,34 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	for (pc = 0; pc <= prog->len; pc++)
 		x.labels[pc] = -1;
 	x.labels[prog->len] = pb_new_label(pb);
-	x.never_accepts = !mark_reachable(prog, live);
+	x.never_accepts = !mark_reachable(prog, live, &loops);
+	/* A loop's target is bound before the jump to it is emitted. */
+	for (pc = 0; pc < prog->len && !ret; pc++) {
+		const struct cbpf_insn *i = &prog->insns[pc];
+		size_t to = ja_target(pc, i);
+		int n;
+
+		if (!live[pc] || i->code != (CBPF_JMP | CBPF_JA) || to > pc)
+			continue;
+		label_at(&x, to);
+		for (n = 0; n < x.nloops && x.loop_heads[n] != to; n++)
+			;
+		if (n == x.nloops && n == CBPF_MAX_LOOPS)
+			ret = bad_insn(pc, i, "more loops than mapi-bpf translates");
+		else if (n == x.nloops)
+			x.loop_heads[x.nloops++] = to;
+	}
+	x.helper_only = loops && !env->linear_only;
 	x.known_in = malloc((prog->len + 1) * sizeof(*x.known_in));
 	if (!x.known_in) {
 		free(x.labels);
 		free(live);
 		return -ENOMEM;
 	}
+	/* With a loop, what a path proved may not hold when it comes round
+	 * again: no checks are skipped then. */
 	for (pc = 0; pc <= prog->len; pc++)
-		x.known_in[pc] = UINT32_MAX;	/* no path seen yet */
+		x.known_in[pc] = loops ? 0 : UINT32_MAX;	/* no path seen yet */
 	x.known_in[0] = 0;
 
 	/* The interpreter starts with A = X = 0 and zeroed scratch memory. */
@@ -600,6 +676,8 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 			pb_emit(pb, ST_MEM(BPF_W, RFP, mem_off(&x, (uint32_t)pc), 0));
 	pb_emit(pb, MOV64_IMM(RA, 0));
 	pb_emit(pb, MOV64_IMM(RX, 0));
+	for (pc = 0; pc < (size_t)x.nloops; pc++)
+		pb_emit(pb, ST_MEM(BPF_DW, RFP, (int16_t)(env->loop_off + 8 * (int)pc), 0));
 
 	for (pc = 0; pc < prog->len && !ret; pc++) {
 		if (!live[pc])

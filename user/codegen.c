@@ -23,6 +23,7 @@ void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 	env->scratch_off = STK_SCRATCH;
 	env->buf_off = STK_BUF;
 	env->spill_off = STK_SPILL;
+	env->loop_off = STK_LOOPS;
 	env->linear_only = cg->hook == XLATE_XDP && !cg->target.frags;
 	env->shift_mod32 = cbpf_shift_mod32();
 	env->reject_label = cg->flow_end;

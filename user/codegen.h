@@ -21,6 +21,7 @@
 #define STK_SCRATCH (-96)	/* classic scratch memory M[0..15] */
 #define STK_KEY (-104)		/* u32 key of a map lookup */
 #define STK_LINES (-168)	/* this CPU's line of the flow's result maps 1..7 */
+#define STK_LOOPS (-240)	/* loop counters of a classic filter (8) */
 
 /*
  * A program can name at most 64 maps (the kernel's MAX_USED_MAPS): a group

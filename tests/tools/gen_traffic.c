@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen_traffic mix SEED COUNT FILE [all|no-vlan|vlan-only]
+ * gen_traffic corpus SEED COUNT FILE
  *
- * Writes the deterministic traffic mix of tests/traffic.h to a pcap file,
- * so that what a test sends is known exactly.
+ * Writes the deterministic traffic mix, or the filter corpus, of
+ * tests/traffic.h to a pcap file, so that what a test uses is known
+ * exactly.
  */
 #include <pcap/pcap.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@ int main(int argc, char **argv)
 	struct pkt p;
 	long count, i;
 	enum traffic_vlan vlan = TRAFFIC_ALL;
+	int corpus = 0;
 	pcap_t *pd;
 
 	if (argc == 6 && !strcmp(argv[5], "all"))
@@ -30,20 +33,26 @@ int main(int argc, char **argv)
 		vlan = TRAFFIC_VLAN_ONLY;
 	else if (argc != 5)
 		argc = 0;
-	if (argc == 0 || strcmp(argv[1], "mix")) {
-		fprintf(stderr, "usage: gen_traffic mix SEED COUNT FILE [all|no-vlan|vlan-only]\n");
+	if (argc == 5 && !strcmp(argv[1], "corpus")) {
+		corpus = 1;
+	} else if (argc == 0 || strcmp(argv[1], "mix")) {
+		fprintf(stderr, "usage: gen_traffic mix SEED COUNT FILE [all|no-vlan|vlan-only]\n"
+				"       gen_traffic corpus SEED COUNT FILE\n");
 		return 2;
 	}
 	traffic_seed(strtoull(argv[2], NULL, 0));
 	count = atol(argv[3]);
-	pd = pcap_open_dead(DLT_EN10MB, 65535);
+	pd = pcap_open_dead(DLT_EN10MB, PKT_MAX);
 	d = pcap_dump_open(pd, argv[4]);
 	if (!d) {
 		fprintf(stderr, "gen_traffic: %s\n", pcap_geterr(pd));
 		return 1;
 	}
 	for (i = 0; i < count; i++) {
-		traffic_next(&p, vlan);
+		if (corpus)
+			traffic_corpus_next(&p);
+		else
+			traffic_next(&p, vlan);
 		h.ts.tv_sec = 1700000000 + i / 1000;
 		h.ts.tv_usec = (i % 1000) * 1000;
 		h.caplen = h.len = (unsigned int)p.len;

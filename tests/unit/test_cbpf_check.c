@@ -40,9 +40,11 @@ static void expect_refused(const struct cbpf_insn *insns, size_t n, const char *
 
 static void test_refused(void **state)
 {
-	const struct cbpf_insn backward[] = { S(CBPF_LD | CBPF_IMM, 1),
-					      S(CBPF_JMP | CBPF_JA, (uint32_t)-2),
-					      S(CBPF_RET | CBPF_K, 1) };
+	const struct cbpf_insn self[] = { S(CBPF_LD | CBPF_IMM, 1),
+					  S(CBPF_JMP | CBPF_JA, (uint32_t)-1),
+					  S(CBPF_RET | CBPF_K, 1) };
+	const struct cbpf_insn before_start[] = { S(CBPF_JMP | CBPF_JA, (uint32_t)-3),
+						  S(CBPF_RET | CBPF_K, 1) };
 	const struct cbpf_insn past_end[] = { J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 0, 5),
 					      S(CBPF_RET | CBPF_K, 1) };
 	const struct cbpf_insn ja_past_end[] = { S(CBPF_JMP | CBPF_JA, 1),
@@ -60,7 +62,8 @@ static void test_refused(void **state)
 					       S(CBPF_RET | CBPF_A, 0) };
 
 	(void)state;
-	expect_refused(backward, 3, "protochain");
+	expect_refused(self, 3, "jump to itself");
+	expect_refused(before_start, 2, "past the end");
 	expect_refused(past_end, 2, "past the end");
 	expect_refused(ja_past_end, 2, "past the end");
 	expect_refused(no_ret, 1, "does not end with a return");
@@ -81,10 +84,11 @@ static void test_translates(void **state)
 		"ether broadcast", "len > 100", "tcp[tcpflags] & tcp-syn != 0",
 		"ip[2:2] / (ip[8] - ip[8]) == 0", "mpls and udp", "pppoes and ip",
 		"ip[0] << ip[1] != 0", "arp or rarp", "sctp", "igmp", "icmp6",
+		"ip protochain 17", "ip6 protochain 6",
 	};
 	struct xlate_env env = {
 		.hook = XLATE_TC, .wirelen_off = -8, .scratch_off = -96, .buf_off = -16,
-		.spill_off = -32,
+		.spill_off = -32, .loop_off = -240,
 	};
 	size_t i;
 
@@ -114,7 +118,7 @@ static void test_never_accepts(void **state)
 	struct cbpf_prog prog = { (struct cbpf_insn *)r0, 1 };
 	struct xlate_env env = {
 		.hook = XLATE_XDP, .wirelen_off = -8, .scratch_off = -96, .buf_off = -16,
-		.spill_off = -32,
+		.spill_off = -32, .loop_off = -240,
 	};
 	struct prog_buf pb;
 	size_t i;
