@@ -31,14 +31,18 @@ TEST_COMMON := $(patsubst tests/common/%.c,$(BUILD)/tests/common/%.o,$(wildcard 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/lib/%.o,$(LIB_SRCS))
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -std=gnu11 \
+	-D_GNU_SOURCE -Wall -Iinclude -Iuser
 
 SHLIB := $(BUILD)/$(SONAME)
 STLIB := $(BUILD)/libmapi-bpf.a
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib check test-unit test-bpf test-net demo bench deps install uninstall \
-	clean vmlinux help
+.PHONY: all lib check tests demo bench fuzz deps install uninstall clean vmlinux help
 
 all: lib $(CLI) $(EXAMPLES)
 
@@ -49,6 +53,7 @@ help:
 	@echo "make demo       install packages, build, run the examples on a veth testbed"
 	@echo "make check      install packages, build, run every test"
 	@echo "make bench      benchmarks against baselines measured in the same run"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make install    library, header, pkg-config file and mapi into PREFIX=$(PREFIX)"
 	@echo "make vmlinux    regenerate vmlinux.h from the running kernel"
 
@@ -115,8 +120,15 @@ $(BUILD)/tests/%: tests/bpf/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/t
 $(BUILD)/bench/%: bench/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
+# Fuzz targets: the library again, built by clang with libFuzzer's hooks.
+$(BUILD)/fuzz/lib/%.o: user/%.c | $(BUILD)/fuzz/lib
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
 $(BUILD) $(BUILD)/lib $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
-$(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench:
+$(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/fuzz/lib:
 	mkdir -p $@
 
 # --- Tests ------------------------------------------------------------------
@@ -136,6 +148,10 @@ demo: deps
 bench: deps
 	$(MAKE) all tests $(BENCH)
 	bench/run.sh $(BUILD)
+
+fuzz: deps
+	$(MAKE) $(FUZZERS)
+	scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # --- Install ----------------------------------------------------------------
 install: all

@@ -47,7 +47,17 @@ while read -r line; do
 		"median of (flow - empty) per run; goal <= 10 ns"
 done < "$T/cost.json"
 
-# --- 2. connect latency --------------------------------------------------------
+# --- 2. filters against libpcap's interpreter ------------------------------------
+echo "filters: translated filters against pcap_offline_filter on the same frames"
+taskset -c 1 "$B/filters" "$RUNS" > "$T/filters.json"
+while read -r line; do
+	record "$line"
+	row "filter: $(sed -n 's/.*"filter":"\([^"]*\)".*/\1/p' <<<"$line" | cut -c1-38)" \
+		"$(jget ebpf <<<"$line")" "ns/pkt" "$(jget libpcap <<<"$line")" \
+		"$(jget median <<<"$line")" "eBPF minus empty, to libpcap; goal <= 0.5"
+done < "$T/filters.json"
+
+# --- 3. connect latency --------------------------------------------------------
 testbed_up
 for others in 0 100; do
 	echo "connect: latency with $others other flows"
@@ -57,7 +67,7 @@ for others in 0 100; do
 		"goal <= 20 ms"
 done
 
-# --- 3. live traffic at full speed ----------------------------------------------
+# --- 4. live traffic at full speed ----------------------------------------------
 # The sender (BPF_PROG_TEST_RUN live frames, XDP_TX on peer0) runs on CPU 1,
 # where veth also runs mon0's receive path; libpcap's reader gets CPU 0.
 send() { in_peer taskset -c 1 "$G/livesend" "$PEER" "$PKTS" tcp80 | sed -n 's/^sent [0-9]* in \([0-9.]*\) s$/\1/p'; }

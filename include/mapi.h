@@ -189,6 +189,18 @@ typedef struct mapi_libfunct_info {
 /* Function n (from 0) of the library; -1 with MAPI_FUNCTION_NOT_FOUND past the end. */
 int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info);
 
+/*
+ * What a BPF_FILTER expression becomes, as text for people: libpcap's
+ * classic BPF (MAPI_DUMP_CLASSIC, as `tcpdump -d` prints it) and the eBPF
+ * it is translated into (MAPI_DUMP_EBPF: as for native XDP; with
+ * MAPI_DUMP_TC, as at tc), each a section.  Returns a string to free(),
+ * or NULL (libpcap's message through mapi_read_error).
+ */
+#define MAPI_DUMP_CLASSIC 1
+#define MAPI_DUMP_EBPF 2
+#define MAPI_DUMP_TC 4
+char *mapi_dump_filter(const char *expr, int what);
+
 /* A short name for a MAPI_MODE_* value ("native", "tcx", ...). */
 const char *mapi_mode_name(int mode);
 

@@ -20,6 +20,9 @@
 
 #include "args.h"
 #include "caps.h"
+#include "cbpf.h"
+#include "codegen.h"
+#include "ebpf_dump.h"
 #include "engine.h"
 #include "error.h"
 #include "export.h"
@@ -673,6 +676,58 @@ MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
 	info->result = all[i]->result == FN_RESULT_U64 ? MAPI_RES_ULL : MAPI_RES_NONE;
 	api_end();
 	return 0;
+}
+
+MAPI_EXPORT char *mapi_dump_filter(const char *expr, int what)
+{
+	struct prog_target target = { .hook = what & MAPI_DUMP_TC ? XLATE_TC : XLATE_XDP };
+	struct cbpf_prog prog = { 0 };
+	char *classic = NULL, *ebpf = NULL, *out = NULL;
+	size_t size = 0, ebpf_len = 0;
+	struct codegen cg;
+	FILE *f;
+	int ret;
+
+	api_begin();
+	if (!expr)
+		return api_fail_ptr(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+					    "mapi_dump_filter: the expression is NULL"));
+	ret = cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog);
+	if (!ret && (what & MAPI_DUMP_CLASSIC))
+		ret = cbpf_dump(&prog, &classic);
+	if (!ret && (what & MAPI_DUMP_EBPF)) {
+		ret = codegen_filter(&cg, &target, &prog);
+		if (!ret) {
+			ret = ebpf_dump(cg.pb.insns, cg.pb.len, &ebpf);
+			ebpf_len = cg.pb.len;
+			pb_free(&cg.pb);
+		}
+	}
+	if (!ret) {
+		f = open_memstream(&out, &size);
+		if (!f) {
+			ret = -ENOMEM;
+		} else {
+			if (classic)
+				fprintf(f, "classic BPF (libpcap), %zu instructions:\n%s", prog.len,
+					classic);
+			if (ebpf)
+				fprintf(f, "%seBPF (%s), %zu instructions; it returns 1 when the "
+					   "packet passes:\n%s", classic ? "\n" : "",
+					what & MAPI_DUMP_TC ? "tc" : "native XDP", ebpf_len, ebpf);
+			if (fclose(f))
+				ret = -ENOMEM;
+		}
+	}
+	free(classic);
+	free(ebpf);
+	cbpf_prog_free(&prog);
+	if (ret) {
+		free(out);
+		return api_fail_ptr(ret);
+	}
+	api_end();
+	return out;
 }
 
 MAPI_EXPORT const char *mapi_mode_name(int mode)

@@ -238,6 +238,18 @@ static int emit_load_abs(struct xlate *x, uint32_t k, int size, int dst, int msh
 			msh_fixup(pb, dst);
 		return 0;
 	}
+	if (x->env->linear_only) {
+		/* beyond data_end is beyond the end: reject at once */
+		pb_emit(pb, MOV64_REG(R0, R7));
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)end));
+		pb_jmp_reg(pb, BPF_JGT, R0, R8, x->env->reject_label);
+		x->known = (uint32_t)end;	/* past here, the check held */
+		pb_emit(pb, LDX_MEM(bpf_size(size), dst, R7, (int16_t)k));
+		to_host(pb, dst, size);
+		if (msh)
+			msh_fixup(pb, dst);
+		return 0;
+	}
 	s = add_slow(x);
 	if (!s)
 		return -ENOMEM;
@@ -246,8 +258,6 @@ static int emit_load_abs(struct xlate *x, uint32_t k, int size, int dst, int msh
 		pb_emit(pb, MOV64_REG(R0, R7));
 		pb_emit(pb, ALU64_IMM(BPF_ADD, R0, (int32_t)end));
 		pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
-		if (x->env->linear_only)
-			x->known = (uint32_t)end;	/* past here, the check held */
 		pb_emit(pb, LDX_MEM(bpf_size(size), dst, R7, (int16_t)k));
 		to_host(pb, dst, size);
 		if (msh)
@@ -265,15 +275,21 @@ static int emit_load_ind(struct xlate *x, uint32_t k, int size)
 	struct prog_buf *pb = x->pb;
 	struct slow_load *s;
 
-	/* X + k never wraps in the interpreter: past 4 GiB is past the end. */
+	int miss;
+
+	/* X + k never wraps in the interpreter: past 4 GiB is past the end.
+	 * (A conditional jump, the context never being NULL, only so that what
+	 * follows stays reachable for the verifier.) */
 	if (k >= 0x80000000u) {
-		pb_goto(pb, x->env->reject_label);
+		pb_jmp_imm(pb, BPF_JNE, R6, 0, x->env->reject_label);
+		pb_emit(pb, MOV32_IMM(RA, 0));
 		return 0;
 	}
-	s = add_slow(x);
-	if (!s)
+	s = x->env->linear_only ? NULL : add_slow(x);
+	if (!x->env->linear_only && !s)
 		return -ENOMEM;
-	*s = (struct slow_load){ s->entry, s->resume, size, RA, 1, k, 0 };
+	if (s)
+		*s = (struct slow_load){ s->entry, s->resume, size, RA, 1, k, 0 };
 	pb_emit(pb, MOV32_REG(R1, RX));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, (int32_t)k));
 	if (x->helper_only) {
@@ -281,15 +297,18 @@ static int emit_load_ind(struct xlate *x, uint32_t k, int size)
 		pb_bind(pb, s->resume);
 		return 0;
 	}
-	pb_jmp_imm(pb, BPF_JGT, R1, DIRECT_MAX_OFF - size, s->entry);
+	/* on linear frames, beyond data_end is beyond the end */
+	miss = s ? s->entry : x->env->reject_label;
+	pb_jmp_imm(pb, BPF_JGT, R1, DIRECT_MAX_OFF - size, miss);
 	pb_emit(pb, MOV64_REG(R2, R7));
 	pb_emit(pb, ALU64_REG(BPF_ADD, R2, R1));
 	pb_emit(pb, MOV64_REG(R0, R2));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R0, size));
-	pb_jmp_reg(pb, BPF_JGT, R0, R8, s->entry);
+	pb_jmp_reg(pb, BPF_JGT, R0, R8, miss);
 	pb_emit(pb, LDX_MEM(bpf_size(size), RA, R2, 0));
 	to_host(pb, RA, size);
-	pb_bind(pb, s->resume);
+	if (s)
+		pb_bind(pb, s->resume);
 	return 0;
 }
 
@@ -463,16 +482,8 @@ static int emit_insn(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 		if (CBPF_RVAL(c) == CBPF_A) {
 			pb_jmp32_imm(pb, BPF_JEQ, RA, 0, env->reject_label);
 		} else if (i->k == 0) {
-			/* If nothing accepts, what follows the filter would be
-			 * unreachable, which the verifier refuses: give it an edge
-			 * it can see but that no packet takes (the context is never
-			 * NULL). */
-			if (x->never_accepts)
-				pb_jmp_imm(pb, BPF_JNE, R6, 0, env->reject_label);
-			else
-				pb_goto(pb, env->reject_label);
-			if (!x->never_accepts)
-				return 0;
+			pb_goto(pb, env->reject_label);
+			return 0;
 		}
 		pb_goto(pb, x->labels[x->prog->len]);
 		return 0;
@@ -676,6 +687,11 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 			pb_emit(pb, ST_MEM(BPF_W, RFP, mem_off(&x, (uint32_t)pc), 0));
 	pb_emit(pb, MOV64_IMM(RA, 0));
 	pb_emit(pb, MOV64_IMM(RX, 0));
+	/* If nothing accepts, what follows the filter would be unreachable,
+	 * which the verifier refuses: give it an edge the verifier sees but
+	 * no packet takes (the context is never NULL). */
+	if (x.never_accepts)
+		pb_jmp_imm(pb, BPF_JEQ, R6, 0, x.labels[prog->len]);
 	for (pc = 0; pc < (size_t)x.nloops; pc++)
 		pb_emit(pb, ST_MEM(BPF_DW, RFP, (int16_t)(env->loop_off + 8 * (int)pc), 0));
 

@@ -225,6 +225,37 @@ int codegen_build(struct codegen *cg, const struct prog_target *t,
 	return ret;
 }
 
+int codegen_filter(struct codegen *cg, const struct prog_target *t,
+		   const struct cbpf_prog *prog)
+{
+	struct xlate_env env;
+	int ret;
+
+	memset(cg, 0, sizeof(*cg));
+	pb_init(&cg->pb);
+	cg->target = *t;
+	cg->hook = t->hook;
+	cg->offload = t->offload_ifindex > 0;
+	emit_prologue(cg);
+	cg->flow_end = pb_new_label(&cg->pb);
+	cg_xlate_env(cg, &env);
+	ret = cbpf_translate(&cg->pb, prog, &env);
+	pb_emit(&cg->pb, MOV64_IMM(R0, 1));
+	pb_emit(&cg->pb, EXIT_INSN());
+	/* A filter that never rejects leaves no path to the rejecting end,
+	 * and the verifier refuses unreachable code. */
+	if (pb_label_used(&cg->pb, cg->flow_end)) {
+		pb_bind(&cg->pb, cg->flow_end);
+		pb_emit(&cg->pb, MOV64_IMM(R0, 0));
+		pb_emit(&cg->pb, EXIT_INSN());
+	}
+	if (!ret)
+		ret = pb_finish(&cg->pb);
+	if (ret)
+		pb_free(&cg->pb);
+	return ret;
+}
+
 int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd)
 {
 	pb_init(pb);

@@ -55,6 +55,14 @@ struct cg_chain {
 int codegen_build(struct codegen *cg, const struct prog_target *t,
 		  const struct cg_chain *chain, struct flow *const *flows, size_t nflows);
 
+/*
+ * A program that runs only the classic filter prog and returns its verdict
+ * (1 passes, 0 rejects): for showing the translation and for measuring it.
+ * Never attached: as an XDP verdict, 0 and 1 would abort and drop.
+ */
+int codegen_filter(struct codegen *cg, const struct prog_target *t,
+		   const struct cbpf_prog *prog);
+
 /* The number of result maps a flow's code names. */
 uint32_t codegen_maps_of(const struct flow *f, int offload);
 

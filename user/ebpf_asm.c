@@ -76,6 +76,16 @@ void pb_bind(struct prog_buf *pb, int label)
 	pb->label_pos[label] = (int)pb->len;
 }
 
+int pb_label_used(const struct prog_buf *pb, int label)
+{
+	size_t i;
+
+	for (i = 0; i < pb->nfixups; i++)
+		if (pb->fixups[i].label == label)
+			return 1;
+	return 0;
+}
+
 static void jump_to(struct prog_buf *pb, struct bpf_insn i, int label)
 {
 	if (pb->err)

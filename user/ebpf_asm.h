@@ -68,6 +68,8 @@ void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off);
 
 int pb_new_label(struct prog_buf *pb);
 void pb_bind(struct prog_buf *pb, int label);
+/* Whether some jump emitted so far goes to label (before pb_finish). */
+int pb_label_used(const struct prog_buf *pb, int label);
 
 /* if (dst op src/imm) goto label; op is BPF_JEQ, BPF_JGT, ... */
 void pb_jmp_reg(struct prog_buf *pb, int op, int dst, int src, int label);

@@ -130,7 +130,7 @@ static void test_never_accepts(void **state)
 	assert_int_equal(cbpf_translate(&pb, &prog, &env), 0);
 	for (i = 0; i < pb.len; i++)
 		conditional |= BPF_CLASS(pb.insns[i].code) == BPF_JMP &&
-			       BPF_OP(pb.insns[i].code) == BPF_JNE;
+			       BPF_OP(pb.insns[i].code) == BPF_JEQ && pb.insns[i].dst_reg == 6;
 	assert_true(conditional);
 	pb_free(&pb);
 }
@@ -148,6 +148,34 @@ static void test_dump(void **state)
 	cbpf_prog_free(&prog);
 }
 
+/* mapi_dump_filter, what `mapi compile` prints. */
+static void test_public_dump(void **state)
+{
+	char *both = mapi_dump_filter("tcp and dst port 80", MAPI_DUMP_CLASSIC | MAPI_DUMP_EBPF);
+	char *tc = mapi_dump_filter("udp", MAPI_DUMP_EBPF | MAPI_DUMP_TC);
+	char *classic = mapi_dump_filter("udp", MAPI_DUMP_CLASSIC);
+	char msg[MAPI_ERRORSTR_LENGTH];
+	int code;
+
+	(void)state;
+	assert_non_null(both);
+	assert_non_null(strstr(both, "classic BPF (libpcap), 16 instructions"));
+	assert_non_null(strstr(both, "(014) ret      #262144"));
+	assert_non_null(strstr(both, "eBPF (native XDP)"));
+	assert_non_null(strstr(both, "r4 = be16 r4"));
+	assert_non_null(tc);
+	assert_non_null(strstr(tc, "eBPF (tc)"));
+	assert_null(strstr(tc, "classic"));
+	assert_non_null(classic);
+	assert_null(strstr(classic, "eBPF"));
+	assert_null(mapi_dump_filter("udp and and", MAPI_DUMP_EBPF));
+	mapi_read_error(&code, msg);
+	assert_int_equal(code, MAPI_BPF_FILTER_ERROR);
+	free(both);
+	free(tc);
+	free(classic);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_translates),
 		cmocka_unit_test(test_never_accepts),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_public_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

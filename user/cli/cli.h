@@ -31,5 +31,6 @@ void cli_logging(int verbose);
 
 int cmd_count(int argc, char **argv);
 int cmd_functions(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 #endif

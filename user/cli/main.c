@@ -16,6 +16,7 @@ static const struct command {
 } commands[] = {
 	{ "count", cmd_count, "count packets and bytes that match a filter, per interval" },
 	{ "functions", cmd_functions, "list the MAPI function library" },
+	{ "compile", cmd_compile, "show the classic BPF and the eBPF a filter becomes" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make fuzz: runs each libFuzzer target for SECONDS (root: the targets load
+# what they translate into the kernel).  Seeds: the expressions of
+# tests/data/filters.txt.  A crash leaves its input in build/fuzz/crashes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+SECONDS_EACH=${2:-60}
+[ "$(id -u)" -eq 0 ] || { echo "fuzz: needs root (it loads programs into the kernel)" >&2; exit 1; }
+work=$(mktemp -d /tmp/mapi-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$BUILD/fuzz/crashes" "$work/filter" "$work/cbpf"
+n=0
+grep -v '^#' tests/data/filters.txt | grep . | while IFS= read -r e; do
+	n=$((n + 1))
+	printf '%s' "$e" >"$work/filter/seed$n"
+done
+status=0
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=$work/${name#fuzz_}
+	mkdir -p "$corpus"
+	echo "=== $name, $SECONDS_EACH s"
+	if ! "$f" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=4096 \
+		-artifact_prefix="$BUILD/fuzz/crashes/$name-" -print_final_stats=1 "$corpus" \
+		2>"$work/$name.log"; then
+		status=1
+		tail -40 "$work/$name.log"
+	fi
+	grep -E "stat::number_of_executed_units|stat::new_units_added" "$work/$name.log" || true
+	grep -E "^#[0-9]+.*DONE" "$work/$name.log" | tail -1 || true
+done
+exit $status
