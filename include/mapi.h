@@ -71,6 +71,8 @@ extern "C" {
 #define MAPI_ERR_LIMIT 10007		/* a size or count limit was exceeded */
 #define MAPI_ERR_INTERNAL 10008		/* bug: please report it */
 #define MAPI_ERR_UNSUPPORTED 10009	/* not supported on this device or kernel */
+#define MAPI_ERR_TIMEOUT 10010		/* no packet arrived in time */
+#define MAPI_ERR_BUSY 10011		/* another thread already waits there */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr
@@ -122,7 +124,8 @@ int mapi_set_attach_mode(int fd, int mode);
  * too, so that a missing or mistyped argument is an error
  * (MAPI_INVALID_ARGUMENT + n) instead of undefined behaviour.  The plain
  * function, (mapi_apply_function)(...), which C++ and older C call, reads
- * the arguments the function expects and trusts the caller to pass them.
+ * the arguments the function requires and trusts the caller to pass them;
+ * optional arguments need the macro or mapi_apply_function_args().
  */
 int mapi_apply_function(int fd, const char *funct, ...);
 
@@ -135,18 +138,44 @@ int mapi_connect(int fd);
  */
 void *mapi_read_results(int fd, int fid, int type);
 
-/* A captured packet, as TO_BUFFER returns it. */
+/* --- Packets --------------------------------------------------------------*/
+
+/*
+ * A packet kept by TO_BUFFER.  The kernel copies each packet that reaches
+ * TO_BUFFER into the function's ring buffer; when the reader falls behind
+ * and the ring is full, packets are dropped there and counted
+ * (mapi_get_function_info, mapi_get_flow_info).  Once traffic stops and
+ * the ring is read out, delivered + dropped = the packets that reached it.
+ */
 struct mapipkt {
 	unsigned long long ts;	/* wall clock, nanoseconds since the epoch */
 	unsigned int ifindex;	/* interface it was seen on */
-	unsigned int caplen;	/* bytes in pkt[] */
+	unsigned int caplen;	/* bytes in pkt[]: min(wlen, snap length) */
 	unsigned int wlen;	/* length on the wire */
 	unsigned int direction;	/* MAPI_DIR_IN or MAPI_DIR_OUT */
 	unsigned char pkt[];	/* the frame, from its Ethernet header */
 };
 
-/* The next packet kept by TO_BUFFER function fid; blocks until one arrives. */
+/*
+ * The next packet of TO_BUFFER function fid; blocks until one arrives.  The
+ * packet stays valid until the next call for the same fid or the flow's
+ * close.  One thread at a time may wait on a fid (else MAPI_ERR_BUSY); if
+ * another thread closes the flow, the waiting call returns NULL
+ * (MAPI_INVALID_FLOW).
+ */
 struct mapipkt *mapi_get_next_pkt(int fd, int fid);
+
+/* The same, waiting at most timeout_ms (0: not at all; < 0: forever);
+ * NULL with MAPI_ERR_TIMEOUT when nothing came. */
+struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms);
+
+/*
+ * Calls callback for each packet of TO_BUFFER function fid, cnt of them
+ * (cnt <= 0: until the flow is closed, by another thread or the callback).
+ * Returns the number handled, or -1 on error.
+ */
+typedef void (*mapi_handler)(const struct mapipkt *pkt);
+int mapi_loop(int fd, int fid, int cnt, mapi_handler callback);
 
 /* Stops the flow and frees everything it holds. */
 int mapi_close_flow(int fd);
@@ -169,14 +198,39 @@ typedef struct mapi_flow_info {
 	int mode_in;			/* MAPI_MODE_* in use for received packets */
 	int mode_out;			/* MAPI_MODE_* in use for sent packets */
 	unsigned long long packets_seen; /* packets the flow examined */
+	unsigned long long packets_dropped; /* lost by its TO_BUFFER/TO_FILE rings */
 	unsigned long long start;	/* connect time, ns since the epoch */
 } mapi_flow_info_t;
 
 int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
 
-/* What a function of the library is, as `mapi functions` lists it. */
+/* What kind of result a function gives. */
 #define MAPI_RES_NONE 0		/* no result: a filter */
 #define MAPI_RES_ULL 1		/* an unsigned long long */
+#define MAPI_RES_PACKETS 2	/* packets, for mapi_get_next_pkt (TO_BUFFER) */
+#define MAPI_RES_FILE 3		/* packets, written to a file (TO_FILE) */
+
+/*
+ * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,
+ * delivered went to the application (or the file), dropped were lost to a
+ * full ring, queued wait in the ring; pkts = delivered + dropped + queued
+ * once traffic stops (while it runs the four are read at slightly
+ * different moments).  For a counter, value is its count.
+ */
+typedef struct mapi_function_info {
+	int fid;
+	char name[32];
+	int result;			/* MAPI_RES_* */
+	unsigned long long value;
+	unsigned long long pkts;
+	unsigned long long delivered;
+	unsigned long long dropped;
+	unsigned long long queued;
+} mapi_function_info_t;
+
+int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info);
+
+/* What a function of the library is, as `mapi functions` lists it. */
 
 typedef struct mapi_libfunct_info {
 	char name[32];

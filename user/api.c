@@ -2,8 +2,8 @@
 /*
  * The exported mapi_* calls: the flow table, argument and state checks, and
  * the translation of internal errors into MAPI's -1 + mapi_read_error().
- * One lock serializes every call; mapi_get_next_pkt() will not hold it while
- * it waits.
+ * One lock serializes every call; mapi_get_next_pkt() does not hold it while
+ * it waits, and mapi_close_flow() waits for such readers to leave.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "capture.h"
 #include "caps.h"
 #include "cbpf.h"
 #include "codegen.h"
@@ -28,6 +29,7 @@
 #include "export.h"
 #include "flow.h"
 #include "functions.h"
+#include "log.h"
 #include "mapi.h"
 
 static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,10 +45,14 @@ static int next_fd = 1;
  * there is such work and ends when there is none.
  */
 static int nrefs;			/* MAPI_REF results of open flows */
+static int nfiles;			/* TO_FILE functions of connected flows */
 static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
 static int keeper_on, keeper_done, keeper_stop;
 static pthread_t keeper;
 static pthread_cond_t keeper_wake = PTHREAD_COND_INITIALIZER;
+/* Signalled when a reader of a closing flow has left it. */
+static pthread_cond_t reader_left = PTHREAD_COND_INITIALIZER;
+static int keeper_kick(void);
 
 static void api_begin(void)
 {
@@ -305,7 +311,7 @@ static int apply(int fd, const char *funct, const struct mapi_arg *in, int n,
 		free(fi);
 		return ret;
 	}
-	fi->nargs = n;
+	fi->nargs = fn_args_max(d);
 	ret = d->prepare(fi, f);
 	if (!ret) {
 		fns = realloc(f->fns, (size_t)(f->nfns + 1) * sizeof(*fns));
@@ -385,11 +391,34 @@ MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
 	return ret;
 }
 
+/* Functions with kernel objects of their own create them (before the engine
+ * loads the code that names them). */
+static void fns_disconnect(struct flow *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (f->fns[i]->desc->disconnect)
+			f->fns[i]->desc->disconnect(f->fns[i]);
+}
+
+static int fns_connect(struct flow *f)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < f->nfns && !ret; i++)
+		if (f->fns[i]->desc->connect)
+			ret = f->fns[i]->desc->connect(f->fns[i], f);
+	if (ret)
+		fns_disconnect(f, i);
+	return ret;
+}
+
 MAPI_EXPORT int mapi_connect(int fd)
 {
 	struct flow *f = NULL;
 	char name[16];
-	int ret;
+	int i, ret;
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
@@ -412,13 +441,26 @@ MAPI_EXPORT int mapi_connect(int fd)
 	ret = store_create_host(&f->host, f->nslots, name);
 	if (ret)
 		return api_fail(ret);
-	ret = engine_connect(f);
+	ret = fns_connect(f);
+	if (!ret) {
+		ret = engine_connect(f);
+		if (ret)
+			fns_disconnect(f, f->nfns);
+	}
 	if (ret) {
 		store_destroy(&f->host);
 		return api_fail(ret);
 	}
 	f->status = MAPI_FLOW_RUNNING;
 	f->start_ns = now_ns();
+	for (i = 0; i < f->nfns; i++)
+		if (capture_is_file(f->fns[i]))
+			nfiles++;
+	if (nfiles && keeper_kick()) {
+		log_warn("no housekeeping thread: TO_FILE files are written when their "
+			 "flows close");
+		err_begin();
+	}
 	api_end();
 	return 0;
 }
@@ -441,6 +483,24 @@ static void refresh_refs(void)
 			if (fi->ref_on && !flow_read_slot(f, (uint32_t)fi->slot, &v))
 				__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
 		}
+	}
+	err_begin();
+}
+
+/* TO_FILE: the rings into their files.  A write error stays with the
+ * file and is reported when its flow closes. */
+static void drain_files(void)
+{
+	int fd, i;
+
+	for (fd = 1; fd < next_fd; fd++) {
+		struct flow *f = flow_table[fd];
+
+		if (!f || f->status != MAPI_FLOW_RUNNING)
+			continue;
+		for (i = 0; i < f->nfns; i++)
+			if (capture_is_file(f->fns[i]))
+				capture_drain(f->fns[i]);
 	}
 	err_begin();
 }
@@ -470,10 +530,10 @@ static void *keeper_main(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&api_lock);
-	while (!keeper_stop && (nrefs || idle_due)) {
+	while (!keeper_stop && (nrefs || nfiles || idle_due)) {
 		long wait = MAPI_REF_REFRESH_MS;
 
-		if (!nrefs)
+		if (!nrefs && !nfiles)
 			wait = (long)(idle_due - monotonic_ms());
 		deadline_after(&t, wait > 0 ? wait : 0);
 		pthread_cond_timedwait(&keeper_wake, &api_lock, &t);
@@ -481,6 +541,8 @@ static void *keeper_main(void *arg)
 			break;
 		if (nrefs)
 			refresh_refs();
+		if (nfiles)
+			drain_files();
 		if (idle_due && idle_due <= monotonic_ms())
 			idle_due = engine_housekeep(0);
 	}
@@ -573,40 +635,136 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	return &fi->ref;
 }
 
-MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
+/* --- Packets ---------------------------------------------------------------*/
+
+/*
+ * The next packet of TO_BUFFER fid: taken under the API lock when one is
+ * waiting; otherwise the lock is let go while the thread waits, and the flow
+ * is kept alive by f->readers (mapi_close_flow waits for them to leave).
+ * Called and returns with the lock held.
+ */
+static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 {
 	struct fn_instance *fi = NULL;
 	struct flow *f = NULL;
 	int ret;
 
-	api_begin();
 	ret = lookup_flow(fd, &f);
 	if (!ret)
 		ret = lookup_fn(f, fid, &fi);
-	if (!ret)
+	if (!ret && !capture_is_buffer(fi))
 		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
-			      "function %d of flow %d is %s, not TO_BUFFER: it keeps no packets",
-			      fid, fd, fi->desc->name);
-	return api_fail_ptr(ret);
+			      "function %d of flow %d is %s, not TO_BUFFER: it keeps no packets "
+			      "for mapi_get_next_pkt", fid, fd, fi->desc->name);
+	if (!ret)
+		ret = must_be_running(f);
+	if (!ret && fi->reading)
+		ret = err_set(-EBUSY, MAPI_ERR_BUSY,
+			      "another thread is already waiting for the packets of function %d "
+			      "of flow %d", fid, fd);
+	if (ret)
+		return ret;
+	ret = capture_next(fi, pkt);
+	if (ret != -EAGAIN || !timeout_ms)
+		return ret == -EAGAIN ? err_set(-ETIMEDOUT, MAPI_ERR_TIMEOUT,
+						"no packet is waiting") : ret;
+	fi->reading = 1;
+	f->readers++;
+	pthread_mutex_unlock(&api_lock);
+	do {
+		ret = capture_wait(fi, timeout_ms);
+		if (!ret)
+			ret = capture_next(fi, pkt);
+	} while (ret == -EAGAIN);
+	pthread_mutex_lock(&api_lock);
+	fi->reading = 0;
+	f->readers--;
+	if (flow_table[fd] != f) {
+		pthread_cond_broadcast(&reader_left);
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "flow %d was closed while waiting for a packet", fd);
+	}
+	if (ret == -ETIMEDOUT)
+		return err_set(ret, MAPI_ERR_TIMEOUT, "no packet within %d ms", timeout_ms);
+	return ret;
+}
+
+MAPI_EXPORT struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms)
+{
+	struct mapipkt *pkt = NULL;
+	int ret;
+
+	api_begin();
+	ret = next_pkt(fd, fid, timeout_ms < 0 ? -1 : timeout_ms, &pkt);
+	if (ret)
+		return api_fail_ptr(ret);
+	api_end();
+	return pkt;
+}
+
+MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
+{
+	return mapi_get_next_pkt_timeout(fd, fid, -1);
+}
+
+MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
+{
+	struct mapipkt *pkt;
+	int n = 0, ret = 0;
+
+	api_begin();
+	if (!callback)
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4,
+					"mapi_loop: the callback is NULL"));
+	while (cnt <= 0 || n < cnt) {
+		ret = next_pkt(fd, fid, -1, &pkt);
+		if (ret)
+			break;
+		api_end();
+		callback(pkt);	/* without the lock: it may call the library */
+		n++;
+		api_begin();
+	}
+	/* without a count, the loop runs until the flow is closed */
+	if (ret && !(cnt <= 0 && n > 0 && ret == -EBADF))
+		return api_fail(ret);
+	api_end();
+	return n;
 }
 
 MAPI_EXPORT int mapi_close_flow(int fd)
 {
 	struct flow *f = NULL;
-	int i, ret;
+	int i, ret, file_err = 0;
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
 	if (ret)
 		return api_fail(ret);
+	flow_table[fd] = NULL;
+	/* threads waiting for its packets leave before it goes */
+	if (f->readers) {
+		for (i = 0; i < f->nfns; i++)
+			if (capture_is_buffer(f->fns[i]))
+				capture_interrupt(f->fns[i]);
+		while (f->readers)
+			pthread_cond_wait(&reader_left, &api_lock);
+	}
 	if (f->status == MAPI_FLOW_RUNNING) {
 		engine_disconnect(f);
 		idle_due = engine_housekeep(0);
 	}
-	flow_table[fd] = NULL;
 	for (i = 0; i < f->nfns; i++) {
-		nrefs -= f->fns[i]->ref_on;
-		fn_free(f->fns[i]);
+		struct fn_instance *fi = f->fns[i];
+
+		if (capture_is_file(fi)) {
+			nfiles -= f->status == MAPI_FLOW_RUNNING;
+			ret = capture_finish(fi);	/* the programs no longer run */
+			if (ret && !file_err)
+				file_err = ret;
+		}
+		nrefs -= fi->ref_on;
+		fn_free(fi);
 	}
 	free(f->fns);
 	store_destroy(&f->host);
@@ -614,6 +772,8 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	free(f);
 	if (idle_due)
 		keeper_kick();	/* if it cannot start, idle hooks go at exit */
+	if (file_err)
+		return api_fail(file_err);	/* closed all the same */
 	err_begin();
 	api_end();
 	return 0;
@@ -621,11 +781,22 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 
 /* --- Information and errors ----------------------------------------------*/
 
+static int result_kind(const struct fn_desc *d)
+{
+	switch (d->result) {
+	case FN_RESULT_U64: return MAPI_RES_ULL;
+	case FN_RESULT_PACKETS: return MAPI_RES_PACKETS;
+	case FN_RESULT_FILE: return MAPI_RES_FILE;
+	default: return MAPI_RES_NONE;
+	}
+}
+
 MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 {
 	struct flow *f = NULL;
-	uint64_t seen = 0;
-	int ret;
+	uint64_t seen = 0, dropped = 0;
+	struct capture_stats cs;
+	int i, ret;
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
@@ -634,6 +805,12 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 			      "mapi_get_flow_info: info is NULL");
 	if (!ret && f->status == MAPI_FLOW_RUNNING)
 		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
+	for (i = 0; !ret && f->status == MAPI_FLOW_RUNNING && i < f->nfns; i++) {
+		if (!capture_is_buffer(f->fns[i]) && !capture_is_file(f->fns[i]))
+			continue;
+		ret = capture_stats(f, f->fns[i], &cs);
+		dropped += cs.dropped;
+	}
 	if (ret)
 		return api_fail(ret);
 	memset(info, 0, sizeof(*info));
@@ -647,7 +824,44 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	info->mode_in = f->mode_in;
 	info->mode_out = f->mode_out;
 	info->packets_seen = seen;
+	info->packets_dropped = dropped;
 	info->start = f->start_ns;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info)
+{
+	struct fn_instance *fi = NULL;
+	struct capture_stats cs = { 0 };
+	struct flow *f = NULL;
+	uint64_t v = 0;
+	int ret;
+
+	api_begin();
+	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = lookup_fn(f, fid, &fi);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "mapi_get_function_info: info is NULL");
+	if (!ret && f->status == MAPI_FLOW_RUNNING) {
+		if (capture_is_buffer(fi) || capture_is_file(fi))
+			ret = capture_stats(f, fi, &cs);
+		else if (fi->desc->result == FN_RESULT_U64)
+			ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+	}
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	info->fid = fi->fid;
+	snprintf(info->name, sizeof(info->name), "%s", fi->desc->name);
+	info->result = result_kind(fi->desc);
+	info->value = v;
+	info->pkts = cs.matched;
+	info->delivered = cs.delivered;
+	info->dropped = cs.dropped;
+	info->queued = cs.queued;
 	api_end();
 	return 0;
 }
@@ -673,7 +887,7 @@ MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
 	snprintf(info->args, sizeof(info->args), "%s", all[i]->arg_names);
 	snprintf(info->argtypes, sizeof(info->argtypes), "%s", all[i]->args);
 	snprintf(info->descr, sizeof(info->descr), "%s", all[i]->help);
-	info->result = all[i]->result == FN_RESULT_U64 ? MAPI_RES_ULL : MAPI_RES_NONE;
+	info->result = result_kind(all[i]);
 	api_end();
 	return 0;
 }

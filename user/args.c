@@ -63,28 +63,36 @@ void args_free(struct mapi_arg *args, int n)
 int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 	       struct mapi_arg **out)
 {
-	int want = (int)strlen(d->args), i;
+	int need = fn_args_required(d), most = fn_args_max(d), i;
 	struct mapi_arg *copy;
 
 	*out = NULL;
 	if (n < 0 || (n && !in))
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT, "%s: bad argument list", d->name);
-	if (n != want) {
-		if (want == 0)
+	if (n < need || n > most) {
+		if (most == 0)
 			return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < 11 ? n : 11),
 				       "%s takes no arguments, got %d", d->name, n);
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < want ? n + 1 : want + 1),
-			       "%s takes %d argument%s (%s), got %d", d->name, want,
-			       want == 1 ? "" : "s", d->arg_names, n);
+		if (need == most)
+			return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : need + 1),
+				       "%s takes %d argument%s (%s), got %d", d->name, need,
+				       need == 1 ? "" : "s", d->arg_names, n);
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : most + 1),
+			       "%s takes %d to %d arguments (%s), got %d", d->name, need, most,
+			       d->arg_names, n);
 	}
-	copy = calloc(n ? n : 1, sizeof(*copy));
+	/* one more, zeroed: a missing optional argument reads as 0/NULL */
+	copy = calloc((size_t)most + 1, sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
+	for (i = n; i < most; i++)
+		copy[i].type = d->args[i] == 'S' ? MAPI_ARG_STR : MAPI_ARG_INT;
 	for (i = 0; i < n; i++) {
 		const struct mapi_arg *a = &in[i];
 		int ret = 0;
 
 		switch (d->args[i]) {
+		case 'S':
 		case 's':
 			if (a->type != MAPI_ARG_STR && !(a->type == MAPI_ARG_PTR && !a->v.p))
 				ret = bad_arg(d, i, "must be a string, not ", type_name(a->type));
@@ -94,6 +102,7 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 				ret = -ENOMEM;
 			copy[i].type = MAPI_ARG_STR;
 			break;
+		case 'I':
 		case 'i':
 			if (a->type == MAPI_ARG_INT && a->v.i >= INT_MIN && a->v.i <= INT_MAX)
 				copy[i].v.i = a->v.i;
@@ -107,7 +116,7 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 			break;
 		}
 		if (ret) {
-			args_free(copy, n);
+			args_free(copy, most);
 			return ret;
 		}
 	}
@@ -117,13 +126,13 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 
 int args_from_va(const struct fn_desc *d, va_list ap, struct mapi_arg **out, int *n)
 {
-	int want = (int)strlen(d->args), i;
+	int want = fn_args_required(d), i;
 	struct mapi_arg *a = calloc(want ? want : 1, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
 	for (i = 0; i < want; i++) {
-		if (d->args[i] == 's') {
+		if (d->args[i] == 's' || d->args[i] == 'S') {
 			a[i].type = MAPI_ARG_STR;
 			a[i].v.s = va_arg(ap, const char *);
 		} else {

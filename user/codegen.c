@@ -3,17 +3,12 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "functions.h"
 #include "mapi.h"
-
-/* Registers that live through the whole program. */
-#define R_CTX R6
-#define R_DATA R7
-#define R_DATA_END R8
-#define R_LINE0 R9	/* this CPU's line in the flow's first result map */
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {
@@ -45,6 +40,26 @@ static void lookup(struct prog_buf *pb, uint32_t k, int miss)
 	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
 }
 
+int cg_defer(struct codegen *cg, const struct fn_instance *fi, cg_sub_emit emit)
+{
+	struct cg_sub *s = realloc(cg->subs, (cg->nsubs + 1) * sizeof(*s));
+	int label = pb_new_label(&cg->pb);
+
+	if (!s) {
+		cg->pb.err = -ENOMEM;
+		return label;
+	}
+	cg->subs = s;
+	s[cg->nsubs++] = (struct cg_sub){ label, fi, emit };
+	return label;
+}
+
+void cg_cpu(struct codegen *cg, int fail)
+{
+	pb_emit(&cg->pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
+	pb_jmp_imm(&cg->pb, BPF_JGE, R0, store_ncpus(), fail);
+}
+
 /*
  * Points R_LINE0 at this CPU's line of the flow's first result map and
  * stores those of its other maps in STK_LINES.
@@ -55,8 +70,7 @@ static void emit_flow_lines(struct codegen *cg, const struct flow *f)
 	struct prog_buf *pb = &cg->pb;
 	uint32_t i;
 
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
-	pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), cg->flow_end);
+	cg_cpu(cg, cg->flow_end);
 	pb_emit(pb, ALU64_IMM(BPF_LSH, R0, 6));
 	for (i = 0; i < st->nlines; i++) {
 		int r = i ? R1 : R_LINE0;
@@ -70,7 +84,12 @@ static void emit_flow_lines(struct codegen *cg, const struct flow *f)
 
 uint32_t codegen_maps_of(const struct flow *f, int offload)
 {
-	return offload ? 1 : f->host.nlines;
+	uint32_t maps = offload ? 1 : f->host.nlines;
+	int i;
+
+	for (i = 0; i < f->nfns; i++)
+		maps += (uint32_t)f->fns[i]->maps;
+	return maps;
 }
 
 static void add_host(struct codegen *cg, int slot, enum cg_addend what)
@@ -215,6 +234,11 @@ int codegen_build(struct codegen *cg, const struct prog_target *t,
 	}
 	cg->flow = NULL;
 	emit_exit(&cg->pb, cg->hook, chain ? chain->chain_fd : -1, chain ? chain->next : 0);
+	for (i = 0; i < cg->nsubs && !ret; i++)
+		cg->subs[i].emit(cg, cg->subs[i].fi, cg->subs[i].label);
+	free(cg->subs);
+	cg->subs = NULL;
+	cg->nsubs = 0;
 	if (!ret)
 		ret = pb_finish(&cg->pb);
 	if (ret == -E2BIG && !err_pending())

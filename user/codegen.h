@@ -14,6 +14,12 @@
 #include "flow.h"
 #include "loader.h"
 
+/* Registers that live through the whole program. */
+#define R_CTX R6
+#define R_DATA R7
+#define R_DATA_END R8
+#define R_LINE0 R9	/* this CPU's line in the flow's first result map */
+
 /* Frame of the generated program (offsets from R10). */
 #define STK_WIRELEN (-8)	/* u64: the frame's length on the wire */
 #define STK_BUF (-16)		/* 8 bytes for loads through a helper */
@@ -22,12 +28,26 @@
 #define STK_KEY (-104)		/* u32 key of a map lookup */
 #define STK_LINES (-168)	/* this CPU's line of the flow's result maps 1..7 */
 #define STK_LOOPS (-240)	/* loop counters of a classic filter (8) */
+#define STK_SEARCH (-304)	/* STR_SEARCH's arguments to its callback: */
+#define SEARCH_END 0		/*   end of the window */
+#define SEARCH_STATE 8		/*   automaton state */
+#define SEARCH_FOUND 16		/*   set on a match */
+#define SEARCH_CTX 24		/*   the program's context */
+#define SEARCH_N 32		/*   bytes read through the helper */
+#define SEARCH_BUF 40		/*   16 bytes for them */
+#define STK_CAPTURE (-312)	/* TO_BUFFER's record being built */
 
 /*
  * A program can name at most 64 maps (the kernel's MAX_USED_MAPS): a group
  * program names at most this many result maps.
  */
 #define CG_MAX_MAPS 56
+
+struct codegen;
+struct fn_instance;
+
+/* Emits a subprogram at label (pb_subprog first): see cg_defer. */
+typedef void (*cg_sub_emit)(struct codegen *cg, const struct fn_instance *fi, int label);
 
 struct codegen {
 	struct prog_buf pb;
@@ -36,6 +56,12 @@ struct codegen {
 	int offload;		/* for a NIC: device stores, no helpers */
 	const struct flow *flow;	/* the flow being emitted */
 	int flow_end;		/* label: the packet leaves the flow here */
+	struct cg_sub {
+		int label;
+		const struct fn_instance *fi;
+		cg_sub_emit emit;
+	} *subs;		/* subprograms, emitted after the program */
+	size_t nsubs;
 };
 
 /*
@@ -80,6 +106,15 @@ enum cg_addend {
 
 /* Adds to result slot `slot` of the flow being emitted; uses R0-R5. */
 void cg_add_to_slot(struct codegen *cg, int slot, enum cg_addend what);
+
+/*
+ * A subprogram a function needs (a bpf_loop callback), emitted by emit()
+ * after the main program; returns the label it will start at.
+ */
+int cg_defer(struct codegen *cg, const struct fn_instance *fi, cg_sub_emit emit);
+
+/* R0 = this CPU's index, or goto fail (never taken: the verifier's bound). */
+void cg_cpu(struct codegen *cg, int fail);
 
 /* The environment a translated classic filter runs in. */
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env);

@@ -15,6 +15,7 @@ void pb_free(struct prog_buf *pb)
 	free(pb->insns);
 	free(pb->label_pos);
 	free(pb->fixups);
+	free(pb->subprogs);
 	memset(pb, 0, sizeof(*pb));
 }
 
@@ -55,6 +56,26 @@ void pb_ld_imm64(struct prog_buf *pb, int dst, int src, uint64_t imm)
 void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off)
 {
 	pb_ld_imm64(pb, dst, BPF_PSEUDO_MAP_VALUE, (uint64_t)off << 32 | (uint32_t)map_fd);
+}
+
+static void jump_to(struct prog_buf *pb, struct bpf_insn i, int label);
+
+void pb_ld_func(struct prog_buf *pb, int dst, int label)
+{
+	/* the fixup makes imm the distance to the label, as for a jump */
+	jump_to(pb, insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_FUNC, 0, 0), label);
+	pb_emit(pb, insn(0, 0, 0, 0, 0));
+}
+
+void pb_subprog(struct prog_buf *pb)
+{
+	if (pb->err)
+		return;
+	if (grow((void **)&pb->subprogs, pb->nsubprogs, &pb->subprog_cap, sizeof(size_t))) {
+		pb->err = -ENOMEM;
+		return;
+	}
+	pb->subprogs[pb->nsubprogs++] = pb->len;
 }
 
 int pb_new_label(struct prog_buf *pb)
@@ -138,6 +159,10 @@ int pb_finish(struct prog_buf *pb)
 		if (pb->label_pos[f->label] < 0)
 			return pb->err = -EINVAL;
 		off = (long)pb->label_pos[f->label] - (long)f->at - 1;
+		if (pb->insns[f->at].code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			pb->insns[f->at].imm = (int32_t)off;	/* a function's address */
+			continue;
+		}
 		if (off < INT16_MIN || off > INT16_MAX)
 			return pb->err = -E2BIG;
 		pb->insns[f->at].off = (int16_t)off;

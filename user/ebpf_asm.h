@@ -53,6 +53,8 @@ struct prog_buf {
 		int label;
 	} *fixups;
 	size_t nfixups, fixup_cap;
+	size_t *subprogs;	/* where each subprogram after the first starts */
+	size_t nsubprogs, subprog_cap;
 	int err;		/* first failure; later emits are ignored */
 };
 
@@ -65,6 +67,14 @@ void pb_emit(struct prog_buf *pb, struct bpf_insn i);
 void pb_ld_imm64(struct prog_buf *pb, int dst, int src, uint64_t imm);
 /* dst = pointer to byte `off` of the (single) value of array map map_fd. */
 void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off);
+/* dst = the subprogram that starts at label (a bpf_loop callback). */
+void pb_ld_func(struct prog_buf *pb, int dst, int label);
+
+/*
+ * Starts a subprogram here (a function called by the kernel, such as a
+ * bpf_loop callback): the loader describes each one to the verifier.
+ */
+void pb_subprog(struct prog_buf *pb);
 
 int pb_new_label(struct prog_buf *pb);
 void pb_bind(struct prog_buf *pb, int label);

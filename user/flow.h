@@ -19,6 +19,8 @@ struct fn_instance {
 	int nargs;
 	void *state;			/* what prepare() built, for emit() */
 	int slot;			/* first result slot, or -1 */
+	int maps;			/* maps its code names, once connected */
+	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
 	unsigned long long ref;		/* MAPI_REF value, refreshed */
 	int ref_on;
@@ -43,6 +45,7 @@ struct flow {
 	int group[2];			/* where the engine runs it, per hook */
 	int mode_in, mode_out;		/* MAPI_MODE_* in use */
 	unsigned long long start_ns;	/* connect time */
+	int readers;			/* threads waiting for its packets */
 };
 
 /* Total of a result slot over every store of the flow. */

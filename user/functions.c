@@ -111,8 +111,25 @@ static const struct fn_desc *const library[] = {
 	&fn_bpf_filter,
 	&fn_pkt_counter,
 	&fn_byte_counter,
+	&fn_str_search,
+	&fn_to_buffer,
+	&fn_to_file,
 	NULL,
 };
+
+int fn_args_required(const struct fn_desc *d)
+{
+	int n = 0;
+
+	while (d->args[n] == 's' || d->args[n] == 'i')
+		n++;
+	return n;
+}
+
+int fn_args_max(const struct fn_desc *d)
+{
+	return (int)strlen(d->args);
+}
 
 const struct fn_desc *fn_find(const char *name)
 {

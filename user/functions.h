@@ -13,11 +13,16 @@ struct codegen;
 enum fn_result {
 	FN_RESULT_NONE,		/* no result to read (filters) */
 	FN_RESULT_U64,		/* an unsigned long long */
+	FN_RESULT_PACKETS,	/* packets, read with mapi_get_next_pkt */
+	FN_RESULT_FILE,		/* packets, written to a file */
 };
 
 struct fn_desc {
 	const char *name;
-	const char *args;	/* one letter an argument: s string, i integer */
+	/* One letter an argument: s string, i integer; upper case (S, I):
+	 * optional, and only after the required ones.  A missing optional
+	 * argument reads as 0 (integers) or NULL (strings). */
+	const char *args;
 	const char *arg_names;	/* for messages and help, e.g. "EXPR" */
 	const char *help;	/* one line */
 	enum fn_result result;
@@ -25,12 +30,26 @@ struct fn_desc {
 	int offloadable;	/* may run on a NIC */
 	/* Checks arguments and builds what emit() needs; at apply time. */
 	int (*prepare)(struct fn_instance *fi, const struct flow *f);
+	/* Creates its kernel objects (maps) when the flow connects; sets
+	 * fi->maps to the number of maps its code names. */
+	int (*connect)(struct fn_instance *fi, const struct flow *f);
 	/* Emits its eBPF into the flow program being generated. */
 	int (*emit)(struct codegen *cg, const struct fn_instance *fi);
+	/* Frees what connect() made (the flow is no longer running). */
+	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);
 };
 
+/* The number of arguments d requires, and takes at most. */
+int fn_args_required(const struct fn_desc *d);
+int fn_args_max(const struct fn_desc *d);
+
 const struct fn_desc *fn_find(const char *name);
+
+/* The functions of other files. */
+extern const struct fn_desc fn_str_search;
+extern const struct fn_desc fn_to_buffer;
+extern const struct fn_desc fn_to_file;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 

@@ -2,7 +2,10 @@
 #include "loader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/btf.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,54 @@
 #include "mapi.h"
 
 #define VERIFIER_LOG_SIZE (1u << 20)
+
+/*
+ * Programs with subprograms (bpf_loop callbacks) must tell the verifier
+ * where each starts and what it is (BTF func_info).  One BTF object,
+ * loaded once, serves them all: the main function and the callback type.
+ */
+static int btf_fd = -1;
+static uint32_t btf_main_id, btf_callback_id;
+static pthread_mutex_t btf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int program_btf(void)
+{
+	struct btf *btf;
+	const void *raw;
+	uint32_t size;
+	int ret = 0, i64, vptr, proto;
+
+	pthread_mutex_lock(&btf_lock);
+	if (btf_fd >= 0)
+		goto out;
+	btf = btf__new_empty();
+	if (!btf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	i64 = btf__add_int(btf, "long", 8, BTF_INT_SIGNED);
+	vptr = btf__add_ptr(btf, 0);
+	proto = btf__add_func_proto(btf, i64);
+	btf__add_func_param(btf, "ctx", vptr);
+	btf_main_id = (uint32_t)btf__add_func(btf, "mapi_flow", BTF_FUNC_GLOBAL, proto);
+	proto = btf__add_func_proto(btf, i64);
+	btf__add_func_param(btf, "index", i64);
+	btf__add_func_param(btf, "data", vptr);
+	btf_callback_id = (uint32_t)btf__add_func(btf, "mapi_callback", BTF_FUNC_STATIC, proto);
+	raw = btf__raw_data(btf, &size);
+	if ((int)btf_main_id < 0 || (int)btf_callback_id < 0 || !raw) {
+		ret = -ENOMEM;
+	} else {
+		btf_fd = bpf_btf_load(raw, size, NULL);
+		if (btf_fd < 0)
+			ret = err_set(-errno, MAPI_ERR_KERNEL, "loading program BTF: %s",
+				      strerror(errno));
+	}
+	btf__free(btf);
+out:
+	pthread_mutex_unlock(&btf_lock);
+	return ret;
+}
 
 /* The verifier's reason: the last line before its statistics. */
 static void verifier_reason(const char *log, char *out, size_t len)
@@ -34,14 +85,34 @@ static void verifier_reason(const char *log, char *out, size_t len)
 int loader_load(const struct prog_buf *pb, const struct prog_target *t)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	struct bpf_func_info *fi = NULL;
 	char reason[256] = "";
 	char *log;
+	size_t i;
 	int fd, err;
+
+	if (pb->nsubprogs) {
+		err = program_btf();
+		if (err)
+			return err;
+		fi = calloc(pb->nsubprogs + 1, sizeof(*fi));
+		if (!fi)
+			return -ENOMEM;
+		fi[0] = (struct bpf_func_info){ 0, btf_main_id };
+		for (i = 0; i < pb->nsubprogs; i++)
+			fi[i + 1] = (struct bpf_func_info){ (uint32_t)pb->subprogs[i], btf_callback_id };
+		opts.prog_btf_fd = (uint32_t)btf_fd;
+		opts.func_info = fi;
+		opts.func_info_cnt = (uint32_t)pb->nsubprogs + 1;
+		opts.func_info_rec_size = sizeof(*fi);
+	}
 
 	/* Only read when loading fails: libbpf then loads again with logging. */
 	log = calloc(1, VERIFIER_LOG_SIZE);
-	if (!log)
+	if (!log) {
+		free(fi);
 		return -ENOMEM;
+	}
 	opts.log_buf = log;
 	opts.log_size = VERIFIER_LOG_SIZE;
 	if (t->hook == XLATE_XDP) {
@@ -56,6 +127,7 @@ int loader_load(const struct prog_buf *pb, const struct prog_target *t)
 		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mapi_tc_egress", "Dual BSD/GPL",
 				   pb->insns, pb->len, &opts);
 	}
+	free(fi);
 	if (fd >= 0) {
 		free(log);
 		return fd;

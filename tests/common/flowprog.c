@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "codegen.h"
 #include "error.h"
 #include "functions.h"
@@ -19,7 +20,37 @@ uint32_t flowprog_max_frame(enum flowprog_kind kind)
 	return kind == FP_XDP_FRAGS ? 9216 : 3500;
 }
 
+/* A library function, as mapi_apply_function makes it, connected. */
+static int add_fn(struct flowprog *fp, const struct flowprog_fn *spec, struct fn_instance **out)
+{
+	const struct fn_desc *d = fn_find(spec->name);
+	struct fn_instance *fi;
+	int ret;
+
+	if (!d)
+		return -ENOENT;
+	fi = calloc(1, sizeof(*fi));
+	if (!fi)
+		return -ENOMEM;
+	fi->desc = d;
+	fi->slot = -1;
+	*out = fi;
+	ret = args_check(d, spec->args, spec->nargs, &fi->args);
+	if (ret)
+		return ret;
+	fi->nargs = fn_args_max(d);
+	ret = d->prepare(fi, &fp->flow);
+	if (ret)
+		return ret;
+	if (d->slots) {
+		fi->slot = (int)fp->flow.nslots;
+		fp->flow.nslots += (uint32_t)d->slots;
+	}
+	return d->connect ? d->connect(fi, &fp->flow) : 0;
+}
+
 static int build(struct flowprog *fp, const struct cbpf_prog *filter,
+		 const struct flowprog_fn *extra, int nextra,
 		 enum flowprog_kind kind, int with_bytes, int chained)
 {
 	struct prog_target target = {
@@ -29,7 +60,7 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 	struct flow *f = &fp->flow;
 	struct flow *flows[1] = { f };
 	struct codegen cg;
-	int n = 0, ret;
+	int n = 0, ret, i;
 
 	memset(fp, 0, sizeof(*fp));
 	fp->prog_fd = fp->root_fd = fp->array_fd = -1;
@@ -53,6 +84,14 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 		fp->filter.state = copy;
 		fp->filter.slot = -1;
 		fp->fns[n++] = &fp->filter;
+	}
+	for (i = 0; i < nextra; i++) {
+		if (i == FLOWPROG_MAX_FNS)
+			return -E2BIG;
+		ret = add_fn(fp, &extra[i], &fp->extra[i]);
+		if (ret)
+			return ret;
+		fp->fns[n++] = fp->extra[i];
 	}
 	fp->counter.desc = fn_find("PKT_COUNTER");
 	fp->counter.slot = (int)f->nslots++;
@@ -106,9 +145,21 @@ int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
 	int ret;
 
 	err_begin();
-	ret = build(fp, filter, kind, with_bytes, 0);
+	ret = build(fp, filter, NULL, 0, kind, with_bytes, 0);
 	if (ret)
 		err_publish(ret);	/* so that mapi_read_error() says why */
+	return ret;
+}
+
+int flowprog_build_fns(struct flowprog *fp, const struct cbpf_prog *filter,
+		       const struct flowprog_fn *fns, int nfns, enum flowprog_kind kind)
+{
+	int ret;
+
+	err_begin();
+	ret = build(fp, filter, fns, nfns, kind, 0, 0);
+	if (ret)
+		err_publish(ret);
 	return ret;
 }
 
@@ -118,7 +169,7 @@ int flowprog_build_chained(struct flowprog *fp, const struct cbpf_prog *filter,
 	int ret;
 
 	err_begin();
-	ret = build(fp, filter, kind, with_bytes, 1);
+	ret = build(fp, filter, NULL, 0, kind, with_bytes, 1);
 	if (ret)
 		err_publish(ret);
 	*root_fd = fp->root_fd;
@@ -156,6 +207,8 @@ int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed
 
 void flowprog_free(struct flowprog *fp)
 {
+	int i;
+
 	if (fp->root_fd >= 0)
 		close(fp->root_fd);
 	if (fp->array_fd >= 0)
@@ -164,6 +217,15 @@ void flowprog_free(struct flowprog *fp)
 		close(fp->prog_fd);
 	if (fp->filter.desc && fp->filter.desc->release)
 		fp->filter.desc->release(&fp->filter);
+	for (i = 0; i < FLOWPROG_MAX_FNS && fp->extra[i]; i++) {
+		struct fn_instance *fi = fp->extra[i];
+
+		if (fi->state && fi->desc->release)
+			fi->desc->release(fi);
+		args_free(fi->args, fi->nargs);
+		free(fi);
+		fp->extra[i] = NULL;
+	}
 	store_destroy(&fp->flow.host);
 	fp->prog_fd = -1;
 }

@@ -13,10 +13,20 @@
 #include "cbpf_xlate.h"
 #include "flow.h"
 
+/* Functions from the library placed before the counter (flowprog_build_fns). */
+#define FLOWPROG_MAX_FNS 4
+
+struct flowprog_fn {
+	const char *name;
+	struct mapi_arg args[4];
+	int nargs;
+};
+
 struct flowprog {
 	struct flow flow;
 	struct fn_instance filter, counter, bytes;
-	struct fn_instance *fns[3];
+	struct fn_instance *extra[FLOWPROG_MAX_FNS];
+	struct fn_instance *fns[3 + FLOWPROG_MAX_FNS];
 	int prog_fd;
 	int root_fd, array_fd;	/* flowprog_build_chained() */
 	uint64_t count;		/* counter value after the last run */
@@ -36,6 +46,14 @@ enum flowprog_kind {
  */
 int flowprog_build(struct flowprog *fp, const struct cbpf_prog *filter,
 		   enum flowprog_kind kind, int with_bytes);
+
+/*
+ * The same with library functions (checked and prepared as
+ * mapi_apply_function does) between the filter and the PKT_COUNTER: the
+ * counter then counts what they pass.
+ */
+int flowprog_build_fns(struct flowprog *fp, const struct cbpf_prog *filter,
+		       const struct flowprog_fn *fns, int nfns, enum flowprog_kind kind);
 
 /* The largest frame BPF_PROG_TEST_RUN takes for a kind (a page, or more). */
 uint32_t flowprog_max_frame(enum flowprog_kind kind);

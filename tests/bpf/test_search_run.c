@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_search_run: STR_SEARCH in the kernel against a plain search in C.
+ *
+ * Each case is a pattern, an offset and a depth, written in MAPI's pattern
+ * syntax (text, |hex| runs, \| and \\) from random bytes.  The flow
+ * STR_SEARCH + PKT_COUNTER runs (BPF_PROG_TEST_RUN) on frames built for the
+ * case: the pattern planted inside the window, at its edges, across its end,
+ * before it, not at all, or almost (one byte changed).  The kernel's
+ * verdict must be the verdict of memmem() over the window
+ * [offset, min(offset + depth, length)), in native XDP, in XDP with
+ * fragments (frames up to 9 KB over several pages) and at tc.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "flowprog.h"
+#include "mapi.h"
+
+#define CASES 150
+#define FRAMES_PER_CASE 24
+
+static const enum flowprog_kind kinds[] = { FP_XDP, FP_XDP_FRAGS, FP_TC };
+static unsigned long verdicts, matches;
+
+static uint64_t rng = 0x5eed2002;
+
+static uint32_t below(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/* Bytes from a small alphabet, so that near-matches are common. */
+static uint8_t some_byte(void)
+{
+	static const uint8_t alpha[] = { 0x00, 'E', '@', '|', '\\', 0xff, 'a' };
+
+	return below(4) ? alpha[below(sizeof(alpha))] : (uint8_t)below(256);
+}
+
+/* pat as MAPI pattern text: printable bytes as text, the rest as |hex|. */
+static void encode(const uint8_t *pat, int m, char *out)
+{
+	int i, in_hex = 0;
+
+	for (i = 0; i < m; i++) {
+		int text = pat[i] >= 0x20 && pat[i] < 0x7f && pat[i] != ' ' && below(3);
+
+		if (in_hex && (text || !below(4))) {
+			*out++ = '|';	/* close the run (sometimes split runs) */
+			in_hex = 0;
+		}
+		if (text) {
+			if (pat[i] == '|' || pat[i] == '\\')
+				*out++ = '\\';
+			*out++ = (char)pat[i];
+			continue;
+		}
+		if (!in_hex)
+			*out++ = '|';
+		else if (below(2))
+			*out++ = ' ';
+		in_hex = 1;
+		out += sprintf(out, below(2) ? "%02x" : "%02X", pat[i]);
+	}
+	if (in_hex)
+		*out++ = '|';
+	*out = 0;
+}
+
+static int reference(const uint8_t *frame, uint32_t len, const uint8_t *pat, int m,
+		     uint32_t offset, uint32_t depth)
+{
+	uint32_t end = depth && offset + depth < len ? offset + depth : len;
+
+	if (offset >= end || end - offset < (uint32_t)m)
+		return 0;
+	return memmem(frame + offset, end - offset, pat, (size_t)m) != NULL;
+}
+
+/* A frame for the case: where = 0 random, 1..5 the pattern placed. */
+static uint32_t make_frame(uint8_t *f, uint32_t max, const uint8_t *pat, int m,
+			   uint32_t offset, uint32_t depth)
+{
+	uint32_t len = 14 + below(max - 13), at, i, win_end;
+
+	for (i = 0; i < max; i++)
+		f[i] = some_byte();
+	f[12] = 0x88;	/* an ethertype no harness parses */
+	f[13] = 0xb5;
+	win_end = depth ? offset + depth : len;
+	switch (below(7)) {
+	case 0:
+		return len;
+	case 1:		/* ends exactly at the window's end */
+		at = win_end - (uint32_t)m;
+		break;
+	case 2:		/* one byte past it */
+		at = win_end - (uint32_t)m + 1;
+		break;
+	case 3:		/* starts exactly at the offset, or one before */
+		at = offset - below(2);
+		break;
+	case 4:		/* across the window's end */
+		at = win_end - (uint32_t)m / 2;
+		break;
+	default:	/* anywhere in the window */
+		at = offset + below(win_end > offset ? win_end - offset : 1);
+		break;
+	}
+	if (at < 14 || at > max || at + (uint32_t)m > max)
+		return len;
+	if (at + (uint32_t)m > len)
+		len = at + (uint32_t)m + below(max - at - (uint32_t)m + 1);
+	memcpy(f + at, pat, (size_t)m);
+	if (!below(4))
+		f[at + below((uint32_t)m)] ^= 0x01;	/* a look-alike */
+	return len;
+}
+
+static int run_case(const uint8_t *pat, int m, uint32_t offset, uint32_t depth)
+{
+	static uint8_t frame[9216];
+	char text[4 * 256 + 8];
+	struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
+	unsigned int k;
+	int i, ok = 1;
+
+	encode(pat, m, text);
+	fn.args[0] = (struct mapi_arg){ MAPI_ARG_STR, { .s = text } };
+	fn.args[1] = (struct mapi_arg){ MAPI_ARG_INT, { .i = offset } };
+	fn.args[2] = (struct mapi_arg){ MAPI_ARG_INT, { .i = depth } };
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		uint32_t max = flowprog_max_frame(kinds[k]);
+		struct flowprog fp;
+		int err = flowprog_build_fns(&fp, NULL, &fn, 1, kinds[k]);
+
+		if (!CHECK_OK(err, "building STR_SEARCH")) {
+			char msg[MAPI_ERRORSTR_LENGTH];
+
+			mapi_read_error(NULL, msg);
+			fprintf(stderr, "  pattern \"%s\" offset %u depth %u: %s\n", text, offset,
+				depth, msg);
+			flowprog_free(&fp);
+			return 0;
+		}
+		for (i = 0; i < FRAMES_PER_CASE; i++) {
+			uint32_t len = make_frame(frame, max, pat, m, offset, depth);
+			int want = reference(frame, len, pat, m, offset, depth), got;
+
+			err = flowprog_run(&fp, frame, len, &got);
+			if (!CHECK_OK(err, "running"))
+				break;
+			verdicts++;
+			matches += (unsigned long)want;
+			if (!CHECK(got == want, "pattern \"%.300s\" (%d bytes) offset %u depth %u, "
+				   "kind %u, frame of %u bytes: kernel %d, memmem %d", text, m,
+				   offset, depth, k, len, got, want))
+				ok = 0;
+		}
+		flowprog_free(&fp);
+	}
+	return ok;
+}
+
+int main(void)
+{
+	static const uint8_t worm[] = { 0, 0, 'E', 0, 0, 'E', 0, 0, '@', 0 };
+	static const int lengths[] = { 1, 2, 3, 4, 7, 10, 16, 17, 32, 64, 200, 255 };
+	uint8_t pat[255];
+	int c, i, m;
+
+	/* the seed's own: the worm in the first 100 bytes */
+	run_case(worm, sizeof(worm), 0, 100);
+	run_case(worm, sizeof(worm), 42, 0);
+	for (c = 0; c < CASES; c++) {
+		uint32_t offset, depth;
+
+		m = lengths[below(sizeof(lengths) / sizeof(lengths[0]))];
+		for (i = 0; i < m; i++)
+			pat[i] = some_byte();
+		/* periodic patterns test the automaton's fall-backs */
+		if (below(3) == 0)
+			for (i = 1 + (int)below(3); i < m; i++)
+				pat[i] = pat[i % (1 + (int)below(2))];
+		offset = below(4) ? below(300) : below(3000);
+		depth = below(3) ? 0 : (uint32_t)m + below(600);
+		run_case(pat, m, offset, depth);
+	}
+	printf("test_search_run: %lu verdicts (%lu matches) over %d cases and 3 program kinds\n",
+	       verdicts, matches, CASES + 2);
+	CHECK(matches > verdicts / 10 && matches < verdicts - verdicts / 10,
+	      "the frames mix matches (%lu) and misses", matches);
+	return check_summary("test_search_run");
+}

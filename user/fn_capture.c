@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TO_BUFFER([SNAPLEN], [RING_BYTES]) and TO_FILE(PATH, [SNAPLEN]): keep the
+ * packets that reach them.
+ *
+ * In the kernel both do the same: count the packet (matched), build a
+ * record (the struct mapipkt header, then the first SNAPLEN bytes of the
+ * frame) in a per-CPU scratch buffer, and copy it into the function's own
+ * ring buffer with bpf_ringbuf_output().  A full ring refuses the record:
+ * the packet is counted as dropped.  bpf_ringbuf_reserve() would save the
+ * copy but reserves a constant size, SNAPLEN for every packet, which would
+ * fill the ring 40 times sooner with small packets.
+ *
+ * TO_BUFFER's records are read by mapi_get_next_pkt(); TO_FILE's by the
+ * library's own thread, which writes them to a pcap file.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "codegen.h"
+#include "error.h"
+#include "functions.h"
+#include "pcapwrite.h"
+#include "ringbuf.h"
+
+#define SNAPLEN_MAX 65535
+/*
+ * 4 MiB: room for about 2,700 full 1,514-byte frames or 40,000 minimum
+ * ones, which at a million packets a second lets the reader stall for
+ * 40 ms on small packets before anything is dropped, for the kernel
+ * memory of a few socket buffers.
+ */
+#define RING_DEFAULT (4u << 20)
+#define RING_MAX (1u << 30)
+
+/* The record: struct mapipkt, with the kernel's TAI clock in ts. */
+#define REC_TS 0
+#define REC_IFINDEX 8
+#define REC_CAPLEN 12
+#define REC_WLEN 16
+#define REC_DIR 20
+#define REC_HDR 24
+_Static_assert(offsetof(struct mapipkt, pkt) == REC_HDR, "record header is struct mapipkt");
+_Static_assert(offsetof(struct mapipkt, caplen) == REC_CAPLEN, "record layout");
+_Static_assert(offsetof(struct mapipkt, direction) == REC_DIR, "record layout");
+
+/* Result slots: slot + SLOT_MATCHED, slot + SLOT_DROPPED. */
+#define SLOT_MATCHED 0
+#define SLOT_DROPPED 1
+
+struct capture {
+	uint32_t snaplen;
+	uint32_t ring_size;
+	int ring_fd, scratch_fd;
+	struct ring_reader ring;
+	int ring_mapped;
+	uint64_t delivered;		/* atomic: readers do not hold the API lock */
+	struct mapipkt *pkt;		/* the packet last handed out */
+	char *path;			/* TO_FILE */
+	struct pcap_writer file;
+};
+
+int capture_is_buffer(const struct fn_instance *fi)
+{
+	return fi->desc == &fn_to_buffer;
+}
+
+int capture_is_file(const struct fn_instance *fi)
+{
+	return fi->desc == &fn_to_file;
+}
+
+static int check_snaplen(const struct fn_instance *fi, int argno, long long v,
+			 struct capture *c)
+{
+	if (v < 0 || v > SNAPLEN_MAX)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + argno,
+			       "%s snap length %lld: must be 1 to %d (0: %d, the whole frame)",
+			       fi->desc->name, v, SNAPLEN_MAX, SNAPLEN_MAX);
+	c->snaplen = v ? (uint32_t)v : SNAPLEN_MAX;
+	return 0;
+}
+
+static int check_ring(const struct fn_instance *fi, int argno, long long v,
+		      struct capture *c)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+	long long need = REC_HDR + (long long)c->snaplen + 8;
+
+	if (!v) {
+		c->ring_size = RING_DEFAULT;
+		while (c->ring_size < 2 * need)
+			c->ring_size *= 2;
+		return 0;
+	}
+	if (v < page || v > RING_MAX || (v & (v - 1)))
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + argno,
+			       "%s ring size %lld: must be a power of two from %lld to %u bytes "
+			       "(0: %u)", fi->desc->name, v, page, RING_MAX, RING_DEFAULT);
+	if (v < need)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + argno,
+			       "%s ring size %lld cannot hold one packet of the snap length "
+			       "(%u bytes and %d of header)", fi->desc->name, v, c->snaplen,
+			       REC_HDR + 8);
+	c->ring_size = (uint32_t)v;
+	return 0;
+}
+
+static struct capture *capture_new(void)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->ring_fd = c->scratch_fd = -1;
+	return c;
+}
+
+static void capture_free(struct capture *c)
+{
+	free(c->pkt);
+	free(c->path);
+	free(c);
+}
+
+static int alloc_packet(struct capture *c)
+{
+	c->pkt = malloc(REC_HDR + c->snaplen);
+	return c->pkt ? 0 : -ENOMEM;
+}
+
+static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	struct capture *c = capture_new();
+	int ret;
+
+	(void)f;
+	if (!c)
+		return -ENOMEM;
+	ret = check_snaplen(fi, 1, fi->args[0].v.i, c);
+	if (!ret)
+		ret = check_ring(fi, 2, fi->args[1].v.i, c);
+	if (!ret)
+		ret = alloc_packet(c);
+	if (ret) {
+		capture_free(c);
+		return ret;
+	}
+	fi->state = c;
+	return 0;
+}
+
+/* The file is created now, so that a path it cannot be written to is an
+ * error of mapi_apply_function, not of mapi_connect. */
+static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	const char *path = fi->args[0].v.s;
+	struct capture *c;
+	int ret;
+
+	(void)f;
+	if (!path || !*path)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "TO_FILE needs a file name");
+	c = capture_new();
+	if (!c)
+		return -ENOMEM;
+	ret = check_snaplen(fi, 2, fi->args[1].v.i, c);
+	if (!ret)
+		ret = check_ring(fi, 3, 0, c);
+	if (!ret && !(c->path = strdup(path)))
+		ret = -ENOMEM;
+	if (!ret) {
+		ret = pcapw_open(&c->file, path, c->snaplen);
+		if (ret)
+			ret = err_set(ret, MAPI_INVALID_ARGUMENT + 1, "TO_FILE \"%s\": %s", path,
+				      strerror(-ret));
+	}
+	if (ret) {
+		capture_free(c);
+		return ret;
+	}
+	fi->state = c;
+	return 0;
+}
+
+static void capture_disconnect(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (c->ring_mapped)
+		ring_close(&c->ring);
+	c->ring_mapped = 0;
+	if (c->ring_fd >= 0)
+		close(c->ring_fd);
+	if (c->scratch_fd >= 0)
+		close(c->scratch_fd);
+	c->ring_fd = c->scratch_fd = -1;
+	fi->maps = 0;
+}
+
+static int capture_connect(struct fn_instance *fi, const struct flow *f)
+{
+	struct capture *c = fi->state;
+	int ret;
+
+	(void)f;
+	c->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "mapi_ring", 0, 0, c->ring_size, NULL);
+	if (c->ring_fd < 0) {
+		ret = -errno;
+		return err_set(ret, ret == -ENOMEM || ret == -EPERM ? MAPI_ERR_NOMEM : MAPI_ERR_KERNEL,
+			       "%s: creating a ring buffer of %u bytes: %s", fi->desc->name,
+			       c->ring_size, strerror(-ret));
+	}
+	/* one record being built per CPU */
+	c->scratch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_capbuf", sizeof(uint32_t),
+				       (REC_HDR + c->snaplen + 7) & ~7u,
+				       (uint32_t)store_ncpus(), NULL);
+	if (c->scratch_fd < 0) {
+		ret = -errno;
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its per-CPU buffer: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	ret = ring_open(&c->ring, c->ring_fd, c->ring_size);
+	if (ret) {
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its ring buffer: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	c->ring_mapped = 1;
+	fi->maps = 2;
+	return 0;
+}
+
+static void capture_release(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (!c)
+		return;
+	if (capture_is_file(fi))
+		pcapw_close(&c->file);
+	capture_disconnect(fi);
+	capture_free(c);
+	fi->state = NULL;
+}
+
+static void add_slot(struct codegen *cg, const struct fn_instance *fi, int which)
+{
+	cg_add_to_slot(cg, fi->slot + which, ADD_ONE);
+}
+
+static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	const struct capture *c = fi->state;
+	struct prog_buf *pb = &cg->pb;
+	int drop = pb_new_label(pb), done = pb_new_label(pb), shorter = pb_new_label(pb);
+
+	if (cg->offload)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "%s cannot run on a NIC",
+			       fi->desc->name);
+	add_slot(cg, fi, SLOT_MATCHED);
+
+	/* R0 = this CPU's record buffer */
+	cg_cpu(cg, drop);
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R0, STK_KEY));
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)c->scratch_fd);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_KEY));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, drop);
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, STK_CAPTURE));
+
+	/* the header */
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_ktime_get_tai_ns));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, STK_CAPTURE));
+	pb_emit(pb, STX_MEM(BPF_DW, R1, R0, REC_TS));
+	pb_emit(pb, ST_MEM(BPF_W, R1, REC_IFINDEX, cg->flow->ifindex));
+	pb_emit(pb, ST_MEM(BPF_W, R1, REC_DIR,
+			   cg->hook == XLATE_XDP ? MAPI_DIR_IN : MAPI_DIR_OUT));
+	pb_emit(pb, LDX_MEM(BPF_DW, R4, RFP, STK_WIRELEN));
+	pb_emit(pb, STX_MEM(BPF_W, R1, R4, REC_WLEN));
+	pb_jmp_imm(pb, BPF_JLE, R4, (int32_t)c->snaplen, shorter);
+	pb_emit(pb, MOV64_IMM(R4, (int32_t)c->snaplen));
+	pb_bind(pb, shorter);
+	pb_emit(pb, STX_MEM(BPF_W, R1, R4, REC_CAPLEN));
+	pb_jmp_imm(pb, BPF_JEQ, R4, 0, drop);
+
+	/* the frame's first caplen bytes, wherever they lie */
+	pb_emit(pb, MOV64_REG(R3, R1));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, REC_HDR));
+	pb_emit(pb, MOV64_REG(R1, R_CTX));
+	pb_emit(pb, MOV64_IMM(R2, 0));
+	pb_emit(pb, CALL_HELPER(cg->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
+			       BPF_FUNC_skb_load_bytes));
+	pb_jmp_imm(pb, BPF_JNE, R0, 0, drop);
+
+	/* into the ring; a full ring refuses it */
+	pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, STK_CAPTURE));
+	pb_emit(pb, LDX_MEM(BPF_W, R3, R2, REC_CAPLEN));
+	pb_jmp_imm(pb, BPF_JGT, R3, (int32_t)c->snaplen, drop);	/* for the verifier */
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, REC_HDR));
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)c->ring_fd);
+	pb_emit(pb, MOV64_IMM(R4, 0));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_ringbuf_output));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, done);
+	pb_bind(pb, drop);
+	add_slot(cg, fi, SLOT_DROPPED);
+	pb_bind(pb, done);
+	return 0;
+}
+
+/* CLOCK_REALTIME - CLOCK_TAI: whole seconds (the TAI offset), so rounded. */
+static int64_t tai_to_real_ns(void)
+{
+	struct timespec real, tai;
+	int64_t d;
+
+	clock_gettime(CLOCK_TAI, &tai);
+	clock_gettime(CLOCK_REALTIME, &real);
+	d = (int64_t)(real.tv_sec - tai.tv_sec) * 1000000000 + (real.tv_nsec - tai.tv_nsec);
+	return (d >= 0 ? d + 500000000 : d - 500000000) / 1000000000 * 1000000000;
+}
+
+/* The oldest record, checked; -EAGAIN if none. */
+static int peek_record(struct capture *c, const struct mapipkt **rec)
+{
+	const void *data;
+	uint32_t len;
+	int ret = ring_peek(&c->ring, &data, &len);
+
+	if (ret)
+		return ret;
+	*rec = data;
+	if (len < REC_HDR || (*rec)->caplen > len - REC_HDR || (*rec)->caplen > c->snaplen)
+		return err_set(-EIO, MAPI_ERR_INTERNAL, "a packet record of %u bytes is malformed",
+			       len);
+	return 0;
+}
+
+int capture_next(struct fn_instance *fi, struct mapipkt **pkt)
+{
+	struct capture *c = fi->state;
+	const struct mapipkt *rec;
+	int ret;
+
+	if (!c->ring_mapped)
+		return -ENOTCONN;
+	ret = peek_record(c, &rec);
+	if (ret) {
+		if (ret != -EAGAIN)
+			ring_consume(&c->ring);	/* never read it again */
+		return ret;
+	}
+	memcpy(c->pkt, rec, REC_HDR + rec->caplen);
+	ring_consume(&c->ring);
+	c->pkt->ts += (unsigned long long)tai_to_real_ns();
+	__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+	*pkt = c->pkt;
+	return 0;
+}
+
+int capture_wait(struct fn_instance *fi, int timeout_ms)
+{
+	struct capture *c = fi->state;
+
+	if (!c->ring_mapped)
+		return -ENOTCONN;
+	return ring_wait(&c->ring, timeout_ms);
+}
+
+void capture_interrupt(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (c->ring_mapped)
+		ring_interrupt(&c->ring);
+}
+
+int capture_drain(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+	int64_t offset = tai_to_real_ns();
+	const struct mapipkt *rec;
+	int ret;
+
+	if (!c->ring_mapped)
+		return 0;
+	while (!(ret = peek_record(c, &rec))) {
+		ret = pcapw_write(&c->file, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen,
+				  rec->pkt);
+		ring_consume(&c->ring);
+		if (ret)
+			return err_set(ret, MAPI_ERR_KERNEL, "TO_FILE \"%s\": writing: %s",
+				       c->path, strerror(-ret));
+		__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+	}
+	if (ret != -EAGAIN)
+		ring_consume(&c->ring);
+	return ret == -EAGAIN ? 0 : ret;
+}
+
+int capture_finish(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+	int ret = capture_drain(fi), closed;
+
+	closed = pcapw_close(&c->file);
+	if (!ret && closed)
+		ret = err_set(closed, MAPI_ERR_KERNEL, "TO_FILE \"%s\": %s", c->path,
+			      strerror(-closed));
+	return ret;
+}
+
+int capture_stats(const struct flow *f, const struct fn_instance *fi,
+		  struct capture_stats *st)
+{
+	struct capture *c = fi->state;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if (!c->ring_mapped)
+		return 0;
+	/* read in the order that keeps matched >= the rest while traffic runs */
+	st->delivered = __atomic_load_n(&c->delivered, __ATOMIC_ACQUIRE);
+	st->queued = ring_queued(&c->ring);
+	ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_DROPPED), &st->dropped);
+	if (!ret)
+		ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_MATCHED), &st->matched);
+	return ret;
+}
+
+const struct fn_desc fn_to_buffer = {
+	.name = "TO_BUFFER",
+	.args = "II",
+	.arg_names = "[SNAPLEN] [RING_BYTES]",
+	.help = "keep packets for mapi_get_next_pkt: the first SNAPLEN bytes (0: all) in a "
+		"ring of RING_BYTES (0: 4 MiB); a full ring drops and counts",
+	.result = FN_RESULT_PACKETS,
+	.slots = 2,
+	.prepare = to_buffer_prepare,
+	.connect = capture_connect,
+	.emit = capture_emit,
+	.disconnect = capture_disconnect,
+	.release = capture_release,
+};
+
+const struct fn_desc fn_to_file = {
+	.name = "TO_FILE",
+	.args = "sI",
+	.arg_names = "PATH [SNAPLEN]",
+	.help = "write packets to the pcap file PATH (nanosecond timestamps), the first "
+		"SNAPLEN bytes (0: all); complete when the flow is closed",
+	.result = FN_RESULT_FILE,
+	.slots = 2,
+	.prepare = to_file_prepare,
+	.connect = capture_connect,
+	.emit = capture_emit,
+	.disconnect = capture_disconnect,
+	.release = capture_release,
+};

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * STR_SEARCH(PATTERN, OFFSET, DEPTH): keeps packets that contain PATTERN
+ * inside a window of the frame, searched in the kernel.
+ *
+ * PATTERN is text with |hex hex ...| runs for bytes and \| (\\) for a
+ * literal pipe (backslash).  The window starts OFFSET bytes into the frame
+ * and spans DEPTH bytes (0: to the end); the whole pattern must lie inside
+ * it.  The search is a finite automaton (Knuth-Morris-Pratt's, with every
+ * transition computed): one table lookup a byte, whatever the pattern's
+ * length, O(window) a packet.  The table lives in a map of the function's
+ * own; the scan runs in a bpf_loop callback, 16 bytes a round, so that the
+ * verifier checks it once whatever the window.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "error.h"
+#include "functions.h"
+
+/* States are bytes: a pattern of m bytes has states 0..m. */
+#define PATTERN_MAX 255
+/* A window may start anywhere in the largest frame the kernel builds. */
+#define OFFSET_MAX 65535
+/* Bytes a round of the callback reads directly (two 8-byte loads). */
+#define ROUND 16
+
+struct search {
+	uint8_t pat[PATTERN_MAX];
+	int m;
+	int offset, depth;
+	uint8_t *table;		/* m rows of 256: the next state */
+	int map_fd;
+};
+
+static int bad_pattern(int code, const char *pattern, const char *why)
+{
+	return err_set(-EINVAL, code, "STR_SEARCH pattern \"%s\": %s", pattern, why);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* MAPI's pattern syntax into bytes. */
+static int search_parse(const char *s, uint8_t *out, int *len)
+{
+	const char *p = s;
+	int n = 0;
+
+	while (*p) {
+		if (*p == '|') {
+			int digits = 0, hi = 0;
+
+			for (p++; *p && *p != '|'; p++) {
+				int v = hexval(*p);
+
+				if (*p == ' ')
+					continue;
+				if (v < 0) {
+					char why[64];
+
+					snprintf(why, sizeof(why), "'%c' is not a hex digit inside |...|",
+						 *p);
+					return bad_pattern(MAPI_STR_SEARCH_BAD_HEX, s, why);
+				}
+				if (digits++ % 2 == 0) {
+					hi = v;
+					continue;
+				}
+				if (n == PATTERN_MAX)
+					goto too_long;
+				out[n++] = (uint8_t)(hi << 4 | v);
+			}
+			if (!*p)
+				return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+						   "a |...| run is not closed");
+			if (digits % 2)
+				return bad_pattern(MAPI_STR_SEARCH_BAD_HEX, s,
+						   "odd number of hex digits inside |...|");
+			if (!digits)
+				return bad_pattern(MAPI_STR_SEARCH_BAD_HEX, s, "empty |...| run");
+			p++;
+			continue;
+		}
+		if (*p == '\\') {
+			if (p[1] != '|' && p[1] != '\\')
+				return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+						   "\\ escapes only | and \\");
+			p++;
+		}
+		if (n == PATTERN_MAX)
+			goto too_long;
+		out[n++] = (uint8_t)*p++;
+	}
+	if (!n)
+		return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s, "the pattern is empty");
+	*len = n;
+	return 0;
+too_long:
+	return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s, "longer than 255 bytes");
+}
+
+/* The automaton: table[s * 256 + c] is the state after c in state s < m. */
+static uint8_t *search_dfa(const uint8_t *pat, int m)
+{
+	uint8_t *t = calloc((size_t)m, 256);
+	int s, c, x = 0;	/* x: the state the automaton would be in without pat[0] */
+
+	if (!t)
+		return NULL;
+	t[pat[0]] = 1;
+	for (s = 1; s < m; s++) {
+		for (c = 0; c < 256; c++)
+			t[s * 256 + c] = t[x * 256 + c];
+		t[s * 256 + pat[s]] = (uint8_t)(s + 1);
+		x = t[x * 256 + pat[s]];
+	}
+	return t;
+}
+
+static int search_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	struct search *st = calloc(1, sizeof(*st));
+	int ret;
+
+	(void)f;
+	if (!st)
+		return -ENOMEM;
+	st->map_fd = -1;
+	st->offset = (int)fi->args[1].v.i;
+	st->depth = (int)fi->args[2].v.i;
+	ret = search_parse(fi->args[0].v.s, st->pat, &st->m);
+	if (!ret && st->offset < 0)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "STR_SEARCH offset %d: must not be negative", st->offset);
+	if (!ret && st->depth < 0)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "STR_SEARCH depth %d: must not be negative (0: to the end)",
+			      st->depth);
+	if (!ret && st->offset > OFFSET_MAX - st->m)
+		ret = err_set(-EINVAL, MAPI_STR_SEARCH_BAD_RANGE,
+			      "STR_SEARCH offset %d: no frame is that long (at most %d bytes)",
+			      st->offset, OFFSET_MAX);
+	if (!ret && st->depth && st->depth < st->m)
+		ret = err_set(-EINVAL, MAPI_STR_SEARCH_BAD_RANGE,
+			      "STR_SEARCH depth %d is shorter than the pattern (%d bytes): "
+			      "nothing could match", st->depth, st->m);
+	if (!ret) {
+		st->table = search_dfa(st->pat, st->m);
+		if (!st->table)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		free(st);
+		return ret;
+	}
+	fi->state = st;
+	return 0;
+}
+
+static int search_connect(struct fn_instance *fi, const struct flow *f)
+{
+	struct search *st = fi->state;
+	uint32_t key = 0;
+	int fd;
+
+	(void)f;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_search", sizeof(key),
+			    (uint32_t)st->m * 256, 1, NULL);
+	if (fd < 0)
+		return err_set(-errno, MAPI_ERR_KERNEL, "creating the STR_SEARCH table: %s",
+			       strerror(errno));
+	if (bpf_map_update_elem(fd, &key, st->table, BPF_ANY) || bpf_map_freeze(fd)) {
+		int err = -errno;
+
+		close(fd);
+		return err_set(err, MAPI_ERR_KERNEL, "filling the STR_SEARCH table: %s",
+			       strerror(-err));
+	}
+	st->map_fd = fd;
+	fi->maps = 1;
+	return 0;
+}
+
+static void search_disconnect(struct fn_instance *fi)
+{
+	struct search *st = fi->state;
+
+	if (st->map_fd >= 0)
+		close(st->map_fd);
+	st->map_fd = -1;
+	fi->maps = 0;
+}
+
+static void search_release(struct fn_instance *fi)
+{
+	struct search *st = fi->state;
+
+	if (!st)
+		return;
+	search_disconnect(fi);
+	free(st->table);
+	free(st);
+	fi->state = NULL;
+}
+
+/* The callback's registers. */
+#define C_ARGS R6	/* the struct on the caller's stack */
+#define C_POS R7
+#define C_END R8
+#define C_STATE R9
+#define C_TABLE R3
+
+/* One byte (in the low 8 bits of reg) through the automaton; found if done. */
+static void step(struct prog_buf *pb, int reg, int m, int found)
+{
+	pb_emit(pb, ALU64_IMM(BPF_AND, reg, 0xff));
+	/* state * 256 + byte: with ADD, not OR, the verifier's bounds stay
+	 * exact (below m * 256, the table's size) */
+	pb_emit(pb, ALU64_IMM(BPF_LSH, C_STATE, 8));
+	pb_emit(pb, ALU64_REG(BPF_ADD, C_STATE, reg));
+	pb_emit(pb, MOV64_REG(R4, C_TABLE));
+	pb_emit(pb, ALU64_REG(BPF_ADD, R4, C_STATE));
+	pb_emit(pb, LDX_MEM(BPF_B, C_STATE, R4, 0));
+	/* >= rather than ==: the fall-through then proves state < m */
+	pb_jmp_imm(pb, BPF_JGE, C_STATE, m, found);
+}
+
+/* The ROUND bytes in r (two 8-byte words, the first in R0, the second
+ * at SEARCH_BUF + 8), low byte first. */
+static void steps_words(struct prog_buf *pb, int m, int found)
+{
+	int w, k;
+
+	for (w = 0; w < 2; w++) {
+		if (w)
+			pb_emit(pb, LDX_MEM(BPF_DW, R0, C_ARGS, SEARCH_BUF + 8));
+		for (k = 0; k < 8; k++) {
+			pb_emit(pb, MOV64_REG(R1, R0));
+			if (k)
+				pb_emit(pb, ALU64_IMM(BPF_RSH, R1, 8 * k));
+			step(pb, R1, m, found);
+		}
+	}
+}
+
+/*
+ * The callback, bpf_loop's round `index`: the bytes [pos, pos + 16) of the
+ * window, pos = offset + 16 * index.  Returns 1 (stop) at the end of the
+ * window, on a match (args->found = 1) or when the frame ends early; 0 to
+ * go on.  Only the automaton's state carries from round to round, so the
+ * verifier's view of a round converges after two: the position comes from
+ * the index, not from the previous round.
+ */
+static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int label)
+{
+	const struct search *st = fi->state;
+	struct prog_buf *pb = &cg->pb;
+	int stop = pb_new_label(pb), found = pb_new_label(pb), in_range = pb_new_label(pb);
+	int save = pb_new_label(pb), helper = pb_new_label(pb), full = pb_new_label(pb), k;
+	int16_t data_off = cg->hook == XLATE_XDP ? offsetof(struct xdp_md, data) :
+						   offsetof(struct __sk_buff, data);
+	int16_t end_off = cg->hook == XLATE_XDP ? offsetof(struct xdp_md, data_end) :
+						  offsetof(struct __sk_buff, data_end);
+
+	pb_subprog(pb);
+	pb_bind(pb, label);
+	pb_emit(pb, MOV64_REG(C_ARGS, R2));
+	pb_jmp_imm(pb, BPF_JGT, R1, OFFSET_MAX / ROUND + 2, stop);
+	pb_emit(pb, MOV64_REG(C_POS, R1));
+	pb_emit(pb, ALU64_IMM(BPF_LSH, C_POS, 4));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, C_POS, st->offset));
+	pb_emit(pb, LDX_MEM(BPF_DW, C_END, C_ARGS, SEARCH_END));
+	pb_jmp_reg(pb, BPF_JGE, C_POS, C_END, stop);
+	pb_emit(pb, LDX_MEM(BPF_DW, C_STATE, C_ARGS, SEARCH_STATE));
+	pb_jmp_imm(pb, BPF_JLT, C_STATE, st->m, in_range);	/* for the verifier */
+	pb_emit(pb, MOV64_IMM(C_STATE, 0));
+	pb_bind(pb, in_range);
+	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
+
+	/* 16 bytes straight from the packet when the window has them and they
+	 * are in its linear part (always, with linear frames) */
+	pb_emit(pb, MOV64_REG(R1, C_END));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R1, C_POS));
+	pb_jmp_imm(pb, BPF_JLT, R1, ROUND, helper);
+	pb_jmp_imm(pb, BPF_JGT, C_POS, 0xffff - ROUND, helper);	/* the kernel's bound */
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
+	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, data_off));
+	pb_emit(pb, LDX_MEM(BPF_W, R1, R1, end_off));
+	pb_emit(pb, ALU64_REG(BPF_ADD, R2, C_POS));
+	pb_emit(pb, MOV64_REG(R5, R2));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R5, ROUND));
+	pb_jmp_reg(pb, BPF_JGT, R5, R1, helper);
+	pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 8));
+	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, R0, SEARCH_BUF + 8));
+	pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 0));
+	steps_words(pb, st->m, found);
+	pb_goto(pb, save);
+
+	/* through the helper: n = min(end - pos, 16) bytes into buf */
+	pb_bind(pb, helper);
+	pb_emit(pb, MOV64_REG(R4, C_END));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R4, C_POS));
+	pb_jmp_imm(pb, BPF_JGE, R4, ROUND, full);
+	pb_jmp_imm(pb, BPF_JEQ, R4, 0, stop);
+	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, R4, SEARCH_N));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
+	pb_emit(pb, MOV64_REG(R2, C_POS));
+	pb_emit(pb, MOV64_REG(R3, C_ARGS));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, SEARCH_BUF));
+	pb_emit(pb, CALL_HELPER(cg->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
+			       BPF_FUNC_skb_load_bytes));
+	pb_jmp_imm(pb, BPF_JNE, R0, 0, stop);	/* the frame ends sooner */
+	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
+	pb_emit(pb, LDX_MEM(BPF_DW, R5, C_ARGS, SEARCH_N));
+	for (k = 0; k < ROUND - 1; k++) {
+		pb_jmp_imm(pb, BPF_JLE, R5, k, stop);	/* the window's last bytes */
+		pb_emit(pb, LDX_MEM(BPF_B, R1, C_ARGS, (int16_t)(SEARCH_BUF + k)));
+		step(pb, R1, st->m, found);
+	}
+	pb_goto(pb, stop);
+
+	/* 16 bytes through the helper: the frame's non-linear part */
+	pb_bind(pb, full);
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
+	pb_emit(pb, MOV64_REG(R2, C_POS));
+	pb_emit(pb, MOV64_REG(R3, C_ARGS));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, SEARCH_BUF));
+	pb_emit(pb, MOV64_IMM(R4, ROUND));
+	pb_emit(pb, CALL_HELPER(cg->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
+			       BPF_FUNC_skb_load_bytes));
+	pb_jmp_imm(pb, BPF_JNE, R0, 0, stop);
+	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
+	pb_emit(pb, LDX_MEM(BPF_DW, R0, C_ARGS, SEARCH_BUF));
+	steps_words(pb, st->m, found);
+
+	/* go on with the next round */
+	pb_bind(pb, save);
+	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, C_STATE, SEARCH_STATE));
+	pb_emit(pb, MOV64_IMM(R0, 0));
+	pb_emit(pb, EXIT_INSN());
+
+	pb_bind(pb, found);
+	pb_emit(pb, ST_MEM(BPF_DW, C_ARGS, SEARCH_FOUND, 1));
+	pb_bind(pb, stop);
+	pb_emit(pb, MOV64_IMM(R0, 1));
+	pb_emit(pb, EXIT_INSN());
+}
+
+/*
+ * In the flow: the window [offset, min(offset + depth, len)) and the scan;
+ * a packet without the pattern leaves the flow.
+ */
+static int search_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	const struct search *st = fi->state;
+	struct prog_buf *pb = &cg->pb;
+	int cb = cg_defer(cg, fi, emit_callback);
+
+	if (cg->offload)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "STR_SEARCH cannot run on a NIC");
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, STK_WIRELEN));
+	if (st->depth) {
+		int shorter = pb_new_label(pb);
+
+		pb_jmp_imm(pb, BPF_JLE, R1, st->offset + st->depth, shorter);
+		pb_emit(pb, MOV64_IMM(R1, st->offset + st->depth));
+		pb_bind(pb, shorter);
+	}
+	/* too short a window for the pattern: no match */
+	pb_jmp_imm(pb, BPF_JLT, R1, st->offset + st->m, cg->flow_end);
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R1, STK_SEARCH + SEARCH_END));
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_SEARCH + SEARCH_STATE, 0));
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_SEARCH + SEARCH_FOUND, 0));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R_CTX, STK_SEARCH + SEARCH_CTX));
+	/* rounds: the window over ROUND, plus one for a tail through the
+	 * helper and one for the first partial round */
+	pb_emit(pb, ALU64_IMM(BPF_SUB, R1, st->offset));
+	pb_emit(pb, ALU64_IMM(BPF_DIV, R1, ROUND));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, 2));
+	pb_ld_func(pb, R2, cb);
+	pb_emit(pb, MOV64_REG(R3, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, STK_SEARCH));
+	pb_emit(pb, MOV64_IMM(R4, 0));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_loop));
+	pb_emit(pb, LDX_MEM(BPF_DW, R0, RFP, STK_SEARCH + SEARCH_FOUND));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, cg->flow_end);
+	return 0;
+}
+
+const struct fn_desc fn_str_search = {
+	.name = "STR_SEARCH",
+	.args = "sii",
+	.arg_names = "PATTERN OFFSET DEPTH",
+	.help = "keep packets with PATTERN (text, |hex| runs, \\| for |) inside DEPTH bytes "
+		"(0: to the end) from byte OFFSET of the frame",
+	.result = FN_RESULT_NONE,
+	.prepare = search_prepare,
+	.connect = search_connect,
+	.emit = search_emit,
+	.disconnect = search_disconnect,
+	.release = search_release,
+};

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "ringbuf.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+int ring_open(struct ring_reader *r, int map_fd, uint32_t size)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->map_fd = map_fd;
+	r->epoll_fd = r->wake_fd = -1;
+	r->mask = size - 1;
+	r->consumer = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (r->consumer == MAP_FAILED) {
+		r->consumer = NULL;
+		return -errno;
+	}
+	/* the producer page, then the data area twice (the kernel maps it so) */
+	r->producer_len = page_size() + 2 * (size_t)size;
+	r->producer = mmap(NULL, r->producer_len, PROT_READ, MAP_SHARED, map_fd,
+			   (off_t)page_size());
+	if (r->producer == MAP_FAILED) {
+		r->producer = NULL;
+		ret = -errno;
+		goto fail;
+	}
+	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->epoll_fd < 0 || r->wake_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ev.data.fd = map_fd;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, map_fd, &ev)) {
+		ret = -errno;
+		goto fail;
+	}
+	ev.data.fd = r->wake_fd;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->wake_fd, &ev)) {
+		ret = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	ring_close(r);
+	return ret;
+}
+
+void ring_close(struct ring_reader *r)
+{
+	if (r->consumer)
+		munmap(r->consumer, page_size());
+	if (r->producer)
+		munmap(r->producer, r->producer_len);
+	if (r->epoll_fd >= 0)
+		close(r->epoll_fd);
+	if (r->wake_fd >= 0)
+		close(r->wake_fd);
+	r->consumer = r->producer = NULL;
+	r->epoll_fd = r->wake_fd = -1;
+}
+
+static unsigned long *consumer_pos(struct ring_reader *r)
+{
+	return r->consumer;
+}
+
+static unsigned long producer_pos(const struct ring_reader *r)
+{
+	return __atomic_load_n((unsigned long *)r->producer, __ATOMIC_ACQUIRE);
+}
+
+static const uint8_t *data_at(const struct ring_reader *r, unsigned long pos)
+{
+	return (const uint8_t *)r->producer + page_size() + (pos & r->mask);
+}
+
+/* The space a record of len bytes takes: header included, 8-aligned. */
+static unsigned long record_span(uint32_t len)
+{
+	return ((unsigned long)len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+}
+
+int ring_peek(struct ring_reader *r, const void **data, uint32_t *len)
+{
+	unsigned long cons = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
+
+	while (cons < producer_pos(r)) {
+		const uint8_t *hdr = data_at(r, cons);
+		uint32_t word = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		uint32_t n = word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (word & BPF_RINGBUF_BUSY_BIT)
+			break;	/* reserved, not yet committed: records stay in order */
+		if (word & BPF_RINGBUF_DISCARD_BIT) {
+			cons += record_span(n);
+			__atomic_store_n(consumer_pos(r), cons, __ATOMIC_RELEASE);
+			continue;
+		}
+		*data = hdr + BPF_RINGBUF_HDR_SZ;
+		*len = n;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+void ring_consume(struct ring_reader *r)
+{
+	unsigned long cons = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
+	uint32_t word = __atomic_load_n((const uint32_t *)data_at(r, cons), __ATOMIC_ACQUIRE);
+
+	cons += record_span(word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
+	__atomic_store_n(consumer_pos(r), cons, __ATOMIC_RELEASE);
+}
+
+uint64_t ring_queued(struct ring_reader *r)
+{
+	unsigned long pos = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
+	unsigned long prod = producer_pos(r);
+	uint64_t n = 0;
+
+	while (pos < prod) {
+		uint32_t word = __atomic_load_n((const uint32_t *)data_at(r, pos),
+						__ATOMIC_ACQUIRE);
+
+		if (word & BPF_RINGBUF_BUSY_BIT)
+			break;
+		n += !(word & BPF_RINGBUF_DISCARD_BIT);
+		pos += record_span(word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
+	}
+	return n;
+}
+
+int ring_wait(struct ring_reader *r, int timeout_ms)
+{
+	struct epoll_event ev[2];
+	const void *data;
+	uint32_t len;
+	int n, i;
+
+	for (;;) {
+		if (!ring_peek(r, &data, &len))
+			return 0;
+		n = epoll_wait(r->epoll_fd, ev, 2, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		for (i = 0; i < n; i++)
+			if (ev[i].data.fd == r->wake_fd)
+				return -EINTR;
+	}
+}
+
+void ring_interrupt(struct ring_reader *r)
+{
+	uint64_t one = 1;
+
+	if (r->wake_fd >= 0 && write(r->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is already set: the waiters are woken anyway */
+	}
+}
