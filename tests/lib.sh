@@ -120,6 +120,16 @@ tcpdump_start() {
 		{ fail "tcpdump $name did not start: $(cat "$T/$name.tcpdump")"; return 1; }
 }
 
+# pcap_count FILE [EXPR...]: packets in a capture (that match EXPR).
+pcap_count() { "$BUILD/tests/pcapstat" "$@" | cut -d' ' -f1; }
+
+# tcpdump_wait NAME COUNT: waits (10 s at most) until the capture holds COUNT
+# packets: tcpdump writes what it received some time after.
+tcpdump_wait() {
+	wait_until 10 bash -c "[ \$('$BUILD/tests/pcapstat' '$T/$1.pcap' | cut -d' ' -f1) -ge $2 ]" ||
+		true
+}
+
 # tcpdump_stop NAME: stops it and checks that the kernel dropped nothing.
 tcpdump_stop() {
 	local name=$1 pid

@@ -23,6 +23,17 @@ uint64_t traffic_rand(void);
 /* The next frame of the mix. */
 void traffic_next(struct pkt *p, enum traffic_vlan vlan);
 
+/*
+ * The next frame of the Slapper test: UDP to dport carrying the worm's
+ * signature inside, at the edge of, across or past the first 100 bytes,
+ * from port 2002 or not, exact or almost.  Returns 1 when the frame is one
+ * the seed's application must report (UDP from port 2002, the signature
+ * within the first 100 bytes).
+ */
+int traffic_worm_next(struct pkt *p, uint16_t dport);
+/* A frame the seed's application must report. */
+void traffic_worm_one(struct pkt *p, uint16_t dport);
+
 /* The next frame of the filter corpus (tests/common/corpus.c). */
 void traffic_corpus_next(struct pkt *p);
 

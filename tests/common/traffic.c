@@ -155,3 +155,69 @@ void traffic_next(struct pkt *p, enum traffic_vlan vlan)
 	}
 }
 
+
+/* The Slapper worm's signature, as the seed's application searches it. */
+static const uint8_t worm_sig[] = { 0, 0, 'E', 0, 0, 'E', 0, 0, '@', 0 };
+
+static int worm_frame(struct pkt *p, unsigned int kase, uint16_t dport)
+{
+	uint8_t src[6];
+	unsigned int at, len, i;
+	uint16_t sport = kase == 5 ? 2003 : 2002;
+	int worm;
+
+	/* where the signature starts in the frame, against a window of the
+	 * first 100 bytes; the UDP payload starts at byte 42 (IPv4), 62 (IPv6) */
+	switch (kase) {
+	case 0: at = 42 + below(20); worm = 1; break;		/* well inside */
+	case 1: at = 100 - sizeof(worm_sig); worm = 1; break;	/* ends at byte 100 */
+	case 2: at = 101 - sizeof(worm_sig); worm = 0; break;	/* one byte too far */
+	case 3: at = 96; worm = 0; break;			/* across the end */
+	case 4: at = 200 + below(100); worm = 0; break;		/* far outside */
+	case 5: at = 50; worm = 0; break;			/* from another port */
+	case 6: at = 50; worm = 0; break;			/* a look-alike */
+	case 7: at = 62 + below(20); worm = 1; break;		/* over IPv6 */
+	default: at = 0; worm = 0; break;			/* no signature */
+	}
+	len = at + sizeof(worm_sig) + below(300);
+	if (len < 60)
+		len = 60;
+	random_mac(src);
+	pkt_reset(p);
+	pkt_eth(p, mac_mon, src, kase == 7 ? 0x86dd : 0x0800);
+	if (kase == 7) {
+		uint8_t s6[16] = { 0xfd }, d6[16] = { 0xfd };
+
+		s6[15] = (uint8_t)(1 + below(20));
+		d6[15] = 0x80;
+		pkt_ipv6_begin(p, s6, d6, 17);
+	} else {
+		pkt_ipv4_begin(p, random_ip(), 0x0a010050, 17, 0, 0);
+	}
+	pkt_udp_begin(p, sport, dport);
+	/* payload without the signature's bytes, so that it appears only
+	 * where it is put */
+	for (i = (unsigned int)p->len; i < len; i++)
+		pkt_put8(p, (uint8_t)('a' + below(26)));
+	if (at) {
+		memcpy(p->b + at, worm_sig, sizeof(worm_sig));
+		if (kase == 6)
+			p->b[at + 1 + below(sizeof(worm_sig) - 1)] ^= 0x20;
+	}
+	pkt_udp_end(p);
+	if (kase == 7)
+		pkt_ipv6_end(p);
+	else
+		pkt_ipv4_end(p);
+	return worm;
+}
+
+int traffic_worm_next(struct pkt *p, uint16_t dport)
+{
+	return worm_frame(p, below(9), dport);
+}
+
+void traffic_worm_one(struct pkt *p, uint16_t dport)
+{
+	worm_frame(p, 0, dport);
+}

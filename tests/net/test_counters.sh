@@ -85,7 +85,7 @@ round() {
 	fc_ok refwait "${fds[0]}" "${byte_fid[0]}" "$all_bytes" 1000
 	check_eq "the MAPI_REF value followed, with no further call" "$V" "$all_bytes"
 	if [ "$how" = offline ]; then
-		wait_until 10 bash -c "[ \$('$BUILD/tests/pcapstat' '$T/$name.pcap' | cut -d' ' -f1) -ge $total ]" || true
+		tcpdump_wait "$name" "$total"
 		tcpdump_stop "$name"
 	fi
 
@@ -98,7 +98,7 @@ round() {
 		want_p=$((p_in + p_out))
 		want_b=$((b_in + b_out))
 		if [ "$how" = live ]; then
-			wait_until 10 bash -c "[ \$('$BUILD/tests/pcapstat' '$T/$name$i.pcap' | cut -d' ' -f1) -ge $want_p ]" || true
+			tcpdump_wait "$name$i" "$want_p"
 			tcpdump_stop "$name$i"
 			read -r td_p td_b < <("$BUILD/tests/pcapstat" "$T/$name$i.pcap")
 		else

@@ -11,7 +11,8 @@
  *	connect FD              -> ok
  *	read FD FID             -> ok VALUE      (MAPI_COPY)
  *	ref FD FID              -> ok VALUE      (MAPI_REF, the value behind it now)
- *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S
+ *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S dropped=N
+ *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
  *	close FD                -> ok
  *	wait FD FID VALUE MS    -> ok VALUE      until the result reaches VALUE
  *	refwait FD FID VALUE MS -> ok VALUE      the same, watching a MAPI_REF
@@ -168,9 +169,17 @@ static void run(char **tok, int *quoted, int n)
 		if (mapi_get_flow_info(fd, &info) < 0)
 			reply_err();
 		else
-			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d\n",
+			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d dropped=%llu\n",
 			       info.packets_seen, mapi_mode_name(info.mode_in),
-			       mapi_mode_name(info.mode_out), info.status);
+			       mapi_mode_name(info.mode_out), info.status, info.packets_dropped);
+	} else if (!strcmp(cmd, "finfo") && n == 3) {
+		mapi_function_info_t fi;
+
+		if (mapi_get_function_info(fd, atoi(tok[2]), &fi) < 0)
+			reply_err();
+		else
+			printf("ok pkts=%llu delivered=%llu dropped=%llu queued=%llu value=%llu\n",
+			       fi.pkts, fi.delivered, fi.dropped, fi.queued, fi.value);
 	} else if (!strcmp(cmd, "close") && n == 2) {
 		mapi_close_flow(fd) < 0 ? reply_err() : (void)printf("ok\n");
 	} else {
