@@ -608,10 +608,12 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	if (!ret && type != MAPI_COPY && type != MAPI_REF)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "result type %d: use MAPI_COPY or MAPI_REF", type);
-	if (!ret && fi->desc->result == FN_RESULT_NONE)
+	if (!ret && fi->desc->result != FN_RESULT_U64)
 		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
-			      "function %d of flow %d (%s) has no result to read",
-			      fid, fd, fi->desc->name);
+			      "function %d of flow %d (%s) has no result to read%s",
+			      fid, fd, fi->desc->name,
+			      fi->desc->result == FN_RESULT_PACKETS ?
+			      ": it keeps packets for mapi_get_next_pkt" : "");
 	if (!ret)
 		ret = must_be_running(f);
 	if (!ret)

@@ -352,6 +352,17 @@ static int xdp_candidates(int req, int modes[3])
 	return n;
 }
 
+/* The first function of f that cannot run on a NIC, or NULL. */
+static const char *not_offloadable(const struct flow *f)
+{
+	int i;
+
+	for (i = 0; i < f->nfns; i++)
+		if (!f->fns[i]->desc->offloadable)
+			return f->fns[i]->desc->name;
+	return NULL;
+}
+
 static int other_xdp_program(const struct iface *ifc, uint32_t *id)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -475,6 +486,11 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 		if (i > 0)
 			log_warn("%s: %s XDP unavailable (%s); trying %s XDP", ifc->name,
 				 mapi_mode_name(modes[i - 1]), reason, mapi_mode_name(m));
+		if (m == MAPI_MODE_OFFLOAD && not_offloadable(f)) {
+			snprintf(reason, sizeof(reason), "%s cannot run on a NIC", not_offloadable(f));
+			ret = -EOPNOTSUPP;
+			continue;
+		}
 		if (m == MAPI_MODE_OFFLOAD) {
 			ret = store_create_device(&f->nic, f->nslots, ifc->ifindex, "mapi_dev");
 			if (ret) {
@@ -654,6 +670,11 @@ static int join_mode(struct iface *ifc, struct flow *f)
 			       "%s: this process already runs flows in %s XDP, and one XDP "
 			       "mode serves an interface: %s cannot be demanded", ifc->name,
 			       mapi_mode_name(hk->mode), mapi_mode_name(want));
+	if (offloaded(hk) && not_offloadable(f))
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE,
+			       "%s: this process runs its flows on the NIC, where %s cannot run: "
+			       "close them first, or give this flow a direction of MAPI_DIR_OUT",
+			       ifc->name, not_offloadable(f));
 	if (offloaded(hk))
 		return store_create_device(&f->nic, f->nslots, ifc->ifindex, "mapi_dev");
 	return 0;

@@ -3,18 +3,22 @@
  * The API against the kernel, in a network namespace of its own with veth
  * pairs: state errors after connect, attach modes and their fallbacks
  * (offload is refused by veth, which has no NIC behind it), conflicts with
- * other XDP programs, missing capabilities, vanished interfaces.  After
- * each case nothing may stay attached.
+ * other XDP programs, missing capabilities, vanished interfaces, readers of
+ * TO_BUFFER packets and the flow closed under them.  After each case
+ * nothing may stay attached.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +270,165 @@ static void test_vanished_interface(void)
 	mapi_close_flow(fd);
 }
 
+/* Sends n frames of 60 bytes out of dev (received by its veth peer); the
+ * first payload byte of frame i is i. */
+static int send_frames(const char *dev, int n)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	unsigned char frame[60];
+	int s, i, sent = 0;
+
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	to.sll_ifindex = (int)if_nametoindex(dev);
+	memset(frame, 0, sizeof(frame));
+	memset(frame, 0xff, 6);			/* broadcast */
+	frame[6] = 0x02;
+	frame[12] = 0x88;			/* a local experimental ethertype */
+	frame[13] = 0xb5;
+	for (i = 0; i < n; i++) {
+		frame[14] = (unsigned char)i;
+		sent += sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&to,
+			       sizeof(to)) == (ssize_t)sizeof(frame);
+	}
+	close(s);
+	return sent == n ? 0 : -1;
+}
+
+static int buffer_flow(const char *dev, int *fid)
+{
+	int fd = mapi_create_flow(dev);
+
+	CHECK(fd > 0, "create a flow on %s", dev);
+	mapi_set_direction(fd, MAPI_DIR_IN);
+	*fid = mapi_apply_function(fd, "TO_BUFFER");
+	CHECK(*fid == 1, "apply TO_BUFFER");
+	CHECK(mapi_connect(fd) == 0, "connect a TO_BUFFER flow");
+	return fd;
+}
+
+struct reader {
+	int fd, fid;
+	struct mapipkt *pkt;
+	int code;
+	char msg[MAPI_ERRORSTR_LENGTH];
+};
+
+static void *read_one(void *arg)
+{
+	struct reader *r = arg;
+
+	r->pkt = mapi_get_next_pkt(r->fd, r->fid);
+	if (!r->pkt)
+		mapi_read_error(&r->code, r->msg);
+	return NULL;
+}
+
+/* Waits until another thread waits for the packets of fd/fid. */
+static int reader_waits(int fd, int fid)
+{
+	int i, code;
+
+	for (i = 0; i < 500; i++) {
+		if (!mapi_get_next_pkt_timeout(fd, fid, 0)) {
+			mapi_read_error(&code, NULL);
+			if (code == MAPI_ERR_BUSY)
+				return 1;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+static int join_within(pthread_t t, int seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+static int looped, loop_fd;
+static unsigned char loop_first[8];
+
+static void count_packet(const struct mapipkt *p)
+{
+	if (looped < 8)
+		loop_first[looped] = p->caplen == 60 && p->wlen == 60 &&
+				     p->direction == MAPI_DIR_IN ? p->pkt[14] : 0xee;
+	looped++;
+}
+
+static void close_after_two(const struct mapipkt *p)
+{
+	(void)p;
+	if (++looped == 2)
+		mapi_close_flow(loop_fd);
+}
+
+static void test_readers(void)
+{
+	struct reader r = { 0 };
+	struct mapipkt *p;
+	pthread_t t;
+	int fd, fid, i;
+
+	fd = buffer_flow("v2", &fid);
+	r.fd = fd;
+	r.fid = fid;
+	CHECK(mapi_get_next_pkt_timeout(fd, fid, 0) == NULL, "nothing to read yet");
+	error_is(MAPI_ERR_TIMEOUT, "no packet is waiting");
+	CHECK(mapi_get_next_pkt_timeout(fd, fid, 30) == NULL, "nothing within 30 ms");
+	error_is(MAPI_ERR_TIMEOUT, "within 30 ms");
+
+	/* a packet wakes a waiting reader */
+	if (!CHECK(pthread_create(&t, NULL, read_one, &r) == 0, "start a reader"))
+		return;
+	CHECK(reader_waits(fd, fid), "the reader waits (and a second one is refused)");
+	CHECK(send_frames("p2", 1) == 0, "send a frame");
+	CHECK(join_within(t, 5) == 0, "the reader got up");
+	CHECK(r.pkt && r.pkt->caplen == 60 && r.pkt->pkt[14] == 0, "it has the frame");
+
+	/* closing the flow wakes a waiting reader, which fails cleanly */
+	r.pkt = NULL;
+	if (!CHECK(pthread_create(&t, NULL, read_one, &r) == 0, "start a reader"))
+		return;
+	CHECK(reader_waits(fd, fid), "the reader waits");
+	CHECK(mapi_close_flow(fd) == 0, "close the flow under it");
+	CHECK(join_within(t, 5) == 0, "the reader left");
+	CHECK(!r.pkt && r.code == MAPI_INVALID_FLOW && strstr(r.msg, "closed while waiting"),
+	      "and says why: %d %s", r.code, r.msg);
+
+	/* mapi_loop: a count; then until the callback closes the flow */
+	fd = buffer_flow("v2", &fid);
+	CHECK(send_frames("p2", 5) == 0, "send 5 frames");
+	looped = 0;
+	CHECK(mapi_loop(fd, fid, 3, count_packet) == 3, "mapi_loop handles 3");
+	CHECK(looped == 3 && !memcmp(loop_first, "\0\1\2", 3),
+	      "the callback saw frames 0, 1, 2 in order, whole (%d)", looped);
+	p = mapi_get_next_pkt(fd, fid);
+	CHECK(p && p->pkt[14] == 3, "the next packet is frame 3");
+	loop_fd = fd;
+	looped = 0;
+	CHECK(send_frames("p2", 2) == 0, "send 2 more");
+	i = mapi_loop(fd, fid, 0, close_after_two);
+	CHECK(i == 2, "mapi_loop without a count ends when the callback closes the flow (%d)", i);
+	CHECK(mapi_get_next_pkt(fd, fid) == NULL, "the flow is gone");
+	error_is(MAPI_INVALID_FLOW, "was closed");
+	nothing_attached("v2", "after the readers");
+
+	/* packets cannot be kept on a NIC */
+	fd = mapi_create_flow("v2");
+	mapi_apply_function(fd, "TO_BUFFER");
+	mapi_set_attach_mode(fd, MAPI_MODE_OFFLOAD | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(fd) == -1, "offload demanded for TO_BUFFER fails");
+	error_is(MAPI_ERR_MODE, "TO_BUFFER cannot run on a NIC");
+	mapi_close_flow(fd);
+	nothing_attached("v2", "after a refused offload");
+}
+
 int main(void)
 {
 	int i;
@@ -294,5 +457,6 @@ int main(void)
 	test_foreign_program();
 	test_capabilities();
 	test_vanished_interface();
+	test_readers();
 	return check_summary("test_api_kernel");
 }

@@ -170,6 +170,38 @@ static int run_case(const uint8_t *pat, int m, uint32_t offset, uint32_t depth)
 	return ok;
 }
 
+/*
+ * A jumbo frame of 9,216 bytes over several pages (XDP with fragments): the
+ * pattern in its last bytes is found with a window to the end, and not
+ * with a window one byte short.
+ */
+static void jumbo_edges(void)
+{
+	static uint8_t frame[9216];
+	static const char pat[] = "END-OF-JUMBO";
+	struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
+	uint32_t len = sizeof(frame), m = sizeof(pat) - 1;
+	struct flowprog fp;
+	int got, depth;
+
+	memset(frame, 'x', len);
+	memcpy(frame + len - m, pat, m);
+	for (depth = 0; depth <= 1; depth++) {
+		fn.args[0] = (struct mapi_arg){ MAPI_ARG_STR, { .s = pat } };
+		fn.args[1] = (struct mapi_arg){ MAPI_ARG_INT, { .i = 14 } };
+		/* 0: to the end; else one byte short of it */
+		fn.args[2] = (struct mapi_arg){ MAPI_ARG_INT, { .i = depth ? len - 15 : 0 } };
+		if (!CHECK_OK(flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP_FRAGS), "jumbo")) {
+			flowprog_free(&fp);
+			return;
+		}
+		if (CHECK_OK(flowprog_run(&fp, frame, len, &got), "running a jumbo frame"))
+			CHECK(got == !depth, "jumbo frame, window %s: kernel %d",
+			      depth ? "one byte short" : "to the end", got);
+		flowprog_free(&fp);
+	}
+}
+
 int main(void)
 {
 	static const uint8_t worm[] = { 0, 0, 'E', 0, 0, 'E', 0, 0, '@', 0 };
@@ -180,6 +212,7 @@ int main(void)
 	/* the seed's own: the worm in the first 100 bytes */
 	run_case(worm, sizeof(worm), 0, 100);
 	run_case(worm, sizeof(worm), 42, 0);
+	jumbo_edges();
 	for (c = 0; c < CASES; c++) {
 		uint32_t offset, depth;
 

@@ -115,6 +115,82 @@ static void test_arguments(void **state)
 	mapi_close_flow(fd);
 }
 
+static void search_refused(const char *pattern, int offset, int depth, int code,
+			   const char *words)
+{
+	int fd = new_flow();
+
+	if (mapi_apply_function(fd, "STR_SEARCH", pattern, offset, depth) != -1)
+		fail_msg("STR_SEARCH(\"%s\", %d, %d) was accepted", pattern, offset, depth);
+	expect_error(code, words);
+	mapi_close_flow(fd);
+}
+
+static void test_search_arguments(void **state)
+{
+	char big[300];
+	int fd = new_flow();
+
+	(void)state;
+	search_refused("|00 00", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "not closed");
+	search_refused("ab|0|", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "odd number of hex digits");
+	search_refused("|0g|", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "'g' is not a hex digit");
+	search_refused("||", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "empty |...| run");
+	search_refused("", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "empty");
+	search_refused("a\\b\\q", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "escapes only");
+	search_refused("abcdef", 0, 5, MAPI_STR_SEARCH_BAD_RANGE, "shorter than the pattern");
+	search_refused("abc", -1, 0, MAPI_INVALID_ARGUMENT + 2, "must not be negative");
+	search_refused("abc", 0, -4, MAPI_INVALID_ARGUMENT + 3, "must not be negative");
+	search_refused("abc", 65535, 0, MAPI_STR_SEARCH_BAD_RANGE, "no frame is that long");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	search_refused(big, 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "longer than 255 bytes");
+	/* accepted: escapes, spaces in runs, the longest pattern, the last offset */
+	assert_true(mapi_apply_function(fd, "STR_SEARCH", "\\|a\\\\|41 4a|", 0, 0) > 0);
+	big[255] = 0;
+	assert_true(mapi_apply_function(fd, "STR_SEARCH", big, 0, 255) > 0);
+	assert_true(mapi_apply_function(fd, "STR_SEARCH", "ab", 65533, 0) > 0);
+	assert_int_equal(mapi_apply_function(fd, "STR_SEARCH", "ab", 0), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "takes 3 arguments");
+	mapi_close_flow(fd);
+}
+
+static void test_capture_arguments(void **state)
+{
+	int fd = new_flow(), fid;
+
+	(void)state;
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", -1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "snap length -1");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 70000), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "must be 1 to 65535");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 100000), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "power of two");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 4096), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "cannot hold one packet");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 0, 1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "0 to 2 arguments");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", "/nonexistent/dir/x.pcap"), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "No such file or directory");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", ""), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "needs a file name");
+	/* defaults, and the optional arguments given */
+	assert_true(mapi_apply_function(fd, "TO_BUFFER") > 0);
+	fid = mapi_apply_function(fd, "TO_BUFFER", 128, 1 << 16);
+	assert_true(fid > 0);
+	/* before connect */
+	assert_null(mapi_get_next_pkt(fd, fid));
+	expect_error(MAPI_FLOW_NOT_CONNECTED, "mapi_connect");
+	assert_null(mapi_read_results(fd, fid, MAPI_COPY));
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "no result to read");
+	assert_int_equal(mapi_loop(fd, fid, 1, NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 4, "callback is NULL");
+	mapi_close_flow(fd);
+	/* a closed flow */
+	assert_null(mapi_get_next_pkt(fd, fid));
+	expect_error(MAPI_INVALID_FLOW, "was closed");
+}
+
 static void test_flow_options(void **state)
 {
 	int fd = new_flow();
@@ -209,6 +285,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_function),
 		cmocka_unit_test(test_filter_syntax),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_search_arguments),
+		cmocka_unit_test(test_capture_arguments),
 		cmocka_unit_test(test_flow_options),
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_filter_has_no_result),
