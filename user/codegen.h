@@ -28,14 +28,14 @@
 #define STK_KEY (-104)		/* u32 key of a map lookup */
 #define STK_LINES (-168)	/* this CPU's line of the flow's result maps 1..7 */
 #define STK_LOOPS (-240)	/* loop counters of a classic filter (8) */
-#define STK_SEARCH (-304)	/* STR_SEARCH's arguments to its callback: */
+#define STK_SEARCH (-352)	/* STR_SEARCH's arguments to its callback: */
 #define SEARCH_END 0		/*   end of the window */
 #define SEARCH_STATE 8		/*   automaton state */
 #define SEARCH_FOUND 16		/*   set on a match */
 #define SEARCH_CTX 24		/*   the program's context */
 #define SEARCH_N 32		/*   bytes read through the helper */
-#define SEARCH_BUF 40		/*   16 bytes for them */
-#define STK_CAPTURE (-312)	/* TO_BUFFER's record being built */
+#define SEARCH_BUF 40		/*   64 bytes for them */
+#define STK_CAPTURE (-360)	/* TO_BUFFER's record being built */
 
 /*
  * A program can name at most 64 maps (the kernel's MAX_USED_MAPS): a group

@@ -9,7 +9,7 @@
  * it.  The search is a finite automaton (Knuth-Morris-Pratt's, with every
  * transition computed): one table lookup a byte, whatever the pattern's
  * length, O(window) a packet.  The table lives in a map of the function's
- * own; the scan runs in a bpf_loop callback, 16 bytes a round, so that the
+ * own; the scan runs in a bpf_loop callback, 64 bytes a round, so that the
  * verifier checks it once whatever the window.
  */
 #include <bpf/bpf.h>
@@ -27,8 +27,9 @@
 #define PATTERN_MAX 255
 /* A window may start anywhere in the largest frame the kernel builds. */
 #define OFFSET_MAX 65535
-/* Bytes a round of the callback reads directly (two 8-byte loads). */
-#define ROUND 16
+/* Bytes a round of the callback reads (eight 8-byte words). */
+#define ROUND 64
+#define ROUND_SHIFT 6
 
 struct search {
 	uint8_t pat[PATTERN_MAX];
@@ -239,38 +240,77 @@ static void step(struct prog_buf *pb, int reg, int m, int found)
 	pb_jmp_imm(pb, BPF_JGE, C_STATE, m, found);
 }
 
-/* The ROUND bytes in r (two 8-byte words, the first in R0, the second
- * at SEARCH_BUF + 8), low byte first. */
-static void steps_words(struct prog_buf *pb, int m, int found)
+/*
+ * The bytes [R2, R2 + n), n = args->n (1..ROUND), a word at a time, low
+ * byte first, then the last n % 8 one by one.  In state 0 only the
+ * pattern's first byte leaves state 0: a word without that byte (a test
+ * for a zero byte in word ^ first * 0x0101..., a few ALU operations) is
+ * skipped whole.  On random data that skips nearly every word; the
+ * automaton's steps, a dependent load each, run only where the pattern may
+ * start.  R2 is a packet pointer or the stack buffer: the same code serves
+ * both, which the verifier checks once for each.  Goes to `full` after n
+ * = ROUND bytes, to `done` after fewer, to `found` on a match.
+ */
+static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int done,
+		      int found)
 {
-	int w, k;
+	int tail = pb_new_label(pb), w, k;
 
-	for (w = 0; w < 2; w++) {
-		if (w)
-			pb_emit(pb, LDX_MEM(BPF_DW, R0, C_ARGS, SEARCH_BUF + 8));
+	for (w = 0; w < ROUND / 8; w++) {
+		int skip = pb_new_label(pb), steps = pb_new_label(pb);
+
+		pb_emit(pb, LDX_MEM(BPF_DW, R5, C_ARGS, SEARCH_N));
+		pb_jmp_imm(pb, BPF_JLT, R5, 8 * (w + 1), tail);
+		pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 0));
+		pb_jmp_imm(pb, BPF_JNE, C_STATE, 0, steps);
+		pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * first);
+		pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
+		pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
+		pb_emit(pb, MOV64_REG(R5, R1));
+		pb_emit(pb, ALU64_REG(BPF_SUB, R5, R4));
+		pb_emit(pb, ALU64_IMM(BPF_XOR, R1, -1));
+		pb_emit(pb, ALU64_REG(BPF_AND, R5, R1));
+		pb_ld_imm64(pb, R4, 0, 0x8080808080808080ull);
+		pb_emit(pb, ALU64_REG(BPF_AND, R5, R4));
+		pb_jmp_imm(pb, BPF_JEQ, R5, 0, skip);
+		pb_bind(pb, steps);
 		for (k = 0; k < 8; k++) {
 			pb_emit(pb, MOV64_REG(R1, R0));
 			if (k)
 				pb_emit(pb, ALU64_IMM(BPF_RSH, R1, 8 * k));
 			step(pb, R1, m, found);
 		}
+		pb_bind(pb, skip);
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, 8));
 	}
+	pb_goto(pb, full);
+
+	pb_bind(pb, tail);
+	pb_emit(pb, ALU64_IMM(BPF_AND, R5, 7));
+	for (k = 0; k < 7; k++) {
+		pb_jmp_imm(pb, BPF_JLE, R5, k, done);
+		pb_emit(pb, LDX_MEM(BPF_B, R1, R2, (int16_t)k));
+		step(pb, R1, m, found);
+	}
+	pb_goto(pb, done);
 }
 
 /*
- * The callback, bpf_loop's round `index`: the bytes [pos, pos + 16) of the
- * window, pos = offset + 16 * index.  Returns 1 (stop) at the end of the
- * window, on a match (args->found = 1) or when the frame ends early; 0 to
- * go on.  Only the automaton's state carries from round to round, so the
- * verifier's view of a round converges after two: the position comes from
- * the index, not from the previous round.
+ * The callback, bpf_loop's round `index`: the bytes [pos, pos + n) of the
+ * window, pos = offset + ROUND * index, n = min(ROUND, end - pos).
+ * Returns 1 (stop) at the end of the window, on a match (args->found = 1)
+ * or when the frame ends early; 0 to go on.  Only the automaton's state
+ * carries from round to round, so the verifier's view of a round converges
+ * after two: the position comes from the index, not from the previous
+ * round.
  */
 static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int label)
 {
 	const struct search *st = fi->state;
 	struct prog_buf *pb = &cg->pb;
 	int stop = pb_new_label(pb), found = pb_new_label(pb), in_range = pb_new_label(pb);
-	int save = pb_new_label(pb), helper = pb_new_label(pb), full = pb_new_label(pb), k;
+	int save = pb_new_label(pb), helper = pb_new_label(pb), scan = pb_new_label(pb);
+	int whole = pb_new_label(pb);
 	int16_t data_off = cg->hook == XLATE_XDP ? offsetof(struct xdp_md, data) :
 						   offsetof(struct __sk_buff, data);
 	int16_t end_off = cg->hook == XLATE_XDP ? offsetof(struct xdp_md, data_end) :
@@ -281,7 +321,7 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 	pb_emit(pb, MOV64_REG(C_ARGS, R2));
 	pb_jmp_imm(pb, BPF_JGT, R1, OFFSET_MAX / ROUND + 2, stop);
 	pb_emit(pb, MOV64_REG(C_POS, R1));
-	pb_emit(pb, ALU64_IMM(BPF_LSH, C_POS, 4));
+	pb_emit(pb, ALU64_IMM(BPF_LSH, C_POS, ROUND_SHIFT));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, C_POS, st->offset));
 	pb_emit(pb, LDX_MEM(BPF_DW, C_END, C_ARGS, SEARCH_END));
 	pb_jmp_reg(pb, BPF_JGE, C_POS, C_END, stop);
@@ -289,13 +329,19 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 	pb_jmp_imm(pb, BPF_JLT, C_STATE, st->m, in_range);	/* for the verifier */
 	pb_emit(pb, MOV64_IMM(C_STATE, 0));
 	pb_bind(pb, in_range);
-	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
 
-	/* 16 bytes straight from the packet when the window has them and they
-	 * are in its linear part (always, with linear frames) */
-	pb_emit(pb, MOV64_REG(R1, C_END));
-	pb_emit(pb, ALU64_REG(BPF_SUB, R1, C_POS));
-	pb_jmp_imm(pb, BPF_JLT, R1, ROUND, helper);
+	/* n = min(end - pos, ROUND) */
+	pb_emit(pb, MOV64_REG(R4, C_END));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R4, C_POS));
+	pb_jmp_imm(pb, BPF_JLE, R4, ROUND, whole);
+	pb_emit(pb, MOV64_IMM(R4, ROUND));
+	pb_bind(pb, whole);
+	pb_jmp_imm(pb, BPF_JEQ, R4, 0, stop);
+	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, R4, SEARCH_N));
+
+	/* straight from the packet when all ROUND bytes are in its linear part
+	 * (always, with linear frames, but at the window's end) */
+	pb_jmp_imm(pb, BPF_JLT, R4, ROUND, helper);
 	pb_jmp_imm(pb, BPF_JGT, C_POS, 0xffff - ROUND, helper);	/* the kernel's bound */
 	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
 	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, data_off));
@@ -304,19 +350,10 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 	pb_emit(pb, MOV64_REG(R5, R2));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R5, ROUND));
 	pb_jmp_reg(pb, BPF_JGT, R5, R1, helper);
-	pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 8));
-	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, R0, SEARCH_BUF + 8));
-	pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 0));
-	steps_words(pb, st->m, found);
-	pb_goto(pb, save);
+	pb_goto(pb, scan);
 
-	/* through the helper: n = min(end - pos, 16) bytes into buf */
+	/* else through the helper, into the buffer */
 	pb_bind(pb, helper);
-	pb_emit(pb, MOV64_REG(R4, C_END));
-	pb_emit(pb, ALU64_REG(BPF_SUB, R4, C_POS));
-	pb_jmp_imm(pb, BPF_JGE, R4, ROUND, full);
-	pb_jmp_imm(pb, BPF_JEQ, R4, 0, stop);
-	pb_emit(pb, STX_MEM(BPF_DW, C_ARGS, R4, SEARCH_N));
 	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
 	pb_emit(pb, MOV64_REG(R2, C_POS));
 	pb_emit(pb, MOV64_REG(R3, C_ARGS));
@@ -324,28 +361,12 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 	pb_emit(pb, CALL_HELPER(cg->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
 			       BPF_FUNC_skb_load_bytes));
 	pb_jmp_imm(pb, BPF_JNE, R0, 0, stop);	/* the frame ends sooner */
-	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
-	pb_emit(pb, LDX_MEM(BPF_DW, R5, C_ARGS, SEARCH_N));
-	for (k = 0; k < ROUND - 1; k++) {
-		pb_jmp_imm(pb, BPF_JLE, R5, k, stop);	/* the window's last bytes */
-		pb_emit(pb, LDX_MEM(BPF_B, R1, C_ARGS, (int16_t)(SEARCH_BUF + k)));
-		step(pb, R1, st->m, found);
-	}
-	pb_goto(pb, stop);
+	pb_emit(pb, MOV64_REG(R2, C_ARGS));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, SEARCH_BUF));
 
-	/* 16 bytes through the helper: the frame's non-linear part */
-	pb_bind(pb, full);
-	pb_emit(pb, LDX_MEM(BPF_DW, R1, C_ARGS, SEARCH_CTX));
-	pb_emit(pb, MOV64_REG(R2, C_POS));
-	pb_emit(pb, MOV64_REG(R3, C_ARGS));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, SEARCH_BUF));
-	pb_emit(pb, MOV64_IMM(R4, ROUND));
-	pb_emit(pb, CALL_HELPER(cg->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
-			       BPF_FUNC_skb_load_bytes));
-	pb_jmp_imm(pb, BPF_JNE, R0, 0, stop);
+	pb_bind(pb, scan);
 	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
-	pb_emit(pb, LDX_MEM(BPF_DW, R0, C_ARGS, SEARCH_BUF));
-	steps_words(pb, st->m, found);
+	emit_scan(pb, st->pat[0], st->m, save, stop, found);
 
 	/* go on with the next round */
 	pb_bind(pb, save);

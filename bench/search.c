@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * search RUNS: STR_SEARCH's cost per packet against glibc's memmem() on the
+ * same bytes.
+ *
+ * Frames of 64, 512 and 1,500 bytes (random bytes), patterns of 4 and 32
+ * bytes, searched over the whole frame; "match" puts the pattern at the
+ * frame's end (both searches read everything), "miss" leaves it out.
+ *
+ *  - kernel: the flow STR_SEARCH + PKT_COUNTER in native XDP, run by
+ *    BPF_PROG_TEST_RUN, minus an empty XDP program on the same frame;
+ *  - memmem: the same search in user space.
+ *
+ * One JSON line a case: medians over RUNS and their ratio.
+ */
+#include <bpf/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "baseline.skel.h"
+#include "flowprog.h"
+
+#define REPEAT 100000		/* BPF_PROG_TEST_RUN repetitions (see filters.c) */
+#define MEMMEM_LOOPS 200000
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double kernel_ns(int fd, const uint8_t *frame, uint32_t len)
+{
+	uint32_t ns = 0;
+
+	if (flowprog_time(fd, frame, len, REPEAT, &ns)) {
+		perror("search: BPF_PROG_TEST_RUN");
+		exit(1);
+	}
+	return ns;
+}
+
+static double memmem_ns(const uint8_t *frame, uint32_t len, const uint8_t *pat, int m)
+{
+	const uint8_t *volatile sink;
+	double t0 = now_ns();
+	int i;
+
+	for (i = 0; i < MEMMEM_LOOPS; i++) {
+		/* the compiler must not hoist the search out of the loop */
+		__asm__ volatile("" : : "r"(frame) : "memory");
+		sink = memmem(frame, len, pat, (size_t)m);
+	}
+	(void)sink;
+	return (now_ns() - t0) / MEMMEM_LOOPS;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* the pattern as MAPI text: every byte in one |hex| run */
+static void as_text(const uint8_t *pat, int m, char *out)
+{
+	int i;
+
+	*out++ = '|';
+	for (i = 0; i < m; i++)
+		out += sprintf(out, "%02x", pat[i]);
+	*out++ = '|';
+	*out = 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t lens[] = { 64, 512, 1500 };
+	static const int pats[] = { 4, 32 };
+	struct baseline_bpf *skel = baseline_bpf__open_and_load();
+	int runs = argc > 1 ? atoi(argv[1]) : 5;
+	uint8_t frame[1500], pat[32];
+	char text[80];
+	unsigned int l, p, hit, i;
+	int r;
+
+	if (!skel || runs < 1 || runs > 64) {
+		fprintf(stderr, "usage: search RUNS (1..64), as root\n");
+		return 1;
+	}
+	srand(2002);
+	for (l = 0; l < sizeof(lens) / sizeof(*lens); l++)
+		for (p = 0; p < sizeof(pats) / sizeof(*pats); p++)
+			for (hit = 0; hit <= 1; hit++) {
+				uint32_t len = lens[l];
+				int m = pats[p], passed = 0;
+				struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
+				double kern[64], user[64], ratio[64];
+				struct flowprog fp;
+
+				for (i = 0; i < len; i++)
+					frame[i] = (uint8_t)rand();
+				for (i = 0; i < (unsigned int)m; i++)
+					pat[i] = (uint8_t)rand();
+				if (hit)
+					memcpy(frame + len - m, pat, (size_t)m);
+				as_text(pat, m, text);
+				fn.args[0] = (struct mapi_arg){ MAPI_ARG_STR, { .s = text } };
+				fn.args[1] = (struct mapi_arg){ MAPI_ARG_INT, { .i = 0 } };
+				fn.args[2] = (struct mapi_arg){ MAPI_ARG_INT, { .i = 0 } };
+				if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP) ||
+				    flowprog_run(&fp, frame, len, &passed) || passed != (int)hit ||
+				    (memmem(frame, len, pat, (size_t)m) != NULL) != (int)hit) {
+					fprintf(stderr, "search: the case does not work\n");
+					return 1;
+				}
+				for (r = 0; r < runs; r++) {
+					double empty = kernel_ns(
+						bpf_program__fd(skel->progs.xdp_pass), frame, len);
+
+					kern[r] = kernel_ns(fp.prog_fd, frame, len) - empty;
+					user[r] = memmem_ns(frame, len, pat, m);
+					ratio[r] = kern[r] / user[r];
+				}
+				printf("{\"case\":\"search.%u.%d.%s\",\"frame\":%u,\"pattern\":%d,"
+				       "\"unit\":\"ns/packet\",\"kernel\":%.3f,\"memmem\":%.3f,"
+				       "\"median\":%.3f,\"runs\":[", len, m, hit ? "match" : "miss",
+				       len, m, median(kern, runs), median(user, runs),
+				       median(ratio, runs));
+				for (r = 0; r < runs; r++)
+					printf("%s%.3f", r ? "," : "", ratio[r]);
+				printf("]}\n");
+				fflush(stdout);
+				flowprog_free(&fp);
+			}
+	baseline_bpf__destroy(skel);
+	return 0;
+}
