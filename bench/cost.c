@@ -14,41 +14,12 @@
 #include <time.h>
 
 #include "baseline.skel.h"
+#include "benchstat.h"
 #include "flowprog.h"
 #include "mapi.h"
 #include "pktbuild.h"
 
 #define REPEAT 2000000u
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double *s = malloc((size_t)n * sizeof(*s));
-	double m;
-
-	memcpy(s, v, (size_t)n * sizeof(*s));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	free(s);
-	return m;
-}
-
-static void print_runs(const double *v, int n)
-{
-	int i;
-
-	printf("[");
-	for (i = 0; i < n; i++)
-		printf("%s%.3f", i ? "," : "", v[i]);
-	printf("]");
-}
-
 
 static double time_ns(int fd, const struct pkt *p)
 {
@@ -89,8 +60,9 @@ static int cost(int runs)
 		}
 		printf("{\"case\":\"cost.filter_pkt_byte.%s\",\"filter\":\"tcp and dst port 80\","
 		       "\"unit\":\"ns/packet\",\"median\":%.3f,\"baseline\":%.3f,\"flow\":%.3f,"
-		       "\"runs\":", names[k], median(delta, r), median(empty, r), median(flow, r));
-		print_runs(delta, r);
+		       "\"runs\":", names[k], bench_median(delta, r), bench_median(empty, r),
+		       bench_median(flow, r));
+		bench_print_runs(delta, r);
 		printf("}\n");
 	}
 	flowprog_free(&fp);
@@ -150,8 +122,8 @@ static int connect_latency(int runs, const char *dev, int others)
 		mapi_close_flow(fd);
 	}
 	printf("{\"case\":\"connect.others_%d\",\"unit\":\"ms\",\"median\":%.3f,\"runs\":",
-	       others, median(ms, r));
-	print_runs(ms, r);
+	       others, bench_median(ms, r));
+	bench_print_runs(ms, r);
 	printf("}\n");
 	for (i = 0; i < others; i++)
 		mapi_close_flow(fds[i]);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "baseline.skel.h"
+#include "benchstat.h"
 #include "codegen.h"
 #include "flowprog.h"
 #include "pcap_oracle.h"
@@ -49,14 +50,6 @@ static const char *const filters[] = {
 static struct pkt *frames;
 static int nframes;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* Mean kernel time per run over every frame (ns). */
 static double kernel_ns(int fd)
 {
@@ -78,7 +71,7 @@ static double kernel_ns(int fd)
 static double libpcap_ns(const struct cbpf_prog *prog)
 {
 	volatile unsigned int sink = 0;
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	int l, i;
 
 	for (l = 0; l < PCAP_LOOPS / 100; l++)
@@ -86,27 +79,14 @@ static double libpcap_ns(const struct cbpf_prog *prog)
 			sink += oracle_run(prog, frames[i].b, (uint32_t)frames[i].len,
 					   (uint32_t)frames[i].len);
 	(void)sink;
-	return (now_ns() - t0) / ((double)(PCAP_LOOPS / 100) * nframes);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (bench_now_ns() - t0) / ((double)(PCAP_LOOPS / 100) * nframes);
 }
 
 int main(int argc, char **argv)
 {
 	struct baseline_bpf *skel = baseline_bpf__open_and_load();
 	struct prog_target t = { .hook = XLATE_XDP };
-	int runs = argc > 1 ? atoi(argv[1]) : 5, r, i;
+	int runs = argc > 1 ? atoi(argv[1]) : 5, r;
 	size_t f;
 
 	if (!skel || runs < 1 || runs > 64) {
@@ -145,11 +125,11 @@ int main(int argc, char **argv)
 			ratio[r] = ebpf[r] / pcap[r];
 		}
 		printf("{\"case\":\"filter.%zu\",\"filter\":\"%s\",\"unit\":\"ns/packet\","
-		       "\"ebpf\":%.3f,\"libpcap\":%.3f,\"median\":%.3f,\"runs\":[",
-		       f, filters[f], median(ebpf, runs), median(pcap, runs), median(ratio, runs));
-		for (i = 0; i < runs; i++)
-			printf("%s%.3f", i ? "," : "", ratio[i]);
-		printf("]}\n");
+		       "\"ebpf\":%.3f,\"libpcap\":%.3f,\"median\":%.3f,\"runs\":",
+		       f, filters[f], bench_median(ebpf, runs), bench_median(pcap, runs),
+		       bench_median(ratio, runs));
+		bench_print_runs(ratio, runs);
+		printf("}\n");
 		fflush(stdout);
 		close(fd);
 		cbpf_prog_free(&prog);

@@ -5,6 +5,8 @@
 #   BENCH_RUNS   runs per case, the median is reported (default 7)
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
+#   BENCH_CASES  the cases to run (default: cost filters search connect live
+#                capture memory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -37,37 +39,7 @@ record() { CASES+=("$1"); }
 
 echo "mapi-bpf bench: $RUNS runs per case, $(nproc) CPUs, $(uname -r)"
 
-# --- 1. per-packet cost against an empty XDP program -------------------------
-echo "cost: BPF_PROG_TEST_RUN, flow '$FILTER' + PKT_COUNTER + BYTE_COUNTER"
-"$B/cost" cost "$RUNS" > "$T/cost.json"
-while read -r line; do
-	record "$line"
-	name=$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")
-	row "$name" "$(jget median <<<"$line")" "ns/pkt" "$(jget baseline <<<"$line")" "-" \
-		"median of (flow - empty) per run; goal <= 10 ns"
-done < "$T/cost.json"
-
-# --- 2. filters against libpcap's interpreter ------------------------------------
-echo "filters: translated filters against pcap_offline_filter on the same frames"
-taskset -c 1 "$B/filters" "$RUNS" > "$T/filters.json"
-while read -r line; do
-	record "$line"
-	row "filter: $(sed -n 's/.*"filter":"\([^"]*\)".*/\1/p' <<<"$line" | cut -c1-38)" \
-		"$(jget ebpf <<<"$line")" "ns/pkt" "$(jget libpcap <<<"$line")" \
-		"$(jget median <<<"$line")" "eBPF minus empty, to libpcap; goal <= 0.5"
-done < "$T/filters.json"
-
-# --- 3. connect latency --------------------------------------------------------
-testbed_up
-for others in 0 100; do
-	echo "connect: latency with $others other flows"
-	line=$(in_mon "$B/cost" connect $((RUNS < 5 ? 5 : 20)) "$MON" "$others")
-	record "$line"
-	row "connect latency, $others other flows" "$(jget median <<<"$line")" ms "-" "-" \
-		"goal <= 20 ms"
-done
-
-# --- 4. live traffic at full speed ----------------------------------------------
+# --- helpers for the cases on the testbed ------------------------------------
 # The sender (BPF_PROG_TEST_RUN live frames, XDP_TX on peer0) runs on CPU 1,
 # where veth also runs mon0's receive path; libpcap's reader gets CPU 0.
 send() { in_peer taskset -c 1 "$G/livesend" "$PEER" "$PKTS" tcp80 | sed -n 's/^sent [0-9]* in \([0-9.]*\) s$/\1/p'; }
@@ -85,56 +57,178 @@ stop_bg() {
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-wait_ready() { wait_until 10 grep -q ready "$T/$1.out"; }
+wait_ready() { wait_until 10 grep -qs ready "$T/$1.out"; }
 attached() { ! hooks_empty; }
 
-: >"$T/rate_empty"; : >"$T/rate_mapi"; : >"$T/rate_pcap"; : >"$T/drop_pcap"
-for ((r = 1; r <= RUNS; r++)); do
-	echo "live: run $r of $RUNS ($PKTS packets each)"
-	# a) only an empty XDP program that counts what arrives
-	start_bg xdp "$G/xdpattach" "$MON" count
-	wait_ready xdp
-	t=$(send)
-	stop_bg xdp
-	seen=$(sed -n 's/^seen //p' "$T/xdp.out")
-	echo "$seen $t" | awk '{print $1 / $2}' >>"$T/rate_empty"
+# --- 1. per-packet cost against an empty XDP program -------------------------
+bench_cost() {
+	echo "cost: BPF_PROG_TEST_RUN, flow '$FILTER' + PKT_COUNTER + BYTE_COUNTER"
+	"$B/cost" cost "$RUNS" > "$T/cost.json"
+	while read -r line; do
+		record "$line"
+		name=$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")
+		row "$name" "$(jget median <<<"$line")" "ns/pkt" "$(jget baseline <<<"$line")" "-" \
+			"median of (flow - empty) per run; goal <= 10 ns"
+	done < "$T/cost.json"
+}
 
-	# b) a mapi flow: filter + packet and byte counters
-	start_bg mapi "$BUILD/mapi" count -i "$MON" -I 3600 "$FILTER"
-	wait_until 10 attached
-	t=$(send)
-	stop_bg mapi
-	n=$(sed -n 's/^\([0-9]*\) packets.*counted.*/\1/p' "$T/mapi.err")
-	echo "$n $t" | awk '{print $1 / $2}' >>"$T/rate_mapi"
-	wait_until 5 hooks_empty || true
+# --- 2. filters against libpcap's interpreter ------------------------------------
+bench_filters() {
+	echo "filters: translated filters against pcap_offline_filter on the same frames"
+	taskset -c 1 "$B/filters" "$RUNS" > "$T/filters.json"
+	while read -r line; do
+		record "$line"
+		row "filter: $(sed -n 's/.*"filter":"\([^"]*\)".*/\1/p' <<<"$line" | cut -c1-38)" \
+			"$(jget ebpf <<<"$line")" "ns/pkt" "$(jget libpcap <<<"$line")" \
+			"$(jget median <<<"$line")" "eBPF minus empty, to libpcap; goal <= 0.5"
+	done < "$T/filters.json"
+}
 
-	# c) libpcap counting the same filter (veth delivers XDP_TX frames only
-	#    to an interface with an XDP program: an empty one)
-	start_bg pass "$G/xdpattach" "$MON" pass
-	wait_ready pass
-	start_bg pcap taskset -c 0 "$B/pcap_count" "$MON" "$FILTER"
-	wait_ready pcap
-	t=$(send)
-	sleep 0.2	# let the reader drain its buffer
-	stop_bg pcap
-	stop_bg pass
-	read -r _ counted _ received _ dropped < <(grep counted "$T/pcap.out")
-	echo "$counted $t" | awk '{print $1 / $2}' >>"$T/rate_pcap"
-	echo "$dropped $received" | awk '{print ($2 ? $1 / $2 : 0)}' >>"$T/drop_pcap"
+# --- 2b. STR_SEARCH against memmem -----------------------------------------------
+bench_search() {
+	echo "search: STR_SEARCH in the kernel against glibc memmem on the same frames"
+	taskset -c 1 "$B/search" "$RUNS" > "$T/search.json"
+	while read -r line; do
+		record "$line"
+		row "search: $(sed -n 's/.*"case":"search\.\([^"]*\)".*/\1/p' <<<"$line")" \
+			"$(jget kernel <<<"$line")" "ns/pkt" "$(jget memmem <<<"$line")" \
+			"$(jget median <<<"$line")" "kernel minus empty, to memmem"
+	done < "$T/search.json"
+}
+
+# --- 3. connect latency --------------------------------------------------------
+bench_connect() {
+	for others in 0 100; do
+		echo "connect: latency with $others other flows"
+		line=$(in_mon "$B/cost" connect $((RUNS < 5 ? 5 : 20)) "$MON" "$others")
+		record "$line"
+		row "connect latency, $others other flows" "$(jget median <<<"$line")" ms "-" "-" \
+			"goal <= 20 ms"
+	done
+}
+
+# --- 4. live traffic at full speed ----------------------------------------------
+bench_live() {
+	: >"$T/rate_empty"; : >"$T/rate_mapi"; : >"$T/rate_pcap"; : >"$T/drop_pcap"
+	for ((r = 1; r <= RUNS; r++)); do
+		echo "live: run $r of $RUNS ($PKTS packets each)"
+		# a) only an empty XDP program that counts what arrives
+		start_bg xdp "$G/xdpattach" "$MON" count
+		wait_ready xdp
+		t=$(send)
+		stop_bg xdp
+		seen=$(sed -n 's/^seen //p' "$T/xdp.out")
+		echo "$seen $t" | awk '{print $1 / $2}' >>"$T/rate_empty"
+
+		# b) a mapi flow: filter + packet and byte counters
+		start_bg mapi "$BUILD/mapi" count -i "$MON" -I 3600 "$FILTER"
+		wait_until 10 attached
+		t=$(send)
+		stop_bg mapi
+		n=$(sed -n 's/^\([0-9]*\) packets.*counted.*/\1/p' "$T/mapi.err")
+		echo "$n $t" | awk '{print $1 / $2}' >>"$T/rate_mapi"
+		wait_until 5 hooks_empty || true
+
+		# c) libpcap counting the same filter (veth delivers XDP_TX frames only
+		#    to an interface with an XDP program: an empty one)
+		start_bg pass "$G/xdpattach" "$MON" pass
+		wait_ready pass
+		start_bg pcap taskset -c 0 "$B/pcap_count" "$MON" "$FILTER"
+		wait_ready pcap
+		t=$(send)
+		sleep 0.2	# let the reader drain its buffer
+		stop_bg pcap
+		stop_bg pass
+		read -r _ counted _ received _ dropped < <(grep counted "$T/pcap.out")
+		echo "$counted $t" | awk '{print $1 / $2}' >>"$T/rate_pcap"
+		echo "$dropped $received" | awk '{print ($2 ? $1 / $2 : 0)}' >>"$T/drop_pcap"
+	done
+	empty=$(median <"$T/rate_empty")
+	mapi=$(median <"$T/rate_mapi")
+	pcap=$(median <"$T/rate_pcap")
+	drops=$(median <"$T/drop_pcap")
+	ratio=$(awk -v a="$mapi" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
+	pratio=$(awk -v a="$pcap" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
+	record "{\"case\":\"live.empty_xdp\",\"unit\":\"packets/s\",\"median\":$empty,\"runs\":[$(paste -sd, "$T/rate_empty")]}"
+	record "{\"case\":\"live.mapi_flow\",\"unit\":\"packets/s\",\"median\":$mapi,\"ratio_to_empty\":$ratio,\"runs\":[$(paste -sd, "$T/rate_mapi")]}"
+	record "{\"case\":\"live.libpcap\",\"unit\":\"packets/s\",\"median\":$pcap,\"ratio_to_empty\":$pratio,\"drop_fraction\":$drops,\"runs\":[$(paste -sd, "$T/rate_pcap")]}"
+	row "live: empty XDP program (pkt/s seen)" "$(printf %.0f "$empty")" pkt/s "-" "1" "the floor"
+	row "live: mapi flow (pkt/s counted)" "$(printf %.0f "$mapi")" pkt/s "$(printf %.0f "$empty")" "$ratio" "goal >= 0.9"
+	row "live: libpcap counting (pkt/s counted)" "$(printf %.0f "$pcap")" pkt/s "$(printf %.0f "$empty")" "$pratio" \
+		"dropped $(awk -v d="$drops" 'BEGIN {printf "%.1f%%", 100 * d}') of what it received"
+}
+
+# --- 5. packets to user space: TO_BUFFER against tcpdump -w /dev/null -------------
+bench_capture() {
+	# Every frame matches, so every frame crosses into user space: mapi capture
+	# (TO_BUFFER, a ring buffer) against tcpdump (a packet socket's ring), both
+	# writing to /dev/null, both on CPU 0 while the sender has CPU 1.
+	: >"$T/rate_cap"; : >"$T/drop_cap"; : >"$T/rate_td"; : >"$T/drop_td"
+	for ((r = 1; r <= RUNS; r++)); do
+		echo "capture: run $r of $RUNS ($PKTS packets each)"
+		start_bg cap taskset -c 0 "$BUILD/mapi" capture -i "$MON" -Q in -w /dev/null "$FILTER"
+		wait_until 10 attached
+		t=$(send)
+		sleep 0.2	# let the reader drain the ring
+		stop_bg cap
+		got=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' "$T/cap.err")
+		lost=$(sed -n 's/^\([0-9]*\) packets dropped by the ring buffer$/\1/p' "$T/cap.err")
+		echo "$got $t" | awk '{print $1 / $2}' >>"$T/rate_cap"
+		echo "$lost $got" | awk '{print ($1 + $2 ? $1 / ($1 + $2) : 0)}' >>"$T/drop_cap"
+		wait_until 5 hooks_empty || true
+
+		start_bg pass "$G/xdpattach" "$MON" pass
+		wait_ready pass
+		start_bg td taskset -c 0 tcpdump -i "$MON" -Q in -n -w /dev/null "$FILTER"
+		wait_until 10 grep -q "listening on" "$T/td.err"
+		t=$(send)
+		sleep 0.2
+		stop_bg td
+		stop_bg pass
+		got=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$T/td.err")
+		lost=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$T/td.err")
+		echo "$got $t" | awk '{print $1 / $2}' >>"$T/rate_td"
+		echo "$lost $got" | awk '{print ($1 + $2 ? $1 / ($1 + $2) : 0)}' >>"$T/drop_td"
+	done
+	cap=$(median <"$T/rate_cap")
+	td=$(median <"$T/rate_td")
+	cratio=$(awk -v a="$cap" -v b="$td" 'BEGIN {printf "%.3f", a / b}')
+	cdrop=$(median <"$T/drop_cap")
+	tdrop=$(median <"$T/drop_td")
+	record "{\"case\":\"capture.mapi\",\"unit\":\"packets/s\",\"median\":$cap,\"ratio_to_tcpdump\":$cratio,\"drop_fraction\":$cdrop,\"runs\":[$(paste -sd, "$T/rate_cap")]}"
+	record "{\"case\":\"capture.tcpdump\",\"unit\":\"packets/s\",\"median\":$td,\"drop_fraction\":$tdrop,\"runs\":[$(paste -sd, "$T/rate_td")]}"
+	row "capture: tcpdump -w /dev/null (pkt/s)" "$(printf %.0f "$td")" pkt/s "-" "1" \
+		"dropped $(awk -v d="$tdrop" 'BEGIN {printf "%.1f%%", 100 * d}')"
+	row "capture: TO_BUFFER, mapi capture (pkt/s)" "$(printf %.0f "$cap")" pkt/s "$(printf %.0f "$td")" "$cratio" \
+		"dropped $(awk -v d="$cdrop" 'BEGIN {printf "%.1f%%", 100 * d}'); goal >= 1"
+}
+
+# --- 6. kernel memory of a TO_BUFFER flow ---------------------------------------
+bench_memory() {
+	flowctl_start
+	fc_ok create "$MON"
+	fd=$V
+	fc_ok apply "$fd" BPF_FILTER "\"$FILTER\""
+	fc_ok apply "$fd" TO_BUFFER
+	fc_ok connect "$fd"
+	# the flow's maps: its result lines (mapi_f<fd>), its ring, record buffer
+	# and reader flag
+	mem=$(bpftool map show | awk '
+		/^[0-9]+: / { mine = $0 ~ / name (mapi_ring|mapi_capbuf|mapi_rdsleep|mapi_f[0-9]+) / }
+		mine && /memlock/ { for (i = 1; i <= NF; i++) if ($i == "memlock") { sub("B", "", $(i + 1)); sum += $(i + 1) } }
+		END { print sum + 0 }')
+	fc_ok close "$fd"
+	record "{\"case\":\"capture.kernel_memory\",\"unit\":\"bytes\",\"median\":$mem}"
+	row "TO_BUFFER flow: kernel memory (memlock)" "$mem" bytes "-" "-" \
+		"4 MiB ring + a record buffer per CPU + result maps"
+}
+
+CASES_WANTED=${BENCH_CASES:-cost filters search connect live capture memory}
+testbed_up
+for c in $CASES_WANTED; do
+	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }
+	"bench_$c"
 done
-empty=$(median <"$T/rate_empty")
-mapi=$(median <"$T/rate_mapi")
-pcap=$(median <"$T/rate_pcap")
-drops=$(median <"$T/drop_pcap")
-ratio=$(awk -v a="$mapi" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
-pratio=$(awk -v a="$pcap" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
-record "{\"case\":\"live.empty_xdp\",\"unit\":\"packets/s\",\"median\":$empty,\"runs\":[$(paste -sd, "$T/rate_empty")]}"
-record "{\"case\":\"live.mapi_flow\",\"unit\":\"packets/s\",\"median\":$mapi,\"ratio_to_empty\":$ratio,\"runs\":[$(paste -sd, "$T/rate_mapi")]}"
-record "{\"case\":\"live.libpcap\",\"unit\":\"packets/s\",\"median\":$pcap,\"ratio_to_empty\":$pratio,\"drop_fraction\":$drops,\"runs\":[$(paste -sd, "$T/rate_pcap")]}"
-row "live: empty XDP program (pkt/s seen)" "$(printf %.0f "$empty")" pkt/s "-" "1" "the floor"
-row "live: mapi flow (pkt/s counted)" "$(printf %.0f "$mapi")" pkt/s "$(printf %.0f "$empty")" "$ratio" "goal >= 0.9"
-row "live: libpcap counting (pkt/s counted)" "$(printf %.0f "$pcap")" pkt/s "$(printf %.0f "$empty")" "$pratio" \
-	"dropped $(awk -v d="$drops" 'BEGIN {printf "%.1f%%", 100 * d}') of what it received"
 
 {
 	echo "{\"date\":\"$STAMP\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"runs\":$RUNS,\"cases\":["

@@ -20,18 +20,11 @@
 #include <time.h>
 
 #include "baseline.skel.h"
+#include "benchstat.h"
 #include "flowprog.h"
 
 #define REPEAT 100000		/* BPF_PROG_TEST_RUN repetitions (see filters.c) */
 #define MEMMEM_LOOPS 200000
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static double kernel_ns(int fd, const uint8_t *frame, uint32_t len)
 {
@@ -47,7 +40,7 @@ static double kernel_ns(int fd, const uint8_t *frame, uint32_t len)
 static double memmem_ns(const uint8_t *frame, uint32_t len, const uint8_t *pat, int m)
 {
 	const uint8_t *volatile sink;
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	int i;
 
 	for (i = 0; i < MEMMEM_LOOPS; i++) {
@@ -56,20 +49,7 @@ static double memmem_ns(const uint8_t *frame, uint32_t len, const uint8_t *pat, 
 		sink = memmem(frame, len, pat, (size_t)m);
 	}
 	(void)sink;
-	return (now_ns() - t0) / MEMMEM_LOOPS;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (bench_now_ns() - t0) / MEMMEM_LOOPS;
 }
 
 /* the pattern as MAPI text: every byte in one |hex| run */
@@ -135,12 +115,11 @@ int main(int argc, char **argv)
 				}
 				printf("{\"case\":\"search.%u.%d.%s\",\"frame\":%u,\"pattern\":%d,"
 				       "\"unit\":\"ns/packet\",\"kernel\":%.3f,\"memmem\":%.3f,"
-				       "\"median\":%.3f,\"runs\":[", len, m, hit ? "match" : "miss",
-				       len, m, median(kern, runs), median(user, runs),
-				       median(ratio, runs));
-				for (r = 0; r < runs; r++)
-					printf("%s%.3f", r ? "," : "", ratio[r]);
-				printf("]}\n");
+				       "\"median\":%.3f,\"runs\":", len, m, hit ? "match" : "miss",
+				       len, m, bench_median(kern, runs), bench_median(user, runs),
+				       bench_median(ratio, runs));
+				bench_print_runs(ratio, runs);
+				printf("}\n");
 				fflush(stdout);
 				flowprog_free(&fp);
 			}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the first two MAPI applications on a throwaway veth testbed.
+# make demo: the first three MAPI applications on a throwaway veth testbed.
 #
 # Two network namespaces joined by a veth pair (mon0 <-> peer0).  Known
 # traffic crosses mon0 in both directions while the example programs
@@ -77,6 +77,25 @@ for mode in copy ref; do
 	printf '   %-14s %s bytes in %s packets\n' "tcpdump:" "$td_b" "$td_p"
 	printf '   %-14s %s bytes in %s packets (libpcap, over the frames sent)\n' "sent:" "$want_b" "$want_p"
 done
+wait_until 5 hooks_empty || true
+echo
+echo "== slapper: UDP from port 2002 with the Slapper worm's signature in its first 100 bytes"
+"$G/gen_traffic" worm 103 300 "$T/worm.pcap" >"$T/worm.count"
+worms=$(sed -n 's/^worm //p' "$T/worm.count")
+tcpdump_start sl udp and src port 2002
+(exec ip netns exec "$NS_MON" "$EX/slapper" -c "$worms" -t 10 "$MON" >"$T/sl.out" 2>"$T/sl.err") &
+sl=$!
+wait_until 10 attached
+in_peer "$G/sendpcap" "$PEER" "$T/worm.pcap" >/dev/null
+wait $sl
+tcpdump_wait sl "$(pcap_count "$T/worm.pcap" udp and src port 2002)"
+tcpdump_stop sl
+head -n 3 "$T/sl.out" | sed 's/^/   slapper:       /'
+printf '   %-14s ... %s lines in all\n' "" "$(wc -l <"$T/sl.out")"
+sed 's/^slapper: /   slapper:       /' "$T/sl.err" | tail -n 1
+printf '   %-14s %s packets from UDP port 2002, worm or not\n' "tcpdump:" "$(pcap_count "$T/sl.pcap")"
+printf '   %-14s %s worm packets among %s frames (made so by the generator)\n' "sent:" \
+	"$worms" "$(pcap_count "$T/worm.pcap")"
 echo
 echo "Bytes are frame lengths as tcpdump reports them, Ethernet header included."
 echo "The testbed is removed now."

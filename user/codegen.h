@@ -36,6 +36,7 @@
 #define SEARCH_N 32		/*   bytes read through the helper */
 #define SEARCH_BUF 40		/*   64 bytes for them */
 #define STK_CAPTURE (-360)	/* TO_BUFFER's record being built */
+#define STK_WAKE (-368)		/* TO_BUFFER: the reader's state, then ringbuf flags */
 
 /*
  * A program can name at most 64 maps (the kernel's MAX_USED_MAPS): a group

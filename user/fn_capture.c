@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,9 +60,13 @@ struct capture {
 	uint32_t snaplen;
 	uint32_t ring_size;
 	int ring_fd, scratch_fd;
+	int sleep_fd;			/* a u64: since when the reader sleeps */
+	uint64_t *asleep;		/* its value, mapped (ring_reader) */
 	struct ring_reader ring;
 	int ring_mapped;
 	uint64_t delivered;		/* atomic: readers do not hold the API lock */
+	int64_t tai_offset;		/* CLOCK_REALTIME - CLOCK_TAI, ns */
+	unsigned int tai_age;		/* packets since it was read */
 	struct mapipkt *pkt;		/* the packet last handed out */
 	char *path;			/* TO_FILE */
 	struct pcap_writer file;
@@ -118,7 +123,7 @@ static struct capture *capture_new(void)
 	struct capture *c = calloc(1, sizeof(*c));
 
 	if (c)
-		c->ring_fd = c->scratch_fd = -1;
+		c->ring_fd = c->scratch_fd = c->sleep_fd = -1;
 	return c;
 }
 
@@ -196,16 +201,22 @@ static void capture_disconnect(struct fn_instance *fi)
 	if (c->ring_mapped)
 		ring_close(&c->ring);
 	c->ring_mapped = 0;
+	if (c->asleep)
+		munmap(c->asleep, (size_t)sysconf(_SC_PAGESIZE));
+	c->asleep = NULL;
 	if (c->ring_fd >= 0)
 		close(c->ring_fd);
 	if (c->scratch_fd >= 0)
 		close(c->scratch_fd);
-	c->ring_fd = c->scratch_fd = -1;
+	if (c->sleep_fd >= 0)
+		close(c->sleep_fd);
+	c->ring_fd = c->scratch_fd = c->sleep_fd = -1;
 	fi->maps = 0;
 }
 
 static int capture_connect(struct fn_instance *fi, const struct flow *f)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
 	struct capture *c = fi->state;
 	int ret;
 
@@ -227,14 +238,32 @@ static int capture_connect(struct fn_instance *fi, const struct flow *f)
 		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its per-CPU buffer: %s",
 			       fi->desc->name, strerror(-ret));
 	}
-	ret = ring_open(&c->ring, c->ring_fd, c->ring_size);
+	c->sleep_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_rdsleep", sizeof(uint32_t),
+				     sizeof(uint64_t), 1, &mmapable);
+	if (c->sleep_fd < 0) {
+		ret = -errno;
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its reader flag: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	c->asleep = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			   MAP_SHARED, c->sleep_fd, 0);
+	if (c->asleep == MAP_FAILED) {
+		ret = -errno;
+		c->asleep = NULL;
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its reader flag: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	ret = ring_open(&c->ring, c->ring_fd, c->ring_size,
+			capture_is_buffer(fi) ? c->asleep : NULL);
 	if (ret) {
 		capture_disconnect(fi);
 		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its ring buffer: %s",
 			       fi->desc->name, strerror(-ret));
 	}
 	c->ring_mapped = 1;
-	fi->maps = 2;
+	fi->maps = 3;
 	return 0;
 }
 
@@ -261,6 +290,7 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 	const struct capture *c = fi->state;
 	struct prog_buf *pb = &cg->pb;
 	int drop = pb_new_label(pb), done = pb_new_label(pb), shorter = pb_new_label(pb);
+	int decided = pb_new_label(pb), wake = pb_new_label(pb);
 
 	if (cg->offload)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "%s cannot run on a NIC",
@@ -301,13 +331,37 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 			       BPF_FUNC_skb_load_bytes));
 	pb_jmp_imm(pb, BPF_JNE, R0, 0, drop);
 
-	/* into the ring; a full ring refuses it */
+	/* into the ring; a full ring refuses it.  The reader is woken only
+	 * when it sleeps, and then as ringbuf.h says: at once if it has slept
+	 * RING_QUIET_NS, else once RING_WAKE_BYTES wait. */
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_WAKE, BPF_RB_NO_WAKEUP));
+	pb_ld_map_value(pb, R1, c->sleep_fd, 0);
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, R1, 0));
+	pb_jmp_imm(pb, BPF_JEQ, R1, 0, decided);
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R1, STK_WAKE));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_ktime_get_ns));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, STK_WAKE));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R0, R1));
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_WAKE, BPF_RB_FORCE_WAKEUP));
+	pb_jmp_imm(pb, BPF_JGE, R0, (int32_t)RING_QUIET_NS, wake);
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)c->ring_fd);
+	pb_emit(pb, MOV64_IMM(R2, BPF_RB_AVAIL_DATA));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_ringbuf_query));
+	pb_jmp_imm(pb, BPF_JGE, R0, (int32_t)RING_WAKE_BYTES(c->ring_size), wake);
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_WAKE, BPF_RB_NO_WAKEUP));
+	pb_goto(pb, decided);
+	/* once woken, the reader is as good as awake: one wake-up a sleep,
+	 * not one a packet until it runs */
+	pb_bind(pb, wake);
+	pb_ld_map_value(pb, R1, c->sleep_fd, 0);
+	pb_emit(pb, ST_MEM(BPF_DW, R1, 0, 0));
+	pb_bind(pb, decided);
+	pb_emit(pb, LDX_MEM(BPF_DW, R4, RFP, STK_WAKE));
 	pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, STK_CAPTURE));
 	pb_emit(pb, LDX_MEM(BPF_W, R3, R2, REC_CAPLEN));
 	pb_jmp_imm(pb, BPF_JGT, R3, (int32_t)c->snaplen, drop);	/* for the verifier */
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, REC_HDR));
 	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)c->ring_fd);
-	pb_emit(pb, MOV64_IMM(R4, 0));
 	pb_emit(pb, CALL_HELPER(BPF_FUNC_ringbuf_output));
 	pb_jmp_imm(pb, BPF_JEQ, R0, 0, done);
 	pb_bind(pb, drop);
@@ -360,7 +414,10 @@ int capture_next(struct fn_instance *fi, struct mapipkt **pkt)
 	}
 	memcpy(c->pkt, rec, REC_HDR + rec->caplen);
 	ring_consume(&c->ring);
-	c->pkt->ts += (unsigned long long)tai_to_real_ns();
+	/* the offset changes with a leap second at most: read it now and then */
+	if (c->tai_age++ % 1024 == 0)
+		c->tai_offset = tai_to_real_ns();
+	c->pkt->ts += (unsigned long long)c->tai_offset;
 	__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
 	*pkt = c->pkt;
 	return 0;

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t page_size(void)
@@ -15,13 +16,15 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-int ring_open(struct ring_reader *r, int map_fd, uint32_t size)
+int ring_open(struct ring_reader *r, int map_fd, uint32_t size, uint64_t *asleep)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->map_fd = map_fd;
+	r->asleep = asleep;
+	r->nap_ms = RING_NAP_MS;
 	r->epoll_fd = r->wake_fd = -1;
 	r->mask = size - 1;
 	r->consumer = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
@@ -38,6 +41,8 @@ int ring_open(struct ring_reader *r, int map_fd, uint32_t size)
 		ret = -errno;
 		goto fail;
 	}
+	r->cons = r->published = __atomic_load_n((unsigned long *)r->consumer, __ATOMIC_ACQUIRE);
+	r->prod = r->cons;
 	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->epoll_fd < 0 || r->wake_fd < 0) {
@@ -95,41 +100,70 @@ static unsigned long record_span(uint32_t len)
 	return ((unsigned long)len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
 }
 
+/*
+ * The consumer position is the reader's (r->cons) and is published to the
+ * kernel in steps of RELEASE_FRACTION of the ring, or when the ring runs
+ * dry: the page holding it is read by the producer for every record, and a
+ * write a record would move that cache line between CPUs a packet.  The
+ * producer position is read again only when the records known are used up.
+ */
+#define RELEASE_FRACTION 8
+
+static void publish(struct ring_reader *r)
+{
+	unsigned long cons = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
+
+	if (cons != r->published) {
+		__atomic_store_n(consumer_pos(r), cons, __ATOMIC_RELEASE);
+		r->published = cons;
+	}
+}
+
 int ring_peek(struct ring_reader *r, const void **data, uint32_t *len)
 {
-	unsigned long cons = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
+	unsigned long cons = r->cons;
 
-	while (cons < producer_pos(r)) {
-		const uint8_t *hdr = data_at(r, cons);
-		uint32_t word = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
-		uint32_t n = word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+	for (;;) {
+		const uint8_t *hdr;
+		uint32_t word, n;
 
+		if (cons >= r->prod) {
+			r->prod = producer_pos(r);
+			if (cons >= r->prod)
+				break;
+		}
+		hdr = data_at(r, cons);
+		word = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		n = word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		if (word & BPF_RINGBUF_BUSY_BIT)
 			break;	/* reserved, not yet committed: records stay in order */
 		if (word & BPF_RINGBUF_DISCARD_BIT) {
 			cons += record_span(n);
-			__atomic_store_n(consumer_pos(r), cons, __ATOMIC_RELEASE);
+			__atomic_store_n(&r->cons, cons, __ATOMIC_RELAXED);
 			continue;
 		}
 		*data = hdr + BPF_RINGBUF_HDR_SZ;
 		*len = n;
 		return 0;
 	}
+	publish(r);	/* dry: give the kernel all the room */
 	return -EAGAIN;
 }
 
 void ring_consume(struct ring_reader *r)
 {
-	unsigned long cons = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
-	uint32_t word = __atomic_load_n((const uint32_t *)data_at(r, cons), __ATOMIC_ACQUIRE);
+	uint32_t word = __atomic_load_n((const uint32_t *)data_at(r, r->cons), __ATOMIC_ACQUIRE);
+	unsigned long cons = r->cons;
 
 	cons += record_span(word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
-	__atomic_store_n(consumer_pos(r), cons, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->cons, cons, __ATOMIC_RELAXED);
+	if (cons - r->published >= (r->mask + 1) / RELEASE_FRACTION)
+		publish(r);
 }
 
 uint64_t ring_queued(struct ring_reader *r)
 {
-	unsigned long pos = __atomic_load_n(consumer_pos(r), __ATOMIC_ACQUIRE);
+	unsigned long pos = __atomic_load_n(&r->cons, __ATOMIC_RELAXED);
 	unsigned long prod = producer_pos(r);
 	uint64_t n = 0;
 
@@ -145,27 +179,75 @@ uint64_t ring_queued(struct ring_reader *r)
 	return n;
 }
 
-int ring_wait(struct ring_reader *r, int timeout_ms)
+/* Whether the ring holds a record; a full barrier first, against a
+ * producer that commits a record and then reads the reader's state. */
+static int ring_ready(struct ring_reader *r)
 {
-	struct epoll_event ev[2];
 	const void *data;
 	uint32_t len;
-	int n, i;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !ring_peek(r, &data, &len);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int ring_wait(struct ring_reader *r, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms < 0 ? 0 : monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct epoll_event ev[2];
+	int n, i, ret = 0;
 
 	for (;;) {
-		if (!ring_peek(r, &data, &len))
-			return 0;
-		n = epoll_wait(r->epoll_fd, ev, 2, timeout_ms);
+		long left = -1;
+		int nap;
+
+		if (ring_ready(r))
+			break;
+		if (deadline) {
+			uint64_t now = monotonic_ns();
+
+			if (now >= deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			left = (long)((deadline - now + 999999) / 1000000);
+		}
+		/* say since when we sleep, then look again: a record committed
+		 * before the producer could see it is found here */
+		if (r->asleep)
+			__atomic_store_n(r->asleep, monotonic_ns(), __ATOMIC_SEQ_CST);
+		if (ring_ready(r))
+			break;
+		nap = r->asleep ? r->nap_ms : -1;
+		if (left >= 0 && (nap < 0 || left < nap))
+			nap = (int)left;
+		n = epoll_wait(r->epoll_fd, ev, 2, nap);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ETIMEDOUT;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0 && r->nap_ms < RING_NAP_MAX_MS)
+			r->nap_ms *= 2;	/* quiet: look less often */
 		for (i = 0; i < n; i++)
 			if (ev[i].data.fd == r->wake_fd)
-				return -EINTR;
+				ret = -EINTR;
+		if (ret)
+			break;
 	}
+	if (r->asleep)
+		__atomic_store_n(r->asleep, 0, __ATOMIC_RELEASE);
+	if (!ret)
+		r->nap_ms = RING_NAP_MS;
+	return ret;
 }
 
 void ring_interrupt(struct ring_reader *r)

@@ -11,6 +11,8 @@
 #     function's and the flow's information.
 #  4. TO_FILE writes what tcpdump -w writes, packet for packet, complete when
 #     the flow is closed; tcpdump reads the file.
+#  5. mapi capture writes the frames sent (-w), prints one line a packet,
+#     stops at -c or on SIGTERM, and reports its drops.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
@@ -125,6 +127,33 @@ check_eq "tcpdump -r reads every packet of it" \
 	"$(tcpdump -r "$T/file.pcap" -nn 2>/dev/null | wc -l)" "$n_file"
 check_match "with nanosecond timestamps" "$(tcpdump -r "$T/file.pcap" -c 1 \
 	--time-stamp-precision=nano -tt -nn 2>/dev/null)" '^[0-9]{10}\.[0-9]{9} '
+
+echo "5. mapi capture"
+# flowctl's hooks linger a second after its last flow; one XDP program
+# serves an interface
+wait_until 10 hooks_empty || true
+bg "$NS_MON" "$T/cli.err" "$BUILD/mapi" capture -i "$MON" -c "$n_udp" -w "$T/cli.pcap" udp
+cli_pid=$!
+wait_until 20 grep -qs "capturing" "$T/cli.err" || fail "mapi capture did not start"
+send_both
+wait_until 20 sh -c "! kill -0 $cli_pid 2>/dev/null" || fail "mapi capture -c did not stop"
+check_eq "mapi capture -w wrote the frames sent" \
+	"$("$BUILD/tests/pcapcmp" "$T/sent.pcap" "$T/cli.pcap" udp)" "same $n_udp"
+check_match "and says what it kept and dropped" "$(cat "$T/cli.err")" \
+	"$n_udp packets captured.*0 packets dropped by the ring buffer"
+
+bg "$NS_MON" "$T/lines.out" "$BUILD/mapi" capture -i "$MON" -Q in udp
+cli_pid=$!
+wait_until 20 grep -qs "capturing" "$T/lines.out" || fail "mapi capture did not start"
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in.pcap" >/dev/null
+n_in_udp=$(pcap_count "$T/in.pcap" udp)
+wait_until 20 bash -c "[ \$(grep -c ' In  IP' '$T/lines.out') -ge $n_in_udp ]" || true
+kill -TERM "$cli_pid"
+wait "$cli_pid"
+check_eq "mapi capture exits 0 on SIGTERM" "$?" 0
+check_eq "one line a received UDP packet" "$(grep -c '^[0-9:.]* In  IP6\? .*: UDP\( (fragment)\)\?, length [0-9]*$' "$T/lines.out")" "$n_in_udp"
+check_match "its counts on stop" "$(cat "$T/lines.out")" \
+	"$n_in_udp packets captured.$n_in_udp packets matched.0 packets dropped"
 
 wait_until 10 hooks_empty && pass "nothing attached at the end" ||
 	fail "still attached: $(in_mon "$BUILD/tests/hookstate" "$MON")"

@@ -23,6 +23,12 @@ int parse_direction(const char *s);
 /* MAPI_MODE_* of "auto", "native", "generic", "offload". */
 int parse_mode(const char *s);
 
+/*
+ * A flow on dev for direction dir (MAPI_DIR_*) in attach mode `mode`, with
+ * BPF_FILTER filter unless it is empty; dies on an error.
+ */
+int cli_flow(const char *dev, int dir, int mode, const char *filter);
+
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
 
@@ -30,6 +36,7 @@ double now_seconds(void);
 void cli_logging(int verbose);
 
 int cmd_count(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_functions(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 

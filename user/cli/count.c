@@ -126,12 +126,7 @@ int cmd_count(int argc, char **argv)
 		dev = default_device();
 	cli_logging(verbose);
 
-	if ((fd = mapi_create_flow(dev)) < 0)
-		die_mapi(dev);
-	if (mapi_set_direction(fd, dir) < 0 || mapi_set_attach_mode(fd, mode) < 0)
-		die_mapi("count");
-	if (*filter && mapi_apply_function(fd, "BPF_FILTER", filter) < 0)
-		die_mapi("filter");
+	fd = cli_flow(dev, dir, mode, filter);
 	if ((pkt_fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
 	    (byte_fid = mapi_apply_function(fd, "BYTE_COUNTER")) < 0)
 		die_mapi("count");

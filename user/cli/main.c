@@ -15,6 +15,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "count", cmd_count, "count packets and bytes that match a filter, per interval" },
+	{ "capture", cmd_capture, "print or save the packets that match a filter and a search" },
 	{ "functions", cmd_functions, "list the MAPI function library" },
 	{ "compile", cmd_compile, "show the classic BPF and the eBPF a filter becomes" },
 };

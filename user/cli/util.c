@@ -120,6 +120,19 @@ int parse_mode(const char *s)
 	die("--mode: \"%s\" is not auto, native, generic or offload", s);
 }
 
+int cli_flow(const char *dev, int dir, int mode, const char *filter)
+{
+	int fd = mapi_create_flow(dev);
+
+	if (fd < 0)
+		die_mapi(dev);
+	if (mapi_set_direction(fd, dir) < 0 || mapi_set_attach_mode(fd, mode) < 0)
+		die_mapi(dev);
+	if (*filter && mapi_apply_function(fd, "BPF_FILTER", filter) < 0)
+		die_mapi("filter");
+	return fd;
+}
+
 double now_seconds(void)
 {
 	struct timespec ts;

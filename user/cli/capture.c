@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapi capture: the packets that match a filter (and a string search),
+ * kept by TO_BUFFER in the kernel, printed one a line or written to a pcap
+ * file.  Only matching packets cross into user space.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "mapi.h"
+
+static const char capture_usage[] =
+	"usage: mapi capture [-i IFACE] [-w FILE|-] [-s SNAPLEN] [-c COUNT] [-B KIB]\n"
+	"                    [--search PATTERN[,OFFSET[,DEPTH]]] [-Q in|out|inout]\n"
+	"                    [--mode auto|native|generic] [-v] [FILTER...]\n"
+	"\n"
+	"Captures the packets that match FILTER (tcpdump's language; all packets\n"
+	"when none is given) on IFACE and prints one line each, or writes them to\n"
+	"a pcap file.  The filter and the search run in the kernel.\n"
+	"\n"
+	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
+	"  -w FILE      write a pcap file (nanosecond timestamps); - for stdout\n"
+	"  -s SNAPLEN   keep the first SNAPLEN bytes of each packet (default: all,\n"
+	"               up to 65535)\n"
+	"  -c COUNT     stop after COUNT packets\n"
+	"  -B KIB       the kernel's ring buffer, in KiB (a power of two; default\n"
+	"               4096): packets arriving while it is full are dropped and\n"
+	"               counted\n"
+	"  --search PATTERN[,OFFSET[,DEPTH]]\n"
+	"               keep only packets that contain PATTERN (MAPI's syntax: text\n"
+	"               with |hex| bytes, \\| for |) within DEPTH bytes (0: to the\n"
+	"               end) from byte OFFSET of the frame (default 0,0)\n"
+	"  -Q DIR       in, out or inout (default inout: both, as tcpdump)\n"
+	"  --mode MODE  where received packets are examined (see mapi count)\n"
+	"  -v           say where the flow runs\n"
+	"\n"
+	"Each line: the time, In or Out, and what the packet is.  Ctrl-C or\n"
+	"SIGTERM stops it; the counts then go to stderr, drops included.\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static unsigned int get16(const unsigned char *p)
+{
+	return (unsigned int)p[0] << 8 | p[1];
+}
+
+/* One line for a packet: addresses and ports for IP, the type otherwise. */
+static void print_packet(const struct mapipkt *pkt)
+{
+	const unsigned char *p = pkt->pkt, *end = pkt->pkt + pkt->caplen;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], when[16];
+	time_t sec = (time_t)(pkt->ts / 1000000000ull);
+	unsigned int type = 0, off = 12, proto = 0, hl = 0, frag = 0;
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s.%06llu %s ", when, pkt->ts % 1000000000ull / 1000,
+	       pkt->direction == MAPI_DIR_IN ? "In " : "Out");
+	while (p + off + 2 <= end && ((type = get16(p + off)) == 0x8100 || type == 0x88a8)) {
+		printf("vlan %u, ", p + off + 4 <= end ? get16(p + off + 2) & 0xfff : 0);
+		off += 4;
+	}
+	if (p + off + 2 > end) {
+		printf("truncated frame, length %u\n", pkt->wlen);
+		return;
+	}
+	p += off + 2;
+	if (type == 0x0800 && p + 20 <= end) {
+		inet_ntop(AF_INET, p + 12, src, sizeof(src));
+		inet_ntop(AF_INET, p + 16, dst, sizeof(dst));
+		proto = p[9];
+		hl = (p[0] & 0xfu) * 4;
+		frag = (get16(p + 6) & 0x1fff) != 0;	/* a later fragment: no ports */
+	} else if (type == 0x86dd && p + 40 <= end) {
+		inet_ntop(AF_INET6, p + 8, src, sizeof(src));
+		inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
+		proto = p[6];
+		hl = 40;
+	} else {
+		printf("%s, ethertype 0x%04x, length %u\n", type == 0x0806 ? "ARP" : "Ethernet",
+		       type, pkt->wlen);
+		return;
+	}
+	printf("%s ", type == 0x0800 ? "IP" : "IP6");
+	if ((proto == 6 || proto == 17) && !frag && p + hl + 4 <= end)
+		printf("%s.%u > %s.%u: %s, length %u\n", src, get16(p + hl), dst,
+		       get16(p + hl + 2), proto == 6 ? "TCP" : "UDP", pkt->wlen);
+	else
+		printf("%s > %s: %s%s, length %u\n", src, dst,
+		       proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 1 ? "ICMP" :
+		       proto == 58 ? "ICMP6" : "IP", frag ? " (fragment)" : "", pkt->wlen);
+}
+
+static int parse_int(const char *s, const char *what)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < -2147483647L || v > 2147483647L)
+		die("--search: %s \"%s\" is not a number", what, s);
+	return (int)v;
+}
+
+/* PATTERN[,OFFSET[,DEPTH]]: the numbers come after the last commas, so the
+ * pattern may hold commas when both numbers are given. */
+static void parse_search(char *s, char **pattern, int *offset, int *depth)
+{
+	char *c1 = strrchr(s, ','), *c2;
+
+	*pattern = s;
+	*offset = *depth = 0;
+	if (!c1)
+		return;
+	*c1 = 0;
+	c2 = strrchr(s, ',');
+	if (c2) {
+		*c2 = 0;
+		*offset = parse_int(c2 + 1, "OFFSET");
+		*depth = parse_int(c1 + 1, "DEPTH");
+	} else {
+		*offset = parse_int(c1 + 1, "OFFSET");
+	}
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "search", required_argument, NULL, 'S' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *dev = NULL, *out = NULL;
+	char *search = NULL, *pattern = NULL, *filter;
+	unsigned long long limit = 0, n = 0, ring_kib = 0;
+	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, verbose = 0, snaplen = 0;
+	int c, fd, fid, offset, depth;
+	pcap_dumper_t *dump = NULL;
+	mapi_function_info_t fi;
+	mapi_flow_info_t info;
+	struct sigaction sa;
+	pcap_t *dead = NULL;
+
+	while ((c = getopt_long(argc, argv, "+i:w:s:c:B:Q:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': dev = optarg; break;
+		case 'w': out = optarg; break;
+		case 's': snaplen = (int)parse_count(optarg, "-s"); break;
+		case 'c': limit = parse_count(optarg, "-c"); break;
+		case 'B': ring_kib = parse_count(optarg, "-B"); break;
+		case 'S': search = optarg; break;
+		case 'Q': dir = parse_direction(optarg); break;
+		case 'm': mode = parse_mode(optarg); break;
+		case 'v': verbose++; break;
+		case 'h': fputs(capture_usage, stdout); return 0;
+		default: die("capture: bad option (mapi capture --help)");
+		}
+	}
+	if (ring_kib > (1u << 20))
+		die("-B %llu: at most 1048576 KiB", ring_kib);
+	filter = join_args(argc - optind, argv + optind);
+	if (!dev)
+		dev = default_device();
+	cli_logging(verbose);
+
+	fd = cli_flow(dev, dir, mode, filter);
+	if (search) {
+		parse_search(search, &pattern, &offset, &depth);
+		if (mapi_apply_function(fd, "STR_SEARCH", pattern, offset, depth) < 0)
+			die_mapi("--search");
+	}
+	if ((fid = mapi_apply_function(fd, "TO_BUFFER", snaplen, (int)(ring_kib * 1024))) < 0)
+		die_mapi(snaplen ? "-s" : ring_kib ? "-B" : "capture");
+	if (out) {
+		dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, snaplen ? snaplen : 65535,
+							    PCAP_TSTAMP_PRECISION_NANO);
+		dump = dead ? pcap_dump_open(dead, out) : NULL;
+		if (!dump)
+			die("-w %s: %s", out, dead ? pcap_geterr(dead) : "out of memory");
+	}
+
+	/* no SA_RESTART: a signal ends the wait for the next packet */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (mapi_connect(fd) < 0)
+		die_mapi(dev);
+	if (mapi_get_flow_info(fd, &info) == 0 && verbose)
+		fprintf(stderr, "mapi: capturing on %s: received packets in %s, sent in %s\n",
+			dev, mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out));
+	fprintf(stderr, "mapi: capturing %s%s%s on %s\n", *filter ? filter : "all packets",
+		search ? " containing " : "", search ? pattern : "", dev);
+
+	while (!stop && (!limit || n < limit)) {
+		struct mapipkt *pkt = mapi_get_next_pkt_timeout(fd, fid, 100);
+
+		if (!pkt) {
+			int code;
+
+			mapi_read_error(&code, NULL);
+			if (code == MAPI_ERR_TIMEOUT)
+				continue;
+			die_mapi("reading packets");
+		}
+		n++;
+		if (dump) {
+			struct pcap_pkthdr h = {
+				.ts.tv_sec = (time_t)(pkt->ts / 1000000000ull),
+				/* nanoseconds, in a file opened for them */
+				.ts.tv_usec = (suseconds_t)(pkt->ts % 1000000000ull),
+				.caplen = pkt->caplen,
+				.len = pkt->wlen,
+			};
+
+			pcap_dump((unsigned char *)dump, &h, pkt->pkt);
+		} else {
+			print_packet(pkt);
+		}
+	}
+	if (mapi_get_function_info(fd, fid, &fi) < 0)
+		die_mapi("capture");
+	if (dump) {
+		if (pcap_dump_flush(dump))
+			die("-w %s: writing failed", out);
+		pcap_dump_close(dump);
+		pcap_close(dead);
+	} else {
+		fflush(stdout);
+	}
+	mapi_close_flow(fd);
+	fprintf(stderr, "%llu packets captured\n%llu packets matched\n"
+		"%llu packets dropped by the ring buffer\n", n, fi.pkts, fi.dropped);
+	free(filter);
+	return 0;
+}
