@@ -33,6 +33,14 @@ static int open_side(struct side *s, const char *path, const char *expr)
 	return 0;
 }
 
+static void close_side(struct side *s)
+{
+	if (!s->p)
+		return;
+	pcap_freecode(&s->bp);
+	pcap_close(s->p);
+}
+
 /* The next matching packet: 1, or 0 at the end. */
 static int next(struct side *s, struct pcap_pkthdr **h, const unsigned char **d)
 {
@@ -50,7 +58,7 @@ int main(int argc, char **argv)
 {
 	struct side a = { 0 }, b = { 0 };
 	char expr[4096] = "";
-	int i;
+	int i, ret = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: pcapcmp A B [EXPR...]\n");
@@ -61,8 +69,10 @@ int main(int argc, char **argv)
 			strncat(expr, " ", sizeof(expr) - strlen(expr) - 1);
 		strncat(expr, argv[i], sizeof(expr) - strlen(expr) - 1);
 	}
-	if (open_side(&a, argv[1], expr) || open_side(&b, argv[2], expr))
-		return 2;
+	if (open_side(&a, argv[1], expr) || open_side(&b, argv[2], expr)) {
+		ret = 2;
+		goto out;
+	}
 	for (;;) {
 		struct pcap_pkthdr *ha, *hb;
 		const unsigned char *da, *db;
@@ -73,15 +83,20 @@ int main(int argc, char **argv)
 		if (ra != rb) {
 			printf("%s ends after %lu packets, %s goes on\n", ra ? b.name : a.name,
 			       ra ? b.n : a.n, ra ? a.name : b.name);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 		if (ha->caplen != hb->caplen || ha->len != hb->len ||
 		    memcmp(da, db, ha->caplen)) {
 			printf("packet %lu differs: %u/%u bytes in %s, %u/%u in %s\n", a.n,
 			       ha->caplen, ha->len, a.name, hb->caplen, hb->len, b.name);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 	}
 	printf("same %lu\n", a.n);
-	return 0;
+out:
+	close_side(&a);
+	close_side(&b);
+	return ret;
 }
