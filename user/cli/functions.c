@@ -15,16 +15,13 @@ int cmd_functions(int argc, char **argv)
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			printf("usage: mapi functions\n\n"
 			       "Lists the functions a flow can apply, with their arguments and\n"
-			       "what they give (apply them with `mapi run` or mapi_apply_function).\n");
+			       "what they give (apply them with mapi_apply_function).  Arguments in\n"
+			       "brackets are optional.\n");
 			return 0;
 		}
 		die("functions takes no arguments (mapi functions --help)");
 	}
-	for (n = 0; mapi_get_libfunct_info(n, &fi) == 0; n++) {
-		char sig[128];
-
-		snprintf(sig, sizeof(sig), "%s%s%s", fi.name, *fi.args ? " " : "", fi.args);
-		printf("%-28s %s\n", sig, fi.descr);
-	}
+	for (n = 0; mapi_get_libfunct_info(n, &fi) == 0; n++)
+		printf("%s%s%s\n    %s\n", fi.name, *fi.args ? " " : "", fi.args, fi.descr);
 	return 0;
 }
