@@ -73,6 +73,8 @@ extern "C" {
 #define MAPI_ERR_UNSUPPORTED 10009	/* not supported on this device or kernel */
 #define MAPI_ERR_TIMEOUT 10010		/* no packet arrived in time */
 #define MAPI_ERR_BUSY 10011		/* another thread already waits there */
+#define MAPI_ERR_TRACE 10012		/* a trace file is missing, damaged or unsupported */
+#define MAPI_ERR_TRACE_END 10013	/* the trace has no more packets */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr
@@ -85,6 +87,20 @@ int mapi_read_error(int *err_no, char *errstr);
 
 /* A new flow on a network interface.  Returns a flow descriptor (> 0). */
 int mapi_create_flow(const char *dev);
+
+/*
+ * A new flow over a trace file instead of an interface: path names a pcap
+ * or pcapng file ("-": standard input), format says which (MFF_PCAP,
+ * MFF_PCAPNG).  The file is opened and its header checked now
+ * (MAPI_ERR_TRACE says what is wrong); at mapi_connect a thread reads it
+ * to its end, running every function on every packet with the results a
+ * live flow would give on the same packets.  mapi_get_flow_info says when
+ * the trace is finished; results stay readable until the flow is closed.
+ * Needs no privileges.
+ */
+#define MFF_PCAP 1
+#define MFF_PCAPNG 2
+int mapi_create_offline_flow(const char *path, int format);
 
 /*
  * Direction of traffic a flow sees.  A flow sees both, like tcpdump -i dev;
@@ -152,7 +168,7 @@ struct mapipkt {
 	unsigned int ifindex;	/* interface it was seen on */
 	unsigned int caplen;	/* bytes in pkt[]: min(wlen, snap length) */
 	unsigned int wlen;	/* length on the wire */
-	unsigned int direction;	/* MAPI_DIR_IN or MAPI_DIR_OUT */
+	unsigned int direction;	/* MAPI_DIR_IN or MAPI_DIR_OUT; 0 from a trace */
 	unsigned char pkt[];	/* the frame, from its Ethernet header */
 };
 
@@ -171,7 +187,8 @@ struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms);
 
 /*
  * Calls callback for each packet of TO_BUFFER function fid, cnt of them
- * (cnt <= 0: until the flow is closed, by another thread or the callback).
+ * (cnt <= 0: until the flow is closed, by another thread or the callback,
+ * or its trace ends).
  * Returns the number handled, or -1 on error.
  */
 typedef void (*mapi_handler)(const struct mapipkt *pkt);
@@ -188,6 +205,13 @@ int mapi_close_flow(int fd);
 #define MAPI_FLOW_INIT 1	/* created; functions may be applied */
 #define MAPI_FLOW_RUNNING 2	/* connected */
 
+/* Where the reading of a flow's trace file is. */
+#define MAPI_TRACE_NONE 0	/* a live flow */
+#define MAPI_TRACE_OPEN 1	/* opened, not connected yet */
+#define MAPI_TRACE_READING 2	/* packets are being read */
+#define MAPI_TRACE_DONE 3	/* read to its end */
+#define MAPI_TRACE_FAILED 4	/* stopped at damaged data: trace_error says where */
+
 typedef struct mapi_flow_info {
 	int fd;
 	int status;			/* MAPI_FLOW_INIT or MAPI_FLOW_RUNNING */
@@ -200,6 +224,11 @@ typedef struct mapi_flow_info {
 	unsigned long long packets_seen; /* packets the flow examined */
 	unsigned long long packets_dropped; /* lost by its TO_BUFFER/TO_FILE rings */
 	unsigned long long start;	/* connect time, ns since the epoch */
+	/* a flow over a trace file (device: the file's name) */
+	int trace_status;		/* MAPI_TRACE_* */
+	unsigned long long trace_first;	/* timestamps of its first and last */
+	unsigned long long trace_last;	/* packets read, ns since the epoch */
+	char trace_error[256];		/* when MAPI_TRACE_FAILED */
 } mapi_flow_info_t;
 
 int mapi_get_flow_info(int fd, mapi_flow_info_t *info);

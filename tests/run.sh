@@ -3,7 +3,7 @@
 #   unit  - no privileges: argument checks, error codes, the translator
 #   bpf   - BPF_PROG_TEST_RUN and the API against the kernel (root)
 #   net   - veth testbeds in network namespaces, real traffic (root)
-#   leaks - the unit and kernel API tests again under valgrind
+#   leaks - the API tests (errors, traces, kernel) again under valgrind
 # A test that cannot run here says why and counts as skipped; with
 # MAPI_TEST_STRICT=1 (CI, which has every privilege) a skip is a failure.
 set -uo pipefail
@@ -68,6 +68,7 @@ if command -v valgrind >/dev/null; then
 		return "${PIPESTATUS[0]}"
 	}
 	run "leaks/test_api_errors" vg "$BUILD/tests/test_api_errors"
+	run "leaks/test_offline" vg "$BUILD/tests/test_offline"
 	run "leaks/test_api_kernel" root_or_skip vg "$BUILD/tests/test_api_kernel"
 else
 	echo "=== leaks: SKIPPED: valgrind is not installed"

@@ -31,6 +31,7 @@
 #include "functions.h"
 #include "log.h"
 #include "mapi.h"
+#include "trace.h"
 
 static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -235,6 +236,47 @@ MAPI_EXPORT int mapi_create_flow(const char *dev)
 	return f->fd;
 }
 
+MAPI_EXPORT int mapi_create_offline_flow(const char *path, int format)
+{
+	struct trace *t = NULL;
+	struct flow *f;
+	int ret;
+
+	api_begin();
+	ret = trace_open(&t, path, format);
+	if (ret)
+		return api_fail(ret);
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		trace_close(t);
+		return api_fail(-ENOMEM);
+	}
+	snprintf(f->dev, sizeof(f->dev), "%s", trace_name(t));
+	f->trace = t;
+	f->status = MAPI_FLOW_INIT;
+	f->direction = MAPI_DIR_BOTH;
+	f->nslots = FLOW_SLOT_SEEN + 1;
+	store_init(&f->host);
+	store_init(&f->nic);
+	f->group[0] = f->group[1] = -1;
+	ret = table_add(f);
+	if (ret) {
+		trace_close(t);
+		free(f);
+		return api_fail(ret);
+	}
+	api_end();
+	return f->fd;
+}
+
+static int must_be_live(const struct flow *f, const char *what)
+{
+	if (f->trace)
+		return err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+			       "flow %d reads a trace file, which has no %s", f->fd, what);
+	return 0;
+}
+
 MAPI_EXPORT int mapi_set_direction(int fd, int direction)
 {
 	struct flow *f = NULL;
@@ -242,6 +284,8 @@ MAPI_EXPORT int mapi_set_direction(int fd, int direction)
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_live(f, "direction to choose");
 	if (!ret)
 		ret = must_be_new(f, "set the direction before mapi_connect");
 	if (!ret && direction != MAPI_DIR_IN && direction != MAPI_DIR_OUT &&
@@ -264,6 +308,8 @@ MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
 
 	api_begin();
 	ret = lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_live(f, "attach mode");
 	if (!ret)
 		ret = must_be_new(f, "set the attach mode before mapi_connect");
 	if (!ret && base != MAPI_MODE_AUTO && base != MAPI_MODE_NATIVE &&
@@ -406,6 +452,8 @@ static int fns_connect(struct flow *f)
 {
 	int i, ret = 0;
 
+	if (f->trace)
+		return 0;	/* in the process: nothing in the kernel */
 	for (i = 0; i < f->nfns && !ret; i++)
 		if (f->fns[i]->desc->connect)
 			ret = f->fns[i]->desc->connect(f->fns[i], f);
@@ -426,6 +474,19 @@ MAPI_EXPORT int mapi_connect(int fd)
 		ret = must_be_new(f, "a flow connects once");
 	if (ret)
 		return api_fail(ret);
+	if (f->trace) {
+		ret = store_create_memory(&f->host, f->nslots);
+		if (!ret)
+			ret = trace_start(f->trace, f);
+		if (ret) {
+			store_destroy(&f->host);
+			return api_fail(ret);
+		}
+		f->status = MAPI_FLOW_RUNNING;
+		f->start_ns = now_ns();
+		api_end();
+		return 0;
+	}
 	if (if_nametoindex(f->dev) != (unsigned int)f->ifindex)
 		return api_fail(err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
 					"interface %s disappeared after the flow was created",
@@ -639,6 +700,14 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 
 /* --- Packets ---------------------------------------------------------------*/
 
+static int trace_end_or(const struct flow *f, int ret)
+{
+	if (ret == -ENODATA)
+		return err_set(ret, MAPI_ERR_TRACE_END,
+			       "flow %d: its trace has no more packets", f->fd);
+	return ret;
+}
+
 /*
  * The next packet of TO_BUFFER fid: taken under the API lock when one is
  * waiting; otherwise the lock is let go while the thread waits, and the flow
@@ -668,8 +737,8 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 		return ret;
 	ret = capture_next(fi, pkt);
 	if (ret != -EAGAIN || !timeout_ms)
-		return ret == -EAGAIN ? err_set(-ETIMEDOUT, MAPI_ERR_TIMEOUT,
-						"no packet is waiting") : ret;
+		return trace_end_or(f, ret == -EAGAIN ? err_set(-ETIMEDOUT, MAPI_ERR_TIMEOUT,
+								"no packet is waiting") : ret);
 	fi->reading = 1;
 	f->readers++;
 	pthread_mutex_unlock(&api_lock);
@@ -688,7 +757,7 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	}
 	if (ret == -ETIMEDOUT)
 		return err_set(ret, MAPI_ERR_TIMEOUT, "no packet within %d ms", timeout_ms);
-	return ret;
+	return trace_end_or(f, ret);
 }
 
 MAPI_EXPORT struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms)
@@ -727,8 +796,9 @@ MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
 		n++;
 		api_begin();
 	}
-	/* without a count, the loop runs until the flow is closed */
-	if (ret && !(cnt <= 0 && n > 0 && ret == -EBADF))
+	/* without a count, the loop runs until the flow is closed or its
+	 * trace ends */
+	if (ret && !(cnt <= 0 && ((n > 0 && ret == -EBADF) || ret == -ENODATA)))
 		return api_fail(ret);
 	api_end();
 	return n;
@@ -752,7 +822,9 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 		while (f->readers)
 			pthread_cond_wait(&reader_left, &api_lock);
 	}
-	if (f->status == MAPI_FLOW_RUNNING) {
+	if (f->trace) {
+		trace_close(f->trace);	/* stops and joins its reader */
+	} else if (f->status == MAPI_FLOW_RUNNING) {
 		engine_disconnect(f);
 		idle_due = engine_housekeep(0);
 	}
@@ -828,6 +900,15 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	info->packets_seen = seen;
 	info->packets_dropped = dropped;
 	info->start = f->start_ns;
+	if (f->trace) {
+		struct trace_info ti;
+
+		trace_info(f->trace, &ti);
+		info->trace_status = f->status == MAPI_FLOW_RUNNING ? ti.status : MAPI_TRACE_OPEN;
+		info->trace_first = ti.first_ns;
+		info->trace_last = ti.last_ns;
+		snprintf(info->trace_error, sizeof(info->trace_error), "%s", ti.msg);
+	}
 	api_end();
 	return 0;
 }

@@ -29,10 +29,12 @@ int capture_is_file(const struct fn_instance *fi);
 
 /*
  * The next packet of a connected TO_BUFFER: 0 and *pkt (valid until the
- * next call for fi, or the flow's end), or -EAGAIN if none is waiting.
+ * next call for fi, or the flow's end), -EAGAIN if none is waiting, or
+ * -ENODATA at the end of a trace.
  */
 int capture_next(struct fn_instance *fi, struct mapipkt **pkt);
-/* Waits for a packet (0), capture_interrupt() (-EINTR) or timeout_ms. */
+/* Waits for a packet (0), capture_interrupt() (-EINTR), the end of a
+ * trace (-ENODATA) or timeout_ms (-ETIMEDOUT). */
 int capture_wait(struct fn_instance *fi, int timeout_ms);
 void capture_interrupt(struct fn_instance *fi);
 
@@ -40,6 +42,9 @@ void capture_interrupt(struct fn_instance *fi);
 int capture_drain(struct fn_instance *fi);
 /* TO_FILE, once its programs no longer run: the rest, and the file closed. */
 int capture_finish(struct fn_instance *fi);
+
+/* A flow over a trace: the trace has no more packets. */
+void capture_trace_end(struct fn_instance *fi);
 
 int capture_stats(const struct flow *f, const struct fn_instance *fi,
 		  struct capture_stats *st);

@@ -104,6 +104,13 @@ uint32_t cbpf_netmask_of(const char *dev);
  */
 int cbpf_shift_mod32(void);
 
+/*
+ * libpcap's interpreter on a packet of caplen bytes, wlen on the wire:
+ * nonzero when it passes (what pcap_offline_filter() answers).
+ */
+unsigned int cbpf_run(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
+		      uint32_t wlen);
+
 /* Writes the program as `tcpdump -d` would, one instruction a line. */
 int cbpf_dump(const struct cbpf_prog *prog, char **text);
 

@@ -11,6 +11,7 @@
 
 struct fn_desc;
 struct iface;
+struct trace;
 
 struct fn_instance {
 	const struct fn_desc *desc;
@@ -39,13 +40,15 @@ struct flow {
 	struct fn_instance **fns;
 	int nfns;
 	uint32_t nslots;		/* result slots, FLOW_SLOT_SEEN included */
-	struct result_store host;	/* counts of programs run by the host */
+	struct result_store host;	/* counts of programs run by the host, or of
+					 * the trace reader (in memory) */
 	struct result_store nic;	/* counts of a program offloaded to the NIC */
 	struct iface *iface;		/* set while connected */
 	int group[2];			/* where the engine runs it, per hook */
 	int mode_in, mode_out;		/* MAPI_MODE_* in use */
 	unsigned long long start_ns;	/* connect time */
 	int readers;			/* threads waiting for its packets */
+	struct trace *trace;		/* a flow over a trace file, or NULL */
 };
 
 /* Total of a result slot over every store of the flow. */

@@ -29,6 +29,7 @@
 #include "error.h"
 #include "functions.h"
 #include "pcapwrite.h"
+#include "pktqueue.h"
 #include "ringbuf.h"
 
 #define SNAPLEN_MAX 65535
@@ -70,6 +71,8 @@ struct capture {
 	struct mapipkt *pkt;		/* the packet last handed out */
 	char *path;			/* TO_FILE */
 	struct pcap_writer file;
+	int offline;			/* over a trace: the queue, no ring */
+	struct pkt_queue queue;		/* TO_BUFFER over a trace */
 };
 
 int capture_is_buffer(const struct fn_instance *fi)
@@ -129,6 +132,8 @@ static struct capture *capture_new(void)
 
 static void capture_free(struct capture *c)
 {
+	if (c->offline && !c->path)
+		pq_destroy(&c->queue);
 	free(c->pkt);
 	free(c->path);
 	free(c);
@@ -145,7 +150,6 @@ static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
 	struct capture *c = capture_new();
 	int ret;
 
-	(void)f;
 	if (!c)
 		return -ENOMEM;
 	ret = check_snaplen(fi, 1, fi->args[0].v.i, c);
@@ -156,6 +160,10 @@ static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
 	if (ret) {
 		capture_free(c);
 		return ret;
+	}
+	if (f->trace) {
+		c->offline = 1;
+		pq_init(&c->queue, c->ring_size);
 	}
 	fi->state = c;
 	return 0;
@@ -169,7 +177,6 @@ static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 	struct capture *c;
 	int ret;
 
-	(void)f;
 	if (!path || !*path)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "TO_FILE needs a file name");
 	c = capture_new();
@@ -190,6 +197,7 @@ static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 		capture_free(c);
 		return ret;
 	}
+	c->offline = f->trace != NULL;
 	fi->state = c;
 	return 0;
 }
@@ -370,6 +378,40 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 	return 0;
 }
 
+/* On a packet of a trace: what the kernel's record holds, from the trace. */
+static int capture_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	struct capture *c = fi->state;
+	uint32_t caplen = p->caplen < c->snaplen ? p->caplen : c->snaplen;
+
+	store_add(&f->host, (uint32_t)(fi->slot + SLOT_MATCHED), 1);
+	if (c->path) {
+		/* a write error stays with the file, for the close to report */
+		if (!pcapw_write(&c->file, p->ts_ns, caplen, p->wlen, p->data))
+			__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+	} else {
+		struct mapipkt hdr = {
+			.ts = p->ts_ns,
+			.caplen = caplen,
+			.wlen = p->wlen,
+			.direction = 0,		/* a trace does not say */
+		};
+
+		/* -EINTR: the flow closes; out of memory: lost, and counted */
+		if (pq_push(&c->queue, &hdr, p->data) == -ENOMEM)
+			store_add(&f->host, (uint32_t)(fi->slot + SLOT_DROPPED), 1);
+	}
+	return 1;
+}
+
+void capture_trace_end(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (c->offline && !c->path)
+		pq_end(&c->queue);
+}
+
 /* CLOCK_REALTIME - CLOCK_TAI: whole seconds (the TAI offset), so rounded. */
 static int64_t tai_to_real_ns(void)
 {
@@ -404,6 +446,14 @@ int capture_next(struct fn_instance *fi, struct mapipkt **pkt)
 	const struct mapipkt *rec;
 	int ret;
 
+	if (c->offline) {
+		ret = pq_pop(&c->queue, c->pkt);
+		if (!ret) {
+			__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+			*pkt = c->pkt;
+		}
+		return ret;
+	}
 	if (!c->ring_mapped)
 		return -ENOTCONN;
 	ret = peek_record(c, &rec);
@@ -427,6 +477,8 @@ int capture_wait(struct fn_instance *fi, int timeout_ms)
 {
 	struct capture *c = fi->state;
 
+	if (c->offline)
+		return pq_wait(&c->queue, timeout_ms);
 	if (!c->ring_mapped)
 		return -ENOTCONN;
 	return ring_wait(&c->ring, timeout_ms);
@@ -436,6 +488,8 @@ void capture_interrupt(struct fn_instance *fi)
 {
 	struct capture *c = fi->state;
 
+	if (c->offline && !c->path)
+		pq_stop(&c->queue);
 	if (c->ring_mapped)
 		ring_interrupt(&c->ring);
 }
@@ -482,11 +536,14 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	if (!c->ring_mapped)
+	if (!c->ring_mapped && !c->offline)
 		return 0;
 	/* read in the order that keeps matched >= the rest while traffic runs */
 	st->delivered = __atomic_load_n(&c->delivered, __ATOMIC_ACQUIRE);
-	st->queued = ring_queued(&c->ring);
+	if (c->offline)
+		st->queued = c->path ? 0 : pq_count(&c->queue);
+	else
+		st->queued = ring_queued(&c->ring);
 	ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_DROPPED), &st->dropped);
 	if (!ret)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_MATCHED), &st->matched);
@@ -504,6 +561,7 @@ const struct fn_desc fn_to_buffer = {
 	.prepare = to_buffer_prepare,
 	.connect = capture_connect,
 	.emit = capture_emit,
+	.run = capture_run,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };
@@ -519,6 +577,7 @@ const struct fn_desc fn_to_file = {
 	.prepare = to_file_prepare,
 	.connect = capture_connect,
 	.emit = capture_emit,
+	.run = capture_run,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };

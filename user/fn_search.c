@@ -422,6 +422,28 @@ static int search_emit(struct codegen *cg, const struct fn_instance *fi)
 	return 0;
 }
 
+/*
+ * In the process, on a packet of a trace: the same automaton over the same
+ * window, which ends where the captured bytes end.
+ */
+static int search_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	const struct search *st = fi->state;
+	uint32_t end = p->caplen, pos, state = 0;
+
+	(void)f;
+	if (st->depth && (uint32_t)(st->offset + st->depth) < end)
+		end = (uint32_t)(st->offset + st->depth);
+	if (end < (uint32_t)(st->offset + st->m))
+		return 0;
+	for (pos = (uint32_t)st->offset; pos < end; pos++) {
+		state = st->table[state * 256 + p->data[pos]];
+		if (state == (uint32_t)st->m)
+			return 1;
+	}
+	return 0;
+}
+
 const struct fn_desc fn_str_search = {
 	.name = "STR_SEARCH",
 	.args = "sii",
@@ -432,6 +454,7 @@ const struct fn_desc fn_str_search = {
 	.prepare = search_prepare,
 	.connect = search_connect,
 	.emit = search_emit,
+	.run = search_run,
 	.disconnect = search_disconnect,
 	.release = search_release,
 };

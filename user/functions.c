@@ -20,7 +20,7 @@ static int bpf_filter_prepare(struct fn_instance *fi, const struct flow *f)
 	if (!prog)
 		return -ENOMEM;
 	ret = cbpf_compile(fi->args[0].v.s, LINKTYPE_ETHERNET,
-			   cbpf_netmask_of(f->dev), prog);
+			   f->trace ? 0 : cbpf_netmask_of(f->dev), prog);	/* as tcpdump -r */
 	if (!ret)
 		ret = cbpf_check(prog);
 	if (ret) {
@@ -38,6 +38,12 @@ static int bpf_filter_emit(struct codegen *cg, const struct fn_instance *fi)
 
 	cg_xlate_env(cg, &env);
 	return cbpf_translate(&cg->pb, fi->state, &env);
+}
+
+static int bpf_filter_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	(void)f;
+	return cbpf_run(fi->state, p->data, p->caplen, p->wlen) != 0;
 }
 
 static void bpf_filter_release(struct fn_instance *fi)
@@ -70,6 +76,19 @@ static int byte_counter_emit(struct codegen *cg, const struct fn_instance *fi)
 	return 0;
 }
 
+static int pkt_counter_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	(void)p;
+	store_add(&f->host, (uint32_t)fi->slot, 1);
+	return 1;
+}
+
+static int byte_counter_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	store_add(&f->host, (uint32_t)fi->slot, p->wlen);
+	return 1;
+}
+
 static const struct fn_desc fn_bpf_filter = {
 	.name = "BPF_FILTER",
 	.args = "s",
@@ -79,6 +98,7 @@ static const struct fn_desc fn_bpf_filter = {
 	.offloadable = 1,
 	.prepare = bpf_filter_prepare,
 	.emit = bpf_filter_emit,
+	.run = bpf_filter_run,
 	.release = bpf_filter_release,
 };
 
@@ -92,6 +112,7 @@ static const struct fn_desc fn_pkt_counter = {
 	.offloadable = 1,
 	.prepare = no_prepare,
 	.emit = pkt_counter_emit,
+	.run = pkt_counter_run,
 };
 
 static const struct fn_desc fn_byte_counter = {
@@ -105,6 +126,7 @@ static const struct fn_desc fn_byte_counter = {
 	.offloadable = 1,
 	.prepare = no_prepare,
 	.emit = byte_counter_emit,
+	.run = byte_counter_run,
 };
 
 static const struct fn_desc *const library[] = {

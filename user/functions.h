@@ -6,9 +6,19 @@
 #ifndef MAPI_FUNCTIONS_H
 #define MAPI_FUNCTIONS_H
 
+#include <stdint.h>
+
 #include "flow.h"
 
 struct codegen;
+
+/* A packet of a trace file, as an offline flow's functions see it. */
+struct trace_pkt {
+	const uint8_t *data;
+	uint32_t caplen;	/* bytes in data */
+	uint32_t wlen;		/* length on the wire */
+	uint64_t ts_ns;		/* the trace's timestamp, ns since the epoch */
+};
 
 enum fn_result {
 	FN_RESULT_NONE,		/* no result to read (filters) */
@@ -35,6 +45,13 @@ struct fn_desc {
 	int (*connect)(struct fn_instance *fi, const struct flow *f);
 	/* Emits its eBPF into the flow program being generated. */
 	int (*emit)(struct codegen *cg, const struct fn_instance *fi);
+	/*
+	 * Runs the function on a packet of a trace, in the process (a flow over
+	 * a trace file): 1 passes it on, 0 stops it.  Results go to the flow's
+	 * memory store.  The same semantics as emit()'s code: the tests run
+	 * both on the same packets.
+	 */
+	int (*run)(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
 	/* Frees what connect() made (the flow is no longer running). */
 	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);

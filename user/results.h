@@ -14,6 +14,9 @@
  * A program offloaded to a NIC cannot know its CPU or use mmap: a device
  * store is a single map bound to the device, one u64 a slot, updated
  * atomically and read with a map lookup.
+ *
+ * A flow over a trace file runs in the process: its store is plain memory,
+ * one u64 a slot, written by the thread that reads the trace.
  */
 #ifndef MAPI_RESULTS_H
 #define MAPI_RESULTS_H
@@ -33,6 +36,7 @@ struct store_line {
 
 struct result_store {
 	int device;		/* bound to a NIC (offload) */
+	uint64_t *memory;	/* in the process (trace files), or NULL */
 	uint32_t nslots;
 	uint32_t nlines;	/* 0: no store */
 	struct store_line lines[STORE_MAX_LINES];
@@ -42,7 +46,14 @@ struct result_store {
 int store_create_host(struct result_store *st, uint32_t nslots, const char *name);
 int store_create_device(struct result_store *st, uint32_t nslots, int ifindex,
 			const char *name);
-/* Sum of slot over every CPU (host) or the slot's value (device). */
+int store_create_memory(struct result_store *st, uint32_t nslots);
+/* Adds v to slot of a memory store (one writer; readers see whole values). */
+static inline void store_add(struct result_store *st, uint32_t slot, uint64_t v)
+{
+	__atomic_store_n(&st->memory[slot], st->memory[slot] + v, __ATOMIC_RELAXED);
+}
+
+/* Sum of slot over every CPU (host) or the slot's value (device, memory). */
 int store_read(const struct result_store *st, uint32_t slot, uint64_t *val);
 void store_destroy(struct result_store *st);
 void store_init(struct result_store *st);

@@ -17,7 +17,7 @@
 #include "mapi.h"
 
 static const char capture_usage[] =
-	"usage: mapi capture [-i IFACE] [-w FILE|-] [-s SNAPLEN] [-c COUNT] [-B KIB]\n"
+	"usage: mapi capture [-i IFACE | -r FILE] [-w FILE|-] [-s SNAPLEN] [-c COUNT] [-B KIB]\n"
 	"                    [--search PATTERN[,OFFSET[,DEPTH]]] [-Q in|out|inout]\n"
 	"                    [--mode auto|native|generic] [-v] [FILTER...]\n"
 	"\n"
@@ -26,6 +26,7 @@ static const char capture_usage[] =
 	"a pcap file.  The filter and the search run in the kernel.\n"
 	"\n"
 	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
+	"  -r FILE      read a pcap or pcapng trace instead (- for standard input)\n"
 	"  -w FILE      write a pcap file (nanosecond timestamps); - for stdout\n"
 	"  -s SNAPLEN   keep the first SNAPLEN bytes of each packet (default: all,\n"
 	"               up to 65535)\n"
@@ -41,7 +42,7 @@ static const char capture_usage[] =
 	"  --mode MODE  where received packets are examined (see mapi count)\n"
 	"  -v           say where the flow runs\n"
 	"\n"
-	"Each line: the time, In or Out, and what the packet is.  Ctrl-C or\n"
+	"Each line: the time, In or Out (live), and what the packet is.  Ctrl-C or\n"
 	"SIGTERM stops it; the counts then go to stderr, drops included.\n";
 
 static volatile sig_atomic_t stop;
@@ -68,8 +69,9 @@ static void print_packet(const struct mapipkt *pkt)
 
 	localtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	printf("%s.%06llu %s ", when, pkt->ts % 1000000000ull / 1000,
-	       pkt->direction == MAPI_DIR_IN ? "In " : "Out");
+	printf("%s.%06llu %s", when, pkt->ts % 1000000000ull / 1000,
+	       pkt->direction == MAPI_DIR_IN ? "In  " : pkt->direction == MAPI_DIR_OUT ? "Out " :
+	       "");	/* a trace does not say */
 	while (p + off + 2 <= end && ((type = get16(p + off)) == 0x8100 || type == 0x88a8)) {
 		printf("vlan %u, ", p + off + 4 <= end ? get16(p + off + 2) & 0xfff : 0);
 		off += 4;
@@ -144,7 +146,7 @@ int cmd_capture(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *dev = NULL, *out = NULL;
+	const char *dev = NULL, *out = NULL, *rfile = NULL;
 	char *search = NULL, *pattern = NULL, *filter;
 	unsigned long long limit = 0, n = 0, ring_kib = 0;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, verbose = 0, snaplen = 0;
@@ -155,9 +157,10 @@ int cmd_capture(int argc, char **argv)
 	struct sigaction sa;
 	pcap_t *dead = NULL;
 
-	while ((c = getopt_long(argc, argv, "+i:w:s:c:B:Q:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:r:w:s:c:B:Q:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': dev = optarg; break;
+		case 'r': rfile = optarg; break;
 		case 'w': out = optarg; break;
 		case 's': snaplen = (int)parse_count(optarg, "-s"); break;
 		case 'c': limit = parse_count(optarg, "-c"); break;
@@ -173,11 +176,13 @@ int cmd_capture(int argc, char **argv)
 	if (ring_kib > (1u << 20))
 		die("-B %llu: at most 1048576 KiB", ring_kib);
 	filter = join_args(argc - optind, argv + optind);
-	if (!dev)
+	if (rfile && (dev || dir != MAPI_DIR_BOTH || mode != MAPI_MODE_AUTO))
+		die("capture: -i, -Q and --mode do not go with -r");
+	if (!rfile && !dev)
 		dev = default_device();
 	cli_logging(verbose);
 
-	fd = cli_flow(dev, dir, mode, filter);
+	fd = rfile ? cli_trace_flow(rfile, filter) : cli_flow(dev, dir, mode, filter);
 	if (search) {
 		parse_search(search, &pattern, &offset, &depth);
 		if (mapi_apply_function(fd, "STR_SEARCH", pattern, offset, depth) < 0)
@@ -200,12 +205,12 @@ int cmd_capture(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (mapi_connect(fd) < 0)
-		die_mapi(dev);
-	if (mapi_get_flow_info(fd, &info) == 0 && verbose)
+		die_mapi(rfile ? rfile : dev);
+	if (mapi_get_flow_info(fd, &info) == 0 && verbose && !rfile)
 		fprintf(stderr, "mapi: capturing on %s: received packets in %s, sent in %s\n",
 			dev, mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out));
 	fprintf(stderr, "mapi: capturing %s%s%s on %s\n", *filter ? filter : "all packets",
-		search ? " containing " : "", search ? pattern : "", dev);
+		search ? " containing " : "", search ? pattern : "", rfile ? rfile : dev);
 
 	while (!stop && (!limit || n < limit)) {
 		struct mapipkt *pkt = mapi_get_next_pkt_timeout(fd, fid, 100);
@@ -216,6 +221,8 @@ int cmd_capture(int argc, char **argv)
 			mapi_read_error(&code, NULL);
 			if (code == MAPI_ERR_TIMEOUT)
 				continue;
+			if (code == MAPI_ERR_TRACE_END)
+				break;
 			die_mapi("reading packets");
 		}
 		n++;
@@ -233,7 +240,7 @@ int cmd_capture(int argc, char **argv)
 			print_packet(pkt);
 		}
 	}
-	if (mapi_get_function_info(fd, fid, &fi) < 0)
+	if (mapi_get_function_info(fd, fid, &fi) < 0 || mapi_get_flow_info(fd, &info) < 0)
 		die_mapi("capture");
 	if (dump) {
 		if (pcap_dump_flush(dump))
@@ -247,5 +254,9 @@ int cmd_capture(int argc, char **argv)
 	fprintf(stderr, "%llu packets captured\n%llu packets matched\n"
 		"%llu packets dropped by the ring buffer\n", n, fi.pkts, fi.dropped);
 	free(filter);
+	if (info.trace_status == MAPI_TRACE_FAILED) {
+		fprintf(stderr, "mapi: %s\n", info.trace_error);
+		return 1;
+	}
 	return 0;
 }

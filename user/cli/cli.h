@@ -29,6 +29,10 @@ int parse_mode(const char *s);
  */
 int cli_flow(const char *dev, int dir, int mode, const char *filter);
 
+/* A flow over the trace file path ("-": standard input), with BPF_FILTER
+ * filter unless it is empty; dies on an error. */
+int cli_trace_flow(const char *path, const char *filter);
+
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
 

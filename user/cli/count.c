@@ -16,13 +16,16 @@
 #include "mapi.h"
 
 static const char count_usage[] =
-	"usage: mapi count [-i IFACE] [-I SECONDS] [-c COUNT] [-Q in|out|inout]\n"
+	"usage: mapi count [-i IFACE | -r FILE] [-I SECONDS] [-c COUNT] [-Q in|out|inout]\n"
 	"                  [--mode auto|native|generic|offload] [--json] [-v] [FILTER...]\n"
 	"\n"
 	"Counts the packets and bytes that match FILTER (tcpdump's language; all\n"
-	"packets when none is given) on IFACE, and prints them every interval.\n"
+	"packets when none is given) on IFACE, and prints them every interval; or\n"
+	"in the trace FILE, and prints one line for the whole trace.\n"
 	"\n"
 	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
+	"  -r FILE      a pcap or pcapng trace instead (- for standard input); the\n"
+	"               rates are over the time between its first and last packet\n"
 	"  -I SECONDS   interval between lines (default 1; fractions allowed)\n"
 	"  -c COUNT     stop once COUNT packets have matched\n"
 	"  -Q DIR       in, out or inout (default inout: both, as tcpdump)\n"
@@ -89,6 +92,39 @@ static int wait_until(double until, const sigset_t *stop)
 	return sigtimedwait(stop, NULL, &ts) > 0;
 }
 
+/* The whole trace in one line; 1 if it was damaged (what was read is shown). */
+static int count_trace(const char *path, const char *filter, int json, const sigset_t *stop)
+{
+	struct reading first = { 0 }, cur;
+	int fd = cli_trace_flow(path, filter), pkt_fid, byte_fid;
+	mapi_flow_info_t info;
+
+	if ((pkt_fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
+	    (byte_fid = mapi_apply_function(fd, "BYTE_COUNTER")) < 0)
+		die_mapi("count");
+	if (mapi_connect(fd) < 0)
+		die_mapi(path);
+	for (;;) {
+		if (mapi_get_flow_info(fd, &info) < 0)
+			die_mapi(path);
+		if (info.trace_status != MAPI_TRACE_READING)
+			break;
+		if (wait_until(now_seconds() + 0.01, stop))
+			break;	/* stopped: what was read so far */
+	}
+	read_counters(fd, pkt_fid, byte_fid, &cur);
+	first.t = (double)info.trace_first / 1e9;
+	cur.t = (double)info.trace_last / 1e9;
+	print_interval(&first, &cur, json);
+	fprintf(stderr, "%llu packets (%llu bytes) counted in %s\n", cur.pkts, cur.bytes, path);
+	mapi_close_flow(fd);
+	if (info.trace_status == MAPI_TRACE_FAILED) {
+		fprintf(stderr, "mapi: %s\n", info.trace_error);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_count(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -97,7 +133,7 @@ int cmd_count(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *dev = NULL;
+	const char *dev = NULL, *rfile = NULL;
 	double interval = 1.0, poll;
 	unsigned long long limit = 0;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, json = 0, verbose = 0;
@@ -108,9 +144,10 @@ int cmd_count(int argc, char **argv)
 	char *filter;
 	double next;
 
-	while ((c = getopt_long(argc, argv, "+i:I:c:Q:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:r:I:c:Q:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': dev = optarg; break;
+		case 'r': rfile = optarg; break;
 		case 'I': interval = parse_seconds(optarg, "-I"); break;
 		case 'c': limit = parse_count(optarg, "-c"); break;
 		case 'Q': dir = parse_direction(optarg); break;
@@ -122,20 +159,27 @@ int cmd_count(int argc, char **argv)
 		}
 	}
 	filter = join_args(argc - optind, argv + optind);
-	if (!dev)
-		dev = default_device();
+	if (rfile && (dev || limit || dir != MAPI_DIR_BOTH || mode != MAPI_MODE_AUTO))
+		die("count: -r reads a whole trace: -i, -c, -Q and --mode do not go with it");
 	cli_logging(verbose);
-
-	fd = cli_flow(dev, dir, mode, filter);
-	if ((pkt_fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
-	    (byte_fid = mapi_apply_function(fd, "BYTE_COUNTER")) < 0)
-		die_mapi("count");
 
 	/* Stop signals are taken synchronously, between readings. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
+
+	if (rfile) {
+		c = count_trace(rfile, filter, json, &stop);
+		free(filter);
+		return c;
+	}
+	if (!dev)
+		dev = default_device();
+	fd = cli_flow(dev, dir, mode, filter);
+	if ((pkt_fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
+	    (byte_fid = mapi_apply_function(fd, "BYTE_COUNTER")) < 0)
+		die_mapi("count");
 
 	if (mapi_connect(fd) < 0)
 		die_mapi(dev);

@@ -133,6 +133,35 @@ int cli_flow(const char *dev, int dir, int mode, const char *filter)
 	return fd;
 }
 
+/* pcapng files start with their section header block's type. */
+static int trace_format(const char *path)
+{
+	unsigned char m[4];
+	FILE *f;
+	int fmt = MFF_PCAP;
+
+	if (!strcmp(path, "-"))
+		return MFF_PCAP;	/* a stream: the library finds out */
+	f = fopen(path, "rb");
+	if (f && fread(m, 1, 4, f) == 4 && m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d &&
+	    m[3] == 0x0a)
+		fmt = MFF_PCAPNG;
+	if (f)
+		fclose(f);
+	return fmt;
+}
+
+int cli_trace_flow(const char *path, const char *filter)
+{
+	int fd = mapi_create_offline_flow(path, trace_format(path));
+
+	if (fd < 0)
+		die_mapi(path);
+	if (*filter && mapi_apply_function(fd, "BPF_FILTER", filter) < 0)
+		die_mapi("filter");
+	return fd;
+}
+
 double now_seconds(void)
 {
 	struct timespec ts;

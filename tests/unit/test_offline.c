@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Flows over trace files, without privileges: what they count and keep
+ * equals what libpcap's own filter says of the same packets, in pcap and
+ * pcapng, whole or cut by a snap length, from a file, a FIFO or standard
+ * input; and every damaged or unsupported trace gives a clear error, with
+ * what was read before the damage still readable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cbpf.h"
+#include "mapi.h"
+#include "pcap_oracle.h"
+#include "traffic.h"
+#include "tracew.h"
+
+#define NPKTS 1500
+#define TS0 1700000000123456789ull	/* the first packet's time, ns */
+
+static char dir[64];
+static struct pkt *pkts;
+
+static uint64_t ts_of(int i)
+{
+	return TS0 + (uint64_t)i * 1000003u;
+}
+
+static void path_of(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+/* The test traffic as a trace: pcap or pcapng, cut at snaplen (0: whole). */
+static void write_trace(const char *path, int pcapng, uint32_t snaplen, int linktype, int n)
+{
+	struct tracew w;
+	int i;
+
+	assert_int_equal(tracew_open(&w, path, pcapng, linktype, snaplen), 0);
+	for (i = 0; i < n; i++)
+		tracew_put(&w, ts_of(i), pkts[i].b, (uint32_t)pkts[i].len, (uint32_t)pkts[i].len);
+	assert_int_equal(tracew_close(&w), 0);
+}
+
+static void expect_error(int code, const char *words)
+{
+	char msg[MAPI_ERRORSTR_LENGTH];
+	int got;
+
+	mapi_read_error(&got, msg);
+	if (got != code || !strstr(msg, words))
+		fail_msg("want error %d mentioning \"%s\", got %d: %s", code, words, got, msg);
+}
+
+/* Waits (10 s at most) until the flow's trace is no longer being read. */
+static void wait_read(int fd, mapi_flow_info_t *info)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(mapi_get_flow_info(fd, info), 0);
+		if (info->trace_status != MAPI_TRACE_READING)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the trace is still being read after 10 s");
+}
+
+static unsigned long long read_ull(int fd, int fid)
+{
+	unsigned long long *v = mapi_read_results(fd, fid, MAPI_COPY);
+
+	assert_non_null(v);
+	return *v;
+}
+
+/* What libpcap says: packets and wire bytes of the first n that pass expr,
+ * each cut at snaplen. */
+static void oracle(const char *expr, uint32_t snaplen, int n, unsigned long long *p,
+		   unsigned long long *b)
+{
+	struct cbpf_prog prog;
+	int i;
+
+	assert_int_equal(cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog), 0);
+	*p = *b = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t cap = (uint32_t)pkts[i].len;
+
+		if (snaplen && cap > snaplen)
+			cap = snaplen;
+		if (oracle_run(&prog, pkts[i].b, cap, (uint32_t)pkts[i].len)) {
+			(*p)++;
+			*b += pkts[i].len;
+		}
+	}
+	cbpf_prog_free(&prog);
+}
+
+/* A trace's counts under a filter equal libpcap's, pcap and pcapng, whole
+ * and cut at 60 bytes (where filters looking further reject, as libpcap). */
+static void test_counts(void **state)
+{
+	static const char *const filters[] = {
+		"", "tcp and dst port 80", "udp", "ip6", "vlan", "greater 1000",
+		"tcp[tcpflags] & tcp-syn != 0", "ip[2:2] > 576", "udp[100:4] = 0",
+	};
+	static const uint32_t snaps[] = { 0, 60 };
+	char path[128];
+	size_t f;
+	int ng, s;
+
+	(void)state;
+	for (ng = 0; ng <= 1; ng++) {
+		for (s = 0; s < 2; s++) {
+			path_of(path, sizeof(path), ng ? "t.pcapng" : "t.pcap");
+			write_trace(path, ng, snaps[s], 1, NPKTS);
+			for (f = 0; f < sizeof(filters) / sizeof(*filters); f++) {
+				unsigned long long want_p, want_b;
+				mapi_flow_info_t info;
+				int fd, pf, bf;
+
+				fd = mapi_create_offline_flow(path, ng ? MFF_PCAPNG : MFF_PCAP);
+				assert_true(fd > 0);
+				if (*filters[f])
+					assert_true(mapi_apply_function(fd, "BPF_FILTER",
+									filters[f]) > 0);
+				pf = mapi_apply_function(fd, "PKT_COUNTER");
+				bf = mapi_apply_function(fd, "BYTE_COUNTER");
+				assert_int_equal(mapi_get_flow_info(fd, &info), 0);
+				assert_int_equal(info.trace_status, MAPI_TRACE_OPEN);
+				assert_int_equal(mapi_connect(fd), 0);
+				wait_read(fd, &info);
+				assert_int_equal(info.trace_status, MAPI_TRACE_DONE);
+				assert_int_equal(info.packets_seen, NPKTS);
+				assert_int_equal(info.trace_first, ts_of(0));
+				assert_int_equal(info.trace_last, ts_of(NPKTS - 1));
+				oracle(filters[f], snaps[s], NPKTS, &want_p, &want_b);
+				if (read_ull(fd, pf) != want_p || read_ull(fd, bf) != want_b)
+					fail_msg("'%s' (%s, snap %u): %llu packets %llu bytes, "
+						 "libpcap %llu %llu", filters[f], ng ? "pcapng" : "pcap",
+						 snaps[s], read_ull(fd, pf), read_ull(fd, bf), want_p,
+						 want_b);
+				assert_int_equal(mapi_close_flow(fd), 0);
+			}
+		}
+	}
+}
+
+static int looped;
+
+static void count_pkt(const struct mapipkt *p)
+{
+	(void)p;
+	looped++;
+}
+
+/* TO_BUFFER over a trace: the trace's packets, its timestamps, the snap
+ * length; the end of the trace ends reading; nothing dropped. */
+static void test_packets(void **state)
+{
+	struct cbpf_prog prog;
+	mapi_function_info_t fi;
+	unsigned long long *ref;
+	char path[128];
+	int fd, fid, pf, i, n = 0;
+
+	(void)state;
+	path_of(path, sizeof(path), "p.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	assert_int_equal(cbpf_compile("udp", LINKTYPE_ETHERNET, 0, &prog), 0);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "udp") > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	/* a small queue: the reader waits for the application, drops nothing */
+	fid = mapi_apply_function(fd, "TO_BUFFER", 100, 65536);
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	ref = mapi_read_results(fd, pf, MAPI_REF);
+	assert_non_null(ref);
+	for (i = 0; i < NPKTS; i++) {
+		struct mapipkt *p;
+		uint32_t len = (uint32_t)pkts[i].len;
+
+		if (!oracle_run(&prog, pkts[i].b, len, len))
+			continue;
+		p = mapi_get_next_pkt(fd, fid);
+		if (!p)
+			fail_msg("packet %d (the %dth that matches) did not come", i, n + 1);
+		assert_int_equal(p->ts, ts_of(i));
+		assert_int_equal(p->wlen, len);
+		assert_int_equal(p->caplen, len < 100 ? len : 100);
+		assert_int_equal(p->direction, 0);
+		assert_memory_equal(p->pkt, pkts[i].b, p->caplen);
+		n++;
+	}
+	assert_null(mapi_get_next_pkt(fd, fid));
+	expect_error(MAPI_ERR_TRACE_END, "no more packets");
+	assert_int_equal(mapi_get_function_info(fd, fid, &fi), 0);
+	assert_int_equal(fi.pkts, n);
+	assert_int_equal(fi.delivered, n);
+	assert_int_equal(fi.dropped, 0);
+	assert_int_equal(fi.queued, 0);
+	assert_int_equal(read_ull(fd, pf), n);
+	/* MAPI_REF follows without calls; give the library's thread 10 ms */
+	usleep(3 * MAPI_REF_REFRESH_MS * 1000);
+	assert_int_equal(*(volatile unsigned long long *)ref, n);
+	mapi_close_flow(fd);
+
+	/* mapi_loop without a count ends with the trace */
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "udp") > 0);
+	fid = mapi_apply_function(fd, "TO_BUFFER");
+	assert_int_equal(mapi_connect(fd), 0);
+	looped = 0;
+	assert_int_equal(mapi_loop(fd, fid, 0, count_pkt), n);
+	assert_int_equal(looped, n);
+	mapi_close_flow(fd);
+	cbpf_prog_free(&prog);
+}
+
+/* Closing a flow whose reader waits on a full queue, nobody reading. */
+static void test_close_while_reading(void **state)
+{
+	struct timespec t0, t1;
+	char path[128];
+	int fd;
+
+	(void)state;
+	path_of(path, sizeof(path), "c.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "TO_BUFFER", 100, 4096 * 4) > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	usleep(20000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(mapi_close_flow(fd), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+}
+
+/* TO_FILE over a trace writes what the filter keeps, with its timestamps. */
+static void test_to_file(void **state)
+{
+	char path[128], out[128];
+	struct cbpf_prog prog;
+	int fd, i, n = 0;
+	FILE *f;
+
+	(void)state;
+	path_of(path, sizeof(path), "f.pcap");
+	path_of(out, sizeof(out), "out.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
+	assert_true(mapi_apply_function(fd, "TO_FILE", out) > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	{
+		mapi_flow_info_t info;
+
+		wait_read(fd, &info);
+	}
+	assert_int_equal(mapi_close_flow(fd), 0);
+	/* the file: a 24-byte header, then per packet 16 bytes and the data */
+	assert_int_equal(cbpf_compile("tcp", LINKTYPE_ETHERNET, 0, &prog), 0);
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 24, SEEK_SET), 0);
+	for (i = 0; i < NPKTS; i++) {
+		uint32_t len = (uint32_t)pkts[i].len, h[4];
+		uint8_t data[PKT_MAX];
+
+		if (!oracle_run(&prog, pkts[i].b, len, len))
+			continue;
+		assert_int_equal(fread(h, 4, 4, f), 4);
+		assert_int_equal((uint64_t)h[0] * 1000000000u + h[1], ts_of(i));
+		assert_int_equal(h[2], len);
+		assert_int_equal(h[3], len);
+		assert_int_equal(fread(data, 1, len, f), len);
+		assert_memory_equal(data, pkts[i].b, len);
+		n++;
+	}
+	assert_int_equal(fgetc(f), EOF);
+	assert_true(n > 0);
+	fclose(f);
+	cbpf_prog_free(&prog);
+}
+
+static void create_refused(const char *path, int format, int code, const char *words)
+{
+	if (mapi_create_offline_flow(path, format) != -1)
+		fail_msg("%s was accepted", path ? path : "NULL");
+	expect_error(code, words);
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+static void test_bad_files(void **state)
+{
+	char path[128], ng[128], raw[128];
+	static const uint8_t header_part[10] = { 0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0 };
+	int fd;
+
+	(void)state;
+	create_refused(NULL, MFF_PCAP, MAPI_INVALID_ARGUMENT + 1, "NULL");
+	create_refused("/nonexistent/x.pcap", MFF_PCAP, MAPI_ERR_TRACE, "No such file");
+	create_refused(dir, MFF_PCAP, MAPI_ERR_TRACE, "is a directory");
+	path_of(path, sizeof(path), "empty.pcap");
+	write_bytes(path, "", 0);
+	create_refused(path, MFF_PCAP, MAPI_ERR_TRACE, "empty");
+	path_of(path, sizeof(path), "header.pcap");
+	write_bytes(path, header_part, sizeof(header_part));
+	create_refused(path, MFF_PCAP, MAPI_ERR_TRACE, "truncated");
+	path_of(path, sizeof(path), "text.pcap");
+	write_bytes(path, "hello, this is not a trace at all\n", 34);
+	create_refused(path, MFF_PCAP, MAPI_ERR_TRACE, "format");
+	/* another link type: raw IP (DLT_RAW, 12) */
+	path_of(raw, sizeof(raw), "raw.pcap");
+	write_trace(raw, 0, 0, 12, 5);
+	create_refused(raw, MFF_PCAP, MAPI_ERR_TRACE, "link type");
+	/* the format said must be the file's */
+	path_of(ng, sizeof(ng), "g.pcapng");
+	write_trace(ng, 1, 0, 1, 5);
+	create_refused(ng, MFF_PCAP, MAPI_ERR_TRACE, "MFF_PCAPNG");
+	path_of(path, sizeof(path), "g.pcap");
+	write_trace(path, 0, 0, 1, 5);
+	create_refused(path, MFF_PCAPNG, MAPI_ERR_TRACE, "MFF_PCAP");
+	create_refused(path, 7, MAPI_INVALID_ARGUMENT + 2, "MFF_PCAP or MFF_PCAPNG");
+	/* an offline flow has no direction or attach mode */
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(fd > 0);
+	assert_int_equal(mapi_set_direction(fd, MAPI_DIR_IN), -1);
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "trace file");
+	assert_int_equal(mapi_set_attach_mode(fd, MAPI_MODE_NATIVE), -1);
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "trace file");
+	mapi_close_flow(fd);
+}
+
+/* A trace damaged after k packets: k are counted, then FAILED says why. */
+static void damaged(const char *path, int k, const char *words)
+{
+	mapi_flow_info_t info;
+	int fd, pf;
+
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(fd > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	assert_int_equal(info.trace_status, MAPI_TRACE_FAILED);
+	if (!strstr(info.trace_error, words))
+		fail_msg("want the error to mention \"%s\": %s", words, info.trace_error);
+	assert_int_equal(read_ull(fd, pf), k);
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
+static void test_damaged_records(void **state)
+{
+	char path[128];
+	size_t size;
+	uint32_t huge = 0x7fffffff;
+	int fd;
+
+	(void)state;
+	/* the last record cut short */
+	path_of(path, sizeof(path), "cut.pcap");
+	write_trace(path, 0, 0, 1, 10);
+	size = file_size(path);
+	assert_int_equal(truncate(path, (off_t)(size - 5)), 0);
+	damaged(path, 9, "truncated");
+	/* the third record's captured length beyond any snap length */
+	path_of(path, sizeof(path), "len.pcap");
+	write_trace(path, 0, 0, 1, 10);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &huge, 4, (off_t)(24 + 2 * 16 + pkts[0].len + pkts[1].len + 8)),
+			 4);
+	close(fd);
+	damaged(path, 2, "bigger than snaplen");
+}
+
+struct writer {
+	const char *path;
+	size_t upto;		/* bytes of the trace to write before closing */
+	int hold;		/* then keep the pipe open, silent, until told */
+	volatile int release;
+};
+
+static void *fifo_writer(void *arg)
+{
+	struct writer *w = arg;
+	char src[128];
+	uint8_t *buf;
+	FILE *in;
+	int fd;
+
+	path_of(src, sizeof(src), "src.pcap");
+	in = fopen(src, "rb");
+	buf = malloc(w->upto);
+	if (!in || !buf || fread(buf, 1, w->upto, in) != w->upto)
+		abort();
+	fclose(in);
+	fd = open(w->path, O_WRONLY);
+	if (fd < 0 || write(fd, buf, w->upto) != (ssize_t)w->upto)
+		abort();
+	while (w->hold && !w->release)
+		usleep(1000);
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* FIFOs: one that closes inside the header, one inside a record, one that
+ * stays open and silent while the flow is closed. */
+static void test_fifo(void **state)
+{
+	struct writer w = { 0 };
+	char src[128], fifo[128];
+	mapi_flow_info_t info;
+	pthread_t t;
+	int fd, pf;
+
+	(void)state;
+	path_of(src, sizeof(src), "src.pcap");
+	write_trace(src, 0, 0, 1, 10);
+	path_of(fifo, sizeof(fifo), "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	w.path = fifo;
+
+	w.upto = 12;
+	assert_int_equal(pthread_create(&t, NULL, fifo_writer, &w), 0);
+	create_refused(fifo, MFF_PCAP, MAPI_ERR_TRACE, "truncated");
+	pthread_join(t, NULL);
+
+	w.upto = 24 + 3 * 16 + pkts[0].len + pkts[1].len + pkts[2].len + 20;
+	assert_int_equal(pthread_create(&t, NULL, fifo_writer, &w), 0);
+	fd = mapi_create_offline_flow(fifo, MFF_PCAP);
+	assert_true(fd > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	pthread_join(t, NULL);
+	assert_int_equal(info.trace_status, MAPI_TRACE_FAILED);
+	assert_int_equal(read_ull(fd, pf), 3);
+	mapi_close_flow(fd);
+
+	w.hold = 1;
+	w.upto = 24 + 16 + pkts[0].len;
+	assert_int_equal(pthread_create(&t, NULL, fifo_writer, &w), 0);
+	fd = mapi_create_offline_flow(fifo, MFF_PCAP);
+	assert_true(fd > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(mapi_connect(fd), 0);
+	while (read_ull(fd, pf) < 1)
+		usleep(1000);
+	assert_int_equal(mapi_get_flow_info(fd, &info), 0);
+	assert_int_equal(info.trace_status, MAPI_TRACE_READING);
+	assert_int_equal(mapi_close_flow(fd), 0);	/* returns though nothing comes */
+	w.release = 1;
+	pthread_join(t, NULL);
+	unlink(fifo);
+}
+
+/* Standard input, "-": a pipe on fd 0. */
+static void test_stdin(void **state)
+{
+	unsigned long long want_p, want_b;
+	struct writer w = { 0 };
+	mapi_flow_info_t info;
+	char src[128], fifo[128];
+	pthread_t t;
+	int fd, pf, saved, in;
+
+	(void)state;
+	path_of(src, sizeof(src), "src.pcap");
+	write_trace(src, 0, 0, 1, NPKTS);
+	path_of(fifo, sizeof(fifo), "stdin-fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	w.path = fifo;
+	w.upto = file_size(src);
+	assert_int_equal(pthread_create(&t, NULL, fifo_writer, &w), 0);
+	in = open(fifo, O_RDONLY);
+	assert_true(in >= 0);
+	saved = dup(0);
+	assert_int_equal(dup2(in, 0), 0);
+	close(in);
+	fd = mapi_create_offline_flow("-", MFF_PCAP);
+	assert_true(fd > 0);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	pthread_join(t, NULL);
+	oracle("tcp", 0, NPKTS, &want_p, &want_b);
+	assert_int_equal(info.trace_status, MAPI_TRACE_DONE);
+	assert_int_equal(read_ull(fd, pf), want_p);
+	mapi_close_flow(fd);
+	dup2(saved, 0);
+	close(saved);
+	unlink(fifo);
+}
+
+static int setup(void **state)
+{
+	int i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/mapi-offline.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	pkts = calloc(NPKTS, sizeof(*pkts));
+	traffic_seed(55);
+	for (i = 0; i < NPKTS; i++)
+		traffic_next(&pkts[i], TRAFFIC_ALL);
+	return pkts ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	free(pkts);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_packets),
+		cmocka_unit_test(test_close_while_reading),
+		cmocka_unit_test(test_to_file),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_damaged_records),
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_stdin),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

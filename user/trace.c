@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "error.h"
+#include "functions.h"
+#include "mapi.h"
+
+#define PCAPNG_MAGIC 0x0a0d0d0au
+#define READ_BUFFER (256 * 1024)
+
+struct trace {
+	char path[4096];
+	int fd;			/* the file; reads wait on it and on stop_fd */
+	int stop_fd;		/* an eventfd: the flow closes */
+	FILE *file;		/* fd, read through read_cookie() */
+	pcap_t *pcap;
+	struct flow *flow;
+	pthread_t thread;
+	int started;
+	struct trace_info info;	/* status and packets: atomic; the rest once */
+};
+
+/*
+ * libpcap reads the trace through this: a read that also returns (as the
+ * end of the file) when the flow closes, so that a reader stuck on a pipe
+ * nobody writes to can be stopped.
+ */
+static ssize_t read_cookie(void *cookie, char *buf, size_t size)
+{
+	struct trace *t = cookie;
+	struct pollfd p[2] = {
+		{ .fd = t->fd, .events = POLLIN },
+		{ .fd = t->stop_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents)
+			return 0;
+		n = read(t->fd, buf, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n;
+	}
+}
+
+static int close_cookie(void *cookie)
+{
+	(void)cookie;
+	return 0;	/* the fds are the trace's */
+}
+
+static int bad_trace(const char *path, const char *why)
+{
+	return err_set(-EINVAL, MAPI_ERR_TRACE, "trace %s: %s", path, why);
+}
+
+/* The file's first four bytes, for a regular file; 0 if it cannot tell. */
+static uint32_t magic_of(int fd)
+{
+	uint32_t m = 0;
+
+	if (pread(fd, &m, sizeof(m), 0) != (ssize_t)sizeof(m))
+		return 0;
+	return m;
+}
+
+static void trace_free(struct trace *t)
+{
+	if (t->pcap)
+		pcap_close(t->pcap);	/* closes t->file */
+	else if (t->file)
+		fclose(t->file);
+	if (t->fd > 2)
+		close(t->fd);
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	free(t);
+}
+
+int trace_open(struct trace **out, const char *path, int format)
+{
+	static const cookie_io_functions_t io = { .read = read_cookie, .close = close_cookie };
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct trace *t;
+	struct stat st;
+	int ret = 0;
+
+	*out = NULL;
+	if (!path)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "the trace's path is NULL");
+	if (format != MFF_PCAP && format != MFF_PCAPNG)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			       "trace format %d: use MFF_PCAP or MFF_PCAPNG", format);
+	if (strlen(path) >= sizeof(t->path))
+		return bad_trace("(path)", "the path is too long");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->stop_fd = -1;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	if (!strcmp(path, "-")) {
+		t->fd = STDIN_FILENO;
+	} else {
+		t->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->fd < 0) {
+			ret = bad_trace(path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (fstat(t->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ret = bad_trace(path, "is a directory");
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode)) {
+		uint32_t m = magic_of(t->fd);
+
+		if (st.st_size == 0) {
+			ret = bad_trace(path, "the file is empty");
+			goto fail;
+		}
+		if (m && (m == PCAPNG_MAGIC) != (format == MFF_PCAPNG)) {
+			ret = bad_trace(path, m == PCAPNG_MAGIC ?
+					"is a pcapng file: open it with MFF_PCAPNG" :
+					"is not a pcapng file: open it with MFF_PCAP");
+			goto fail;
+		}
+	}
+	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->file = t->stop_fd >= 0 ? fopencookie(t, "r", io) : NULL;
+	if (!t->file) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	setvbuf(t->file, NULL, _IOFBF, READ_BUFFER);
+	t->pcap = pcap_fopen_offline_with_tstamp_precision(t->file, PCAP_TSTAMP_PRECISION_NANO,
+							   errbuf);
+	if (!t->pcap) {
+		ret = bad_trace(path, *errbuf ? errbuf : "not a pcap or pcapng file");
+		goto fail;
+	}
+	if (pcap_datalink(t->pcap) != DLT_EN10MB) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "link type %s (%d) is not supported: mapi-bpf reads "
+			 "Ethernet traces", pcap_datalink_val_to_name(pcap_datalink(t->pcap)) ?: "?",
+			 pcap_datalink(t->pcap));
+		ret = bad_trace(path, why);
+		goto fail;
+	}
+	t->info.status = MAPI_TRACE_READING;
+	*out = t;
+	return 0;
+fail:
+	trace_free(t);
+	return ret;
+}
+
+const char *trace_name(const struct trace *t)
+{
+	const char *slash = strrchr(t->path, '/');
+
+	return slash ? slash + 1 : t->path;
+}
+
+/* The reader: every packet through the flow's functions, in order. */
+static void *trace_main(void *arg)
+{
+	struct trace *t = arg;
+	struct flow *f = t->flow;
+	struct pcap_pkthdr *h;
+	const unsigned char *data;
+	int r, i, status;
+
+	while ((r = pcap_next_ex(t->pcap, &h, &data)) == 1) {
+		struct trace_pkt p = {
+			.data = data,
+			.caplen = h->caplen,
+			.wlen = h->len,
+			/* a trace opened for nanoseconds has them in tv_usec */
+			.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec,
+		};
+
+		if (!t->info.packets)
+			t->info.first_ns = p.ts_ns;
+		__atomic_store_n(&t->info.last_ns, p.ts_ns, __ATOMIC_RELAXED);
+		store_add(&f->host, FLOW_SLOT_SEEN, 1);
+		for (i = 0; i < f->nfns; i++)
+			if (!f->fns[i]->desc->run(f->fns[i], f, &p))
+				break;
+		__atomic_store_n(&t->info.packets, t->info.packets + 1, __ATOMIC_RELEASE);
+	}
+	status = MAPI_TRACE_DONE;
+	if (r == PCAP_ERROR) {
+		status = MAPI_TRACE_FAILED;
+		t->info.code = MAPI_ERR_TRACE;
+		snprintf(t->info.msg, sizeof(t->info.msg), "trace %.60s: %.120s (after %llu packets)",
+			 trace_name(t), pcap_geterr(t->pcap), (unsigned long long)t->info.packets);
+	}
+	for (i = 0; i < f->nfns; i++)
+		if (capture_is_buffer(f->fns[i]))
+			capture_trace_end(f->fns[i]);
+	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int trace_start(struct trace *t, struct flow *f)
+{
+	int ret;
+
+	t->flow = f;
+	ret = pthread_create(&t->thread, NULL, trace_main, t);
+	if (ret)
+		return err_set(-ret, MAPI_ERR_NOMEM, "cannot start the trace's reader: %s",
+			       strerror(ret));
+	t->started = 1;
+	return 0;
+}
+
+void trace_info(struct trace *t, struct trace_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->status = __atomic_load_n(&t->info.status, __ATOMIC_ACQUIRE);
+	if (info->status == MAPI_TRACE_FAILED) {	/* written before the status */
+		info->code = t->info.code;
+		memcpy(info->msg, t->info.msg, sizeof(info->msg));
+	}
+	info->packets = __atomic_load_n(&t->info.packets, __ATOMIC_ACQUIRE);
+	if (info->packets) {	/* the first is written before the count */
+		info->first_ns = t->info.first_ns;
+		info->last_ns = __atomic_load_n(&t->info.last_ns, __ATOMIC_RELAXED);
+	}
+}
+
+void trace_close(struct trace *t)
+{
+	uint64_t one = 1;
+	int i;
+
+	if (t->started) {
+		/* unblock the reader: its file, and a full TO_BUFFER queue */
+		if (write(t->stop_fd, &one, sizeof(one)) < 0) {
+			/* already written: it is awake */
+		}
+		for (i = 0; i < t->flow->nfns; i++)
+			if (capture_is_buffer(t->flow->fns[i]))
+				capture_interrupt(t->flow->fns[i]);
+		pthread_join(t->thread, NULL);
+	}
+	trace_free(t);
+}
