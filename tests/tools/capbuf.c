@@ -2,17 +2,18 @@
 /*
  * capbuf: a TO_BUFFER reader for the tests.
  *
- *	capbuf [-s SNAPLEN] [-r RING] [-S PATTERN -o OFFSET -d DEPTH] [-w]
+ *	capbuf [-s SNAPLEN] [-r RING] [-S PATTERN -o OFFSET -d DEPTH] [-w] [-C]
  *	       -n COUNT IFACE OUT.pcap [FILTER]
  *
- * Creates a flow (BPF_FILTER FILTER, STR_SEARCH if -S, TO_BUFFER), connects
+ * Creates a flow (BPF_FILTER FILTER; with -C, PKT_COUNTER and BYTE_COUNTER;
+ * STR_SEARCH if -S; TO_BUFFER), connects
  * it and prints "ready".  With -w it then waits for a line on standard input
  * before it reads anything: a paused reader, whose ring overflows.  It reads
  * until delivered + dropped reaches COUNT (or nothing comes for 5 s), writes
  * every packet it got to OUT.pcap (nanosecond timestamps, libpcap's writer)
  * and prints
  *	matched=M delivered=D dropped=X queued=Q in=I out=O ts_ok=0|1 ifindex_ok=0|1
- *	flow_dropped=X
+ *	flow_dropped=X [pkts=P bytes=B]
  * where ts_ok says every timestamp lies between the connect and the end of
  * reading by this process's own clock.
  */
@@ -48,14 +49,14 @@ int main(int argc, char **argv)
 	long snaplen = 0, ring = 0, offset = 0, depth = 0, count = -1;
 	const char *pattern = NULL, *dev, *out, *filter = NULL;
 	unsigned long long t0, n_in = 0, n_out = 0;
-	int fd, fid, opt, wait_line = 0, ts_ok = 1, if_ok = 1;
+	int fd, fid, opt, wait_line = 0, ts_ok = 1, if_ok = 1, counters = 0, pf = 0, bf = 0;
 	mapi_function_info_t fi;
 	mapi_flow_info_t flow;
 	pcap_dumper_t *dump;
 	pcap_t *dead;
 	char line[16];
 
-	while ((opt = getopt(argc, argv, "s:r:S:o:d:wn:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:S:o:d:wCn:")) != -1) {
 		switch (opt) {
 		case 's': snaplen = atol(optarg); break;
 		case 'r': ring = atol(optarg); break;
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 		case 'o': offset = atol(optarg); break;
 		case 'd': depth = atol(optarg); break;
 		case 'w': wait_line = 1; break;
+		case 'C': counters = 1; break;
 		case 'n': count = atol(optarg); break;
 		default: return 2;
 		}
@@ -81,6 +83,9 @@ int main(int argc, char **argv)
 		return fail("create");
 	if (filter && mapi_apply_function(fd, "BPF_FILTER", filter) < 0)
 		return fail("BPF_FILTER");
+	if (counters && ((pf = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
+			 (bf = mapi_apply_function(fd, "BYTE_COUNTER")) < 0))
+		return fail("counters");
 	if (pattern && mapi_apply_function(fd, "STR_SEARCH", pattern, (int)offset,
 					   (int)depth) < 0)
 		return fail("STR_SEARCH");
@@ -136,8 +141,19 @@ int main(int argc, char **argv)
 	if (mapi_get_flow_info(fd, &flow) < 0)
 		return fail("flow info");
 	printf("matched=%llu delivered=%llu dropped=%llu queued=%llu in=%llu out=%llu "
-	       "ts_ok=%d ifindex_ok=%d flow_dropped=%llu\n", fi.pkts, fi.delivered, fi.dropped,
+	       "ts_ok=%d ifindex_ok=%d flow_dropped=%llu", fi.pkts, fi.delivered, fi.dropped,
 	       fi.queued, n_in, n_out, ts_ok, if_ok, flow.packets_dropped);
+	if (counters) {
+		unsigned long long *p = mapi_read_results(fd, pf, MAPI_COPY), pkts;
+
+		if (!p)
+			return fail("PKT_COUNTER");
+		pkts = *p;
+		if (!(p = mapi_read_results(fd, bf, MAPI_COPY)))
+			return fail("BYTE_COUNTER");
+		printf(" pkts=%llu bytes=%llu", pkts, *p);
+	}
+	printf("\n");
 	if (mapi_close_flow(fd) < 0)
 		return fail("close");
 	return 0;
