@@ -150,7 +150,7 @@ bench: deps
 	bench/run.sh $(BUILD)
 
 fuzz: deps
-	$(MAKE) $(FUZZERS)
+	$(MAKE) $(FUZZERS) $(BUILD)/tests/gen_traffic $(BUILD)/tests/pcapconv
 	scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # --- Install ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make fuzz: runs each libFuzzer target for SECONDS (root: the targets load
 # what they translate into the kernel).  Seeds: the expressions of
-# tests/data/filters.txt.  A crash leaves its input in build/fuzz/crashes.
+# tests/data/filters.txt; small generated traces, pcap and pcapng, whole and
+# cut.  A crash leaves its input in build/fuzz/crashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -9,7 +10,11 @@ SECONDS_EACH=${2:-60}
 [ "$(id -u)" -eq 0 ] || { echo "fuzz: needs root (it loads programs into the kernel)" >&2; exit 1; }
 work=$(mktemp -d /tmp/mapi-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$BUILD/fuzz/crashes" "$work/filter" "$work/cbpf"
+mkdir -p "$BUILD/fuzz/crashes" "$work/filter" "$work/cbpf" "$work/trace"
+"$BUILD/tests/gen_traffic" mix 1 12 "$work/trace/mix.pcap"
+"$BUILD/tests/gen_traffic" corpus 2026 12 "$work/trace/corpus.pcap"
+"$BUILD/tests/pcapconv" -n "$work/trace/mix.pcap" "$work/trace/mix.pcapng"
+"$BUILD/tests/pcapconv" -s 40 "$work/trace/corpus.pcap" "$work/trace/cut.pcap"
 n=0
 grep -v '^#' tests/data/filters.txt | grep . | while IFS= read -r e; do
 	n=$((n + 1))

@@ -109,6 +109,42 @@ static int valid_opcode(uint16_t code)
 	return 0;
 }
 
+/*
+ * Loops (backward jumps, protochain's) that mapi-bpf translates: at most
+ * CBPF_MAX_LOOPS, one after the other.  Loops in sequence cost the
+ * verifier the sum of their rounds; loops inside or across each other, the
+ * product, which it does not finish: libpcap never makes those.  A loop is
+ * [its head, its last backward jump].
+ */
+static int check_loops(const struct cbpf_prog *prog)
+{
+	size_t heads[CBPF_MAX_LOOPS], ends[CBPF_MAX_LOOPS], pc;
+	int n = 0, k, m;
+
+	for (pc = 0; pc < prog->len; pc++) {
+		const struct cbpf_insn *i = &prog->insns[pc];
+		size_t to = (size_t)((int64_t)pc + 1 + (int32_t)i->k);
+
+		if (i->code != (CBPF_JMP | CBPF_JA) || to > pc)
+			continue;
+		for (k = 0; k < n && heads[k] != to; k++)
+			;
+		if (k == n) {
+			if (n == CBPF_MAX_LOOPS)
+				return bad_insn(pc, i, "more loops than mapi-bpf translates");
+			heads[n++] = to;
+		}
+		ends[k] = pc;
+	}
+	for (k = 0; k < n; k++)
+		for (m = 0; m < n; m++)
+			if (m != k && heads[m] > heads[k] && heads[m] <= ends[k])
+				return bad_insn(ends[k], &prog->insns[ends[k]],
+						"a loop inside or across another loop (libpcap "
+						"does not make them)");
+	return 0;
+}
+
 int cbpf_check(const struct cbpf_prog *prog)
 {
 	size_t pc;
@@ -167,7 +203,7 @@ int cbpf_check(const struct cbpf_prog *prog)
 	if (CBPF_CLASS(prog->insns[prog->len - 1].code) != CBPF_RET)
 		return bad_insn(prog->len - 1, &prog->insns[prog->len - 1],
 				"program does not end with a return");
-	return 0;
+	return check_loops(prog);
 }
 
 static int label_at(struct xlate *x, size_t pc)
@@ -628,7 +664,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	unsigned int mem_read = 0;
 	uint8_t *live;
 	size_t pc;
-	int ret, loops;
+	int ret, loops, n;
 
 	ret = cbpf_check(prog);
 	if (ret)
@@ -649,16 +685,13 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	for (pc = 0; pc < prog->len && !ret; pc++) {
 		const struct cbpf_insn *i = &prog->insns[pc];
 		size_t to = ja_target(pc, i);
-		int n;
 
 		if (!live[pc] || i->code != (CBPF_JMP | CBPF_JA) || to > pc)
 			continue;
 		label_at(&x, to);
 		for (n = 0; n < x.nloops && x.loop_heads[n] != to; n++)
 			;
-		if (n == x.nloops && n == CBPF_MAX_LOOPS)
-			ret = bad_insn(pc, i, "more loops than mapi-bpf translates");
-		else if (n == x.nloops)
+		if (n == x.nloops)	/* cbpf_check() bounded their number */
 			x.loop_heads[x.nloops++] = to;
 	}
 	x.helper_only = loops && !env->linear_only;

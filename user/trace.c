@@ -216,10 +216,11 @@ static void *trace_main(void *arg)
 		snprintf(t->info.msg, sizeof(t->info.msg), "trace %.60s: %.120s (after %llu packets)",
 			 trace_name(t), pcap_geterr(t->pcap), (unsigned long long)t->info.packets);
 	}
+	/* the status first: a reader told of the end finds the trace ended */
+	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
 	for (i = 0; i < f->nfns; i++)
 		if (capture_is_buffer(f->fns[i]))
 			capture_trace_end(f->fns[i]);
-	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
 	return NULL;
 }
 

@@ -60,6 +60,15 @@ static void test_refused(void **state)
 					   S(CBPF_RET | CBPF_K, 1) };
 	const struct cbpf_insn ancillary[] = { S(CBPF_LD | CBPF_H | CBPF_ABS, 0xfffff004),
 					       S(CBPF_RET | CBPF_A, 0) };
+	/* two loops across each other: heads 1 and 2, back jumps from 3 and 5 */
+	const struct cbpf_insn across[] = { S(CBPF_LD | CBPF_IMM, 1),
+					    J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 5, 0),
+					    J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 4, 0),
+					    S(CBPF_JMP | CBPF_JA, (uint32_t)-3),
+					    S(CBPF_ALU | CBPF_ADD | CBPF_K, 1),
+					    S(CBPF_JMP | CBPF_JA, (uint32_t)-4),
+					    S(CBPF_RET | CBPF_K, 0),
+					    S(CBPF_RET | CBPF_K, 1) };
 
 	(void)state;
 	expect_refused(self, 3, "jump to itself");
@@ -74,6 +83,7 @@ static void test_refused(void **state)
 	expect_refused(shift, 2, "more than 31 bits");
 	expect_refused(ancillary, 2, "capture metadata");
 	expect_refused(NULL, 0, "empty");
+	expect_refused(across, 8, "a loop inside or across another loop");
 }
 
 /* Expressions libpcap compiles must translate, with a reject path. */
