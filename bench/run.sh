@@ -6,7 +6,8 @@
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
 #   BENCH_CASES  the cases to run (default: cost filters search connect live
-#                capture memory)
+#                capture memory offline)
+#   BENCH_TRACE_PKTS  packets in the offline case's trace (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -223,7 +224,39 @@ bench_memory() {
 		"4 MiB ring + a record buffer per CPU + result maps"
 }
 
-CASES_WANTED=${BENCH_CASES:-cost filters search connect live capture memory}
+# --- 7. a trace file: mapi count -r against tcpdump -r ---------------------------
+# The same filter, one trace of BENCH_TRACE_PKTS generated packets in the page
+# cache; each reads the whole trace: packets per second over the wall time.
+bench_offline() {
+	local n=${BENCH_TRACE_PKTS:-1000000} t0 t1
+	[ "${BENCH_SMOKE:-0}" = 1 ] && n=20000
+	echo "offline: $n packets, mapi count -r against tcpdump -r -w /dev/null"
+	"$G/gen_traffic" mix 7 "$n" "$T/trace.pcap"
+	cat "$T/trace.pcap" >/dev/null	# into the page cache
+	: >"$T/rate_off"; : >"$T/rate_tdr"
+	for ((r = 1; r <= RUNS; r++)); do
+		t0=$(date +%s%N)
+		"$BUILD/mapi" count -r "$T/trace.pcap" "$FILTER" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		echo "$n $t0 $t1" | awk '{print $1 / (($3 - $2) / 1e9)}' >>"$T/rate_off"
+		t0=$(date +%s%N)
+		tcpdump -r "$T/trace.pcap" -w /dev/null "$FILTER" 2>/dev/null
+		t1=$(date +%s%N)
+		echo "$n $t0 $t1" | awk '{print $1 / (($3 - $2) / 1e9)}' >>"$T/rate_tdr"
+	done
+	local off tdr oratio
+	off=$(median <"$T/rate_off")
+	tdr=$(median <"$T/rate_tdr")
+	oratio=$(awk -v a="$off" -v b="$tdr" 'BEGIN {printf "%.3f", a / b}')
+	record "{\"case\":\"offline.mapi\",\"unit\":\"packets/s\",\"median\":$off,\"ratio_to_tcpdump\":$oratio,\"packets\":$n,\"runs\":[$(paste -sd, "$T/rate_off")]}"
+	record "{\"case\":\"offline.tcpdump\",\"unit\":\"packets/s\",\"median\":$tdr,\"packets\":$n,\"runs\":[$(paste -sd, "$T/rate_tdr")]}"
+	row "offline: tcpdump -r -w /dev/null (pkt/s)" "$(printf %.0f "$tdr")" pkt/s "-" "1" \
+		"$n packets, whole trace"
+	row "offline: mapi count -r (pkt/s)" "$(printf %.0f "$off")" pkt/s "$(printf %.0f "$tdr")" \
+		"$oratio" "filter + 2 counters; goal >= 0.5"
+}
+
+CASES_WANTED=${BENCH_CASES:-cost filters search connect live capture memory offline}
 testbed_up
 for c in $CASES_WANTED; do
 	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }

@@ -45,6 +45,15 @@ else
 	fail "$mismatched of $checked pairs differ (or too few ran)"
 fi
 
+# a damaged trace: what was read is shown, the error said, exit status 1
+head -c 100000 "$T/corpus.pcap" >"$T/damaged.pcap"
+tcpdump -r "$T/damaged.pcap" -w "$T/sel.pcap" 2>/dev/null || true
+rc=0
+"$BUILD/mapi" count -r "$T/damaged.pcap" >"$T/damaged.out" 2>&1 || rc=$?
+check_eq "mapi count -r on a damaged trace exits 1" "$rc" 1
+check_match "and counts what tcpdump -r reads of it" "$(cat "$T/damaged.out")" \
+	"^[0-9:.]+ +$(pcap_count "$T/sel.pcap") pkts .*truncated dump file"
+
 if [ "$(id -u)" -ne 0 ]; then
 	[ "$FAILS" -eq 0 ] || { finish; exit 1; }
 	skip "part 2 (live against offline) needs root"
