@@ -198,6 +198,24 @@ static int table_add(struct flow *f)
 	return 0;
 }
 
+/* A new flow named name, with the defaults: both directions, any mode. */
+static struct flow *flow_new(const char *name)
+{
+	struct flow *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	snprintf(f->dev, sizeof(f->dev), "%s", name);
+	f->status = MAPI_FLOW_INIT;
+	f->direction = MAPI_DIR_BOTH;
+	f->mode_req = MAPI_MODE_AUTO;
+	f->nslots = FLOW_SLOT_SEEN + 1;
+	store_init(&f->host);
+	store_init(&f->nic);
+	f->group[0] = f->group[1] = -1;
+	return f;
+}
+
 MAPI_EXPORT int mapi_create_flow(const char *dev)
 {
 	struct flow *f = NULL;
@@ -215,18 +233,10 @@ MAPI_EXPORT int mapi_create_flow(const char *dev)
 	ret = check_link_type(dev);
 	if (ret)
 		return api_fail(ret);
-	f = calloc(1, sizeof(*f));
+	f = flow_new(dev);
 	if (!f)
 		return api_fail(-ENOMEM);
-	memcpy(f->dev, dev, strlen(dev) + 1);
 	f->ifindex = (int)ifindex;
-	f->status = MAPI_FLOW_INIT;
-	f->direction = MAPI_DIR_BOTH;
-	f->mode_req = MAPI_MODE_AUTO;
-	f->nslots = FLOW_SLOT_SEEN + 1;
-	store_init(&f->host);
-	store_init(&f->nic);
-	f->group[0] = f->group[1] = -1;
 	ret = table_add(f);
 	if (ret) {
 		free(f);
@@ -246,19 +256,12 @@ MAPI_EXPORT int mapi_create_offline_flow(const char *path, int format)
 	ret = trace_open(&t, path, format);
 	if (ret)
 		return api_fail(ret);
-	f = calloc(1, sizeof(*f));
+	f = flow_new(trace_name(t));
 	if (!f) {
 		trace_close(t);
 		return api_fail(-ENOMEM);
 	}
-	snprintf(f->dev, sizeof(f->dev), "%s", trace_name(t));
 	f->trace = t;
-	f->status = MAPI_FLOW_INIT;
-	f->direction = MAPI_DIR_BOTH;
-	f->nslots = FLOW_SLOT_SEEN + 1;
-	store_init(&f->host);
-	store_init(&f->nic);
-	f->group[0] = f->group[1] = -1;
 	ret = table_add(f);
 	if (ret) {
 		trace_close(t);
