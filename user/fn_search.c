@@ -114,10 +114,17 @@ too_long:
 	return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s, "longer than 255 bytes");
 }
 
-/* The automaton: table[s * 256 + c] is the state after c in state s < m. */
+/*
+ * The automaton: table[s * 256 + c] is the state after c in state s < m.
+ * It has a row for every byte value a state could be, not only m: any
+ * state * 256 + byte is then inside it, which the verifier sees without
+ * a check that would split its paths.  64 KiB a search.
+ */
+#define TABLE_SIZE (256 * 256)
+
 static uint8_t *search_dfa(const uint8_t *pat, int m)
 {
-	uint8_t *t = calloc((size_t)m, 256);
+	uint8_t *t = calloc(1, TABLE_SIZE);
 	int s, c, x = 0;	/* x: the state the automaton would be in without pat[0] */
 
 	if (!t)
@@ -180,7 +187,7 @@ static int search_connect(struct fn_instance *fi, const struct flow *f)
 
 	(void)f;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_search", sizeof(key),
-			    (uint32_t)st->m * 256, 1, NULL);
+			    TABLE_SIZE, 1, NULL);
 	if (fd < 0)
 		return err_set(-errno, MAPI_ERR_KERNEL, "creating the STR_SEARCH table: %s",
 			       strerror(errno));
@@ -230,13 +237,12 @@ static void step(struct prog_buf *pb, int reg, int m, int found)
 {
 	pb_emit(pb, ALU64_IMM(BPF_AND, reg, 0xff));
 	/* state * 256 + byte: with ADD, not OR, the verifier's bounds stay
-	 * exact (below m * 256, the table's size) */
+	 * exact (a state is a byte: below TABLE_SIZE) */
 	pb_emit(pb, ALU64_IMM(BPF_LSH, C_STATE, 8));
 	pb_emit(pb, ALU64_REG(BPF_ADD, C_STATE, reg));
 	pb_emit(pb, MOV64_REG(R4, C_TABLE));
 	pb_emit(pb, ALU64_REG(BPF_ADD, R4, C_STATE));
 	pb_emit(pb, LDX_MEM(BPF_B, C_STATE, R4, 0));
-	/* >= rather than ==: the fall-through then proves state < m */
 	pb_jmp_imm(pb, BPF_JGE, C_STATE, m, found);
 }
 
@@ -256,13 +262,26 @@ static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int d
 {
 	int tail = pb_new_label(pb), w, k;
 
+	/*
+	 * Written for the verifier as much as for speed: R2 stays put (a word
+	 * is R2 + 8w), so that every path into the tail and into the next word
+	 * arrives with the same pointer; and n is compared only on a fresh
+	 * copy (n - 8(w+1), an ALU result), so that what a comparison learns
+	 * does not narrow the n kept on the stack.  Each way through then
+	 * leaves few distinct states, and the verifier prunes the rest.
+	 */
 	for (w = 0; w < ROUND / 8; w++) {
 		int skip = pb_new_label(pb), steps = pb_new_label(pb);
 
 		pb_emit(pb, LDX_MEM(BPF_DW, R5, C_ARGS, SEARCH_N));
+		pb_emit(pb, ALU64_IMM(BPF_XOR, R5, 0));
 		pb_jmp_imm(pb, BPF_JLT, R5, 8 * (w + 1), tail);
-		pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, 0));
-		pb_jmp_imm(pb, BPF_JNE, C_STATE, 0, steps);
+		pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, (int16_t)(8 * w)));
+		/* state 0?  Asked of a copy (a shift breaks the verifier's link),
+		 * so that the answer does not split the state's range */
+		pb_emit(pb, MOV64_REG(R1, C_STATE));
+		pb_emit(pb, ALU64_IMM(BPF_LSH, R1, 1));
+		pb_jmp_imm(pb, BPF_JNE, R1, 0, steps);
 		pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * first);
 		pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
 		pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
@@ -281,11 +300,15 @@ static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int d
 			step(pb, R1, m, found);
 		}
 		pb_bind(pb, skip);
-		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, 8));
 	}
 	pb_goto(pb, full);
 
+	/* the last n % 8 bytes, from R2 + (n & ~7): only ever the buffer */
 	pb_bind(pb, tail);
+	pb_emit(pb, LDX_MEM(BPF_DW, R5, C_ARGS, SEARCH_N));
+	pb_emit(pb, MOV64_REG(R1, R5));
+	pb_emit(pb, ALU64_IMM(BPF_AND, R1, ROUND - 8));
+	pb_emit(pb, ALU64_REG(BPF_ADD, R2, R1));
 	pb_emit(pb, ALU64_IMM(BPF_AND, R5, 7));
 	for (k = 0; k < 7; k++) {
 		pb_jmp_imm(pb, BPF_JLE, R5, k, done);
@@ -308,7 +331,7 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 {
 	const struct search *st = fi->state;
 	struct prog_buf *pb = &cg->pb;
-	int stop = pb_new_label(pb), found = pb_new_label(pb), in_range = pb_new_label(pb);
+	int stop = pb_new_label(pb), found = pb_new_label(pb);
 	int save = pb_new_label(pb), helper = pb_new_label(pb), scan = pb_new_label(pb);
 	int whole = pb_new_label(pb);
 	int16_t data_off = cg->hook == XLATE_XDP ? offsetof(struct xdp_md, data) :
@@ -326,9 +349,7 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 	pb_emit(pb, LDX_MEM(BPF_DW, C_END, C_ARGS, SEARCH_END));
 	pb_jmp_reg(pb, BPF_JGE, C_POS, C_END, stop);
 	pb_emit(pb, LDX_MEM(BPF_DW, C_STATE, C_ARGS, SEARCH_STATE));
-	pb_jmp_imm(pb, BPF_JLT, C_STATE, st->m, in_range);	/* for the verifier */
-	pb_emit(pb, MOV64_IMM(C_STATE, 0));
-	pb_bind(pb, in_range);
+	pb_emit(pb, ALU64_IMM(BPF_AND, C_STATE, 0xff));	/* a byte, for the verifier */
 
 	/* n = min(end - pos, ROUND) */
 	pb_emit(pb, MOV64_REG(R4, C_END));
