@@ -59,7 +59,6 @@ stop_bg() {
 	wait "$pid" 2>/dev/null || true
 }
 wait_ready() { wait_until 10 grep -qs ready "$T/$1.out"; }
-attached() { ! hooks_empty; }
 
 # --- 1. per-packet cost against an empty XDP program -------------------------
 bench_cost() {

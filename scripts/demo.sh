@@ -31,7 +31,6 @@ traffic() {
 		sleep 1
 	done
 }
-attached() { ! hooks_empty; }
 # expected ROUNDS FILTER...: "packets bytes" libpcap finds in what was sent
 expected() {
 	local rounds=$1 p1 b1 p2 b2

@@ -101,8 +101,9 @@ bg() {
 	BG_PIDS+=($!)
 }
 
-# True when no XDP or tcx program is attached to mon0.
+# True when no XDP or tcx program is attached to mon0; when one is.
 hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_egress=0" ]; }
+attached() { ! hooks_empty; }
 
 # --- tcpdump ------------------------------------------------------------------
 

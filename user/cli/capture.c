@@ -4,7 +4,6 @@
  * kept by TO_BUFFER in the kernel, printed one a line or written to a pcap
  * file.  Only matching packets cross into user space.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -51,60 +50,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static unsigned int get16(const unsigned char *p)
-{
-	return (unsigned int)p[0] << 8 | p[1];
-}
-
-/* One line for a packet: addresses and ports for IP, the type otherwise. */
-static void print_packet(const struct mapipkt *pkt)
-{
-	const unsigned char *p = pkt->pkt, *end = pkt->pkt + pkt->caplen;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], when[16];
-	time_t sec = (time_t)(pkt->ts / 1000000000ull);
-	unsigned int type = 0, off = 12, proto = 0, hl = 0, frag = 0;
-	struct tm tm;
-
-	localtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	printf("%s.%06llu %s", when, pkt->ts % 1000000000ull / 1000,
-	       pkt->direction == MAPI_DIR_IN ? "In  " : pkt->direction == MAPI_DIR_OUT ? "Out " :
-	       "");	/* a trace does not say */
-	while (p + off + 2 <= end && ((type = get16(p + off)) == 0x8100 || type == 0x88a8)) {
-		printf("vlan %u, ", p + off + 4 <= end ? get16(p + off + 2) & 0xfff : 0);
-		off += 4;
-	}
-	if (p + off + 2 > end) {
-		printf("truncated frame, length %u\n", pkt->wlen);
-		return;
-	}
-	p += off + 2;
-	if (type == 0x0800 && p + 20 <= end) {
-		inet_ntop(AF_INET, p + 12, src, sizeof(src));
-		inet_ntop(AF_INET, p + 16, dst, sizeof(dst));
-		proto = p[9];
-		hl = (p[0] & 0xfu) * 4;
-		frag = (get16(p + 6) & 0x1fff) != 0;	/* a later fragment: no ports */
-	} else if (type == 0x86dd && p + 40 <= end) {
-		inet_ntop(AF_INET6, p + 8, src, sizeof(src));
-		inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
-		proto = p[6];
-		hl = 40;
-	} else {
-		printf("%s, ethertype 0x%04x, length %u\n", type == 0x0806 ? "ARP" : "Ethernet",
-		       type, pkt->wlen);
-		return;
-	}
-	printf("%s ", type == 0x0800 ? "IP" : "IP6");
-	if ((proto == 6 || proto == 17) && !frag && p + hl + 4 <= end)
-		printf("%s.%u > %s.%u: %s, length %u\n", src, get16(p + hl), dst,
-		       get16(p + hl + 2), proto == 6 ? "TCP" : "UDP", pkt->wlen);
-	else
-		printf("%s > %s: %s%s, length %u\n", src, dst,
-		       proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 1 ? "ICMP" :
-		       proto == 58 ? "ICMP6" : "IP", frag ? " (fragment)" : "", pkt->wlen);
 }
 
 static int parse_int(const char *s, const char *what)
@@ -170,7 +115,7 @@ int cmd_capture(int argc, char **argv)
 		case 'm': mode = parse_mode(optarg); break;
 		case 'v': verbose++; break;
 		case 'h': fputs(capture_usage, stdout); return 0;
-		default: die("capture: bad option (mapi capture --help)");
+		default: die_bad_option("capture", argv);
 		}
 	}
 	if (ring_kib > (1u << 20))
@@ -237,7 +182,7 @@ int cmd_capture(int argc, char **argv)
 
 			pcap_dump((unsigned char *)dump, &h, pkt->pkt);
 		} else {
-			print_packet(pkt);
+			cli_print_packet(pkt);
 		}
 	}
 	if (mapi_get_function_info(fd, fid, &fi) < 0 || mapi_get_flow_info(fd, &info) < 0)

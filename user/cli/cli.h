@@ -7,6 +7,8 @@
 
 /* Prints "mapi: MESSAGE" and exits with status 1. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Dies naming the option getopt refused (it prints nothing: opterr is 0). */
+void die_bad_option(const char *cmd, char **argv) __attribute__((noreturn));
 /* Dies with the library's last error, naming the call that failed. */
 void die_mapi(const char *what) __attribute__((noreturn));
 
@@ -33,6 +35,11 @@ int cli_flow(const char *dev, int dir, int mode, const char *filter);
  * filter unless it is empty; dies on an error. */
 int cli_trace_flow(const char *path, const char *filter);
 
+/* One line for a packet, as tcpdump -nn would say it, shorter: the time,
+ * In or Out (live), addresses and ports for IP, the type otherwise. */
+struct mapipkt;
+void cli_print_packet(const struct mapipkt *pkt);
+
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
 
@@ -41,6 +48,8 @@ void cli_logging(int verbose);
 
 int cmd_count(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_functions(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 

@@ -34,7 +34,7 @@ int cmd_compile(int argc, char **argv)
 		case 'e': what = (what & MAPI_DUMP_TC) | MAPI_DUMP_EBPF; break;
 		case 't': what |= MAPI_DUMP_TC; break;
 		case 'h': fputs(compile_usage, stdout); return 0;
-		default: die("compile: bad option (mapi compile --help)");
+		default: die_bad_option("compile", argv);
 		}
 	}
 	if (optind == argc)

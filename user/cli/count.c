@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mapi.h"
@@ -35,7 +36,8 @@ static const char count_usage[] =
 	"  -v           say where the flow runs\n"
 	"\n"
 	"Each line: the time, packets and bytes in the interval, packets/s and\n"
-	"Mbit/s.  Ctrl-C or SIGTERM stops it; the totals then go to stderr.\n"
+	"Mbit/s; on a terminal, one line rewritten each interval.  Ctrl-C or\n"
+	"SIGTERM stops it; the totals then go to stderr.\n"
 	"Bytes are frame lengths as tcpdump reports them, Ethernet header included.\n";
 
 struct reading {
@@ -56,6 +58,9 @@ static void read_counters(int fd, int pkt_fid, int byte_fid, struct reading *r)
 	r->bytes = *v;
 }
 
+/* On a terminal one line is rewritten in place each interval. */
+static int live_line;
+
 static void print_interval(const struct reading *a, const struct reading *b, int json)
 {
 	unsigned long long p = b->pkts - a->pkts, by = b->bytes - a->bytes;
@@ -73,8 +78,9 @@ static void print_interval(const struct reading *a, const struct reading *b, int
 
 		localtime_r(&sec, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-		printf("%s.%03d  %10llu pkts  %12llu bytes  %12.1f pkt/s  %10.3f Mbit/s\n", ts,
-		       (int)(fmod(b->t, 1.0) * 1000), p, by, pps, mbps);
+		printf("%s%s.%03d  %10llu pkts  %12llu bytes  %12.1f pkt/s  %10.3f Mbit/s%s",
+		       live_line ? "\r\033[K" : "", ts, (int)(fmod(b->t, 1.0) * 1000), p, by, pps,
+		       mbps, live_line ? "" : "\n");
 	}
 	fflush(stdout);
 }
@@ -155,7 +161,7 @@ int cmd_count(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(count_usage, stdout); return 0;
-		default: die("count: bad option (mapi count --help)");
+		default: die_bad_option("count", argv);
 		}
 	}
 	filter = join_args(argc - optind, argv + optind);
@@ -176,6 +182,7 @@ int cmd_count(int argc, char **argv)
 	}
 	if (!dev)
 		dev = default_device();
+	live_line = !json && isatty(STDOUT_FILENO);
 	fd = cli_flow(dev, dir, mode, filter);
 	if ((pkt_fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 ||
 	    (byte_fid = mapi_apply_function(fd, "BYTE_COUNTER")) < 0)
@@ -208,6 +215,8 @@ int cmd_count(int argc, char **argv)
 			next += interval * ceil((cur.t - next) / interval + 1e-9);
 		}
 	}
+	if (live_line)
+		printf("\n");
 	fprintf(stderr, "%llu packets (%llu bytes) counted on %s in %.3f s\n",
 		cur.pkts - first.pkts, cur.bytes - first.bytes, dev, cur.t - first.t);
 	fprintf(stderr, "0 packets dropped: counting happens in the kernel\n");

@@ -3,6 +3,7 @@
  * mapi: network monitoring from the shell, on MAPI flows that run in the
  * kernel.  One subcommand a job; `mapi COMMAND --help` for each.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ static const struct command {
 } commands[] = {
 	{ "count", cmd_count, "count packets and bytes that match a filter, per interval" },
 	{ "capture", cmd_capture, "print or save the packets that match a filter and a search" },
+	{ "run", cmd_run, "apply any chain of MAPI functions, print every result per interval" },
+	{ "info", cmd_info, "interfaces, the attach modes each supports, kernel features" },
 	{ "functions", cmd_functions, "list the MAPI function library" },
 	{ "compile", cmd_compile, "show the classic BPF and the eBPF a filter becomes" },
 };
@@ -38,6 +41,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	opterr = 0;	/* the subcommands say what was wrong, in one line */
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

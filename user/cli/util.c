@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
@@ -30,6 +32,13 @@ void die_mapi(const char *what)
 
 	mapi_read_error(&code, msg);
 	die("%s: %s (MAPI error %d)", what, msg, code);
+}
+
+void die_bad_option(const char *cmd, char **argv)
+{
+	/* getopt leaves optind past what it could not use */
+	die("%s: unknown option or missing value at '%s' (mapi %s --help)", cmd,
+	    argv[optind - 1], cmd);
 }
 
 char *join_args(int argc, char **argv)
@@ -184,4 +193,57 @@ void cli_logging(int verbose)
 
 	level = verbose;
 	mapi_set_log(log_line, &level);
+}
+
+static unsigned int get16(const unsigned char *p)
+{
+	return (unsigned int)p[0] << 8 | p[1];
+}
+
+void cli_print_packet(const struct mapipkt *pkt)
+{
+	const unsigned char *p = pkt->pkt, *end = pkt->pkt + pkt->caplen;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], when[16];
+	time_t sec = (time_t)(pkt->ts / 1000000000ull);
+	unsigned int type = 0, off = 12, proto = 0, hl = 0, frag = 0;
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s.%06llu %s", when, pkt->ts % 1000000000ull / 1000,
+	       pkt->direction == MAPI_DIR_IN ? "In  " : pkt->direction == MAPI_DIR_OUT ? "Out " :
+	       "");	/* a trace does not say */
+	while (p + off + 2 <= end && ((type = get16(p + off)) == 0x8100 || type == 0x88a8)) {
+		printf("vlan %u, ", p + off + 4 <= end ? get16(p + off + 2) & 0xfff : 0);
+		off += 4;
+	}
+	if (p + off + 2 > end) {
+		printf("truncated frame, length %u\n", pkt->wlen);
+		return;
+	}
+	p += off + 2;
+	if (type == 0x0800 && p + 20 <= end) {
+		inet_ntop(AF_INET, p + 12, src, sizeof(src));
+		inet_ntop(AF_INET, p + 16, dst, sizeof(dst));
+		proto = p[9];
+		hl = (p[0] & 0xfu) * 4;
+		frag = (get16(p + 6) & 0x1fff) != 0;	/* a later fragment: no ports */
+	} else if (type == 0x86dd && p + 40 <= end) {
+		inet_ntop(AF_INET6, p + 8, src, sizeof(src));
+		inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
+		proto = p[6];
+		hl = 40;
+	} else {
+		printf("%s, ethertype 0x%04x, length %u\n", type == 0x0806 ? "ARP" : "Ethernet",
+		       type, pkt->wlen);
+		return;
+	}
+	printf("%s ", type == 0x0800 ? "IP" : "IP6");
+	if ((proto == 6 || proto == 17) && !frag && p + hl + 4 <= end)
+		printf("%s.%u > %s.%u: %s, length %u\n", src, get16(p + hl), dst,
+		       get16(p + hl + 2), proto == 6 ? "TCP" : "UDP", pkt->wlen);
+	else
+		printf("%s > %s: %s%s, length %u\n", src, dst,
+		       proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 1 ? "ICMP" :
+		       proto == 58 ? "ICMP6" : "IP", frag ? " (fragment)" : "", pkt->wlen);
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The mapi command on the testbed: each subcommand's numbers equal what was
+# sent and what tcpdump saw; --json lines parse and carry their fields; the
+# live display on a terminal updates in place and ends cleanly; bad input
+# exits 1 with one line naming the problem and leaves nothing attached; every
+# option of every --help is in the manual.
+. "$(dirname "$0")/../lib.sh"
+need_root
+testbed_up
+MAPI=$BUILD/mapi
+
+"$BUILD/tests/gen_traffic" mix 41 800 "$T/in.pcap" no-vlan
+"$BUILD/tests/gen_traffic" mix 42 500 "$T/out.pcap" no-vlan
+send_both() {
+	in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in.pcap" >/dev/null
+	in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out.pcap" >/dev/null
+}
+# sent EXPR: "packets bytes" of both traces that match EXPR
+sent() {
+	local p1 b1 p2 b2
+	read -r p1 b1 < <("$BUILD/tests/pcapstat" "$T/in.pcap" "$@")
+	read -r p2 b2 < <("$BUILD/tests/pcapstat" "$T/out.pcap" "$@")
+	echo "$((p1 + p2)) $((b1 + b2))"
+}
+# json_ok FILE FIELD...: every line of FILE is a JSON object with the fields
+json_ok() {
+	python3 - "$@" <<'EOF'
+import json, sys
+path, fields = sys.argv[1], sys.argv[2:]
+lines = [l for l in open(path) if l.strip()]
+assert lines, "no lines"
+for l in lines:
+    o = json.loads(l)
+    missing = [f for f in fields if f not in o]
+    assert not missing, "missing %s in %s" % (missing, l)
+EOF
+}
+# last_json FILE KEY: KEY's value in the last line
+last_json() { tail -n 1 "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
+stopped() { ! kill -0 "$1" 2>/dev/null; }
+
+echo "count --json"
+read -r want_p want_b < <(sent udp)
+bg "$NS_MON" "$T/count.json" "$MAPI" count -i "$MON" -I 0.2 --json udp
+pid=$!
+wait_until 20 attached || fail "mapi count did not attach: $(cat "$T/count.json")"
+tcpdump_start cnt udp
+send_both
+tcpdump_wait cnt "$want_p"
+tcpdump_stop cnt
+wait_until 10 bash -c "[ \"\$(tail -n 1 '$T/count.json' | grep -o '\"total_packets\":[0-9]*')\" = '\"total_packets\":$want_p' ]" || true
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+check_eq "mapi count exits 0 on Ctrl-C" "$rc" 0
+grep '^{' "$T/count.json" >"$T/count.lines"
+json_ok "$T/count.lines" time interval packets bytes pps mbps total_packets total_bytes &&
+	pass "every --json line parses, with its fields" || fail "--json lines: $(head -3 "$T/count.json")"
+check_eq "mapi count's total = the UDP frames sent" \
+	"$(last_json "$T/count.lines" "['total_packets']") $(last_json "$T/count.lines" "['total_bytes']")" \
+	"$want_p $want_b"
+check_eq "= tcpdump's count" "$(pcap_count "$T/cnt.pcap")" "$want_p"
+check_match "the totals on stderr" "$(cat "$T/count.json")" "$want_p packets \\($want_b bytes\\) counted on $MON"
+wait_until 10 hooks_empty || true
+
+echo "count on a terminal"
+# script(1) gives mapi a pseudo-terminal; timeout sends Ctrl-C's signal
+in_mon script -qefc "timeout --preserve-status -s INT 1.5 $MAPI count -i $MON -I 0.2 udp" \
+	"$T/tty.out" >/dev/null 2>&1 &
+tpid=$!
+wait_until 10 attached || true
+send_both
+rc=0
+wait "$tpid" || rc=$?
+check_eq "on a terminal it exits 0 on Ctrl-C" "$rc" 0
+updates=$(grep -o $'\r\e\[K' "$T/tty.out" | wc -l)
+[ "$updates" -ge 3 ] && pass "the line was rewritten in place $updates times" ||
+	fail "the line was rewritten $updates times: $(od -c "$T/tty.out" | head -5)"
+check_match "the last count is the UDP frames sent, then a newline" \
+	"$(tr '\r' '\n' <"$T/tty.out" | grep -a 'pkts' | tail -n 1)" "pkts"
+check_match "and the totals" "$(cat "$T/tty.out")" "$want_p packets \\($want_b bytes\\) counted"
+wait_until 10 hooks_empty || true
+
+echo "run"
+read -r want_p want_b < <(sent tcp)
+bg "$NS_MON" "$T/run.json" "$MAPI" run -i "$MON" -I 0.2 --json 'BPF_FILTER "tcp"' PKT_COUNTER BYTE_COUNTER
+pid=$!
+wait_until 10 attached || true
+send_both
+wait_until 10 bash -c "tail -n 1 '$T/run.json' | grep -q '\"value\":$want_p}'" || true
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+check_eq "mapi run exits 0 on SIGTERM" "$rc" 0
+grep '^{' "$T/run.json" >"$T/run.lines"
+json_ok "$T/run.lines" time results && pass "mapi run --json lines parse" || fail "run --json"
+check_eq "PKT_COUNTER and BYTE_COUNTER of mapi run = the TCP frames sent" \
+	"$(last_json "$T/run.lines" "['results'][0]['value']") $(last_json "$T/run.lines" "['results'][1]['value']")" \
+	"$want_p $want_b"
+wait_until 10 hooks_empty || true
+
+echo "capture -w -"
+read -r want_p _ < <(sent udp)
+bg "$NS_MON" "$T/stdout.err" sh -c "$MAPI capture -i $MON -c $want_p -w - udp >$T/stdout.pcap"
+pid=$!
+wait_until 10 attached || true
+send_both
+wait_until 20 stopped "$pid" || fail "mapi capture -c did not stop"
+check_eq "tcpdump -r reads mapi capture -w - packet for packet" \
+	"$(tcpdump -r - -nn <"$T/stdout.pcap" 2>/dev/null | wc -l)" "$want_p"
+{ cat "$T/in.pcap"; tail -c +25 "$T/out.pcap"; } >"$T/sent.pcap"
+check_eq "the frames sent" "$("$BUILD/tests/pcapcmp" "$T/sent.pcap" "$T/stdout.pcap" udp)" "same $want_p"
+wait_until 10 hooks_empty || true
+
+echo "info"
+info=$(in_mon "$MAPI" info)
+check_match "mapi info shows the veth with native XDP" "$info" "$MON +yes +ethernet +1500 +veth +yes +yes +no +yes"
+in_mon "$MAPI" info --json >"$T/info.json"
+json_ok "$T/info.json" kernel btf cap_bpf cap_net_admin bpf_loop ringbuf xdp_frags tcx interfaces &&
+	pass "mapi info --json parses" || fail "info --json: $(cat "$T/info.json")"
+
+echo "bad input: exit 1, one line, nothing attached"
+# refused WHAT WORDS CMD...
+refused() {
+	local what=$1 words=$2 rc=0 out
+	shift 2
+	out=$(in_mon "$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && [[ $out == *"$words"* ]]; then
+		pass "$what: $out"
+	else
+		fail "$what: exit $rc, '$out' (want 1 line with '$words')"
+	fi
+	hooks_empty || fail "$what left something attached"
+}
+refused "a bad flag" "unknown option or missing value at '--bogus'" "$MAPI" count --bogus
+refused "a flag without its value" "missing value at '-I'" "$MAPI" count -i "$MON" -I
+refused "a bad filter" "syntax error" "$MAPI" count -i "$MON" "tcp and"
+refused "a missing interface" "no network interface named \"nosuch0\"" "$MAPI" count -i nosuch0
+refused "a missing trace" "No such file or directory" "$MAPI" count -r /nonexistent.pcap
+refused "an unwritable output" "/nonexistent/x.pcap" "$MAPI" capture -i "$MON" -w /nonexistent/x.pcap
+refused "a bad search" "not a hex digit" "$MAPI" capture -i "$MON" --search '|0g|'
+refused "a function that does not exist" "no function named" "$MAPI" run -i "$MON" NOPE
+refused "run without functions" "no FUNCTION" "$MAPI" run -i "$MON"
+refused "an unknown command" "unknown command" "$MAPI" bogus
+refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
+
+echo "--help and the manual"
+man=$(dirname "$0")/../../docs/mapi.1
+for cmd in count capture run info functions compile; do
+	rc=0
+	help=$("$MAPI" "$cmd" --help) || rc=$?
+	check_eq "mapi $cmd --help exits 0" "$rc" 0
+	# the command's part of the manual: from ".B cmd" to the end of its options
+	section=$(awk -v c=".B $cmd" '$0 == ".SH COMMANDS" { on = 1; next }
+		on && $0 == c { in_cmd = 1; next }
+		in_cmd && ($0 == ".RE" || ($0 ~ /^\.B / && !opts)) { exit }
+		in_cmd { if ($0 == ".RS") opts = 1; print }' "$man")
+	[ -n "$section" ] || fail "mapi(1) has no section for $cmd"
+	missing=""
+	for opt in $(grep -oE '(^|[ [])--?[a-zA-Z][a-zA-Z-]*' <<<"$help" | tr -d ' [' | sort -u); do
+		[ "$opt" = --help ] && continue
+		grep -qF -- "\\fB$(sed 's/-/\\-/g' <<<"$opt")\\fR" <<<"$section" || missing="$missing $opt"
+	done
+	[ -z "$missing" ] && pass "every option of mapi $cmd --help is in its part of mapi(1)" ||
+		fail "mapi $cmd: not in its part of mapi(1):$missing"
+done
+finish

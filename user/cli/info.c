@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapi info: what this machine offers a flow: its interfaces and the attach
+ * modes each supports, the kernel's features, the privileges at hand.
+ * Looks without changing anything: nothing is attached to an interface.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mapi.h"
+
+static const char info_usage[] =
+	"usage: mapi info [--json]\n"
+	"\n"
+	"Shows the kernel and its BPF features, whether this process has the\n"
+	"privileges flows need, and every network interface with the XDP modes it\n"
+	"supports (native XDP as its driver offers it; generic XDP on any Ethernet\n"
+	"or loopback interface; offload on NICs that run BPF).  Nothing is attached\n"
+	"to look: native support is known from the driver, and a driver not known\n"
+	"to mapi is marked \"unknown\" (mapi then tries native XDP and falls back).\n"
+	"\n"
+	"  --json   one JSON object\n";
+
+#define ATTACH_TCX_EGRESS 47	/* BPF_TCX_EGRESS, newer than these headers */
+
+/* Drivers with native XDP in Linux 6.x, and those that offload it. */
+static const char *const native_drivers[] = {
+	"veth", "virtio_net", "tun", "bonding", "netdevsim", "ixgbe", "ixgbevf", "i40e",
+	"ice", "igb", "igc", "mlx4_en", "mlx5_core", "bnxt_en", "nfp", "qede", "ena",
+	"hv_netvsc", "gve", "sfc", "thunder-nicvf", "mvneta", "mvpp2", "dpaa2-eth", "fec",
+	"stmmaceth", "st_gmac", "lan966x-switch", "cpsw", "am65-cpsw-nuss", "enetc",
+	"fbnic", "idpf", "octeontx2-nicpf", "ionic", "mana", "xen-netfront", NULL,
+};
+static const char *const offload_drivers[] = { "nfp", "netdevsim", NULL };
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+static int has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/* 1 yes, 0 no, -1 cannot tell (no privileges to ask). */
+static int probe_xdp_frags(void)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_XDP_HAS_FRAGS,
+		    .expected_attach_type = BPF_XDP);
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "mapi_probe", "GPL", prog, 2, &o);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == EPERM ? -1 : 0;
+}
+
+static int probe_tcx(void)
+{
+	__u32 ids[1], cnt = 1, flags = 0;
+
+	if (!bpf_prog_query((int)if_nametoindex("lo"), ATTACH_TCX_EGRESS, 0, &flags, ids, &cnt))
+		return 1;
+	return errno == EPERM ? -1 : 0;
+}
+
+static int probe_result(int r)
+{
+	return r < 0 ? -1 : r == 1;
+}
+
+static const char *yes_no(int v)
+{
+	return v > 0 ? "yes" : v == 0 ? "no" : "unknown (needs CAP_BPF)";
+}
+
+static const char *json_bool(int v)
+{
+	return v > 0 ? "true" : v == 0 ? "false" : "null";
+}
+
+struct iface_info {
+	char name[IF_NAMESIZE];
+	unsigned int ifindex;
+	int up, mtu, hwtype;
+	char driver[32];
+	const char *type, *native, *offload;
+};
+
+static void describe(int s, const char *name, unsigned int ifindex, struct iface_info *ii)
+{
+	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+
+	memset(ii, 0, sizeof(*ii));
+	snprintf(ii->name, sizeof(ii->name), "%s", name);
+	ii->ifindex = ifindex;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr))
+		ii->up = !!(ifr.ifr_flags & IFF_UP);
+	if (!ioctl(s, SIOCGIFMTU, &ifr))
+		ii->mtu = ifr.ifr_mtu;
+	ii->hwtype = -1;
+	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
+		ii->hwtype = ifr.ifr_hwaddr.sa_family;
+	ifr.ifr_data = (void *)&drv;
+	if (!ioctl(s, SIOCETHTOOL, &ifr))
+		snprintf(ii->driver, sizeof(ii->driver), "%s", drv.driver);
+	if (ii->hwtype == ARPHRD_LOOPBACK) {
+		ii->type = "loopback";
+		ii->native = "no";
+		ii->offload = "no";
+	} else if (ii->hwtype == ARPHRD_ETHER) {
+		ii->type = "ethernet";
+		ii->native = in_list(native_drivers, ii->driver) ? "yes" : "unknown";
+		ii->offload = in_list(offload_drivers, ii->driver) ? "possible" : "no";
+	} else {
+		ii->type = "other";	/* flows refuse it */
+		ii->native = ii->offload = "no";
+	}
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0, 0, 0, 0 },
+	};
+	struct if_nameindex *ifs, *i;
+	int c, json = 0, s, btf, cap_bpf, cap_net, loop, ringbuf, frags, tcx, first = 1;
+	struct utsname u;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': fputs(info_usage, stdout); return 0;
+		default: die_bad_option("info", argv);
+		}
+	}
+	if (optind != argc)
+		die("info takes no arguments (mapi info --help)");
+	uname(&u);
+	btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	cap_bpf = has_cap(CAP_BPF);
+	cap_net = has_cap(CAP_NET_ADMIN);
+	libbpf_set_print(NULL);
+	loop = probe_result(libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL));
+	ringbuf = probe_result(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL));
+	if (!cap_bpf)
+		loop = ringbuf = -1;
+	frags = probe_xdp_frags();
+	tcx = probe_tcx();
+
+	if (json)
+		printf("{\"kernel\":\"%s\",\"btf\":%s,\"cap_bpf\":%s,\"cap_net_admin\":%s,"
+		       "\"bpf_loop\":%s,\"ringbuf\":%s,\"xdp_frags\":%s,\"tcx\":%s,\"interfaces\":[",
+		       u.release, json_bool(btf), json_bool(cap_bpf), json_bool(cap_net),
+		       json_bool(loop), json_bool(ringbuf), json_bool(frags), json_bool(tcx));
+	else
+		printf("kernel      %s, BTF %s\n"
+		       "privileges  CAP_BPF %s, CAP_NET_ADMIN %s\n"
+		       "features    bpf_loop %s, ring buffers %s, XDP fragments %s, tcx %s\n"
+		       "\n%-16s %-4s %-9s %6s  %-12s %-8s %-8s %-8s %s\n",
+		       u.release, btf ? "yes" : "no (flows cannot load)", cap_bpf ? "yes" : "no",
+		       cap_net ? "yes" : "no", yes_no(loop), yes_no(ringbuf), yes_no(frags),
+		       yes_no(tcx), "interface", "up", "type", "mtu", "driver", "native", "generic",
+		       "offload", "tc egress");
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ifs = if_nameindex();
+	if (s < 0 || !ifs)
+		die("cannot list the interfaces");
+	for (i = ifs; i->if_index; i++) {
+		struct iface_info ii;
+		int flows = 0;
+
+		describe(s, i->if_name, i->if_index, &ii);
+		flows = strcmp(ii.type, "other") != 0;
+		if (json)
+			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"up\":%s,\"type\":\"%s\",\"mtu\":%d,"
+			       "\"driver\":\"%s\",\"native\":\"%s\",\"generic\":%s,\"offload\":\"%s\","
+			       "\"tc\":%s}", first ? "" : ",", ii.name, ii.ifindex,
+			       ii.up ? "true" : "false", ii.type, ii.mtu, ii.driver, ii.native,
+			       flows ? "true" : "false", ii.offload, flows && tcx ? "true" : "false");
+		else
+			printf("%-16s %-4s %-9s %6d  %-12s %-8s %-8s %-8s %s\n", ii.name,
+			       ii.up ? "yes" : "no", ii.type, ii.mtu, *ii.driver ? ii.driver : "-",
+			       ii.native, flows ? "yes" : "no", ii.offload,
+			       !flows ? "no" : tcx > 0 ? "yes" : tcx == 0 ? "no" : "unknown");
+		first = 0;
+	}
+	if (json)
+		printf("]}\n");
+	if_freenameindex(ifs);
+	close(s);
+	return 0;
+}

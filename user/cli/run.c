@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapi run: any chain of MAPI functions from the command line, one flow,
+ * every function's result printed at each interval.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mapi.h"
+
+static const char run_usage[] =
+	"usage: mapi run [-i IFACE | -r FILE] [-I SECONDS] [-Q in|out|inout]\n"
+	"                [--mode auto|native|generic|offload] [--json] [-v] FUNCTION...\n"
+	"\n"
+	"Applies the functions to one flow, in order, and prints the result of each\n"
+	"function that has one at every interval (with -r: once, for the whole\n"
+	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
+	"in double quotes, numbers bare, e.g.\n"
+	"\n"
+	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
+	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
+	"\n"
+	"`mapi functions` lists them.  Packets kept by TO_BUFFER are printed one a\n"
+	"line as they come (mapi capture's format).\n"
+	"\n"
+	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
+	"  -r FILE      a pcap or pcapng trace instead (- for standard input)\n"
+	"  -I SECONDS   interval between result lines (default 1; fractions allowed)\n"
+	"  -Q DIR       in, out or inout (default inout: both, as tcpdump)\n"
+	"  --mode MODE  where received packets are examined (see mapi count)\n"
+	"  --json       one JSON object a line: time and each function's result\n"
+	"  -v           say where the flow runs\n"
+	"\n"
+	"Ctrl-C or SIGTERM stops it after a last result line.\n";
+
+#define MAX_FNS 64
+#define MAX_ARGS 11
+
+struct fn {
+	int fid;
+	mapi_libfunct_info_t info;
+};
+
+/* One FUNCTION argument into its name and arguments; dies when malformed. */
+static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg *args)
+{
+	char *p = spec;
+	int n = -1;
+
+	for (;;) {
+		char *word, *end;
+		int quoted;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		quoted = *p == '"';
+		if (quoted) {
+			word = ++p;
+			end = strchr(p, '"');
+			if (!end)
+				die("run: '%s': a string is not closed with \"", orig);
+			*end = 0;
+			p = end + 1;
+		} else {
+			word = p;
+			p += strcspn(p, " \t");
+			if (*p)
+				*p++ = 0;
+		}
+		if (n < 0) {
+			if (quoted)
+				die("run: a function's name comes first, unquoted");
+			*name = word;
+			n = 0;
+			continue;
+		}
+		if (n == MAX_ARGS)
+			die("run: %s: at most %d arguments", *name, MAX_ARGS);
+		if (!quoted) {
+			char *e;
+			long long v;
+
+			errno = 0;
+			v = strtoll(word, &e, 0);
+			if (*word && !*e && !errno) {
+				args[n].type = MAPI_ARG_INT;
+				args[n++].v.i = v;
+				continue;
+			}
+		}
+		args[n].type = MAPI_ARG_STR;
+		args[n++].v.s = word;
+	}
+	if (n < 0)
+		die("run: an empty FUNCTION argument");
+	return n;
+}
+
+static void print_results(int fd, const struct fn *fns, int nfns, double t, int json)
+{
+	int i, first = 1;
+
+	if (json)
+		printf("{\"time\":%.6f,\"results\":[", t);
+	else {
+		time_t sec = (time_t)t;
+		struct tm tm;
+		char ts[16];
+
+		localtime_r(&sec, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		printf("%s.%03d", ts, (int)(fmod(t, 1.0) * 1000));
+	}
+	for (i = 0; i < nfns; i++) {
+		mapi_function_info_t fi;
+
+		if (fns[i].info.result == MAPI_RES_NONE)
+			continue;
+		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
+			die_mapi(fns[i].info.name);
+		if (fns[i].info.result == MAPI_RES_ULL) {
+			if (json)
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"value\":%llu}",
+				       first ? "" : ",", fi.fid, fi.name, fi.value);
+			else
+				printf("  %s[%d]=%llu", fi.name, fi.fid, fi.value);
+		} else if (json) {
+			printf("%s{\"fid\":%d,\"function\":\"%s\",\"packets\":%llu,\"delivered\":%llu,"
+			       "\"dropped\":%llu}", first ? "" : ",", fi.fid, fi.name, fi.pkts,
+			       fi.delivered, fi.dropped);
+		} else {
+			printf("  %s[%d]=%llu packets, %llu delivered, %llu dropped", fi.name, fi.fid,
+			       fi.pkts, fi.delivered, fi.dropped);
+		}
+		first = 0;
+	}
+	printf(json ? "]}\n" : "\n");
+	fflush(stdout);
+}
+
+/* Prints the packets waiting in the TO_BUFFERs; 1 when a trace has ended
+ * for all of them. */
+static int drain(int fd, const struct fn *fns, int nfns, int json)
+{
+	int i, ended = 0, buffers = 0;
+
+	for (i = 0; i < nfns; i++) {
+		int k;
+
+		if (fns[i].info.result != MAPI_RES_PACKETS)
+			continue;
+		buffers++;
+		for (k = 0; k < 10000; k++) {
+			struct mapipkt *p = mapi_get_next_pkt_timeout(fd, fns[i].fid, 0);
+			int code;
+
+			if (p) {
+				if (!json)
+					cli_print_packet(p);
+				continue;
+			}
+			mapi_read_error(&code, NULL);
+			if (code == MAPI_ERR_TRACE_END)
+				ended++;
+			else if (code != MAPI_ERR_TIMEOUT)
+				die_mapi("reading packets");
+			break;
+		}
+	}
+	return buffers && ended == buffers;
+}
+
+/* Sleeps until `until` or a stop signal; 1 on a signal. */
+static int sleep_until(double until, const sigset_t *stop)
+{
+	double left = until - now_seconds();
+	struct timespec ts = { 0, 0 };
+
+	if (left > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	}
+	return sigtimedwait(stop, NULL, &ts) > 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *dev = NULL, *rfile = NULL;
+	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, json = 0, verbose = 0;
+	int c, fd, i, nfns = 0, buffers = 0, stopped = 0;
+	double interval = 1.0, next;
+	struct fn fns[MAX_FNS];
+	mapi_flow_info_t info;
+	sigset_t stop;
+
+	while ((c = getopt_long(argc, argv, "+i:r:I:Q:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': dev = optarg; break;
+		case 'r': rfile = optarg; break;
+		case 'I': interval = parse_seconds(optarg, "-I"); break;
+		case 'Q': dir = parse_direction(optarg); break;
+		case 'm': mode = parse_mode(optarg); break;
+		case 'j': json = 1; break;
+		case 'v': verbose++; break;
+		case 'h': fputs(run_usage, stdout); return 0;
+		default: die_bad_option("run", argv);
+		}
+	}
+	if (optind == argc)
+		die("run: no FUNCTION given (mapi run --help)");
+	if (argc - optind > MAX_FNS)
+		die("run: at most %d functions", MAX_FNS);
+	if (rfile && (dev || dir != MAPI_DIR_BOTH || mode != MAPI_MODE_AUTO))
+		die("run: -i, -Q and --mode do not go with -r");
+	if (!rfile && !dev)
+		dev = default_device();
+	cli_logging(verbose);
+
+	fd = rfile ? cli_trace_flow(rfile, "") : cli_flow(dev, dir, mode, "");
+	for (i = optind; i < argc; i++) {
+		struct mapi_arg args[MAX_ARGS];
+		char *spec = strdup(argv[i]), *name = NULL;
+		int n, k;
+
+		if (!spec)
+			die("out of memory");
+		n = parse_spec(spec, argv[i], &name, args);
+		fns[nfns].fid = mapi_apply_function_args(fd, name, args, n);
+		if (fns[nfns].fid < 0)
+			die_mapi(argv[i]);
+		for (k = 0; mapi_get_libfunct_info(k, &fns[nfns].info) == 0; k++)
+			if (!strcmp(fns[nfns].info.name, name))
+				break;
+		buffers += fns[nfns].info.result == MAPI_RES_PACKETS;
+		nfns++;
+		free(spec);
+	}
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	if (mapi_connect(fd) < 0)
+		die_mapi(rfile ? rfile : dev);
+	if (verbose && !rfile && mapi_get_flow_info(fd, &info) == 0)
+		fprintf(stderr, "mapi: running on %s: received packets in %s, sent in %s\n", dev,
+			mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out));
+
+	next = now_seconds() + interval;
+	while (!stopped) {
+		int ended = buffers ? drain(fd, fns, nfns, json) : 0;
+
+		if (rfile) {
+			if (mapi_get_flow_info(fd, &info) < 0)
+				die_mapi(rfile);
+			if (info.trace_status != MAPI_TRACE_READING && (!buffers || ended))
+				break;
+			stopped = sleep_until(now_seconds() + 0.01, &stop);
+			continue;
+		}
+		stopped = sleep_until(buffers ? fmin(next, now_seconds() + 0.01) : next, &stop);
+		if (now_seconds() >= next || stopped) {
+			print_results(fd, fns, nfns, now_seconds(), json);
+			next += interval * ceil((now_seconds() - next) / interval + 1e-9);
+		}
+	}
+	if (rfile) {
+		print_results(fd, fns, nfns, (double)info.trace_last / 1e9, json);
+		mapi_close_flow(fd);
+		if (info.trace_status == MAPI_TRACE_FAILED) {
+			fprintf(stderr, "mapi: %s\n", info.trace_error);
+			return 1;
+		}
+		return 0;
+	}
+	mapi_close_flow(fd);
+	return 0;
+}
