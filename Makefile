@@ -42,7 +42,7 @@ STLIB := $(BUILD)/libmapi-bpf.a
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib check tests demo bench fuzz deps install uninstall clean vmlinux help
+.PHONY: all lib check tests demo bench bench-smoke fuzz deps install uninstall clean vmlinux help
 
 all: lib $(CLI) $(EXAMPLES)
 
@@ -53,6 +53,7 @@ help:
 	@echo "make demo       install packages, build, run the examples on a veth testbed"
 	@echo "make check      install packages, build, run every test"
 	@echo "make bench      benchmarks against baselines measured in the same run"
+	@echo "make bench-smoke every benchmark case once, tiny (part of make check)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make install    library, header, pkg-config file and mapi into PREFIX=$(PREFIX)"
 	@echo "make vmlinux    regenerate vmlinux.h from the running kernel"
@@ -136,7 +137,7 @@ deps:
 	scripts/install-deps.sh
 
 check: deps
-	$(MAKE) all tests
+	$(MAKE) all tests $(BENCH)
 	tests/run.sh $(BUILD)
 
 tests: $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
@@ -148,6 +149,10 @@ demo: deps
 bench: deps
 	$(MAKE) all tests $(BENCH)
 	bench/run.sh $(BUILD)
+
+# Every benchmark case once, tiny: proves they all still run (no timing).
+bench-smoke: all tests $(BENCH)
+	BENCH_SMOKE=1 bench/run.sh $(BUILD)
 
 fuzz: deps
 	$(MAKE) $(FUZZERS) $(BUILD)/tests/gen_traffic $(BUILD)/tests/pcapconv

@@ -2,7 +2,7 @@
 # make bench: what mapi-bpf costs, as ratios to baselines measured in the
 # same run on the same machine (bench/README.md explains the method).
 #
-#   BENCH_RUNS   runs per case, the median is reported (default 7)
+#   BENCH_RUNS   runs per case, the median is reported (default 5)
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
 #   BENCH_CASES  the cases to run (default: cost filters search connect live
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-RUNS=${BENCH_RUNS:-7}
+RUNS=${BENCH_RUNS:-5}
 PKTS=${BENCH_PKTS:-2000000}
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 	RUNS=1
@@ -275,3 +275,8 @@ printf '%-46s %12s %-9s %12s %10s  %s\n' case median unit baseline ratio notes
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
 echo "results: $JSON"
+python3 bench/report.py plot "$JSON" "${JSON%.json}.svg"
+# the smoke run proves every case still runs and gives a number; no timing
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	python3 bench/report.py check "$JSON"
+fi

@@ -3,6 +3,7 @@
 #   unit  - no privileges: argument checks, error codes, the translator
 #   bpf   - BPF_PROG_TEST_RUN and the API against the kernel (root)
 #   net   - veth testbeds in network namespaces, real traffic (root)
+#   bench - every benchmark case once, tiny (numbers, never timings, checked)
 #   leaks - the API tests (errors, traces, kernel) again under valgrind
 # A test that cannot run here says why and counts as skipped; with
 # MAPI_TEST_STRICT=1 (CI, which has every privilege) a skip is a failure.
@@ -57,6 +58,9 @@ done
 for t in tests/net/*.sh; do
 	run "net/$(basename "$t" .sh)" "$t"
 done
+
+# every benchmark case once, tiny: that each still runs and gives a number
+run "bench/smoke" root_or_skip env BENCH_SMOKE=1 bench/run.sh "$BUILD"
 
 if command -v valgrind >/dev/null; then
 	# valgrind does not know the newer bpf(2) commands: it says so for
