@@ -86,7 +86,10 @@ read -r want_p want_b < <(sent tcp)
 bg "$NS_MON" "$T/run.json" "$MAPI" run -i "$MON" -I 0.2 --json 'BPF_FILTER "tcp"' PKT_COUNTER BYTE_COUNTER
 pid=$!
 wait_until 10 attached || true
+tcpdump_start run tcp
 send_both
+tcpdump_wait run "$want_p"
+tcpdump_stop run
 wait_until 10 bash -c "tail -n 1 '$T/run.json' | grep -q '\"value\":$want_p}'" || true
 kill -TERM "$pid"
 rc=0
@@ -97,6 +100,7 @@ json_ok "$T/run.lines" time results && pass "mapi run --json lines parse" || fai
 check_eq "PKT_COUNTER and BYTE_COUNTER of mapi run = the TCP frames sent" \
 	"$(last_json "$T/run.lines" "['results'][0]['value']") $(last_json "$T/run.lines" "['results'][1]['value']")" \
 	"$want_p $want_b"
+check_eq "= tcpdump's" "$("$BUILD/tests/pcapstat" "$T/run.pcap")" "$want_p $want_b"
 wait_until 10 hooks_empty || true
 
 echo "capture -w -"
