@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "functions.h"
+#include "hashpath.h"
 #include "mapi.h"
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
@@ -280,10 +281,199 @@ int codegen_filter(struct codegen *cg, const struct prog_target *t,
 	return ret;
 }
 
-int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd)
+/* The root's frame for the hash lookup. */
+#define H_CPU (-8)
+#define H_ID (-16)
+#define H_LEN (-24)
+#define H_KEY (-48)		/* struct hf_key */
+#define H_ELEM (-56)		/* u32 key of a store lookup */
+#define H_PORTS (-64)		/* the packet's ports, while wild keys are tried */
+#define H_WILD (-72)		/* wild keys of this hook */
+#define H_BUF (-160)		/* the frame's first 78 bytes, from H_BUF + 2 */
+#define H_FRAME(off) ((int16_t)(H_BUF + 2 + (off)))	/* so that fields are aligned */
+#define H_COPY 78		/* Ethernet, IPv4 with the longest options, ports */
+
+/* The flows of the hp_value at R7 count the packet, each once. */
+static void emit_hash_count(struct prog_buf *pb, int store_fd)
 {
+	int done = pb_new_label(pb), i;
+
+	for (i = 0; i < HP_VALUE_FLOWS; i++) {
+		int next = pb_new_label(pb);
+
+		pb_emit(pb, LDX_MEM(BPF_W, R1, R7, 0));
+		pb_jmp_imm(pb, BPF_JLE, R1, i, done);
+		pb_emit(pb, LDX_MEM(BPF_W, R1, R7, (int16_t)(4 + 4 * i)));
+		pb_jmp_imm(pb, BPF_JGT, R1, HP_MAX_FLOWS, next);
+		pb_emit(pb, ALU64_IMM(BPF_MUL, R1, store_ncpus()));
+		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, H_CPU));
+		pb_emit(pb, ALU64_REG(BPF_ADD, R1, R2));
+		pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_ELEM));
+		pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)store_fd);
+		pb_emit(pb, MOV64_REG(R2, RFP));
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_ELEM));
+		pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+		pb_jmp_imm(pb, BPF_JEQ, R0, 0, next);
+		/* counted already for this packet (through another key)? */
+		pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_STAMP * 8));
+		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, H_ID));
+		pb_jmp_reg(pb, BPF_JEQ, R1, R2, next);
+		pb_emit(pb, STX_MEM(BPF_DW, R0, R2, HP_SLOT_STAMP * 8));
+		pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_PKTS * 8));
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R1, 1));
+		pb_emit(pb, STX_MEM(BPF_DW, R0, R1, HP_SLOT_PKTS * 8));
+		pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_BYTES * 8));
+		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, H_LEN));
+		pb_emit(pb, ALU64_REG(BPF_ADD, R1, R2));
+		pb_emit(pb, STX_MEM(BPF_DW, R0, R1, HP_SLOT_BYTES * 8));
+		pb_bind(pb, next);
+	}
+	pb_bind(pb, done);
+}
+
+/* R7 = the value for the key at H_KEY in keys_fd, then its flows count. */
+static void emit_hash_lookup(struct prog_buf *pb, int keys_fd, int store_fd)
+{
+	int miss = pb_new_label(pb);
+
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)keys_fd);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_KEY));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
+	pb_emit(pb, MOV64_REG(R7, R0));
+	emit_hash_count(pb, store_fd);
+	pb_bind(pb, miss);
+}
+
+/*
+ * The hash flows of the hook: the packet's protocol, addresses and ports
+ * looked up in the hook's key map, as libpcap's filter for them reads the
+ * frame (an IPv4 frame without a VLAN tag, not a later fragment, the ports
+ * where the header length says); a frame too short for what is read has no
+ * key.  Then on to `out`.
+ */
+static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
+			   const struct hashpath *hp, int out)
+{
+	int h = t->hook == XLATE_XDP ? 0 : 1, capped = pb_new_label(pb);
+	int sport_only = pb_new_label(pb);
+
+	pb_ld_map_value(pb, R1, hp->cfg_fd, 0);
+	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, (int16_t)offsetof(struct hp_cfg, keys[h])));
+	pb_jmp_imm(pb, BPF_JEQ, R2, 0, out);
+	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, (int16_t)offsetof(struct hp_cfg, wild[h])));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R2, H_WILD));
+
+	/* this CPU's packet number, and the hook's count of packets */
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
+	pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), out);
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, H_CPU));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R0, H_ELEM));
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)hp->store_fd);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_ELEM));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, out);
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_ID * 8));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, 1));
+	pb_emit(pb, STX_MEM(BPF_DW, R0, R1, HP_SLOT_ID * 8));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R1, H_ID));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, (int16_t)((HP_SLOT_SEEN + h) * 8)));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, 1));
+	pb_emit(pb, STX_MEM(BPF_DW, R0, R1, (int16_t)((HP_SLOT_SEEN + h) * 8)));
+
+	/* the frame's length and first bytes */
+	if (t->hook == XLATE_XDP && t->frags) {
+		pb_emit(pb, MOV64_REG(R1, R_CTX));
+		pb_emit(pb, CALL_HELPER(BPF_FUNC_xdp_get_buff_len));
+	} else if (t->hook == XLATE_XDP) {
+		pb_emit(pb, LDX_MEM(BPF_W, R0, R_CTX, offsetof(struct xdp_md, data_end)));
+		pb_emit(pb, LDX_MEM(BPF_W, R1, R_CTX, offsetof(struct xdp_md, data)));
+		pb_emit(pb, ALU64_REG(BPF_SUB, R0, R1));
+	} else {
+		pb_emit(pb, LDX_MEM(BPF_W, R0, R_CTX, offsetof(struct __sk_buff, len)));
+	}
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, H_LEN));
+	pb_jmp_imm(pb, BPF_JLT, R0, 34, out);		/* Ethernet + IPv4 to the addresses */
+	pb_emit(pb, MOV64_REG(R4, R0));
+	pb_jmp_imm(pb, BPF_JLE, R4, H_COPY, capped);
+	pb_emit(pb, MOV64_IMM(R4, H_COPY));
+	pb_bind(pb, capped);
+	pb_emit(pb, MOV64_REG(R1, R_CTX));
+	pb_emit(pb, MOV64_IMM(R2, 0));
+	pb_emit(pb, MOV64_REG(R3, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, H_FRAME(0)));
+	pb_emit(pb, CALL_HELPER(t->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
+			       BPF_FUNC_skb_load_bytes));
+	pb_jmp_imm(pb, BPF_JNE, R0, 0, out);
+
+	/* IPv4 (bytes 08 00 at 12, read little-endian), not a later fragment */
+	pb_emit(pb, LDX_MEM(BPF_H, R1, RFP, H_FRAME(12)));
+	pb_jmp_imm(pb, BPF_JNE, R1, 0x0008, out);
+	pb_emit(pb, LDX_MEM(BPF_H, R1, RFP, H_FRAME(20)));
+	pb_emit(pb, ALU64_IMM(BPF_AND, R1, 0xff1f));
+	pb_jmp_imm(pb, BPF_JNE, R1, 0, out);
+	/* the key: protocol, addresses, ports */
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, H_KEY, 0));
+	pb_emit(pb, ST_MEM(BPF_DW, RFP, H_KEY + 8, 0));
+	pb_emit(pb, LDX_MEM(BPF_B, R1, RFP, H_FRAME(23)));
+	pb_emit(pb, STX_MEM(BPF_B, RFP, R1, H_KEY + (int16_t)offsetof(struct hf_key, proto)));
+	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_FRAME(26)));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_KEY + (int16_t)offsetof(struct hf_key, saddr)));
+	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_FRAME(30)));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_KEY + (int16_t)offsetof(struct hf_key, daddr)));
+	/* the ports where the header's length puts them (4 * its low nibble,
+	 * unchecked, as libpcap reads it); a frame cut after the source port
+	 * still matches a filter that the source port satisfies, as libpcap,
+	 * which reads the destination port only when it must */
+	pb_emit(pb, LDX_MEM(BPF_B, R3, RFP, H_FRAME(14)));
+	pb_emit(pb, ALU64_IMM(BPF_AND, R3, 0xf));
+	pb_emit(pb, ALU64_IMM(BPF_LSH, R3, 2));
+	pb_emit(pb, MOV64_REG(R2, R3));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, 14 + 2));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_LEN));
+	pb_jmp_reg(pb, BPF_JGT, R2, R1, out);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_FRAME(14)));
+	pb_emit(pb, ALU64_REG(BPF_ADD, R2, R3));
+	pb_emit(pb, LDX_MEM(BPF_H, R4, R2, 0));
+	pb_emit(pb, STX_MEM(BPF_H, RFP, R4, H_KEY + (int16_t)offsetof(struct hf_key, sport)));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, 14 + 4));
+	pb_jmp_reg(pb, BPF_JGT, R3, R1, sport_only);
+	pb_emit(pb, LDX_MEM(BPF_H, R4, R2, 2));
+	pb_emit(pb, STX_MEM(BPF_H, RFP, R4, H_KEY + (int16_t)offsetof(struct hf_key, dport)));
+
+	emit_hash_lookup(pb, hp->keys_fd[h], hp->store_fd);
+	/* wildcard keys: the source port any, then the destination port any */
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD));
+	pb_jmp_imm(pb, BPF_JEQ, R1, 0, out);
+	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_KEY + (int16_t)offsetof(struct hf_key, sport)));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_PORTS));
+	pb_emit(pb, ST_MEM(BPF_B, RFP, H_KEY + (int16_t)offsetof(struct hf_key, wild), HF_WILD_SPORT));
+	pb_emit(pb, ST_MEM(BPF_H, RFP, H_KEY + (int16_t)offsetof(struct hf_key, sport), 0));
+	emit_hash_lookup(pb, hp->keys_fd[h], hp->store_fd);
+	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_PORTS));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_KEY + (int16_t)offsetof(struct hf_key, sport)));
+	pb_bind(pb, sport_only);
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD));
+	pb_jmp_imm(pb, BPF_JEQ, R1, 0, out);
+	pb_emit(pb, ST_MEM(BPF_B, RFP, H_KEY + (int16_t)offsetof(struct hf_key, wild), HF_WILD_DPORT));
+	pb_emit(pb, ST_MEM(BPF_H, RFP, H_KEY + (int16_t)offsetof(struct hf_key, dport), 0));
+	emit_hash_lookup(pb, hp->keys_fd[h], hp->store_fd);
+}
+
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
+		 const struct hashpath *hp)
+{
+	int chain;
+
 	pb_init(pb);
+	chain = pb_new_label(pb);
 	pb_emit(pb, MOV64_REG(R_CTX, R1));
+	if (hp)
+		emit_hash_path(pb, t, hp, chain);
+	pb_bind(pb, chain);
 	emit_exit(pb, t->hook, prog_array_fd, 0);
 	return pb_finish(pb);
 }

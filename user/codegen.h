@@ -97,8 +97,12 @@ uint32_t codegen_maps_of(const struct flow *f, int offload);
  * The program attached to a hook: it jumps (tail call) to slot 0 of
  * prog_array_fd, the first group, so that groups are replaced with a map
  * update, in microseconds, instead of by swapping the attached program.
+ * With hp, it first counts the packet for the interface's hash flows
+ * (hashpath.h): one lookup, whatever their number.
  */
-int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd);
+struct hashpath;
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
+		 const struct hashpath *hp);
 
 enum cg_addend {
 	ADD_ONE,	/* count the packet */

@@ -387,7 +387,7 @@ static int root_create(struct iface *ifc, enum hook_id h)
 	if (hk->array_fd < 0)
 		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
 			       ifc->name, strerror(errno));
-	ret = codegen_root(&pb, &hk->target, hk->array_fd);
+	ret = codegen_root(&pb, &hk->target, hk->array_fd, NULL);
 	if (!ret) {
 		ret = loader_load(&pb, &hk->target);
 		if (ret >= 0) {
