@@ -130,6 +130,8 @@ int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 	uint64_t host = 0, dev = 0;
 	int ret;
 
+	if (f->hashed)
+		return engine_read_hashed(f, slot, val);
 	ret = store_read(&f->host, slot, &host);
 	if (!ret && f->nic.nlines)
 		ret = store_read(&f->nic, slot, &dev);
@@ -502,7 +504,8 @@ MAPI_EXPORT int mapi_connect(int fd)
 	if (f->direction == MAPI_DIR_BOTH && is_loopback(f->dev))
 		f->direction = MAPI_DIR_IN;
 	snprintf(name, sizeof(name), "mapi_f%d", f->fd);
-	ret = store_create_host(&f->host, f->nslots, name);
+	/* a conversation flow counts in its interface's tables */
+	ret = engine_hashable(f) ? 0 : store_create_host(&f->host, f->nslots, name);
 	if (ret)
 		return api_fail(ret);
 	ret = fns_connect(f);

@@ -37,6 +37,7 @@
 #include "error.h"
 #include "functions.h"
 #include "loader.h"
+#include "hashpath.h"
 #include "log.h"
 
 /*
@@ -66,6 +67,7 @@ struct hook {
 	int mode;		/* MAPI_MODE_* */
 	struct group groups[CHAIN_MAX];
 	int ngroups;
+	int nhash;		/* conversation flows it serves */
 	uint64_t idle_since;	/* ms: attached with no flows since then; 0: busy */
 };
 
@@ -74,6 +76,7 @@ struct iface {
 	char name[IF_NAMESIZE];
 	struct hook hooks[HOOK_COUNT];
 	size_t nflows;
+	struct hashpath *hp;	/* conversation flows' tables, made for the first */
 	struct iface *next;
 };
 
@@ -103,6 +106,7 @@ static void hook_reset(struct hook *hk)
 	for (k = 0; k < CHAIN_MAX; k++)
 		hk->groups[k].prog_fd = -1;
 	hk->ngroups = 0;
+	hk->nhash = 0;
 }
 
 /* Detaches the hook and frees what it holds (the link goes first). */
@@ -171,6 +175,7 @@ static void iface_put(struct iface *ifc)
 			break;
 		}
 	}
+	hashpath_destroy(ifc->hp);
 	free(ifc);
 }
 
@@ -387,7 +392,7 @@ static int root_create(struct iface *ifc, enum hook_id h)
 	if (hk->array_fd < 0)
 		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
 			       ifc->name, strerror(errno));
-	ret = codegen_root(&pb, &hk->target, hk->array_fd, NULL);
+	ret = codegen_root(&pb, &hk->target, hk->array_fd, ifc->hp);
 	if (!ret) {
 		ret = loader_load(&pb, &hk->target);
 		if (ret >= 0) {
@@ -420,7 +425,8 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 		if (ret)
 			return ret;
 	}
-	prog = group_load(hk, 0, f, NULL);
+	/* a conversation flow has no code: the group starts empty */
+	prog = group_load(hk, 0, f->hashed ? NULL : f, NULL);
 	if (prog < 0)
 		return prog;
 	if (mode == MAPI_MODE_OFFLOAD) {
@@ -446,7 +452,7 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 	}
 	if (hk->link_fd < 0)
 		return -errno;
-	return group_append(&hk->groups[0], f);
+	return f->hashed ? 0 : group_append(&hk->groups[0], f);
 }
 
 /* Attaches hook h of ifc for its first flow f. */
@@ -595,6 +601,12 @@ static int hook_add(struct hook_change *c)
 		c->group = 0;
 		return attach_new(c->ifc, c->h, c->f);
 	}
+	if (c->f->hashed) {	/* no code: the root looks it up */
+		c->group = -1;
+		c->was_idle = hk->idle_since;
+		hk->idle_since = 0;
+		return 0;
+	}
 	ret = group_place(c->ifc, c->h, c->f, &c->group, &cg);
 	if (ret)
 		return ret;
@@ -630,12 +642,17 @@ static int hook_add(struct hook_change *c)
 static void hook_undo(struct hook_change *c)
 {
 	struct hook *hk = &c->ifc->hooks[c->h];
-	struct group *g = &hk->groups[c->group];
+	struct group *g;
 
 	if (c->attached) {
 		hook_close(hk);
 		return;
 	}
+	if (c->group < 0) {	/* a conversation flow changed no group */
+		hk->idle_since = c->was_idle;
+		return;
+	}
+	g = &hk->groups[c->group];
 	if (group_install(c->ifc, c->h, c->group, c->old_prog))
 		log_warn("%s: restoring a %s program failed", c->ifc->name, hook_names[c->h]);
 	close(g->prog_fd);
@@ -655,6 +672,137 @@ static void *hook_add_thread(void *arg)
 	if (c->ret)
 		err_pending_copy(&c->code, c->msg, sizeof(c->msg));
 	return NULL;
+}
+
+/* --- Conversation flows ----------------------------------------------------*/
+
+static unsigned int hooks_of(const struct flow *f)
+{
+	return (f->direction & MAPI_DIR_IN ? 1u << HOOK_XDP : 0) |
+	       (f->direction & MAPI_DIR_OUT ? 1u << HOOK_TC : 0);
+}
+
+int engine_hashable(struct flow *f)
+{
+	const struct fn_instance *filter = f->nfns ? f->fns[0] : NULL;
+	struct iface *ifc;
+	int i;
+
+	f->hashed = 0;
+	if (!filter || strcmp(filter->desc->name, "BPF_FILTER") ||
+	    (f->mode_req & ~MAPI_MODE_REQUIRE) == MAPI_MODE_OFFLOAD)
+		return 0;
+	for (i = 1; i < f->nfns; i++)
+		if (strcmp(f->fns[i]->desc->name, "PKT_COUNTER") &&
+		    strcmp(f->fns[i]->desc->name, "BYTE_COUNTER"))
+			return 0;
+	/* a NIC runs general flows only */
+	for (ifc = ifaces; ifc; ifc = ifc->next)
+		if (ifc->ifindex == f->ifindex && offloaded(&ifc->hooks[HOOK_XDP]) &&
+		    (f->direction & MAPI_DIR_IN))
+			return 0;
+	if (!hf_parse(filter->args[0].v.s, f->hkeys, &f->nhkeys))
+		return 0;
+	f->hashed = 1;
+	/* its counters are the lookup's */
+	for (i = 1; i < f->nfns; i++)
+		f->fns[i]->slot = strcmp(f->fns[i]->desc->name, "PKT_COUNTER") ? HP_SLOT_BYTES :
+										   HP_SLOT_PKTS;
+	return 1;
+}
+
+int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	const struct hashpath *hp = f->iface ? f->iface->hp : NULL;
+	int h;
+
+	if (!hp)
+		return -ENOTCONN;
+	if (slot != FLOW_SLOT_SEEN) {
+		*val = hashpath_read(hp, f->hash_idx, (int)slot);
+		return 0;
+	}
+	*val = 0;
+	for (h = 0; h < HOOK_COUNT; h++)
+		if (hooks_of(f) & (1u << h))
+			*val += hashpath_seen(hp, h) - f->seen_base[h];
+	return 0;
+}
+
+/*
+ * The interface's hash tables, made for its first conversation flow; roots
+ * already attached are replaced (through their links, atomically) by roots
+ * that look packets up in them.
+ */
+static int hash_tables(struct iface *ifc)
+{
+	int h, ret;
+
+	if (ifc->hp)
+		return 0;
+	ret = hashpath_create(&ifc->hp);
+	if (ret)
+		return ret;
+	for (h = 0; h < HOOK_COUNT; h++) {
+		struct hook *hk = &ifc->hooks[h];
+		struct prog_buf pb;
+		int root;
+
+		if (hk->link_fd < 0 || offloaded(hk))
+			continue;
+		ret = codegen_root(&pb, &hk->target, hk->array_fd, ifc->hp);
+		root = ret ? ret : loader_load(&pb, &hk->target);
+		pb_free(&pb);
+		if (root >= 0 && bpf_link_update(hk->link_fd, root, NULL)) {
+			ret = err_set(-errno, MAPI_ERR_ATTACH, "%s: replacing the %s root: %s",
+				      ifc->name, hook_names[h], strerror(errno));
+			close(root);
+			root = -1;
+		}
+		if (root < 0) {
+			/* roots replaced so far look up an empty table: harmless */
+			hashpath_destroy(ifc->hp);
+			ifc->hp = NULL;
+			return root;
+		}
+		close(hk->root_fd);
+		hk->root_fd = root;
+	}
+	return 0;
+}
+
+static int hash_add(struct iface *ifc, struct flow *f)
+{
+	int h, ret = hashpath_add(ifc->hp, f->hkeys, f->nhkeys, hooks_of(f), &f->hash_idx);
+
+	if (ret)
+		return ret;
+	for (h = 0; h < HOOK_COUNT; h++) {
+		if (!(hooks_of(f) & (1u << h)))
+			continue;
+		ifc->hooks[h].nhash++;
+		f->seen_base[h] = hashpath_seen(ifc->hp, h);
+	}
+	return 0;
+}
+
+static void hash_remove(struct iface *ifc, struct flow *f)
+{
+	int h, k;
+
+	hashpath_remove(ifc->hp, f->hkeys, f->nhkeys, hooks_of(f), f->hash_idx);
+	for (h = 0; h < HOOK_COUNT; h++) {
+		struct hook *hk = &ifc->hooks[h];
+		int users = 0;
+
+		if (!(hooks_of(f) & (1u << h)) || hk->link_fd < 0)
+			continue;
+		hk->nhash--;
+		for (k = 0; k < hk->ngroups; k++)
+			users += (int)hk->groups[k].nflows;
+		if (!users && !hk->nhash)
+			hk->idle_since = now_ms();
+	}
 }
 
 /* Checks that f can join the mode the XDP hook already runs in. */
@@ -696,6 +844,13 @@ int engine_connect(struct flow *f)
 		iface_put(ifc);
 		return ret;
 	}
+	if (f->hashed) {
+		ret = hash_tables(ifc);
+		if (ret) {
+			iface_put(ifc);
+			return ret;
+		}
+	}
 	in.ifc = out.ifc = ifc;
 	in.f = out.f = f;
 	/* Loading and attaching wait on the kernel (verification, RCU grace
@@ -722,12 +877,23 @@ int engine_connect(struct flow *f)
 		iface_put(ifc);
 		return ret;
 	}
+	if (f->hashed) {
+		ret = hash_add(ifc, f);
+		if (ret) {
+			if (f->direction & MAPI_DIR_IN)
+				hook_undo(&in);
+			if (f->direction & MAPI_DIR_OUT)
+				hook_undo(&out);
+			iface_put(ifc);
+			return ret;
+		}
+	}
 	if (in.old_prog >= 0)
 		close(in.old_prog);
 	if (out.old_prog >= 0)
 		close(out.old_prog);
-	f->group[HOOK_XDP] = f->direction & MAPI_DIR_IN ? in.group : -1;
-	f->group[HOOK_TC] = f->direction & MAPI_DIR_OUT ? out.group : -1;
+	f->group[HOOK_XDP] = f->direction & MAPI_DIR_IN && !f->hashed ? in.group : -1;
+	f->group[HOOK_TC] = f->direction & MAPI_DIR_OUT && !f->hashed ? out.group : -1;
 	f->iface = ifc;
 	ifc->nflows++;
 	f->mode_in = f->direction & MAPI_DIR_IN ? ifc->hooks[HOOK_XDP].mode : MAPI_MODE_NONE;
@@ -774,7 +940,7 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 	group_remove(g, f);
 	while (hk->ngroups > 0 && hk->groups[hk->ngroups - 1].prog_fd < 0)
 		hk->ngroups--;
-	if (users == 1)
+	if (users == 1 && !hk->nhash)
 		hk->idle_since = now_ms();
 }
 
@@ -785,6 +951,8 @@ void engine_disconnect(struct flow *f)
 
 	if (!ifc)
 		return;
+	if (f->hashed)
+		hash_remove(ifc, f);
 	for (h = 0; h < HOOK_COUNT; h++)
 		hook_remove(ifc, (enum hook_id)h, f);
 	ifc->nflows--;

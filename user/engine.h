@@ -14,7 +14,15 @@
 
 enum hook_id { HOOK_XDP, HOOK_TC, HOOK_COUNT };
 
-/* Starts running f (connected, with its host store created). */
+/*
+ * Whether f can run as a conversation flow (hashflow.h): its filter fixes a
+ * conversation and it only counts.  If so it is marked for it, needs no
+ * store of its own, and its results are read with engine_read_hashed().
+ */
+int engine_hashable(struct flow *f);
+int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val);
+
+/* Starts running f (connected, with its host store created unless hashed). */
 int engine_connect(struct flow *f);
 
 /* Stops running f; it never fails: problems are logged. */

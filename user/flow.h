@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdint.h>
 
+#include "hashflow.h"
 #include "mapi.h"
 #include "results.h"
 
@@ -49,6 +50,12 @@ struct flow {
 	unsigned long long start_ns;	/* connect time */
 	int readers;			/* threads waiting for its packets */
 	struct trace *trace;		/* a flow over a trace file, or NULL */
+	/* a conversation flow (hashflow.h): found by a lookup, no code */
+	int hashed;
+	uint32_t hash_idx;
+	struct hf_key hkeys[HF_MAX_KEYS];
+	int nhkeys;
+	uint64_t seen_base[2];		/* the hooks' packet counts at connect */
 };
 
 /* Total of a result slot over every store of the flow. */

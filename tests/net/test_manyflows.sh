@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Conversation flows by the thousand on one interface, in one process:
+#
+#  - 1,000 flows with distinct 5-tuple filters at once; a trace of their
+#    frames (a different number each) goes in and out of the interface while
+#    a LIVE_FRAMES sender runs at full speed and other flows are created and
+#    closed at 100 a second: every long-lived flow counts exactly its frames,
+#    each once;
+#  - closing them frees every map and program: bpftool counts the same
+#    before and after;
+#  - past the largest number of flows (at least 10,000) the error is clear.
+. "$(dirname "$0")/../lib.sh"
+need_root
+testbed_up
+
+# programs and maps of mapi-bpf the kernel holds (any process)
+objects() { echo "$(bpftool prog show | grep -c 'name mapi_') $(bpftool map show | grep -c 'name mapi_')"; }
+before=$(objects)
+
+coproc MANY { exec ip netns exec "$NS_MON" "$BUILD/tests/manyflows" "$MON" 1000 \
+	"$T/convs.pcap" 2>"$T/many.err"; }
+BG_PIDS+=($MANY_PID)
+read -r -t 60 line <&"${MANY[0]}" || line=""
+[ "$line" = ready ] || { fail "manyflows did not start: $line $(cat "$T/many.err")"; finish; exit 1; }
+pass "1000 conversation flows connected"
+frames=$(pcap_count "$T/convs.pcap")
+
+# the sender at full speed the whole time (frames no flow here wants)
+(exec ip netns exec "$NS_PEER" "$BUILD/tests/livesend" "$PEER" 3000000 tcp80 \
+	>"$T/livesend.out" 2>&1) &
+BG_PIDS+=($!)
+echo "churn 3 100" >&"${MANY[1]}"
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/convs.pcap" >/dev/null
+in_mon "$BUILD/tests/sendpcap" "$MON" "$T/convs.pcap" >/dev/null
+read -r -t 30 churned <&"${MANY[0]}" || churned="none"
+check_match "flows created and closed at 100 a second meanwhile" "$churned" "^churned (2[89][0-9]|30[0-9])$"
+wait_until 10 sh -c "grep -q sent '$T/livesend.out'" || true
+check_match "the LIVE_FRAMES sender ran" "$(cat "$T/livesend.out")" "^sent [0-9]+"
+
+echo "check 2" >&"${MANY[1]}"
+read -r -t 30 result <&"${MANY[0]}" || result="no answer"
+check_eq "each of 1000 flows counted its frames ($frames in the trace, sent both ways)" \
+	"$result" "ok 1000"
+
+echo "fill" >&"${MANY[1]}"
+read -r -t 120 filled <&"${MANY[0]}" || filled="no answer"
+if [[ $filled =~ ^filled\ ([0-9]+)\ ([0-9]+)\ (.*)$ ]]; then
+	[ "${BASH_REMATCH[1]}" -ge 10000 ] && pass "${BASH_REMATCH[1]} conversation flows on one interface" ||
+		fail "only ${BASH_REMATCH[1]} flows"
+	check_eq "past the most, MAPI_ERR_LIMIT" "${BASH_REMATCH[2]}" 10007
+	check_match "with a message that says so" "${BASH_REMATCH[3]}" "at most [0-9]+ conversation flows"
+else
+	fail "fill: $filled"
+fi
+
+echo "close" >&"${MANY[1]}"
+read -r -t 60 closed <&"${MANY[0]}" || closed="no answer"
+check_eq "every flow closed" "$closed" closed
+wait_until 10 hooks_empty || fail "still attached: $(in_mon "$BUILD/tests/hookstate" "$MON")"
+objects_back() { [ "$(objects)" = "$before" ]; }
+if wait_until 10 objects_back; then
+	pass "bpftool counts as many mapi programs and maps as before ($before)"
+else
+	fail "programs and maps before: $before, after: $(objects)"
+fi
+finish
