@@ -6,16 +6,23 @@
 #    a LIVE_FRAMES sender runs at full speed and other flows are created and
 #    closed at 100 a second: every long-lived flow counts exactly its frames,
 #    each once;
-#  - closing them frees every map and program: bpftool counts the same
-#    before and after;
+#  - closing them frees every map and program: bpftool shows none of those
+#    made since the test began (ids only grow; objects of earlier tests
+#    may still be on their way out, so counts would not do);
 #  - past the largest number of flows (at least 10,000) the error is clear.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
 
-# programs and maps of mapi-bpf the kernel holds (any process)
-objects() { echo "$(bpftool prog show | grep -c 'name mapi_') $(bpftool map show | grep -c 'name mapi_')"; }
-before=$(objects)
+# ids of the mapi-bpf programs or maps the kernel holds (any process)
+mapi_ids() { bpftool "$1" show | awk -F: '/^[0-9]+:/ && / name mapi_/ { print $1 }'; }
+last_id() { bpftool "$1" show | awk -F: '/^[0-9]+:/ { if ($1 > m) m = $1 } END { print m + 0 }'; }
+prog0=$(last_id prog) map0=$(last_id map)
+# those made since the test began that still exist
+objects_new() {
+	echo "$(mapi_ids prog | awk -v m="$prog0" '$1 > m' | wc -l)" \
+		"$(mapi_ids map | awk -v m="$map0" '$1 > m' | wc -l)"
+}
 
 coproc MANY { exec ip netns exec "$NS_MON" "$BUILD/tests/manyflows" "$MON" 1000 \
 	"$T/convs.pcap" 2>"$T/many.err"; }
@@ -57,10 +64,10 @@ echo "close" >&"${MANY[1]}"
 read -r -t 60 closed <&"${MANY[0]}" || closed="no answer"
 check_eq "every flow closed" "$closed" closed
 wait_until 10 hooks_empty || fail "still attached: $(in_mon "$BUILD/tests/hookstate" "$MON")"
-objects_back() { [ "$(objects)" = "$before" ]; }
-if wait_until 10 objects_back; then
-	pass "bpftool counts as many mapi programs and maps as before ($before)"
+objects_gone() { [ "$(objects_new)" = "0 0" ]; }
+if wait_until 10 objects_gone; then
+	pass "bpftool shows no mapi program or map made since the test began"
 else
-	fail "programs and maps before: $before, after: $(objects)"
+	fail "programs and maps made by the test still held: $(objects_new)"
 fi
 finish
