@@ -463,7 +463,19 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	emit_hash_lookup(pb, hp->keys_fd[h], hp->store_fd);
 }
 
-int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd)
+{
+	pb_init(pb);
+	pb_emit(pb, MOV64_REG(R_CTX, R1));
+	pb_emit(pb, MOV64_REG(R1, R_CTX));
+	pb_ld_imm64(pb, R2, BPF_PSEUDO_MAP_FD, (uint32_t)prog_array_fd);
+	pb_emit(pb, MOV64_IMM(R3, CHAIN_HASH_SLOT));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_tail_call));
+	emit_exit(pb, t->hook, prog_array_fd, 0);
+	return pb_finish(pb);
+}
+
+int codegen_hash(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
 		 const struct hashpath *hp)
 {
 	int chain;
@@ -471,8 +483,7 @@ int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_arra
 	pb_init(pb);
 	chain = pb_new_label(pb);
 	pb_emit(pb, MOV64_REG(R_CTX, R1));
-	if (hp)
-		emit_hash_path(pb, t, hp, chain);
+	emit_hash_path(pb, t, hp, chain);
 	pb_bind(pb, chain);
 	emit_exit(pb, t->hook, prog_array_fd, 0);
 	return pb_finish(pb);

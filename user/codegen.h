@@ -94,14 +94,31 @@ int codegen_filter(struct codegen *cg, const struct prog_target *t,
 uint32_t codegen_maps_of(const struct flow *f, int offload);
 
 /*
- * The program attached to a hook: it jumps (tail call) to slot 0 of
- * prog_array_fd, the first group, so that groups are replaced with a map
- * update, in microseconds, instead of by swapping the attached program.
- * With hp, it first counts the packet for the interface's hash flows
- * (hashpath.h): one lookup, whatever their number.
+ * A hook's prog array: groups of general flows in slots 0 to CHAIN_MAX - 1
+ * (slot CHAIN_MAX stays empty: the last group's jump ends there), and the
+ * hash flows' program in CHAIN_HASH_SLOT.  The kernel allows 33 tail calls
+ * a packet: the root's jump to the hash program, then 32 groups.
+ */
+#define CHAIN_MAX 32
+#define CHAIN_HASH_SLOT (CHAIN_MAX + 1)
+#define CHAIN_SLOTS (CHAIN_MAX + 2)
+
+/*
+ * The program attached to a hook: it jumps (tail call) to the hash flows'
+ * program, or when there is none, to slot 0 of prog_array_fd, the first
+ * group.  Groups and the hash program come and go with a map update, in
+ * microseconds, instead of by swapping the attached program (which waits
+ * for an RCU grace period: tens of milliseconds).
+ */
+int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd);
+
+/*
+ * The hash flows' program (CHAIN_HASH_SLOT): counts the packet for the
+ * interface's hash flows (hashpath.h), one lookup whatever their number,
+ * then jumps to the first group.
  */
 struct hashpath;
-int codegen_root(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
+int codegen_hash(struct prog_buf *pb, const struct prog_target *t, int prog_array_fd,
 		 const struct hashpath *hp);
 
 enum cg_addend {

@@ -16,6 +16,9 @@
  * one program for all flows would make each connect slower than the last.
  * Why a root and a prog array: replacing an attached XDP program costs
  * milliseconds of RCU waiting; replacing a prog array slot, microseconds.
+ * The conversation flows' hash lookup is a program of the chain too, in a
+ * slot of its own the root jumps to first (codegen.h): the first
+ * conversation flow of an interface fills that slot, nothing is swapped.
  *
  * On a NIC (offload) there are no tail calls: one program holds every flow
  * and is swapped through its link.
@@ -46,8 +49,6 @@
  */
 #define ATTACH_TCX_EGRESS 47
 
-/* The kernel allows 33 tail calls per packet; the root makes the first. */
-#define CHAIN_MAX 32
 /* A group grows until its program has this many instructions. */
 #define GROUP_MAX_INSNS 2000
 
@@ -64,6 +65,7 @@ struct hook {
 	int link_fd;		/* -1: not attached */
 	int root_fd;		/* host: the attached root */
 	int array_fd;		/* host: the chain of groups */
+	int hash_fd;		/* host: the hash flows' program, in the chain */
 	int mode;		/* MAPI_MODE_* */
 	struct group groups[CHAIN_MAX];
 	int ngroups;
@@ -99,7 +101,7 @@ static void hook_reset(struct hook *hk)
 {
 	int k;
 
-	hk->link_fd = hk->root_fd = hk->array_fd = -1;
+	hk->link_fd = hk->root_fd = hk->array_fd = hk->hash_fd = -1;
 	hk->mode = MAPI_MODE_NONE;
 	hk->idle_since = 0;
 	memset(&hk->target, 0, sizeof(hk->target));
@@ -120,6 +122,8 @@ static void hook_close(struct hook *hk)
 		close(hk->root_fd);
 	if (hk->array_fd >= 0)
 		close(hk->array_fd);
+	if (hk->hash_fd >= 0)
+		close(hk->hash_fd);
 	for (k = 0; k < CHAIN_MAX; k++) {
 		if (hk->groups[k].prog_fd >= 0)
 			close(hk->groups[k].prog_fd);
@@ -379,6 +383,44 @@ static int other_xdp_program(const struct iface *ifc, uint32_t *id)
 	return *id != 0;
 }
 
+/* Puts the hash flows' program into hook h's chain. */
+static int hash_install(struct iface *ifc, enum hook_id h)
+{
+	struct hook *hk = &ifc->hooks[h];
+	uint32_t slot = CHAIN_HASH_SLOT;
+	struct prog_buf pb;
+	int prog, ret;
+
+	ret = codegen_hash(&pb, &hk->target, hk->array_fd, ifc->hp);
+	prog = ret ? ret : loader_load(&pb, &hk->target);
+	pb_free(&pb);
+	if (prog < 0)
+		return prog;
+	if (bpf_map_update_elem(hk->array_fd, &slot, &prog, BPF_ANY)) {
+		ret = -errno;
+		close(prog);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: filling a prog array: %s", ifc->name,
+			       strerror(-ret));
+	}
+	if (hk->hash_fd >= 0)
+		close(hk->hash_fd);
+	hk->hash_fd = prog;
+	return 0;
+}
+
+/* Takes the hash flows' program out of hook h's chain. */
+static void hash_uninstall(struct iface *ifc, enum hook_id h)
+{
+	struct hook *hk = &ifc->hooks[h];
+	uint32_t slot = CHAIN_HASH_SLOT;
+
+	if (hk->hash_fd < 0)
+		return;
+	bpf_map_delete_elem(hk->array_fd, &slot);
+	close(hk->hash_fd);
+	hk->hash_fd = -1;
+}
+
 /* The root and its prog array; group 0 is installed separately. */
 static int root_create(struct iface *ifc, enum hook_id h)
 {
@@ -388,11 +430,11 @@ static int root_create(struct iface *ifc, enum hook_id h)
 
 	hk->array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, h == HOOK_XDP ? "mapi_xdp_chain" :
 				      "mapi_tc_chain", sizeof(uint32_t), sizeof(uint32_t),
-				      CHAIN_MAX, NULL);
+				      CHAIN_SLOTS, NULL);
 	if (hk->array_fd < 0)
 		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
 			       ifc->name, strerror(errno));
-	ret = codegen_root(&pb, &hk->target, hk->array_fd, ifc->hp);
+	ret = codegen_root(&pb, &hk->target, hk->array_fd);
 	if (!ret) {
 		ret = loader_load(&pb, &hk->target);
 		if (ret >= 0) {
@@ -401,6 +443,8 @@ static int root_create(struct iface *ifc, enum hook_id h)
 		}
 	}
 	pb_free(&pb);
+	if (!ret && ifc->hp)
+		ret = hash_install(ifc, h);
 	return ret;
 }
 
@@ -414,7 +458,9 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 	if (hk->root_fd >= 0 && hk->target.frags != frags) {
 		close(hk->root_fd);	/* a chain's programs must agree on frags */
 		close(hk->array_fd);
-		hk->root_fd = hk->array_fd = -1;
+		if (hk->hash_fd >= 0)
+			close(hk->hash_fd);
+		hk->root_fd = hk->array_fd = hk->hash_fd = -1;
 	}
 	hk->mode = mode;
 	hk->target.hook = h == HOOK_XDP ? XLATE_XDP : XLATE_TC;
@@ -730,9 +776,9 @@ int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val)
 }
 
 /*
- * The interface's hash tables, made for its first conversation flow; roots
- * already attached are replaced (through their links, atomically) by roots
- * that look packets up in them.
+ * The interface's hash tables, made for its first conversation flow, and
+ * the program that looks packets up in them, put into the chain of each
+ * hook already attached (hooks attached later get theirs in root_create).
  */
 static int hash_tables(struct iface *ifc)
 {
@@ -745,28 +791,17 @@ static int hash_tables(struct iface *ifc)
 		return ret;
 	for (h = 0; h < HOOK_COUNT; h++) {
 		struct hook *hk = &ifc->hooks[h];
-		struct prog_buf pb;
-		int root;
 
 		if (hk->link_fd < 0 || offloaded(hk))
 			continue;
-		ret = codegen_root(&pb, &hk->target, hk->array_fd, ifc->hp);
-		root = ret ? ret : loader_load(&pb, &hk->target);
-		pb_free(&pb);
-		if (root >= 0 && bpf_link_update(hk->link_fd, root, NULL)) {
-			ret = err_set(-errno, MAPI_ERR_ATTACH, "%s: replacing the %s root: %s",
-				      ifc->name, hook_names[h], strerror(errno));
-			close(root);
-			root = -1;
-		}
-		if (root < 0) {
-			/* roots replaced so far look up an empty table: harmless */
+		ret = hash_install(ifc, h);
+		if (ret) {
+			while (h-- > 0)
+				hash_uninstall(ifc, h);
 			hashpath_destroy(ifc->hp);
 			ifc->hp = NULL;
-			return root;
+			return ret;
 		}
-		close(hk->root_fd);
-		hk->root_fd = root;
 	}
 	return 0;
 }

@@ -13,8 +13,8 @@
  *  - cfg: how many keys and wildcard keys each hook has: a hook with none
  *    skips the lookup, one with no wildcard keys does one lookup, not three.
  *
- * The root program of each hook (codegen_root) does the lookups before it
- * runs the groups of general flows.
+ * A program of each hook's chain (codegen_hash) does the lookups before
+ * the groups of general flows run.
  */
 #ifndef MAPI_HASHPATH_H
 #define MAPI_HASHPATH_H

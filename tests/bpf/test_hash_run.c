@@ -6,7 +6,7 @@
  * Filters in every form hf_parse() takes (both directions or one, one port
  * or two, equal ports, protocol-qualified ports, "ip and", "&&") are
  * recognized, given their keys, and all added at once to one set of hash
- * tables; the hook's root program then runs (BPF_PROG_TEST_RUN, native XDP,
+ * tables; the hook's hash program then runs (BPF_PROG_TEST_RUN, native XDP,
  * XDP with fragments and tc) on frames built around the same addresses and
  * ports: right and wrong protocol, addresses and ports swapped, IP options
  * of every length, first and later fragments, frames cut inside the headers,
@@ -171,11 +171,11 @@ static int run_kind(enum flowprog_kind kind, int nframes)
 	}
 	array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "mapi_test_chain", 4, 4, 1, NULL);
 	if (!CHECK(array_fd >= 0, "prog array") ||
-	    !CHECK_OK(codegen_root(&pb, &t, array_fd, hp), "building the root"))
+	    !CHECK_OK(codegen_hash(&pb, &t, array_fd, hp), "building the hash program"))
 		return 0;
 	root = loader_load(&pb, &t);
 	pb_free(&pb);
-	if (!CHECK(root >= 0, "the root program loads (kind %d)", kind))
+	if (!CHECK(root >= 0, "the hash program loads (kind %d)", kind))
 		return 0;
 	for (i = 0; i < nframes; i++) {
 		make_frame(&p);

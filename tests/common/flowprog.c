@@ -128,7 +128,7 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 
 		if (bpf_map_update_elem(fp->array_fd, &zero, &fp->prog_fd, BPF_ANY))
 			return -errno;
-		ret = codegen_root(&pb, &target, fp->array_fd, NULL);
+		ret = codegen_root(&pb, &target, fp->array_fd);
 		if (!ret)
 			ret = loader_load(&pb, &target);
 		pb_free(&pb);
