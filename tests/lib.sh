@@ -19,7 +19,8 @@ at_exit() {
 	local i
 	for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do eval "${CLEANUP[i]}" >/dev/null 2>&1 || true; done
-	rm -rf "$T"
+	# MAPI_TEST_KEEP=1 keeps the test's files (captures, logs) to look at
+	if [ "${MAPI_TEST_KEEP:-0}" = 1 ]; then echo "$TEST_NAME: files kept in $T"; else rm -rf "$T"; fi
 }
 trap at_exit EXIT
 trap 'exit 130' INT TERM
