@@ -288,7 +288,9 @@ int codegen_filter(struct codegen *cg, const struct prog_target *t,
 #define H_KEY (-48)		/* struct hf_key */
 #define H_ELEM (-56)		/* u32 key of a store lookup */
 #define H_PORTS (-64)		/* the packet's ports, while wild keys are tried */
-#define H_WILD (-72)		/* wild keys of this hook */
+#define H_WILD_SPORT (-72)	/* keys of this hook with the source port wild */
+#define H_WILD_DPORT (-80)	/* ... the destination port */
+#define H_EXACT (-168)		/* ... neither */
 #define H_BUF (-160)		/* the frame's first 78 bytes, from H_BUF + 2 */
 #define H_FRAME(off) ((int16_t)(H_BUF + 2 + (off)))	/* so that fields are aligned */
 #define H_COPY 78		/* Ethernet, IPv4 with the longest options, ports */
@@ -357,13 +359,18 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 			   const struct hashpath *hp, int out)
 {
 	int h = t->hook == XLATE_XDP ? 0 : 1, capped = pb_new_label(pb);
-	int sport_only = pb_new_label(pb);
+	int sport_only = pb_new_label(pb), no_exact = pb_new_label(pb);
 
 	pb_ld_map_value(pb, R1, hp->cfg_fd, 0);
 	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, (int16_t)offsetof(struct hp_cfg, keys[h])));
 	pb_jmp_imm(pb, BPF_JEQ, R2, 0, out);
-	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, (int16_t)offsetof(struct hp_cfg, wild[h])));
-	pb_emit(pb, STX_MEM(BPF_DW, RFP, R2, H_WILD));
+	pb_emit(pb, LDX_MEM(BPF_W, R3, R1, (int16_t)offsetof(struct hp_cfg, wild_sport[h])));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R3, H_WILD_SPORT));
+	pb_emit(pb, LDX_MEM(BPF_W, R4, R1, (int16_t)offsetof(struct hp_cfg, wild_dport[h])));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R4, H_WILD_DPORT));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R2, R3));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R2, R4));
+	pb_emit(pb, STX_MEM(BPF_DW, RFP, R2, H_EXACT));
 
 	/* this CPU's packet number, and the hook's count of packets */
 	pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
@@ -444,10 +451,15 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	pb_emit(pb, LDX_MEM(BPF_H, R4, R2, 2));
 	pb_emit(pb, STX_MEM(BPF_H, RFP, R4, H_KEY + (int16_t)offsetof(struct hf_key, dport)));
 
+	/* the kinds of key the hook has: exact, the source port any, the
+	 * destination port any (a key map changed meanwhile only makes a
+	 * lookup useless, never wrong) */
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_EXACT));
+	pb_jmp_imm(pb, BPF_JEQ, R1, 0, no_exact);
 	emit_hash_lookup(pb, hp->keys_fd[h], hp->store_fd);
-	/* wildcard keys: the source port any, then the destination port any */
-	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD));
-	pb_jmp_imm(pb, BPF_JEQ, R1, 0, out);
+	pb_bind(pb, no_exact);
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD_SPORT));
+	pb_jmp_imm(pb, BPF_JEQ, R1, 0, sport_only);
 	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_KEY + (int16_t)offsetof(struct hf_key, sport)));
 	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_PORTS));
 	pb_emit(pb, ST_MEM(BPF_B, RFP, H_KEY + (int16_t)offsetof(struct hf_key, wild), HF_WILD_SPORT));
@@ -456,7 +468,7 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	pb_emit(pb, LDX_MEM(BPF_W, R1, RFP, H_PORTS));
 	pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_KEY + (int16_t)offsetof(struct hf_key, sport)));
 	pb_bind(pb, sport_only);
-	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD));
+	pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, H_WILD_DPORT));
 	pb_jmp_imm(pb, BPF_JEQ, R1, 0, out);
 	pb_emit(pb, ST_MEM(BPF_B, RFP, H_KEY + (int16_t)offsetof(struct hf_key, wild), HF_WILD_DPORT));
 	pb_emit(pb, ST_MEM(BPF_H, RFP, H_KEY + (int16_t)offsetof(struct hf_key, dport), 0));

@@ -168,7 +168,8 @@ static int key_update(struct hashpath *hp, int h, const struct hf_key *k, uint32
 		if (!v.n) {
 			bpf_map_delete_elem(hp->keys_fd[h], k);
 			hp->cfg.keys[h]--;
-			hp->cfg.wild[h] -= k->wild != 0;
+			hp->cfg.wild_sport[h] -= k->wild == HF_WILD_SPORT;
+			hp->cfg.wild_dport[h] -= k->wild == HF_WILD_DPORT;
 			return 0;
 		}
 	}
@@ -178,7 +179,8 @@ static int key_update(struct hashpath *hp, int h, const struct hf_key *k, uint32
 			       strerror(errno));
 	if (add && !exists) {
 		hp->cfg.keys[h]++;
-		hp->cfg.wild[h] += k->wild != 0;
+		hp->cfg.wild_sport[h] += k->wild == HF_WILD_SPORT;
+		hp->cfg.wild_dport[h] += k->wild == HF_WILD_DPORT;
 	}
 	return 0;
 }

@@ -10,8 +10,9 @@
  *    the packets the hooks examined, and numbers each packet (a per-CPU
  *    packet id) so that a flow two of whose keys match one packet counts it
  *    once;
- *  - cfg: how many keys and wildcard keys each hook has: a hook with none
- *    skips the lookup, one with no wildcard keys does one lookup, not three.
+ *  - cfg: how many keys of each kind (exact, source port wild, destination
+ *    port wild) each hook has: a packet is looked up only as the kinds
+ *    present, one to three lookups.
  *
  * A program of each hook's chain (codegen_hash) does the lookups before
  * the groups of general flows run.
@@ -43,8 +44,9 @@ struct hp_value {
 #define HP_SLOT_SEEN 1		/* + hook: packets the hook examined */
 
 struct hp_cfg {
-	uint32_t keys[2];	/* per hook (HOOK_XDP, HOOK_TC) */
-	uint32_t wild[2];
+	uint32_t keys[2];	/* per hook (HOOK_XDP, HOOK_TC): all keys */
+	uint32_t wild_sport[2];	/* of which with the source port wild */
+	uint32_t wild_dport[2];	/* and with the destination port wild */
 };
 
 struct hashpath {
