@@ -5,8 +5,8 @@
 #   BENCH_RUNS   runs per case, the median is reported (default 5)
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
-#   BENCH_CASES  the cases to run (default: cost filters search connect live
-#                capture memory offline)
+#   BENCH_CASES  the cases to run (default: cost filters search connect convs
+#                live capture memory offline)
 #   BENCH_TRACE_PKTS  packets in the offline case's trace (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,6 +105,47 @@ bench_connect() {
 		row "connect latency, $others other flows" "$(jget median <<<"$line")" ms "-" "-" \
 			"goal <= 20 ms"
 	done
+}
+
+# --- 3b. conversation flows by the thousand ---------------------------------------
+bench_convs() {
+	local line n=1000 c1 pid rss mem
+	echo "convs: per-packet cost with 1, 10, 100, 1000 conversation flows"
+	"$B/convs" cost "$RUNS" >"$T/convs.json"
+	while read -r line; do
+		record "$line"
+		n=$(jget flows <<<"$line")
+		[ "$n" = 1 ] && c1=$(jget median <<<"$line")
+		row "conversation flows: $n, cost" "$(jget median <<<"$line")" "ns/pkt" \
+			"$(jget baseline <<<"$line")" \
+			"$(awk -v a="$(jget median <<<"$line")" -v b="$c1" 'BEGIN {printf "%.2f", a / b}')" \
+			"to 1 flow; goal at 1000 <= 3"
+	done <"$T/convs.json"
+
+	echo "convs: 1000 conversation flows connected, then flow 1001"
+	coproc CONVS { exec ip netns exec "$NS_MON" "$B/convs" connect $((RUNS < 5 ? 5 : 20)) "$MON" 1000; }
+	pid=$CONVS_PID
+	BG_PIDS+=("$pid")
+	read -r -t 120 line <&"${CONVS[0]}" || line=""
+	[ "$line" = "ready 1000" ] || { echo "convs: $line" >&2; exit 1; }
+	rss=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+	# the interface's conversation tables: key maps, counter lines, config
+	mem=$(bpftool map show | awk '
+		/^[0-9]+: / { mine = $0 ~ / name (mapi_hkeys_in|mapi_hkeys_out|mapi_hstore|mapi_hcfg) / }
+		mine && /memlock/ { for (i = 1; i <= NF; i++) if ($i == "memlock") { sub("B", "", $(i + 1)); sum += $(i + 1) } }
+		END { print sum + 0 }')
+	echo go >&"${CONVS[1]}"
+	read -r -t 120 line <&"${CONVS[0]}" || line=""
+	wait "$pid" || true
+	record "$line"
+	row "conversation flow 1001: create + connect" "$(jget median <<<"$line")" ms "-" "-" \
+		"goal <= 20 ms"
+	record "{\"case\":\"convs.kernel_memory_per_flow\",\"unit\":\"bytes\",\"median\":$((mem / n)),\"flows\":$n,\"total\":$mem}"
+	row "conversation flows: kernel memory per flow" "$((mem / n))" bytes "-" "-" \
+		"all tables (made for 16384) / 1000; goal <= 65536"
+	record "{\"case\":\"convs.rss\",\"unit\":\"bytes\",\"median\":$rss,\"flows\":$n}"
+	row "conversation flows: process RSS at 1000" "$rss" bytes "-" "-" "resident set of the process"
+	wait_until 10 hooks_empty || true
 }
 
 # --- 4. live traffic at full speed ----------------------------------------------
@@ -255,7 +296,7 @@ bench_offline() {
 		"$oratio" "filter + 2 counters; goal >= 0.5"
 }
 
-CASES_WANTED=${BENCH_CASES:-cost filters search connect live capture memory offline}
+CASES_WANTED=${BENCH_CASES:-cost filters search connect convs live capture memory offline}
 testbed_up
 for c in $CASES_WANTED; do
 	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }
