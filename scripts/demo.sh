@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# make demo: the first three MAPI applications on a throwaway veth testbed.
+# make demo: the four MAPI applications on a throwaway veth testbed.
 #
 # Two network namespaces joined by a veth pair (mon0 <-> peer0).  Known
 # traffic crosses mon0 in both directions while the example programs
 # monitor it; tcpdump captures the same traffic on the same interface, and
 # libpcap computes what the programs should report from the frames sent.
+# Last, an FTP server on the monitored side and a client 20 ms away
+# (tests/ftp.sh) for the passive-FTP tracker.
 # The testbed is removed at the end, however the demo ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 TEST_NAME=demo
 . tests/lib.sh
+. tests/ftp.sh
 need_root
 
 EX=$BUILD/examples
@@ -95,6 +98,30 @@ sed 's/^slapper: /   slapper:       /' "$T/sl.err" | tail -n 1
 printf '   %-14s %s packets from UDP port 2002, worm or not\n' "tcpdump:" "$(pcap_count "$T/sl.pcap")"
 printf '   %-14s %s worm packets among %s frames (made so by the generator)\n' "sent:" \
 	"$worms" "$(pcap_count "$T/worm.pcap")"
+wait_until 5 hooks_empty || true
+echo
+echo "== ftp_track: passive FTP data connections, found on the control connection"
+if ! ftp_need; then
+	echo "   skipped: $FTP_WHY"
+elif ! ftp_site_up 20; then
+	echo "   skipped: $FTP_WHY"
+else
+	tcpdump_start ftp tcp
+	bg "$NS_MON" "$T/ftp.out" "$EX/ftp_track" -n 3 -t 60 "$MON"
+	ftp=$!
+	wait_until 20 grep -qs watching "$T/ftp.out"
+	ftp_get "$FTP_URL/f1000000" -o /dev/null                  # EPSV
+	ftp_get --disable-epsv "$FTP_URL/f150000" -o /dev/null    # PASV
+	ftp_get -T "$T/ftp/f2000" "$FTP_URL/up/f2000"             # an upload
+	wait_until 10 sh -c "! kill -0 $ftp 2>/dev/null" || true
+	ftp_capture_flush ftp || true
+	tcpdump_stop ftp
+	grep '^transfer' "$T/ftp.out" | while read -r report; do
+		printf '   %-14s %s\n' "ftp_track:" "${report#transfer }"
+		read -r p b < <(ftp_connection_count ftp "$report")
+		printf '   %-14s %s packets, %s bytes on that connection\n' "tcpdump:" "$p" "$b"
+	done
+fi
 echo
 echo "Bytes are frame lengths as tcpdump reports them, Ethernet header included."
 echo "The testbed is removed now."

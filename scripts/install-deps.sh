@@ -8,6 +8,7 @@ PACKAGES="
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libpcap-dev libcmocka-dev
   tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind python3
+  vsftpd curl
 "
 
 missing=""

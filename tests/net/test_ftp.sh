@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The seed's fourth application against real software: vsftpd serves files
+# of known sizes on the monitored interface's side, curl downloads and
+# uploads several of them in passive mode (EPSV, which curl tries first, and
+# PASV), some at the same time, from the far side.  examples/ftp_track
+# watches the control connection, creates a flow for each data connection
+# while it runs, and reports it when it ends: packets and bytes must equal
+# what tcpdump counts on that data connection (client port included) on the
+# same interface.
+#
+# As on a server's uplink, the client is a network away: tests/delaylink
+# holds its packets 20 ms (this kernel has no netem), so the tracker has a
+# round trip to create each flow before the data connection opens.  Then
+# the delay drops to nothing and the tracker must say when it was late:
+# complete=yes transfers still equal tcpdump, complete=no ones count less.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../ftp.sh"
+need_root
+ftp_need || skip "$FTP_WHY"
+testbed_up
+ftp_site_up 20 || { fail "$FTP_WHY"; finish; exit 1; }
+head -c 700000 /dev/urandom >"$T/up1"
+head -c 40000 /dev/urandom >"$T/up2"
+
+far=8 near=4
+bg "$NS_MON" "$T/track.out" "$BUILD/examples/ftp_track" -n $((far + near)) -t 180 "$MON"
+track_pid=$!
+wait_until 20 grep -qs "watching" "$T/track.out" || { fail "ftp_track did not start"; finish; exit 1; }
+tcpdump_start all tcp
+
+url=$FTP_URL
+get() { ftp_get "$@"; }
+reports() { grep -c '^transfer' "$T/track.out"; }
+reported() { [ "$(reports)" -ge "$1" ]; }
+
+# one at a time, EPSV then PASV; then four at once; then uploads
+get "$url/f2000" -o "$T/got1"
+get --disable-epsv "$url/f150000" -o "$T/got2"
+get "$url/f1000000" -o "$T/got3" &
+c1=$!
+get --disable-epsv "$url/f3000000" -o "$T/got4" &
+c2=$!
+get "$url/f150000" -o "$T/got5" &
+c3=$!
+get --disable-epsv "$url/f2000" -o "$T/got6" &
+c4=$!
+wait $c1 $c2 $c3 $c4
+get -T "$T/up1" "$url/up/up1"
+get --disable-epsv -T "$T/up2" "$url/up/up2"
+intact=yes
+for pair in got1:f2000 got2:f150000 got3:f1000000 got4:f3000000 got5:f150000 got6:f2000; do
+	cmp -s "$T/${pair%%:*}" "$T/ftp/${pair#*:}" || intact="no: ${pair%%:*}"
+done
+{ cmp -s "$T/ftp/up/up1" "$T/up1" && cmp -s "$T/ftp/up/up2" "$T/up2"; } || intact="no: uploads"
+check_eq "curl moved the files intact" "$intact" yes
+wait_until 30 reported "$far" || fail "ftp_track reported $(reports) of $far transfers"
+
+# the client next door: no delay
+kill -USR1 "$FTP_RELAY_PID"
+for i in $(seq "$near"); do get "$url/f150000" -o "$T/near$i"; done
+wait_until 30 sh -c "! kill -0 $track_pid 2>/dev/null" ||
+	fail "ftp_track reported $(reports) of $((far + near)) transfers"
+ftp_capture_flush all || fail "tcpdump did not write the last packets"
+tcpdump_stop all
+check_eq "transfers reported" "$(reports)" $((far + near))
+
+n=0 late=0
+while read -r report; do
+	read -r _ client cport server port packets bytes _ complete <<<"$report"
+	n=$((n + 1))
+	client=${client#client=} cport=${cport#client_port=} server=${server#server=}
+	port=${port#port=} packets=${packets#packets=} bytes=${bytes#bytes=}
+	complete=${complete#complete=}
+	want=$(ftp_connection_count all "$report")
+	what="data connection $client:$cport <-> $server:$port"
+	if [ "$n" -le "$far" ]; then
+		check_eq "$what, client 20 ms away" "$packets $bytes complete=$complete" \
+			"$want complete=yes"
+	elif [ "$complete" = yes ]; then
+		check_eq "$what, client next door, flow in time" "$packets $bytes" "$want"
+	else
+		late=$((late + 1))
+		read -r wp wb <<<"$want"
+		if [ "$packets" -lt "$wp" ] && [ "$bytes" -lt "$wb" ]; then
+			pass "$what, client next door, flow late: counted $packets of $wp packets"
+		else
+			fail "$what: complete=no, yet counted $packets $bytes of $want"
+		fi
+	fi
+done < <(grep '^transfer' "$T/track.out")
+echo "  (the client next door beat the tracker $late times in $near)"
+finish
