@@ -3,8 +3,20 @@
  * cost RUNS: per-packet cost of a flow program, by BPF_PROG_TEST_RUN, against
  * an empty XDP program timed in the same run (the floor on this machine).
  * connect RUNS IFACE OTHERS: mapi_connect() latency with OTHERS other flows
- * on the interface.  Each prints JSON lines: the median of RUNS runs and
- * every run.
+ * on the interface.
+ *
+ * Conversation flows (filters that fix the addresses, protocol and a port,
+ * found by a hash lookup), shaped like an FTP tracker's data connections
+ * ("tcp and host C and host S and port P"):
+ * convs RUNS: per-packet cost of the hook's programs as attached (the root,
+ * then the hash flows' program) with 1, 10, 100 and 1,000 such flows, on a
+ * frame of one of them, against the empty XDP program.
+ * convs-connect RUNS IFACE N: connects N such flows on IFACE through the
+ * library, prints "ready N" and waits for a line on standard input (the
+ * caller measures memory meanwhile), then times creating and connecting
+ * flow N+1, RUNS times (each closed again).
+ *
+ * Each prints JSON lines: the median of RUNS runs and every run.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,18 +27,23 @@
 
 #include "baseline.skel.h"
 #include "benchstat.h"
+#include "codegen.h"
 #include "flowprog.h"
+#include "hashflow.h"
+#include "hashpath.h"
+#include "loader.h"
 #include "mapi.h"
 #include "pktbuild.h"
 
 #define REPEAT 2000000u
+#define MAX_RUNS 64
 
 static double time_ns(int fd, const struct pkt *p)
 {
 	uint32_t ns = 0;
 
 	if (flowprog_time(fd, p->b, (uint32_t)p->len, REPEAT, &ns)) {
-		perror("cost: BPF_PROG_TEST_RUN");
+		perror("BPF_PROG_TEST_RUN");
 		exit(1);
 	}
 	return ns;
@@ -131,12 +148,151 @@ static int connect_latency(int runs, const char *dev, int others)
 	return 0;
 }
 
+/* --- conversation flows ---------------------------------------------------- */
+
+/* Flow i: the bench frame's conversation for i = 0, other clients after. */
+static void conv_filter(char *buf, size_t len, int i)
+{
+	if (i == 0)
+		snprintf(buf, len, "tcp and host 10.1.0.1 and host 10.1.0.80 and port 80");
+	else
+		snprintf(buf, len, "tcp and host 10.2.%d.%d and host 10.1.0.80 and port 80",
+			 i / 250, 1 + i % 250);
+}
+
+/* The root and hash program of a native XDP hook over hp; returns the root. */
+static int load_chain(struct hashpath *hp, int *array_fd, int *hash_fd)
+{
+	struct prog_target t = { .hook = XLATE_XDP };
+	uint32_t slot = CHAIN_HASH_SLOT;
+	struct prog_buf pb;
+	int root;
+
+	*array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "mapi_bench_chain", 4, 4,
+				   CHAIN_SLOTS, NULL);
+	if (*array_fd < 0 || codegen_hash(&pb, &t, *array_fd, hp))
+		return -1;
+	*hash_fd = loader_load(&pb, &t);
+	pb_free(&pb);
+	if (*hash_fd < 0 || bpf_map_update_elem(*array_fd, &slot, hash_fd, BPF_ANY) ||
+	    codegen_root(&pb, &t, *array_fd))
+		return -1;
+	root = loader_load(&pb, &t);
+	pb_free(&pb);
+	return root;
+}
+
+static int convs_cost(int runs)
+{
+	static const int counts[] = { 1, 10, 100, 1000 };
+	struct baseline_bpf *skel = baseline_bpf__open_and_load();
+	struct hf_key keys[HF_MAX_KEYS];
+	struct hashpath *hp;
+	int array_fd, hash_fd, root, c, i = 0, n, r;
+	char filter[128];
+	uint32_t idx, frame_flow = 0;
+	struct pkt p;
+
+	if (!skel || hashpath_create(&hp) || (root = load_chain(hp, &array_fd, &hash_fd)) < 0) {
+		fprintf(stderr, "convs: cannot load the programs\n");
+		return 1;
+	}
+	pkt_bench_frame(&p, 0);
+	if (runs > MAX_RUNS)
+		runs = MAX_RUNS;
+	for (c = 0; c < 4; c++) {
+		double empty[MAX_RUNS], flows[MAX_RUNS], delta[MAX_RUNS];
+
+		/* add flows up to the count (the tables are live: no reload) */
+		for (; i < counts[c]; i++) {
+			conv_filter(filter, sizeof(filter), i);
+			if (!hf_parse(filter, keys, &n) || hashpath_add(hp, keys, n, 1, &idx)) {
+				fprintf(stderr, "convs: cannot add '%s'\n", filter);
+				return 1;
+			}
+			if (i == 0)
+				frame_flow = idx;
+		}
+		for (r = 0; r < runs; r++) {
+			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &p);
+			flows[r] = time_ns(root, &p);
+			delta[r] = flows[r] - empty[r];
+		}
+		printf("{\"case\":\"convs.cost_%d\",\"flows\":%d,\"unit\":\"ns/packet\","
+		       "\"median\":%.3f,\"baseline\":%.3f,\"flow\":%.3f,\"runs\":", counts[c],
+		       counts[c], bench_median(delta, runs), bench_median(empty, runs),
+		       bench_median(flows, runs));
+		bench_print_runs(delta, runs);
+		printf("}\n");
+	}
+	/* the frame's flow counted every run of every count */
+	if (hashpath_read(hp, frame_flow, HP_SLOT_PKTS) == 0) {
+		fprintf(stderr, "convs: the frame's flow counted nothing\n");
+		return 1;
+	}
+	hashpath_destroy(hp);
+	baseline_bpf__destroy(skel);
+	return 0;
+}
+
+static int conv_flow(const char *dev, int i)
+{
+	char filter[128];
+	int fd;
+
+	conv_filter(filter, sizeof(filter), i);
+	fd = mapi_create_flow(dev);
+	if (fd < 0 || mapi_apply_function(fd, "BPF_FILTER", filter) < 0 ||
+	    mapi_apply_function(fd, "PKT_COUNTER") < 0 ||
+	    mapi_apply_function(fd, "BYTE_COUNTER") < 0 || mapi_connect(fd) < 0) {
+		char msg[MAPI_ERRORSTR_LENGTH];
+
+		mapi_read_error(NULL, msg);
+		fprintf(stderr, "convs: flow %d: %s\n", i, msg);
+		exit(1);
+	}
+	return fd;
+}
+
+static int convs_connect(int runs, const char *dev, int n)
+{
+	double ms[MAX_RUNS];
+	char line[16];
+	int i, r;
+
+	for (i = 0; i < n; i++)
+		conv_flow(dev, i);
+	printf("ready %d\n", n);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	if (runs > MAX_RUNS)
+		runs = MAX_RUNS;
+	for (r = 0; r < runs; r++) {
+		double t0 = now_ms();
+		int fd = conv_flow(dev, n + r);
+
+		ms[r] = now_ms() - t0;
+		mapi_close_flow(fd);
+	}
+	printf("{\"case\":\"convs.connect_%d\",\"unit\":\"ms\",\"median\":%.3f,\"runs\":", n + 1,
+	       bench_median(ms, runs));
+	bench_print_runs(ms, runs);
+	printf("}\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "cost"))
 		return cost(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "connect"))
 		return connect_latency(atoi(argv[2]), argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS\n");
+	if (argc == 3 && !strcmp(argv[1], "convs"))
+		return convs_cost(atoi(argv[2]));
+	if (argc == 5 && !strcmp(argv[1], "convs-connect"))
+		return convs_connect(atoi(argv[2]), argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS |\n"
+			"       cost convs RUNS | cost convs-connect RUNS IFACE N\n");
 	return 2;
 }

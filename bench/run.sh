@@ -60,6 +60,16 @@ stop_bg() {
 }
 wait_ready() { wait_until 10 grep -qs ready "$T/$1.out"; }
 
+# CPU time of the whole machine (both CPUs: sender, kernel, readers), ns.
+# Divided by the packets sent it gives CPU time per packet; the sender's
+# share is the same in every case, so the difference to the empty XDP
+# program's figure is what the monitor costs.
+TICK_NS=$((1000000000 / $(getconf CLK_TCK)))
+cpu_busy() { awk -v t="$TICK_NS" '/^cpu / {printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * t}' /proc/stat; }
+# cpu_note FILE SINCE: appends CPU ns per packet sent since cpu_busy gave SINCE
+cpu_note() { echo "$2 $(cpu_busy) $PKTS" | awk '{printf "%.1f\n", ($2 - $1) / $3}' >>"$1"; }
+cpu_median() { median <"$T/$1"; }
+
 # --- 1. per-packet cost against an empty XDP program -------------------------
 bench_cost() {
 	echo "cost: BPF_PROG_TEST_RUN, flow '$FILTER' + PKT_COUNTER + BYTE_COUNTER"
@@ -111,7 +121,7 @@ bench_connect() {
 bench_convs() {
 	local line n=1000 c1 pid rss mem
 	echo "convs: per-packet cost with 1, 10, 100, 1000 conversation flows"
-	"$B/convs" cost "$RUNS" >"$T/convs.json"
+	"$B/cost" convs "$RUNS" >"$T/convs.json"
 	while read -r line; do
 		record "$line"
 		n=$(jget flows <<<"$line")
@@ -123,7 +133,7 @@ bench_convs() {
 	done <"$T/convs.json"
 
 	echo "convs: 1000 conversation flows connected, then flow 1001"
-	coproc CONVS { exec ip netns exec "$NS_MON" "$B/convs" connect $((RUNS < 5 ? 5 : 20)) "$MON" 1000; }
+	coproc CONVS { exec ip netns exec "$NS_MON" "$B/cost" convs-connect $((RUNS < 5 ? 5 : 20)) "$MON" 1000; }
 	pid=$CONVS_PID
 	BG_PIDS+=("$pid")
 	read -r -t 120 line <&"${CONVS[0]}" || line=""
@@ -151,12 +161,15 @@ bench_convs() {
 # --- 4. live traffic at full speed ----------------------------------------------
 bench_live() {
 	: >"$T/rate_empty"; : >"$T/rate_mapi"; : >"$T/rate_pcap"; : >"$T/drop_pcap"
+	: >"$T/cpu_empty"; : >"$T/cpu_mapi"; : >"$T/cpu_pcap"
 	for ((r = 1; r <= RUNS; r++)); do
 		echo "live: run $r of $RUNS ($PKTS packets each)"
 		# a) only an empty XDP program that counts what arrives
 		start_bg xdp "$G/xdpattach" "$MON" count
 		wait_ready xdp
+		b0=$(cpu_busy)
 		t=$(send)
+		cpu_note "$T/cpu_empty" "$b0"
 		stop_bg xdp
 		seen=$(sed -n 's/^seen //p' "$T/xdp.out")
 		echo "$seen $t" | awk '{print $1 / $2}' >>"$T/rate_empty"
@@ -164,7 +177,9 @@ bench_live() {
 		# b) a mapi flow: filter + packet and byte counters
 		start_bg mapi "$BUILD/mapi" count -i "$MON" -I 3600 "$FILTER"
 		wait_until 10 attached
+		b0=$(cpu_busy)
 		t=$(send)
+		cpu_note "$T/cpu_mapi" "$b0"
 		stop_bg mapi
 		n=$(sed -n 's/^\([0-9]*\) packets.*counted.*/\1/p' "$T/mapi.err")
 		echo "$n $t" | awk '{print $1 / $2}' >>"$T/rate_mapi"
@@ -176,8 +191,10 @@ bench_live() {
 		wait_ready pass
 		start_bg pcap taskset -c 0 "$B/pcap_count" "$MON" "$FILTER"
 		wait_ready pcap
+		b0=$(cpu_busy)
 		t=$(send)
 		sleep 0.2	# let the reader drain its buffer
+		cpu_note "$T/cpu_pcap" "$b0"
 		stop_bg pcap
 		stop_bg pass
 		read -r _ counted _ received _ dropped < <(grep counted "$T/pcap.out")
@@ -190,13 +207,17 @@ bench_live() {
 	drops=$(median <"$T/drop_pcap")
 	ratio=$(awk -v a="$mapi" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
 	pratio=$(awk -v a="$pcap" -v b="$empty" 'BEGIN {printf "%.3f", a / b}')
-	record "{\"case\":\"live.empty_xdp\",\"unit\":\"packets/s\",\"median\":$empty,\"runs\":[$(paste -sd, "$T/rate_empty")]}"
-	record "{\"case\":\"live.mapi_flow\",\"unit\":\"packets/s\",\"median\":$mapi,\"ratio_to_empty\":$ratio,\"runs\":[$(paste -sd, "$T/rate_mapi")]}"
-	record "{\"case\":\"live.libpcap\",\"unit\":\"packets/s\",\"median\":$pcap,\"ratio_to_empty\":$pratio,\"drop_fraction\":$drops,\"runs\":[$(paste -sd, "$T/rate_pcap")]}"
-	row "live: empty XDP program (pkt/s seen)" "$(printf %.0f "$empty")" pkt/s "-" "1" "the floor"
-	row "live: mapi flow (pkt/s counted)" "$(printf %.0f "$mapi")" pkt/s "$(printf %.0f "$empty")" "$ratio" "goal >= 0.9"
+	local ce cm cp
+	ce=$(cpu_median cpu_empty) cm=$(cpu_median cpu_mapi) cp=$(cpu_median cpu_pcap)
+	record "{\"case\":\"live.empty_xdp\",\"unit\":\"packets/s\",\"median\":$empty,\"cpu_ns_per_packet\":$ce,\"runs\":[$(paste -sd, "$T/rate_empty")]}"
+	record "{\"case\":\"live.mapi_flow\",\"unit\":\"packets/s\",\"median\":$mapi,\"ratio_to_empty\":$ratio,\"cpu_ns_per_packet\":$cm,\"runs\":[$(paste -sd, "$T/rate_mapi")]}"
+	record "{\"case\":\"live.libpcap\",\"unit\":\"packets/s\",\"median\":$pcap,\"ratio_to_empty\":$pratio,\"drop_fraction\":$drops,\"cpu_ns_per_packet\":$cp,\"runs\":[$(paste -sd, "$T/rate_pcap")]}"
+	row "live: empty XDP program (pkt/s seen)" "$(printf %.0f "$empty")" pkt/s "-" "1" \
+		"the floor; CPU $ce ns/pkt sent"
+	row "live: mapi flow (pkt/s counted)" "$(printf %.0f "$mapi")" pkt/s "$(printf %.0f "$empty")" "$ratio" \
+		"goal >= 0.9; CPU $cm ns/pkt sent"
 	row "live: libpcap counting (pkt/s counted)" "$(printf %.0f "$pcap")" pkt/s "$(printf %.0f "$empty")" "$pratio" \
-		"dropped $(awk -v d="$drops" 'BEGIN {printf "%.1f%%", 100 * d}') of what it received"
+		"dropped $(awk -v d="$drops" 'BEGIN {printf "%.1f%%", 100 * d}') of what it received; CPU $cp ns/pkt sent"
 }
 
 # --- 5. packets to user space: TO_BUFFER against tcpdump -w /dev/null -------------
@@ -205,12 +226,15 @@ bench_capture() {
 	# (TO_BUFFER, a ring buffer) against tcpdump (a packet socket's ring), both
 	# writing to /dev/null, both on CPU 0 while the sender has CPU 1.
 	: >"$T/rate_cap"; : >"$T/drop_cap"; : >"$T/rate_td"; : >"$T/drop_td"
+	: >"$T/cpu_cap"; : >"$T/cpu_td"
 	for ((r = 1; r <= RUNS; r++)); do
 		echo "capture: run $r of $RUNS ($PKTS packets each)"
 		start_bg cap taskset -c 0 "$BUILD/mapi" capture -i "$MON" -Q in -w /dev/null "$FILTER"
 		wait_until 10 attached
+		b0=$(cpu_busy)
 		t=$(send)
 		sleep 0.2	# let the reader drain the ring
+		cpu_note "$T/cpu_cap" "$b0"
 		stop_bg cap
 		got=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' "$T/cap.err")
 		lost=$(sed -n 's/^\([0-9]*\) packets dropped by the ring buffer$/\1/p' "$T/cap.err")
@@ -222,8 +246,10 @@ bench_capture() {
 		wait_ready pass
 		start_bg td taskset -c 0 tcpdump -i "$MON" -Q in -n -w /dev/null "$FILTER"
 		wait_until 10 grep -q "listening on" "$T/td.err"
+		b0=$(cpu_busy)
 		t=$(send)
 		sleep 0.2
+		cpu_note "$T/cpu_td" "$b0"
 		stop_bg td
 		stop_bg pass
 		got=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$T/td.err")
@@ -236,12 +262,14 @@ bench_capture() {
 	cratio=$(awk -v a="$cap" -v b="$td" 'BEGIN {printf "%.3f", a / b}')
 	cdrop=$(median <"$T/drop_cap")
 	tdrop=$(median <"$T/drop_td")
-	record "{\"case\":\"capture.mapi\",\"unit\":\"packets/s\",\"median\":$cap,\"ratio_to_tcpdump\":$cratio,\"drop_fraction\":$cdrop,\"runs\":[$(paste -sd, "$T/rate_cap")]}"
-	record "{\"case\":\"capture.tcpdump\",\"unit\":\"packets/s\",\"median\":$td,\"drop_fraction\":$tdrop,\"runs\":[$(paste -sd, "$T/rate_td")]}"
+	local cc ct
+	cc=$(cpu_median cpu_cap) ct=$(cpu_median cpu_td)
+	record "{\"case\":\"capture.mapi\",\"unit\":\"packets/s\",\"median\":$cap,\"ratio_to_tcpdump\":$cratio,\"drop_fraction\":$cdrop,\"cpu_ns_per_packet\":$cc,\"runs\":[$(paste -sd, "$T/rate_cap")]}"
+	record "{\"case\":\"capture.tcpdump\",\"unit\":\"packets/s\",\"median\":$td,\"drop_fraction\":$tdrop,\"cpu_ns_per_packet\":$ct,\"runs\":[$(paste -sd, "$T/rate_td")]}"
 	row "capture: tcpdump -w /dev/null (pkt/s)" "$(printf %.0f "$td")" pkt/s "-" "1" \
-		"dropped $(awk -v d="$tdrop" 'BEGIN {printf "%.1f%%", 100 * d}')"
+		"dropped $(awk -v d="$tdrop" 'BEGIN {printf "%.1f%%", 100 * d}'); CPU $ct ns/pkt sent"
 	row "capture: TO_BUFFER, mapi capture (pkt/s)" "$(printf %.0f "$cap")" pkt/s "$(printf %.0f "$td")" "$cratio" \
-		"dropped $(awk -v d="$cdrop" 'BEGIN {printf "%.1f%%", 100 * d}'); goal >= 1"
+		"dropped $(awk -v d="$cdrop" 'BEGIN {printf "%.1f%%", 100 * d}'); goal >= 1; CPU $cc ns/pkt sent"
 }
 
 # --- 6. kernel memory of a TO_BUFFER flow ---------------------------------------
