@@ -4,8 +4,8 @@
  * pairs: state errors after connect, attach modes and their fallbacks
  * (offload is refused by veth, which has no NIC behind it), conflicts with
  * other XDP programs, missing capabilities, vanished interfaces, readers of
- * TO_BUFFER packets and the flow closed under them.  After each case
- * nothing may stay attached.
+ * TO_BUFFER packets and the flow closed under them, conversation flows (hash
+ * lookups) beside general ones.  After each case nothing may stay attached.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -26,6 +26,7 @@
 #include "check.h"
 #include "ebpf_asm.h"
 #include "mapi.h"
+#include "pktbuild.h"
 
 #define ATTACH_TCX_EGRESS 47
 
@@ -429,6 +430,94 @@ static void test_readers(void)
 	nothing_attached("v2", "after a refused offload");
 }
 
+/* Sends n TCP segments src:sport -> dst:dport out of dev; returns a frame's length. */
+static int send_tcp(const char *dev, uint32_t src, uint32_t dst, uint16_t sport,
+		    uint16_t dport, int n)
+{
+	static const uint8_t mac_dst[6] = { 2, 0, 0, 0, 0, 1 }, mac_src[6] = { 2, 0, 0, 0, 0, 2 };
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	struct pkt p;
+	int s, i, sent = 0;
+
+	pkt_reset(&p);
+	pkt_eth(&p, mac_dst, mac_src, 0x0800);
+	pkt_ipv4_begin(&p, src, dst, 6, 0, 0);
+	pkt_tcp(&p, sport, dport, 1, 0x18);
+	pkt_put(&p, "conversation", 12);
+	pkt_ipv4_end(&p);
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	to.sll_ifindex = (int)if_nametoindex(dev);
+	for (i = 0; i < n; i++)
+		sent += sendto(s, p.b, p.len, 0, (struct sockaddr *)&to, sizeof(to)) ==
+			(ssize_t)p.len;
+	close(s);
+	return sent == n ? (int)p.len : -1;
+}
+
+static int counter_flow(const char *dev, const char *filter, int *pkts, int *bytes)
+{
+	int fd = mapi_create_flow(dev);
+
+	mapi_set_direction(fd, MAPI_DIR_IN);
+	CHECK(mapi_apply_function(fd, "BPF_FILTER", filter) == 1, "filter '%s'", filter);
+	*pkts = mapi_apply_function(fd, "PKT_COUNTER");
+	*bytes = mapi_apply_function(fd, "BYTE_COUNTER");
+	CHECK(mapi_connect(fd) == 0, "connect '%s'", filter);
+	return fd;
+}
+
+/* Waits (5 s at most) until fid of fd has counted want; returns the count. */
+static unsigned long long count_reaches(int fd, int fid, unsigned long long want)
+{
+	unsigned long long *v = NULL;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		v = mapi_read_results(fd, fid, MAPI_COPY);
+		if (!v || *v >= want)
+			break;
+		usleep(10000);
+	}
+	return v ? *v : ~0ULL;
+}
+
+static void test_conversations(void)
+{
+	const char *conv = "tcp and host 10.0.0.1 and host 10.0.0.2 and port 21";
+	unsigned long long *ref;
+	int c, cp, cb, g, gp, gb, len, round;
+
+	/* first a conversation flow on a bare interface, then a general one;
+	 * then the other way round, so that the lookup joins attached hooks */
+	for (round = 0; round < 2; round++) {
+		if (round == 0) {
+			c = counter_flow("v3", conv, &cp, &cb);
+			g = counter_flow("v3", "tcp", &gp, &gb);
+		} else {
+			g = counter_flow("v3", "tcp", &gp, &gb);
+			c = counter_flow("v3", conv, &cp, &cb);
+		}
+		ref = mapi_read_results(c, cp, MAPI_REF);
+		len = send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 21, 3);
+		CHECK(len > 0, "send the conversation's segments");
+		CHECK(send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 22, 2) > 0,
+		      "and two to another port");
+		CHECK(count_reaches(g, gp, 5) == 5, "round %d: the general flow counts all 5",
+		      round);
+		CHECK(count_reaches(c, cp, 3) == 3, "round %d: the conversation flow counts its 3",
+		      round);
+		CHECK(count_reaches(c, cb, 3ULL * (unsigned)len) == 3ULL * (unsigned)len,
+		      "and their bytes");
+		usleep(3 * 1000 * MAPI_REF_REFRESH_MS);
+		CHECK(ref && *ref == 3, "MAPI_REF of a conversation flow follows it (%llu)",
+		      ref ? *ref : 0ULL);
+		CHECK(mapi_close_flow(c) == 0 && mapi_close_flow(g) == 0, "close both");
+		nothing_attached("v3", "after the conversation flows");
+	}
+}
+
 int main(void)
 {
 	int i;
@@ -458,5 +547,6 @@ int main(void)
 	test_capabilities();
 	test_vanished_interface();
 	test_readers();
+	test_conversations();
 	return check_summary("test_api_kernel");
 }
