@@ -24,7 +24,6 @@ int ring_open(struct ring_reader *r, int map_fd, uint32_t size, uint64_t *asleep
 	memset(r, 0, sizeof(*r));
 	r->map_fd = map_fd;
 	r->asleep = asleep;
-	r->nap_ms = RING_NAP_MS;
 	r->epoll_fd = r->wake_fd = -1;
 	r->mask = size - 1;
 	r->consumer = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
@@ -206,7 +205,7 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 
 	for (;;) {
 		long left = -1;
-		int nap;
+		int nap = -1;
 
 		if (ring_ready(r))
 			break;
@@ -219,13 +218,18 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 			}
 			left = (long)((deadline - now + 999999) / 1000000);
 		}
-		/* say since when we sleep, then look again: a record committed
-		 * before the producer could see it is found here */
-		if (r->asleep)
+		/* Going to sleep (or woken by a producer, which then cleared the
+		 * flag, yet finding nothing): say since when, then look again,
+		 * since a record committed before the producer could see it is
+		 * found here.  For RING_QUIET_NS the producer does not wake us:
+		 * look by ourselves after RING_NAP_MS.  Asleep longer, we are
+		 * woken at the next record. */
+		if (r->asleep && !__atomic_load_n(r->asleep, __ATOMIC_ACQUIRE)) {
 			__atomic_store_n(r->asleep, monotonic_ns(), __ATOMIC_SEQ_CST);
-		if (ring_ready(r))
-			break;
-		nap = r->asleep ? r->nap_ms : -1;
+			if (ring_ready(r))
+				break;
+			nap = RING_NAP_MS;
+		}
 		if (left >= 0 && (nap < 0 || left < nap))
 			nap = (int)left;
 		n = epoll_wait(r->epoll_fd, ev, 2, nap);
@@ -235,8 +239,6 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 			ret = -errno;
 			break;
 		}
-		if (n == 0 && r->nap_ms < RING_NAP_MAX_MS)
-			r->nap_ms *= 2;	/* quiet: look less often */
 		for (i = 0; i < n; i++)
 			if (ev[i].data.fd == r->wake_fd)
 				ret = -EINTR;
@@ -245,8 +247,6 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 	}
 	if (r->asleep)
 		__atomic_store_n(r->asleep, 0, __ATOMIC_RELEASE);
-	if (!ret)
-		r->nap_ms = RING_NAP_MS;
 	return ret;
 }
 

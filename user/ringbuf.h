@@ -18,7 +18,6 @@
 struct ring_reader {
 	int map_fd;
 	uint64_t *asleep;	/* since when ring_wait() sleeps (0: awake), or NULL */
-	int nap_ms;		/* how long it sleeps before it looks again */
 	int epoll_fd;		/* the ring and a wake-up eventfd */
 	int wake_fd;		/* written to interrupt ring_wait() */
 	uint64_t mask;		/* data size - 1 */
@@ -35,10 +34,10 @@ struct ring_reader {
  * switch: once a packet, that would halve what a ring carries.  So the
  * producer wakes the reader only when it sleeps, and then either at once if
  * it has slept RING_QUIET_NS (traffic is sparse: no wait) or when
- * RING_WAKE_BYTES wait (traffic is dense: a batch).  A reader asleep for
- * less than RING_QUIET_NS looks at the ring by itself after a nap, so that
- * a packet never waits long: RING_NAP_MS, doubled each time it finds
- * nothing, up to RING_NAP_MAX_MS.
+ * RING_WAKE_BYTES wait (traffic is dense: a batch).  A reader that has
+ * just gone to sleep therefore looks at the ring by itself after
+ * RING_NAP_MS, longer than RING_QUIET_NS; from then on the producer wakes
+ * it at the next record, so a packet never waits more than RING_NAP_MS.
  *
  * asleep (or NULL) is a u64 shared with the producer: the CLOCK_MONOTONIC
  * time when the reader went to sleep, or 0 while it reads.
@@ -46,7 +45,6 @@ struct ring_reader {
 #define RING_QUIET_NS 1000000ull
 #define RING_WAKE_BYTES(ring_size) ((ring_size) / 16)
 #define RING_NAP_MS 2
-#define RING_NAP_MAX_MS 64
 
 /* Maps the ring buffer map map_fd of `size` bytes; 0 or negative errno. */
 int ring_open(struct ring_reader *r, int map_fd, uint32_t size, uint64_t *asleep);
