@@ -11,9 +11,17 @@
  *
  *	ftp_track IFACE [-n TRANSFERS] [-t SECONDS]
  *
+ * It stops after TRANSFERS reports, after SECONDS, or on SIGINT or SIGTERM.
  * One line a transfer:
  *	transfer client=C client_port=CP server=S port=P packets=N bytes=B
- *		duration=D complete=yes|no
+ *		duration=D complete=yes|no closed=yes|no
+ *
+ * closed=yes once each side has sent a FIN (or one a RST); transfers still
+ * open when it stops are reported with what they counted so far, closed=no.
+ * A data port announced but not connected to within a minute is forgotten.
+ * At the end, on standard error, how many control packets (replies, SYN,
+ * FIN, RST) the kernel dropped because this program read them too slowly:
+ * transfers they belonged to may be missing or reported late.
  *
  * A flow counts from its creation on.  The client connects one round trip
  * after the reply passed the interface, so on a link to clients a network
@@ -21,11 +29,12 @@
  * create a flow (tens of microseconds to a millisecond) can beat it.  The
  * tracker says which: complete=yes when the connection's SYN passed after
  * the flow was connected (every packet of the connection was counted),
- * complete=no when it passed before or was not seen (the first packets are
- * missing from the counts).
+ * complete=no when it passed before that or was not seen (the first packets
+ * may be missing from the counts).
  */
 #include <arpa/inet.h>
 #include <mapi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +42,14 @@
 #include <unistd.h>
 
 #define MAX_TRANSFERS 1024
-/* A transfer is over this long after its connection closed: its last ACK is in. */
-#define SETTLE_MS 200
+/*
+ * A transfer is reported this long after both sides sent FIN: by then its
+ * last ACK is in, and so is a FIN sent again after a retransmission
+ * timeout (at least 200 ms) and the RST that may close it for good.
+ */
+#define SETTLE_MS 1000
+/* An announced data port nobody connects to within this is forgotten. */
+#define UNUSED_S 60
 
 struct transfer {
 	char client[INET_ADDRSTRLEN], server[INET_ADDRSTRLEN];
@@ -42,14 +57,25 @@ struct transfer {
 	int fd, pkt_fid, byte_fid;
 	unsigned long long connected;	/* wall clock (ns) when the flow was live */
 	unsigned long long syn_ts, last_ts;	/* packet times (ns) */
+	double announced;	/* monotonic time of the 227 or 229 reply */
 	double fin_at;	/* monotonic time it was seen closing, or 0 */
-	int fins;
+	unsigned int fins;	/* FIN_* seen (a FIN sent again counts once) */
 };
+
+#define FIN_CLIENT 1
+#define FIN_SERVER 2
 
 static struct transfer xfers[MAX_TRANSFERS];
 static int nxfers;
 static long reported;
 static const char *iface;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static unsigned long long wall_ns(void)
 {
@@ -135,6 +161,7 @@ static void track(const char *client, const char *server, unsigned int port)
 	x->port = port;
 	x->client_port = 0;
 	x->syn_ts = x->last_ts = 0;
+	x->announced = now();
 	x->fin_at = 0;
 	x->fins = 0;
 	nxfers++;
@@ -164,8 +191,9 @@ static void control(const struct mapipkt *p, const unsigned char *ip, const unsi
 	}
 }
 
-/* The tracked data connection a packet belongs to, or NULL. */
-static struct transfer *transfer_of(const unsigned char *ip, const unsigned char *tcp)
+/* The tracked data connection a packet belongs to, or NULL; and its way. */
+static struct transfer *transfer_of(const unsigned char *ip, const unsigned char *tcp,
+				    int *from_client)
 {
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 	unsigned int sport = (unsigned int)tcp[0] << 8 | tcp[1];
@@ -183,8 +211,10 @@ static struct transfer *transfer_of(const unsigned char *ip, const unsigned char
 				x->port == sport &&
 				(!x->client_port || x->client_port == dport);
 
-		if (to_server || to_client)
+		if (to_server || to_client) {
+			*from_client = to_server;
 			return x;
+		}
 	}
 	return NULL;
 }
@@ -193,13 +223,14 @@ static struct transfer *transfer_of(const unsigned char *ip, const unsigned char
 static void data_event(const struct mapipkt *p, const unsigned char *ip,
 		       const unsigned char *tcp)
 {
-	struct transfer *x = transfer_of(ip, tcp);
+	int from_client = 0;
+	struct transfer *x = transfer_of(ip, tcp, &from_client);
 	unsigned int flags = tcp[13];
 
 	if (!x)
 		return;
-	if ((flags & 0x12) == 0x02) {	/* the client's SYN */
-		if (!x->client_port) {
+	if ((flags & 0x12) == 0x02) {	/* a SYN: the client's opens it */
+		if (from_client && !x->client_port) {
 			x->client_port = (unsigned int)tcp[0] << 8 | tcp[1];
 			x->syn_ts = p->ts;
 		}
@@ -208,8 +239,11 @@ static void data_event(const struct mapipkt *p, const unsigned char *ip,
 	if (!(flags & 0x05))
 		return;
 	x->last_ts = p->ts;
-	x->fins += flags & 0x04 ? 2 : 1;	/* a reset ends it at once */
-	if (x->fins >= 2 && !x->fin_at)
+	if (flags & 0x04)	/* a reset ends it at once */
+		x->fins = FIN_CLIENT | FIN_SERVER;
+	else
+		x->fins |= from_client ? FIN_CLIENT : FIN_SERVER;
+	if (x->fins == (FIN_CLIENT | FIN_SERVER) && !x->fin_at)
 		x->fin_at = now();
 }
 
@@ -218,14 +252,14 @@ static void report(struct transfer *x)
 {
 	unsigned long long *pk = mapi_read_results(x->fd, x->pkt_fid, MAPI_COPY);
 	unsigned long long *by = mapi_read_results(x->fd, x->byte_fid, MAPI_COPY);
-	double duration = x->syn_ts && x->last_ts > x->syn_ts ?
-				  (double)(x->last_ts - x->syn_ts) / 1e9 : 0;
+	unsigned long long end = x->fin_at ? x->last_ts : wall_ns();
+	double duration = x->syn_ts && end > x->syn_ts ? (double)(end - x->syn_ts) / 1e9 : 0;
 
 	if (pk && by)
 		printf("transfer client=%s client_port=%u server=%s port=%u packets=%llu "
-		       "bytes=%llu duration=%.3f complete=%s\n",
+		       "bytes=%llu duration=%.3f complete=%s closed=%s\n",
 		       x->client, x->client_port, x->server, x->port, *pk, *by, duration,
-		       x->syn_ts > x->connected ? "yes" : "no");
+		       x->syn_ts > x->connected ? "yes" : "no", x->fin_at ? "yes" : "no");
 	else
 		fail("mapi_read_results");
 	fflush(stdout);
@@ -233,17 +267,29 @@ static void report(struct transfer *x)
 	reported++;
 }
 
-/* Reports and forgets the transfers that have settled. */
-static void report_done(void)
+/*
+ * Reports and forgets the transfers that have settled (all of them when
+ * stopping), and forgets the data ports nobody used.
+ */
+static void report_done(int stopping)
 {
 	int i;
 
 	for (i = 0; i < nxfers; i++) {
 		struct transfer *x = &xfers[i];
 
-		if (!x->fin_at || now() - x->fin_at < SETTLE_MS / 1000.0)
+		if (!x->client_port && now() - x->announced > UNUSED_S) {
+			fprintf(stderr, "ftp_track: nobody connected to %s:%u in %d s: forgotten\n",
+				x->server, x->port, UNUSED_S);
+			mapi_close_flow(x->fd);
+		} else if (stopping ? x->client_port != 0 :
+				      x->fin_at && now() - x->fin_at >= SETTLE_MS / 1000.0) {
+			report(x);
+		} else if (stopping) {
+			mapi_close_flow(x->fd);
+		} else {
 			continue;
-		report(x);
+		}
 		xfers[i--] = xfers[--nxfers];
 	}
 }
@@ -252,6 +298,7 @@ int main(int argc, char **argv)
 {
 	long want = 0, seconds = 0;
 	double deadline = 0;
+	mapi_function_info_t info;
 	int fd, fid, opt;
 
 	while ((opt = getopt(argc, argv, "n:t:h")) != -1) {
@@ -278,11 +325,13 @@ int main(int argc, char **argv)
 		return fail("TO_BUFFER");
 	if (mapi_connect(fd) < 0)
 		return fail("mapi_connect");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	fprintf(stderr, "ftp_track: watching %s\n", argv[optind]);
 	if (seconds)
 		deadline = now() + (double)seconds;
 
-	while ((!want || reported < want) && (!deadline || now() < deadline)) {
+	while (!stop && (!want || reported < want) && (!deadline || now() < deadline)) {
 		struct mapipkt *p = mapi_get_next_pkt_timeout(fd, fid, 50);
 		const unsigned char *ip, *tcp, *pl, *end;
 
@@ -300,8 +349,14 @@ int main(int argc, char **argv)
 			if (code != MAPI_ERR_TIMEOUT)
 				return fail("mapi_get_next_pkt");
 		}
-		report_done();
+		report_done(0);
 	}
+	if (!want || reported < want)
+		report_done(1);
+	if (mapi_get_function_info(fd, fid, &info) < 0)
+		return fail("mapi_get_function_info");
+	fprintf(stderr, "ftp_track: %ld transfers; %llu control packets, %llu dropped\n",
+		reported, info.pkts, info.dropped);
 	mapi_close_flow(fd);
 	return 0;
 }

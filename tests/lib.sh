@@ -114,7 +114,9 @@ tcpdump_start() {
 	local name=$1
 	shift
 	# exec: $! must be tcpdump itself, to be signalled
-	(exec ip netns exec "$NS_MON" tcpdump -i "$MON" -n -U -w "$T/$name.pcap" "$@" \
+	# -B: a 32 MiB buffer (2 MiB by default), so that bursts of full-size
+	# frames do not overflow it: the truth must be complete
+	(exec ip netns exec "$NS_MON" tcpdump -i "$MON" -n -U -B 32768 -w "$T/$name.pcap" "$@" \
 		2>"$T/$name.tcpdump") &
 	BG_PIDS+=($!)
 	eval "TCPDUMP_PID_$name=$!"
