@@ -5,7 +5,7 @@
 # traffic crosses mon0 in both directions while the example programs
 # monitor it; tcpdump captures the same traffic on the same interface, and
 # libpcap computes what the programs should report from the frames sent.
-# Last, an FTP server on the monitored side and a client 20 ms away
+# Last, an FTP server on the monitored side and a client 50 ms away
 # (tests/ftp.sh) for the passive-FTP tracker.
 # The testbed is removed at the end, however the demo ends.
 set -euo pipefail
@@ -103,7 +103,7 @@ echo
 echo "== ftp_track: passive FTP data connections, found on the control connection"
 if ! ftp_need; then
 	echo "   skipped: $FTP_WHY"
-elif ! ftp_site_up 20; then
+elif ! ftp_site_up 50; then
 	echo "   skipped: $FTP_WHY"
 else
 	tcpdump_start ftp tcp
