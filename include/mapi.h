@@ -229,6 +229,9 @@ typedef struct mapi_flow_info {
 	unsigned long long trace_first;	/* timestamps of its first and last */
 	unsigned long long trace_last;	/* packets read, ns since the epoch */
 	char trace_error[256];		/* when MAPI_TRACE_FAILED */
+	/* 1: a conversation flow found by the interface's hash lookup, with no
+	 * program of its own (docs/semantics.md); 0: it runs as a program */
+	int lookup;
 } mapi_flow_info_t;
 
 int mapi_get_flow_info(int fd, mapi_flow_info_t *info);

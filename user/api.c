@@ -906,6 +906,7 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	info->packets_seen = seen;
 	info->packets_dropped = dropped;
 	info->start = f->start_ns;
+	info->lookup = f->status == MAPI_FLOW_RUNNING && f->hashed;
 	if (f->trace) {
 		struct trace_info ti;
 

@@ -49,6 +49,8 @@
  */
 #define ATTACH_TCX_EGRESS 47
 
+/* Flows on a hook before conversation flows become lookups (lookup_pays). */
+#define HASH_MIN_FLOWS 16
 /* A group grows until its program has this many instructions. */
 #define GROUP_MAX_INSNS 2000
 
@@ -728,6 +730,35 @@ static unsigned int hooks_of(const struct flow *f)
 	       (f->direction & MAPI_DIR_OUT ? 1u << HOOK_TC : 0);
 }
 
+/*
+ * Whether a conversation flow should be a lookup rather than a program.
+ * The lookup costs a packet about as much as fifteen compiled conversation
+ * filters, then nothing more however many flows it serves: so it starts
+ * when a hook the flow uses already runs HASH_MIN_FLOWS flows, and once
+ * the interface has it, every conversation flow uses it.  Flows compiled
+ * before stay compiled: they count the same.
+ */
+static int lookup_pays(const struct iface *ifc, const struct flow *f)
+{
+	int h, k;
+
+	if (!ifc)
+		return 0;
+	if (ifc->hp)
+		return 1;
+	for (h = 0; h < HOOK_COUNT; h++) {
+		size_t n = 0;
+
+		if (!(hooks_of(f) & (1u << h)))
+			continue;
+		for (k = 0; k < ifc->hooks[h].ngroups; k++)
+			n += ifc->hooks[h].groups[k].nflows;
+		if (n >= HASH_MIN_FLOWS)
+			return 1;
+	}
+	return 0;
+}
+
 int engine_hashable(struct flow *f)
 {
 	const struct fn_instance *filter = f->nfns ? f->fns[0] : NULL;
@@ -742,12 +773,12 @@ int engine_hashable(struct flow *f)
 		if (strcmp(f->fns[i]->desc->name, "PKT_COUNTER") &&
 		    strcmp(f->fns[i]->desc->name, "BYTE_COUNTER"))
 			return 0;
+	for (ifc = ifaces; ifc && ifc->ifindex != f->ifindex; ifc = ifc->next)
+		;
 	/* a NIC runs general flows only */
-	for (ifc = ifaces; ifc; ifc = ifc->next)
-		if (ifc->ifindex == f->ifindex && offloaded(&ifc->hooks[HOOK_XDP]) &&
-		    (f->direction & MAPI_DIR_IN))
-			return 0;
-	if (!hf_parse(filter->args[0].v.s, f->hkeys, &f->nhkeys))
+	if (ifc && offloaded(&ifc->hooks[HOOK_XDP]) && (f->direction & MAPI_DIR_IN))
+		return 0;
+	if (!lookup_pays(ifc, f) || !hf_parse(filter->args[0].v.s, f->hkeys, &f->nhkeys))
 		return 0;
 	f->hashed = 1;
 	/* its counters are the lookup's */

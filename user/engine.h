@@ -15,9 +15,10 @@
 enum hook_id { HOOK_XDP, HOOK_TC, HOOK_COUNT };
 
 /*
- * Whether f can run as a conversation flow (hashflow.h): its filter fixes a
- * conversation and it only counts.  If so it is marked for it, needs no
- * store of its own, and its results are read with engine_read_hashed().
+ * Whether f runs as a conversation flow (hashflow.h): its filter fixes a
+ * conversation, it only counts, and its interface has enough flows for the
+ * lookup to pay.  If so it is marked for it, needs no store of its own,
+ * and its results are read with engine_read_hashed().
  */
 int engine_hashable(struct flow *f);
 int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val);

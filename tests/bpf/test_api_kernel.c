@@ -456,11 +456,11 @@ static int send_tcp(const char *dev, uint32_t src, uint32_t dst, uint16_t sport,
 	return sent == n ? (int)p.len : -1;
 }
 
-static int counter_flow(const char *dev, const char *filter, int *pkts, int *bytes)
+static int counter_flow(const char *dev, const char *filter, int dir, int *pkts, int *bytes)
 {
 	int fd = mapi_create_flow(dev);
 
-	mapi_set_direction(fd, MAPI_DIR_IN);
+	mapi_set_direction(fd, dir);
 	CHECK(mapi_apply_function(fd, "BPF_FILTER", filter) == 1, "filter '%s'", filter);
 	*pkts = mapi_apply_function(fd, "PKT_COUNTER");
 	*bytes = mapi_apply_function(fd, "BYTE_COUNTER");
@@ -483,39 +483,66 @@ static unsigned long long count_reaches(int fd, int fid, unsigned long long want
 	return v ? *v : ~0ULL;
 }
 
+static int runs_as_lookup(int fd)
+{
+	mapi_flow_info_t info;
+
+	return mapi_get_flow_info(fd, &info) == 0 ? info.lookup : -1;
+}
+
+/*
+ * Conversation flows: compiled while the interface runs few flows, looked
+ * up once it runs many (the lookup joining hooks already attached, and a
+ * hook attached after it), each counting exactly its conversation.
+ */
 static void test_conversations(void)
 {
 	const char *conv = "tcp and host 10.0.0.1 and host 10.0.0.2 and port 21";
 	unsigned long long *ref;
-	int c, cp, cb, g, gp, gb, len, round;
+	int c1, c2, c3, p1, p2, p3, b1, b2, b3, g, gp, gb, len, i;
+	int others[15], op, ob;
 
-	/* first a conversation flow on a bare interface, then a general one;
-	 * then the other way round, so that the lookup joins attached hooks */
-	for (round = 0; round < 2; round++) {
-		if (round == 0) {
-			c = counter_flow("v3", conv, &cp, &cb);
-			g = counter_flow("v3", "tcp", &gp, &gb);
-		} else {
-			g = counter_flow("v3", "tcp", &gp, &gb);
-			c = counter_flow("v3", conv, &cp, &cb);
-		}
-		ref = mapi_read_results(c, cp, MAPI_REF);
-		len = send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 21, 3);
-		CHECK(len > 0, "send the conversation's segments");
-		CHECK(send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 22, 2) > 0,
-		      "and two to another port");
-		CHECK(count_reaches(g, gp, 5) == 5, "round %d: the general flow counts all 5",
-		      round);
-		CHECK(count_reaches(c, cp, 3) == 3, "round %d: the conversation flow counts its 3",
-		      round);
-		CHECK(count_reaches(c, cb, 3ULL * (unsigned)len) == 3ULL * (unsigned)len,
-		      "and their bytes");
-		usleep(3 * 1000 * MAPI_REF_REFRESH_MS);
-		CHECK(ref && *ref == 3, "MAPI_REF of a conversation flow follows it (%llu)",
-		      ref ? *ref : 0ULL);
-		CHECK(mapi_close_flow(c) == 0 && mapi_close_flow(g) == 0, "close both");
-		nothing_attached("v3", "after the conversation flows");
+	/* few flows: a program */
+	g = counter_flow("v3", "tcp", MAPI_DIR_IN, &gp, &gb);
+	c1 = counter_flow("v3", conv, MAPI_DIR_IN, &p1, &b1);
+	CHECK(runs_as_lookup(c1) == 0, "beside one flow, a conversation flow is a program");
+	/* sixteen flows on the hook: the next is a lookup */
+	for (i = 0; i < 15; i++) {
+		char filter[64];
+
+		snprintf(filter, sizeof(filter), "udp and port %d", 1000 + i);
+		others[i] = counter_flow("v3", filter, MAPI_DIR_IN, &op, &ob);
 	}
+	c2 = counter_flow("v3", conv, MAPI_DIR_IN, &p2, &b2);
+	CHECK(runs_as_lookup(c2) == 1, "beside sixteen flows, a conversation flow is a lookup");
+	/* both directions: the tc hook attaches now, with the lookup in it */
+	c3 = counter_flow("v3", conv, MAPI_DIR_BOTH, &p3, &b3);
+	CHECK(runs_as_lookup(c3) == 1, "and so is the next, sent packets included");
+	ref = mapi_read_results(c2, p2, MAPI_REF);
+
+	len = send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 21, 3);
+	CHECK(len > 0, "send the conversation's segments");
+	CHECK(send_tcp("p3", 0x0a000002, 0x0a000001, 40000, 22, 2) > 0,
+	      "and two to another port");
+	CHECK(send_tcp("v3", 0x0a000001, 0x0a000002, 21, 40000, 4) == len,
+	      "and four the other way, sent from the monitored side");
+	CHECK(count_reaches(g, gp, 5) == 5, "the general flow counts the 5 received");
+	CHECK(count_reaches(c1, p1, 3) == 3, "the compiled conversation flow counts its 3");
+	CHECK(count_reaches(c2, p2, 3) == 3, "the looked-up one too");
+	CHECK(count_reaches(c2, b2, 3ULL * (unsigned)len) == 3ULL * (unsigned)len,
+	      "and their bytes");
+	CHECK(count_reaches(c3, p3, 7) == 7, "the one on both hooks counts 3 + 4");
+	CHECK(count_reaches(c1, b1, 3ULL * (unsigned)len) == 3ULL * (unsigned)len &&
+	      count_reaches(c3, b3, 7ULL * (unsigned)len) == 7ULL * (unsigned)len,
+	      "bytes the same way");
+	usleep(3 * 1000 * MAPI_REF_REFRESH_MS);
+	CHECK(ref && *ref == 3, "MAPI_REF of a conversation flow follows it (%llu)",
+	      ref ? *ref : 0ULL);
+	CHECK(mapi_close_flow(c1) == 0 && mapi_close_flow(c2) == 0 && mapi_close_flow(c3) == 0 &&
+	      mapi_close_flow(g) == 0, "close them");
+	for (i = 0; i < 15; i++)
+		mapi_close_flow(others[i]);
+	nothing_attached("v3", "after the conversation flows");
 }
 
 int main(void)
