@@ -349,6 +349,40 @@ static void emit_hash_lookup(struct prog_buf *pb, int keys_fd, int store_fd)
 }
 
 /*
+ * The frame's first H_COPY bytes to H_FRAME(0) straight from the packet
+ * when its linear part holds them, then on to `copied`; else on, to the
+ * helper that copies from anywhere (shorter frames, headers in fragments).
+ * A helper call and its copy cost more than the lookups' key building.
+ * Stack stores must be aligned: H_FRAME(0) is 2 past an 8-byte boundary,
+ * so 2 and 4 bytes first, then 8 at a time.  Uses R1-R3 and R5.
+ */
+static void emit_hash_copy(struct prog_buf *pb, const struct prog_target *t, int copied)
+{
+	int slow = pb_new_label(pb), k;
+
+	if (t->hook == XLATE_XDP) {
+		pb_emit(pb, LDX_MEM(BPF_W, R1, R_CTX, offsetof(struct xdp_md, data)));
+		pb_emit(pb, LDX_MEM(BPF_W, R2, R_CTX, offsetof(struct xdp_md, data_end)));
+	} else {
+		pb_emit(pb, LDX_MEM(BPF_W, R1, R_CTX, offsetof(struct __sk_buff, data)));
+		pb_emit(pb, LDX_MEM(BPF_W, R2, R_CTX, offsetof(struct __sk_buff, data_end)));
+	}
+	pb_emit(pb, MOV64_REG(R3, R1));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, H_COPY));
+	pb_jmp_reg(pb, BPF_JGT, R3, R2, slow);
+	pb_emit(pb, LDX_MEM(BPF_H, R5, R1, 0));
+	pb_emit(pb, STX_MEM(BPF_H, RFP, R5, H_FRAME(0)));
+	pb_emit(pb, LDX_MEM(BPF_W, R5, R1, 2));
+	pb_emit(pb, STX_MEM(BPF_W, RFP, R5, H_FRAME(2)));
+	for (k = 8; k < H_COPY + 2; k += 8) {
+		pb_emit(pb, LDX_MEM(BPF_DW, R5, R1, (int16_t)(k - 2)));
+		pb_emit(pb, STX_MEM(BPF_DW, RFP, R5, (int16_t)(H_BUF + k)));
+	}
+	pb_goto(pb, copied);
+	pb_bind(pb, slow);
+}
+
+/*
  * The hash flows of the hook: the packet's protocol, addresses and ports
  * looked up in the hook's key map, as libpcap's filter for them reads the
  * frame (an IPv4 frame without a VLAN tag, not a later fragment, the ports
@@ -360,6 +394,7 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 {
 	int h = t->hook == XLATE_XDP ? 0 : 1, capped = pb_new_label(pb);
 	int sport_only = pb_new_label(pb), no_exact = pb_new_label(pb);
+	int copied = pb_new_label(pb);
 
 	pb_ld_map_value(pb, R1, hp->cfg_fd, 0);
 	pb_emit(pb, LDX_MEM(BPF_W, R2, R1, (int16_t)offsetof(struct hp_cfg, keys[h])));
@@ -407,6 +442,7 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	pb_jmp_imm(pb, BPF_JLE, R4, H_COPY, capped);
 	pb_emit(pb, MOV64_IMM(R4, H_COPY));
 	pb_bind(pb, capped);
+	emit_hash_copy(pb, t, copied);
 	pb_emit(pb, MOV64_REG(R1, R_CTX));
 	pb_emit(pb, MOV64_IMM(R2, 0));
 	pb_emit(pb, MOV64_REG(R3, RFP));
@@ -414,6 +450,7 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	pb_emit(pb, CALL_HELPER(t->hook == XLATE_XDP ? BPF_FUNC_xdp_load_bytes :
 			       BPF_FUNC_skb_load_bytes));
 	pb_jmp_imm(pb, BPF_JNE, R0, 0, out);
+	pb_bind(pb, copied);
 
 	/* IPv4 (bytes 08 00 at 12, read little-endian), not a later fragment */
 	pb_emit(pb, LDX_MEM(BPF_H, R1, RFP, H_FRAME(12)));

@@ -732,7 +732,7 @@ static unsigned int hooks_of(const struct flow *f)
 
 /*
  * Whether a conversation flow should be a lookup rather than a program.
- * The lookup costs a packet about as much as fifteen compiled conversation
+ * The lookup costs a packet about as much as a dozen compiled conversation
  * filters, then nothing more however many flows it serves: so it starts
  * when a hook the flow uses already runs HASH_MIN_FLOWS flows, and once
  * the interface has it, every conversation flow uses it.  Flows compiled
