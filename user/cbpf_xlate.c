@@ -111,10 +111,9 @@ static int valid_opcode(uint16_t code)
 
 /*
  * Loops (backward jumps, protochain's) that mapi-bpf translates: at most
- * CBPF_MAX_LOOPS, one after the other.  Loops in sequence cost the
- * verifier the sum of their rounds; loops inside or across each other, the
- * product, which it does not finish: libpcap never makes those.  A loop is
- * [its head, its last backward jump].
+ * CBPF_MAX_LOOPS, one after the other.  Loops inside or across each other
+ * cost the verifier the product of their rounds, which it does not finish:
+ * libpcap never makes those.  A loop is [its head, its last backward jump].
  */
 static int check_loops(const struct cbpf_prog *prog)
 {
@@ -131,7 +130,9 @@ static int check_loops(const struct cbpf_prog *prog)
 			;
 		if (k == n) {
 			if (n == CBPF_MAX_LOOPS)
-				return bad_insn(pc, i, "more loops than mapi-bpf translates");
+				return bad_insn(pc, i, "more than two loops (protochain makes two: "
+						"the kernel's verifier cannot follow more; "
+						"use one protochain a filter)");
 			heads[n++] = to;
 		}
 		ends[k] = pc;
