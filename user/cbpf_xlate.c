@@ -2,6 +2,7 @@
 #include "cbpf_xlate.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,48 @@ static int valid_opcode(uint16_t code)
 	return 0;
 }
 
+/* The target of the jump at pc if it is a backward one, else SIZE_MAX. */
+static size_t back_target(const struct cbpf_prog *prog, size_t pc)
+{
+	const struct cbpf_insn *i = &prog->insns[pc];
+	size_t to = (size_t)((int64_t)pc + 1 + (int32_t)i->k);
+
+	return i->code == (CBPF_JMP | CBPF_JA) && to <= pc ? to : SIZE_MAX;
+}
+
+/*
+ * The loops of prog, each [its head, its last backward jump], the first
+ * max of them into heads[] and ends[]; returns how many there are.
+ */
+static int loop_heads(const struct cbpf_prog *prog, size_t *heads, size_t *ends, int max)
+{
+	size_t pc, q, to;
+	int n = 0, k;
+
+	for (pc = 0; pc < prog->len; pc++) {
+		if ((to = back_target(prog, pc)) == SIZE_MAX)
+			continue;
+		for (q = 0; q < pc && back_target(prog, q) != to; q++)
+			;
+		if (q == pc) {		/* a new loop */
+			if (n < max)
+				heads[n] = to;
+			n++;
+		}
+		for (k = 0; k < n && k < max; k++)
+			if (heads[k] == to)
+				ends[k] = pc;
+	}
+	return n;
+}
+
+int cbpf_loops(const struct cbpf_prog *prog)
+{
+	size_t heads[CBPF_MAX_LOOPS], ends[CBPF_MAX_LOOPS];
+
+	return loop_heads(prog, heads, ends, CBPF_MAX_LOOPS);
+}
+
 /*
  * Loops (backward jumps, protochain's) that mapi-bpf translates: at most
  * CBPF_MAX_LOOPS, one after the other.  Loops inside or across each other
@@ -118,24 +161,21 @@ static int valid_opcode(uint16_t code)
 static int check_loops(const struct cbpf_prog *prog)
 {
 	size_t heads[CBPF_MAX_LOOPS], ends[CBPF_MAX_LOOPS], pc;
-	int n = 0, k, m;
+	int n = loop_heads(prog, heads, ends, CBPF_MAX_LOOPS), k, m;
 
-	for (pc = 0; pc < prog->len; pc++) {
-		const struct cbpf_insn *i = &prog->insns[pc];
-		size_t to = (size_t)((int64_t)pc + 1 + (int32_t)i->k);
+	if (n > CBPF_MAX_LOOPS) {
+		/* the first backward jump to a loop past the allowed ones */
+		for (pc = 0; pc < prog->len; pc++) {
+			size_t to = back_target(prog, pc);
 
-		if (i->code != (CBPF_JMP | CBPF_JA) || to > pc)
-			continue;
-		for (k = 0; k < n && heads[k] != to; k++)
-			;
-		if (k == n) {
-			if (n == CBPF_MAX_LOOPS)
-				return bad_insn(pc, i, "more than two loops (protochain makes two: "
+			for (k = 0; to != SIZE_MAX && k < CBPF_MAX_LOOPS && heads[k] != to; k++)
+				;
+			if (to != SIZE_MAX && k == CBPF_MAX_LOOPS)
+				return bad_insn(pc, &prog->insns[pc],
+						"more than two loops (protochain makes two: "
 						"the kernel's verifier cannot follow more; "
 						"use one protochain a filter)");
-			heads[n++] = to;
 		}
-		ends[k] = pc;
 	}
 	for (k = 0; k < n; k++)
 		for (m = 0; m < n; m++)

@@ -60,6 +60,8 @@ struct xlate_env {
  * -EINVAL with a message naming the instruction.
  */
 int cbpf_check(const struct cbpf_prog *prog);
+/* The loops (targets of backward jumps) of a checked program. */
+int cbpf_loops(const struct cbpf_prog *prog);
 
 /* Emits the translation of prog into pb; returns 0 or a negative errno. */
 int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,

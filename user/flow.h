@@ -22,6 +22,8 @@ struct fn_instance {
 	void *state;			/* what prepare() built, for emit() */
 	int slot;			/* first result slot, or -1 */
 	int maps;			/* maps its code names, once connected */
+	int alone;			/* its code is slow to verify (loops): its
+					 * flow gets a group of its own */
 	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
 	unsigned long long ref;		/* MAPI_REF value, refreshed */

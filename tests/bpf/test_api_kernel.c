@@ -545,6 +545,56 @@ static void test_conversations(void)
 	nothing_attached("v3", "after the conversation flows");
 }
 
+/* XDP programs named mapi_xdp with an id above `since`, loaded now. */
+static int mapi_xdp_programs(__u32 since)
+{
+	__u32 id = since;
+	int n = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_XDP &&
+		    !strcmp(info.name, "mapi_xdp"))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/*
+ * A filter with loops (protochain) is slow to verify: its flow gets a group
+ * of its own, so that other flows' connects neither verify it again nor
+ * get verified once for each way out of its loops.
+ */
+static void test_loops_alone(void)
+{
+	__u32 since = 0, id = 0;
+	int fds[4], p, b, i;
+
+	while (!bpf_prog_get_next_id(id, &id))
+		since = id;
+	fds[0] = counter_flow("v4", "protochain 6", MAPI_DIR_IN, &p, &b);
+	for (i = 1; i < 4; i++) {
+		char filter[32];
+
+		snprintf(filter, sizeof(filter), "tcp and port %d", 2000 + i);
+		fds[i] = counter_flow("v4", filter, MAPI_DIR_IN, &p, &b);
+	}
+	/* the root, the protochain flow's group, one group for the three */
+	CHECK(mapi_xdp_programs(since) == 3,
+	      "a protochain flow runs in a group alone: %d XDP programs, want 3",
+	      mapi_xdp_programs(since));
+	for (i = 0; i < 4; i++)
+		mapi_close_flow(fds[i]);
+	nothing_attached("v4", "after the protochain flow");
+}
+
 int main(void)
 {
 	int i;
@@ -575,5 +625,6 @@ int main(void)
 	test_vanished_interface();
 	test_readers();
 	test_conversations();
+	test_loops_alone();
 	return check_summary("test_api_kernel");
 }
