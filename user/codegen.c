@@ -311,11 +311,7 @@ static void emit_hash_count(struct prog_buf *pb, int store_fd)
 		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, H_CPU));
 		pb_emit(pb, ALU64_REG(BPF_ADD, R1, R2));
 		pb_emit(pb, STX_MEM(BPF_W, RFP, R1, H_ELEM));
-		pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)store_fd);
-		pb_emit(pb, MOV64_REG(R2, RFP));
-		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_ELEM));
-		pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-		pb_jmp_imm(pb, BPF_JEQ, R0, 0, next);
+		pb_map_lookup(pb, store_fd, H_ELEM, next);
 		/* counted already for this packet (through another key)? */
 		pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_STAMP * 8));
 		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, H_ID));
@@ -338,11 +334,7 @@ static void emit_hash_lookup(struct prog_buf *pb, int keys_fd, int store_fd)
 {
 	int miss = pb_new_label(pb);
 
-	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)keys_fd);
-	pb_emit(pb, MOV64_REG(R2, RFP));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_KEY));
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
+	pb_map_lookup(pb, keys_fd, H_KEY, miss);
 	pb_emit(pb, MOV64_REG(R7, R0));
 	emit_hash_count(pb, store_fd);
 	pb_bind(pb, miss);
@@ -412,11 +404,7 @@ static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 	pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), out);
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, H_CPU));
 	pb_emit(pb, STX_MEM(BPF_W, RFP, R0, H_ELEM));
-	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)hp->store_fd);
-	pb_emit(pb, MOV64_REG(R2, RFP));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, H_ELEM));
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-	pb_jmp_imm(pb, BPF_JEQ, R0, 0, out);
+	pb_map_lookup(pb, hp->store_fd, H_ELEM, out);
 	pb_emit(pb, LDX_MEM(BPF_DW, R1, R0, HP_SLOT_ID * 8));
 	pb_emit(pb, ALU64_IMM(BPF_ADD, R1, 1));
 	pb_emit(pb, STX_MEM(BPF_DW, R0, R1, HP_SLOT_ID * 8));

@@ -60,6 +60,15 @@ void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off)
 
 static void jump_to(struct prog_buf *pb, struct bpf_insn i, int label);
 
+void pb_map_lookup(struct prog_buf *pb, int map_fd, int16_t key_off, int miss)
+{
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)map_fd);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, key_off));
+	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
+}
+
 void pb_ld_func(struct prog_buf *pb, int dst, int label)
 {
 	/* the fixup makes imm the distance to the label, as for a jump */

@@ -67,6 +67,9 @@ void pb_emit(struct prog_buf *pb, struct bpf_insn i);
 void pb_ld_imm64(struct prog_buf *pb, int dst, int src, uint64_t imm);
 /* dst = pointer to byte `off` of the (single) value of array map map_fd. */
 void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off);
+/* R0 = the value of map_fd at the key on the stack at fp + key_off, or goto
+ * miss when there is none.  Uses R1-R5 (a helper call). */
+void pb_map_lookup(struct prog_buf *pb, int map_fd, int16_t key_off, int miss);
 /* dst = the subprogram that starts at label (a bpf_loop callback). */
 void pb_ld_func(struct prog_buf *pb, int dst, int label);
 

@@ -308,11 +308,7 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 	/* R0 = this CPU's record buffer */
 	cg_cpu(cg, drop);
 	pb_emit(pb, STX_MEM(BPF_W, RFP, R0, STK_KEY));
-	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)c->scratch_fd);
-	pb_emit(pb, MOV64_REG(R2, RFP));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_KEY));
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-	pb_jmp_imm(pb, BPF_JEQ, R0, 0, drop);
+	pb_map_lookup(pb, c->scratch_fd, STK_KEY, drop);
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, STK_CAPTURE));
 
 	/* the header */
