@@ -80,14 +80,14 @@ ftp_capture_flush() {
 	wait_until 10 sh -c "[ \$('$BUILD/tests/pcapstat' '$T/$1.pcap' 'tcp port 9' | cut -d' ' -f1) -ge 2 ]"
 }
 
+# ftp_field NAME REPORT: the value of NAME=... in an ftp_track line.
+ftp_field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
 # ftp_connection_count NAME REPORT: "packets bytes" capture NAME holds of
 # the data connection an ftp_track line names.
 ftp_connection_count() {
-	local client cport server port
-	client=$(sed -n 's/.* client=\([^ ]*\).*/\1/p' <<<"$2")
-	cport=$(sed -n 's/.* client_port=\([^ ]*\).*/\1/p' <<<"$2")
-	server=$(sed -n 's/.* server=\([^ ]*\).*/\1/p' <<<"$2")
-	port=$(sed -n 's/.* port=\([^ ]*\).*/\1/p' <<<"$2")
-	"$BUILD/tests/pcapstat" "$T/$1.pcap" \
-		"tcp and host $client and host $server and port $port and port $cport"
+	local hosts ports
+	hosts="host $(ftp_field client "$2") and host $(ftp_field server "$2")"
+	ports="port $(ftp_field port "$2") and port $(ftp_field client_port "$2")"
+	"$BUILD/tests/pcapstat" "$T/$1.pcap" "tcp and $hosts and $ports"
 }

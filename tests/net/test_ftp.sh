@@ -35,7 +35,6 @@ url=$FTP_URL
 get() { ftp_get "$@"; }
 reports() { grep -c '^transfer' "$T/track.out"; }
 reported() { [ "$(reports)" -ge "$1" ]; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # one at a time, EPSV then PASV; then four at once; then uploads
 get "$url/f2000" -o "$T/got1"
@@ -80,12 +79,12 @@ check_match "with what its control flow saw and dropped" "$(tail -n 1 "$T/track.
 n=0 late=0
 while read -r report; do
 	n=$((n + 1))
-	packets=$(field packets "$report") bytes=$(field bytes "$report")
-	complete=$(field complete "$report") closed=$(field closed "$report")
+	packets=$(ftp_field packets "$report") bytes=$(ftp_field bytes "$report")
+	complete=$(ftp_field complete "$report") closed=$(ftp_field closed "$report")
 	want=$(ftp_connection_count all "$report")
 	read -r wp wb <<<"$want"
-	what="data connection $(field client "$report"):$(field client_port "$report") <->"
-	what="$what $(field server "$report"):$(field port "$report")"
+	what="data connection $(ftp_field client "$report"):$(ftp_field client_port "$report") <->"
+	what="$what $(ftp_field server "$report"):$(ftp_field port "$report")"
 	if [ "$n" -le "$far" ]; then
 		check_eq "$what, client 50 ms away" "$packets $bytes complete=$complete closed=$closed" \
 			"$want complete=yes closed=yes"
