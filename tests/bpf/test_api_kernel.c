@@ -27,6 +27,7 @@
 #include "ebpf_asm.h"
 #include "mapi.h"
 #include "pktbuild.h"
+#include "progwalk.h"
 
 #define ATTACH_TCX_EGRESS 47
 
@@ -545,26 +546,19 @@ static void test_conversations(void)
 	nothing_attached("v3", "after the conversation flows");
 }
 
+static void count_mapi_xdp(__u32 id, const struct bpf_prog_info *info, void *ctx)
+{
+	(void)id;
+	if (info->type == BPF_PROG_TYPE_XDP && !strcmp(info->name, "mapi_xdp"))
+		++*(int *)ctx;
+}
+
 /* XDP programs named mapi_xdp with an id above `since`, loaded now. */
 static int mapi_xdp_programs(__u32 since)
 {
-	__u32 id = since;
 	int n = 0;
 
-	while (!bpf_prog_get_next_id(id, &id)) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_XDP &&
-		    !strcmp(info.name, "mapi_xdp"))
-			n++;
-		close(fd);
-	}
-	return n;
+	return prog_walk(since, count_mapi_xdp, &n) ? -1 : n;
 }
 
 /*
