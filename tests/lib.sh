@@ -78,6 +78,9 @@ testbed_up() {
 	on_exit ip netns del "$NS_MON"
 	ip netns add "$NS_PEER"
 	on_exit ip netns del "$NS_PEER"
+	# then, before the namespaces go, whatever still runs in them (a
+	# server's children, say: killing the server leaves those)
+	on_exit "ip netns pids $NS_MON | xargs -r kill -9; ip netns pids $NS_PEER | xargs -r kill -9"
 	# A silent link: no IPv6 (no router or neighbour solicitations), no
 	# addresses, so only the test's own frames cross it.
 	for ns in "$NS_MON" "$NS_PEER"; do
