@@ -31,16 +31,6 @@ static int16_t line_slot(uint32_t line)
 	return (int16_t)(STK_LINES + 8 * (int)line);
 }
 
-/* R0 = value of array map R1 at key k, or goto miss (inlined by the verifier). */
-static void lookup(struct prog_buf *pb, uint32_t k, int miss)
-{
-	pb_emit(pb, ST_MEM(BPF_W, RFP, STK_KEY, (int32_t)k));
-	pb_emit(pb, MOV64_REG(R2, RFP));
-	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_KEY));
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_map_lookup_elem));
-	pb_jmp_imm(pb, BPF_JEQ, R0, 0, miss);
-}
-
 int cg_defer(struct codegen *cg, const struct fn_instance *fi, cg_sub_emit emit)
 {
 	struct cg_sub *s = realloc(cg->subs, (cg->nsubs + 1) * sizeof(*s));
@@ -120,8 +110,8 @@ static void add_device(struct codegen *cg, int slot, enum cg_addend what)
 	struct prog_buf *pb = &cg->pb;
 	int skip = pb_new_label(pb);
 
-	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)cg->flow->nic.lines[0].map_fd);
-	lookup(pb, 0, skip);
+	pb_emit(pb, ST_MEM(BPF_W, RFP, STK_KEY, 0));
+	pb_map_lookup(pb, cg->flow->nic.lines[0].map_fd, STK_KEY, skip);
 	if (what == ADD_ONE)
 		pb_emit(pb, MOV64_IMM(R1, 1));
 	else
