@@ -14,13 +14,16 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Werror
 # CFLAGS is the user's (optimization, sanitizers); the rest is ours.
 CFLAGS ?= -O2 -g
-XCFLAGS = $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel
+# The library's layers, each a folder of user/ (docs/architecture.md).
+LIB_LAYERS := api backend flow filter engine
+LIB_INCLUDES := $(addprefix -Iuser/,$(LIB_LAYERS))
+XCFLAGS = $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(LIB_INCLUDES) -I$(BUILD)/skel
 DEPFLAGS = -MMD -MP
 LIBS := -lbpf -lpcap -lpthread
 
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -Wall -Werror
 
-LIB_SRCS := $(wildcard user/*.c)
+LIB_SRCS := $(foreach l,$(LIB_LAYERS),$(wildcard user/$(l)/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
@@ -35,7 +38,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
 FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/lib/%.o,$(LIB_SRCS))
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -std=gnu11 \
-	-D_GNU_SOURCE -Wall -Iinclude -Iuser
+	-D_GNU_SOURCE -Wall -Iinclude $(LIB_INCLUDES)
 
 SHLIB := $(BUILD)/$(SONAME)
 STLIB := $(BUILD)/libmapi-bpf.a
@@ -69,12 +72,13 @@ vmlinux:
 	scripts/gen-vmlinux.sh
 
 # --- libmapi-bpf ------------------------------------------------------------
-$(BUILD)/lib/%.o: user/%.c | $(BUILD)/lib
+$(BUILD)/lib/%.o: user/%.c
+	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(SHLIB): $(LIB_OBJS) user/libmapi-bpf.map
+$(SHLIB): $(LIB_OBJS) user/api/libmapi-bpf.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
-		-Wl,--version-script=user/libmapi-bpf.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LIBS)
+		-Wl,--version-script=user/api/libmapi-bpf.map -Wl,-z,defs -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf $(SONAME) $(BUILD)/libmapi-bpf.so
 
 # The archive holds one object whose internal symbols are made local, so that
@@ -122,14 +126,15 @@ $(BUILD)/bench/%: bench/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
 # Fuzz targets: the library again, built by clang with libFuzzer's hooks.
-$(BUILD)/fuzz/lib/%.o: user/%.c | $(BUILD)/fuzz/lib
+$(BUILD)/fuzz/lib/%.o: user/%.c
+	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests -o $@ $< $(FUZZ_OBJS) $(LIBS)
 
-$(BUILD) $(BUILD)/lib $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
-$(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench $(BUILD)/fuzz $(BUILD)/fuzz/lib:
+$(BUILD) $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
+$(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@
 
 # --- Tests ------------------------------------------------------------------
