@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
 #include "codegen.h"
 #include "error.h"
 #include "functions.h"
@@ -20,33 +19,37 @@ uint32_t flowprog_max_frame(enum flowprog_kind kind)
 	return kind == FP_XDP_FRAGS ? 9216 : 3500;
 }
 
-/* A library function, as mapi_apply_function makes it, connected. */
-static int add_fn(struct flowprog *fp, const struct flowprog_fn *spec, struct fn_instance **out)
+/* Library function name with its arguments, applied to f as
+ * mapi_apply_function applies it: its function id. */
+static int apply(struct flow *f, const char *name, const struct mapi_arg *args, int nargs)
 {
-	const struct fn_desc *d = fn_find(spec->name);
-	struct fn_instance *fi;
-	int ret;
+	const struct fn_desc *d = fn_find(name);
 
-	if (!d)
-		return -ENOENT;
-	fi = calloc(1, sizeof(*fi));
-	if (!fi)
-		return -ENOMEM;
-	fi->desc = d;
-	fi->slot = -1;
-	*out = fi;
-	ret = args_check(d, spec->args, spec->nargs, &fi->args);
-	if (ret)
+	return d ? flow_apply(f, d, args, nargs) : -ENOENT;
+}
+
+/* The filter, compiled by the caller, as BPF_FILTER's prepared state. */
+static int append_filter(struct flow *f, const struct cbpf_prog *filter)
+{
+	struct fn_instance *fi = calloc(1, sizeof(*fi));
+	struct cbpf_prog *copy = calloc(1, sizeof(*copy));
+	int ret = -ENOMEM;
+
+	if (fi && copy)
+		copy->insns = calloc(filter->len ? filter->len : 1, sizeof(*copy->insns));
+	if (!fi || !copy || !copy->insns) {
+		free(copy);
+		free(fi);
 		return ret;
-	fi->nargs = fn_args_max(d);
-	ret = d->prepare(fi, &fp->flow);
-	if (ret)
-		return ret;
-	if (d->slots) {
-		fi->slot = (int)fp->flow.nslots;
-		fp->flow.nslots += (uint32_t)d->slots;
 	}
-	return d->connect ? d->connect(fi, &fp->flow) : 0;
+	memcpy(copy->insns, filter->insns, filter->len * sizeof(*copy->insns));
+	copy->len = filter->len;
+	fi->desc = fn_find("BPF_FILTER");
+	fi->state = copy;
+	ret = flow_append(f, fi);
+	if (ret < 0)
+		fn_instance_free(fi);
+	return ret;
 }
 
 static int build(struct flowprog *fp, const struct cbpf_prog *filter,
@@ -57,56 +60,37 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 		.hook = kind == FP_TC ? XLATE_TC : XLATE_XDP,
 		.frags = kind == FP_XDP_FRAGS,
 	};
-	struct flow *f = &fp->flow;
-	struct flow *flows[1] = { f };
 	struct codegen cg;
-	int n = 0, ret, i;
+	struct flow *f;
+	int ret = 0, i;
 
 	memset(fp, 0, sizeof(*fp));
 	fp->prog_fd = fp->root_fd = fp->array_fd = -1;
-	store_init(&f->host);
-	store_init(&f->nic);
-	f->direction = MAPI_DIR_BOTH;
-	f->nslots = FLOW_SLOT_SEEN + 1;
-	if (filter) {
-		struct cbpf_prog *copy = calloc(1, sizeof(*copy));
-
-		if (!copy)
-			return -ENOMEM;
-		copy->insns = calloc(filter->len ? filter->len : 1, sizeof(*copy->insns));
-		if (!copy->insns) {
-			free(copy);
-			return -ENOMEM;
-		}
-		memcpy(copy->insns, filter->insns, filter->len * sizeof(*copy->insns));
-		copy->len = filter->len;
-		fp->filter.desc = fn_find("BPF_FILTER");
-		fp->filter.state = copy;
-		fp->filter.slot = -1;
-		fp->fns[n++] = &fp->filter;
-	}
-	for (i = 0; i < nextra; i++) {
-		if (i == FLOWPROG_MAX_FNS)
-			return -E2BIG;
-		ret = add_fn(fp, &extra[i], &fp->extra[i]);
-		if (ret)
-			return ret;
-		fp->fns[n++] = fp->extra[i];
-	}
-	fp->counter.desc = fn_find("PKT_COUNTER");
-	fp->counter.slot = (int)f->nslots++;
-	fp->fns[n++] = &fp->counter;
-	if (with_bytes) {
-		fp->bytes.desc = fn_find("BYTE_COUNTER");
-		fp->bytes.slot = (int)f->nslots++;
-		fp->fns[n++] = &fp->bytes;
-	}
-	f->fns = fp->fns;
-	f->nfns = n;
+	if (nextra > FLOWPROG_MAX_FNS)
+		return -E2BIG;
+	f = fp->flow = flow_new("test", NULL);
+	if (!f)
+		return -ENOMEM;
+	if (filter)
+		ret = append_filter(f, filter);
+	for (i = 0; i < nextra && ret >= 0; i++)
+		ret = apply(f, extra[i].name, extra[i].args, extra[i].nargs);
+	if (ret >= 0)
+		ret = apply(f, "PKT_COUNTER", NULL, 0);
+	if (ret >= 0)
+		fp->counter_slot = (uint32_t)f->fns[ret - 1]->slot;
+	if (ret >= 0 && with_bytes)
+		ret = apply(f, "BYTE_COUNTER", NULL, 0);
+	if (ret < 0)
+		return ret;
 
 	ret = store_create_host(&f->host, f->nslots, "mapi_test");
 	if (ret)
 		return ret;
+	ret = flow_fns_connect(f);
+	if (ret)
+		return ret;
+	fp->connected = 1;
 	if (chained) {
 		fp->array_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "mapi_test_chain", 4, 4, 2,
 					      NULL);
@@ -114,7 +98,7 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 			return -errno;
 	}
 	/* one group: the last, which jumps nowhere */
-	ret = codegen_build(&cg, &target, NULL, flows, 1);
+	ret = codegen_build(&cg, &target, NULL, &f, 1);
 	if (ret)
 		return ret;
 	ret = loader_load(&cg.pb, &target);
@@ -197,7 +181,7 @@ int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed
 	ret = flowprog_time(fp->prog_fd, pkt, len, 1, NULL);
 	if (ret)
 		return ret;
-	ret = store_read(&fp->flow.host, (uint32_t)fp->counter.slot, &v);
+	ret = store_read(&fp->flow->host, fp->counter_slot, &v);
 	if (ret)
 		return ret;
 	*passed = v != fp->count;
@@ -207,25 +191,16 @@ int flowprog_run(struct flowprog *fp, const void *pkt, uint32_t len, int *passed
 
 void flowprog_free(struct flowprog *fp)
 {
-	int i;
-
 	if (fp->root_fd >= 0)
 		close(fp->root_fd);
 	if (fp->array_fd >= 0)
 		close(fp->array_fd);
 	if (fp->prog_fd >= 0)
 		close(fp->prog_fd);
-	if (fp->filter.desc && fp->filter.desc->release)
-		fp->filter.desc->release(&fp->filter);
-	for (i = 0; i < FLOWPROG_MAX_FNS && fp->extra[i]; i++) {
-		struct fn_instance *fi = fp->extra[i];
-
-		if (fi->state && fi->desc->release)
-			fi->desc->release(fi);
-		args_free(fi->args, fi->nargs);
-		free(fi);
-		fp->extra[i] = NULL;
-	}
-	store_destroy(&fp->flow.host);
-	fp->prog_fd = -1;
+	if (fp->connected)
+		flow_fns_disconnect(fp->flow);
+	flow_free(fp->flow);
+	fp->flow = NULL;
+	fp->connected = 0;
+	fp->root_fd = fp->array_fd = fp->prog_fd = -1;
 }

@@ -13,7 +13,8 @@
 #include "cbpf_xlate.h"
 #include "flow.h"
 
-/* Functions from the library placed before the counter (flowprog_build_fns). */
+/* Functions from the library placed before the counter (flowprog_build_fns),
+ * at most. */
 #define FLOWPROG_MAX_FNS 4
 
 struct flowprog_fn {
@@ -23,10 +24,9 @@ struct flowprog_fn {
 };
 
 struct flowprog {
-	struct flow flow;
-	struct fn_instance filter, counter, bytes;
-	struct fn_instance *extra[FLOWPROG_MAX_FNS];
-	struct fn_instance *fns[3 + FLOWPROG_MAX_FNS];
+	struct flow *flow;	/* built as the library builds flows (flow.h) */
+	int connected;		/* its functions' kernel objects exist */
+	uint32_t counter_slot;	/* the PKT_COUNTER's */
 	int prog_fd;
 	int root_fd, array_fd;	/* flowprog_build_chained() */
 	uint64_t count;		/* counter value after the last run */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "capture.h"
 #include "error.h"
 #include "functions.h"
@@ -97,7 +98,7 @@ static void trace_free(struct trace *t)
 	free(t);
 }
 
-int trace_open(struct trace **out, const char *path, int format)
+static int trace_open(struct trace **out, const char *path, int format)
 {
 	static const cookie_io_functions_t io = { .read = read_cookie, .close = close_cookie };
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -175,7 +176,7 @@ fail:
 	return ret;
 }
 
-const char *trace_name(const struct trace *t)
+static const char *trace_name(const struct trace *t)
 {
 	const char *slash = strrchr(t->path, '/');
 
@@ -224,7 +225,7 @@ static void *trace_main(void *arg)
 	return NULL;
 }
 
-int trace_start(struct trace *t, struct flow *f)
+static int trace_start(struct trace *t, struct flow *f)
 {
 	int ret;
 
@@ -252,7 +253,7 @@ void trace_info(struct trace *t, struct trace_info *info)
 	}
 }
 
-void trace_close(struct trace *t)
+static void trace_close(struct trace *t)
 {
 	uint64_t one = 1;
 	int i;
@@ -268,4 +269,62 @@ void trace_close(struct trace *t)
 		pthread_join(t->thread, NULL);
 	}
 	trace_free(t);
+}
+
+/* --- The trace backend ---------------------------------------------------- */
+
+static int trace_backend_open(struct backend *b, struct flow *f, const char *path, int format)
+{
+	struct trace *t = NULL;
+	int ret;
+
+	(void)b;
+	ret = trace_open(&t, path, format);
+	if (ret)
+		return ret;
+	f->trace = t;
+	/* the file's name, cut to what flow information holds */
+	snprintf(f->dev, sizeof(f->dev), "%.*s", (int)sizeof(f->dev) - 1, trace_name(t));
+	return 0;
+}
+
+static int trace_backend_connect(struct backend *b, struct flow *f)
+{
+	int ret;
+
+	(void)b;
+	ret = store_create_memory(&f->host, f->nslots);
+	if (!ret)
+		ret = trace_start(f->trace, f);
+	if (ret)
+		store_destroy(&f->host);
+	return ret;
+}
+
+/* Stops and joins the reader, which may be running. */
+static void trace_backend_close(struct backend *b, struct flow *f)
+{
+	(void)b;
+	trace_close(f->trace);
+	f->trace = NULL;
+}
+
+static int trace_backend_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	return store_read(&f->host, slot, val);
+}
+
+static const struct backend_ops trace_ops = {
+	.name = "trace",
+	.open = trace_backend_open,
+	.connect = trace_backend_connect,
+	.close = trace_backend_close,
+	.read_slot = trace_backend_read_slot,
+};
+
+static struct backend trace_backend = { .ops = &trace_ops };
+
+struct backend *backend_trace(void)
+{
+	return &trace_backend;
 }

@@ -4,7 +4,8 @@
  * trace is opened, and its header checked, when the flow is created; at
  * mapi_connect a thread of the flow's own reads it to its end and runs
  * every packet through the functions' in-process versions (fn_desc.run),
- * counting into the flow's memory store.
+ * counting into the flow's memory store.  It is a backend (backend.h):
+ * backend_trace() opens, runs and closes such flows.
  */
 #ifndef MAPI_TRACE_H
 #define MAPI_TRACE_H
@@ -21,14 +22,7 @@ struct trace_info {
 	char msg[256];
 };
 
-/* Opens path (format MFF_*); errors say what is wrong with the file. */
-int trace_open(struct trace **t, const char *path, int format);
-/* Starts reading into flow f (its store and functions ready). */
-int trace_start(struct trace *t, struct flow *f);
+/* What the reader of a trace flow has done so far. */
 void trace_info(struct trace *t, struct trace_info *info);
-/* The name flow information shows for it: the file's base name. */
-const char *trace_name(const struct trace *t);
-/* Stops the reader (the functions' waits interrupted first) and frees. */
-void trace_close(struct trace *t);
 
 #endif

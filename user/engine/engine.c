@@ -76,6 +76,7 @@ struct hook {
 };
 
 struct iface {
+	struct engine *eng;
 	int ifindex;
 	char name[IF_NAMESIZE];
 	struct hook hooks[HOOK_COUNT];
@@ -84,7 +85,11 @@ struct iface {
 	struct iface *next;
 };
 
-static struct iface *ifaces;
+/* One engine runs the flows of a process (the library's), or of every
+ * client of mapid: all its state is here. */
+struct engine {
+	struct iface *ifaces;
+};
 
 /*
  * Attaching a hook costs tens of milliseconds of kernel waiting (RCU grace
@@ -136,23 +141,32 @@ static void hook_close(struct hook *hk)
 	hook_reset(hk);
 }
 
-static struct iface *iface_get(const struct flow *f)
+static struct iface *iface_find(const struct engine *e, int ifindex)
 {
 	struct iface *ifc;
+
+	for (ifc = e->ifaces; ifc && ifc->ifindex != ifindex; ifc = ifc->next)
+		;
+	return ifc;
+}
+
+static struct iface *iface_get(struct engine *e, const struct flow *f)
+{
+	struct iface *ifc = iface_find(e, f->ifindex);
 	int h;
 
-	for (ifc = ifaces; ifc; ifc = ifc->next)
-		if (ifc->ifindex == f->ifindex)
-			return ifc;
+	if (ifc)
+		return ifc;
 	ifc = calloc(1, sizeof(*ifc));
 	if (!ifc)
 		return NULL;
+	ifc->eng = e;
 	ifc->ifindex = f->ifindex;
 	memcpy(ifc->name, f->dev, sizeof(ifc->name));
 	for (h = 0; h < HOOK_COUNT; h++)
 		hook_reset(&ifc->hooks[h]);
-	ifc->next = ifaces;
-	ifaces = ifc;
+	ifc->next = e->ifaces;
+	e->ifaces = ifc;
 	return ifc;
 }
 
@@ -175,7 +189,7 @@ static void iface_put(struct iface *ifc)
 	for (h = 0; h < HOOK_COUNT; h++)
 		if (ifc->hooks[h].link_fd >= 0)
 			return;
-	for (pp = &ifaces; *pp; pp = &(*pp)->next) {
+	for (pp = &ifc->eng->ifaces; *pp; pp = &(*pp)->next) {
 		if (*pp == ifc) {
 			*pp = ifc->next;
 			break;
@@ -790,7 +804,7 @@ static int lookup_pays(const struct iface *ifc, const struct flow *f)
 	return 0;
 }
 
-int engine_hashable(struct flow *f)
+int engine_hashable(struct engine *e, struct flow *f)
 {
 	const struct fn_instance *filter = f->nfns ? f->fns[0] : NULL;
 	struct iface *ifc;
@@ -804,8 +818,7 @@ int engine_hashable(struct flow *f)
 		if (strcmp(f->fns[i]->desc->name, "PKT_COUNTER") &&
 		    strcmp(f->fns[i]->desc->name, "BYTE_COUNTER"))
 			return 0;
-	for (ifc = ifaces; ifc && ifc->ifindex != f->ifindex; ifc = ifc->next)
-		;
+	ifc = iface_find(e, f->ifindex);
 	/* a NIC runs general flows only */
 	if (ifc && offloaded(&ifc->hooks[HOOK_XDP]) && (f->direction & MAPI_DIR_IN))
 		return 0;
@@ -925,9 +938,9 @@ static int join_mode(struct iface *ifc, struct flow *f)
 	return 0;
 }
 
-int engine_connect(struct flow *f)
+int engine_connect(struct engine *e, struct flow *f)
 {
-	struct iface *ifc = iface_get(f);
+	struct iface *ifc = iface_get(e, f);
 	struct hook_change in = { .h = HOOK_XDP, .old_prog = -1 };
 	struct hook_change out = { .h = HOOK_TC, .old_prog = -1 };
 	int both = (f->direction & MAPI_DIR_BOTH) == MAPI_DIR_BOTH;
@@ -1041,12 +1054,12 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 		hk->idle_since = now_ms();
 }
 
-void engine_disconnect(struct flow *f)
+void engine_disconnect(struct engine *e, struct flow *f)
 {
 	struct iface *ifc = f->iface;
 	int h;
 
-	if (!ifc)
+	if (!ifc || ifc->eng != e)
 		return;
 	if (f->hashed)
 		hash_remove(ifc, f);
@@ -1057,13 +1070,13 @@ void engine_disconnect(struct flow *f)
 	iface_put(ifc);
 }
 
-uint64_t engine_housekeep(int force)
+uint64_t engine_housekeep(struct engine *e, int force)
 {
 	uint64_t now = now_ms(), next = 0;
 	struct iface *ifc, *nxt;
 	int h;
 
-	for (ifc = ifaces; ifc; ifc = nxt) {
+	for (ifc = e->ifaces; ifc; ifc = nxt) {
 		nxt = ifc->next;
 		for (h = 0; h < HOOK_COUNT; h++) {
 			struct hook *hk = &ifc->hooks[h];
@@ -1079,4 +1092,18 @@ uint64_t engine_housekeep(int force)
 		iface_put(ifc);
 	}
 	return next;
+}
+
+int engine_new(struct engine **e)
+{
+	*e = calloc(1, sizeof(**e));
+	return *e ? 0 : -ENOMEM;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	engine_housekeep(e, 1);
+	free(e);
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* A network flow and the function instances applied to it. */
+/*
+ * A network flow and the function instances applied to it, and how a flow
+ * is built (flow.c).  What runs a connected flow is its backend
+ * (backend.h).
+ */
 #ifndef MAPI_FLOW_H
 #define MAPI_FLOW_H
 
@@ -10,6 +14,7 @@
 #include "mapi.h"
 #include "results.h"
 
+struct backend;
 struct fn_desc;
 struct iface;
 struct trace;
@@ -35,6 +40,7 @@ struct fn_instance {
 
 struct flow {
 	int fd;
+	struct backend *backend;	/* what runs it */
 	int status;			/* MAPI_FLOW_INIT / MAPI_FLOW_RUNNING */
 	char dev[IF_NAMESIZE];
 	int ifindex;
@@ -60,7 +66,30 @@ struct flow {
 	uint64_t seen_base[2];		/* the hooks' packet counts at connect */
 };
 
-/* Total of a result slot over every store of the flow. */
+/* A new flow named name, run by b, with the defaults: both directions,
+ * any attach mode, no functions. */
+struct flow *flow_new(const char *name, struct backend *b);
+
+/*
+ * Applies function d with n arguments: checks them against its signature,
+ * prepares it (a filter compiles) and appends it.  Returns its function id
+ * or a negative errno.
+ */
+int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *args, int n);
+
+/* Appends fi, already prepared, to f: its function id and result slots. */
+int flow_append(struct flow *f, struct fn_instance *fi);
+
+/* Creates the kernel objects of f's functions (maps their code names),
+ * before a backend loads that code; and frees them. */
+int flow_fns_connect(struct flow *f);
+void flow_fns_disconnect(struct flow *f);
+
+/* Total of a result slot over every store of the flow, from its backend. */
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
+
+/* Frees f, which no longer runs: its functions and its stores. */
+void flow_free(struct flow *f);
+void fn_instance_free(struct fn_instance *fi);
 
 #endif

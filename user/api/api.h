@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Inside the API layer: what the files of the exported calls share.
+ *
+ * One lock serializes every exported call; mapi_get_next_pkt() lets it go
+ * while it waits, and mapi_close_flow() waits for such readers to leave.
+ * An exported call reads:
+ *     api_begin(); ...checks and work...; on failure return api_fail(ret);
+ *     api_end(); return result;
+ */
+#ifndef MAPI_API_H
+#define MAPI_API_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "flow.h"
+
+extern pthread_mutex_t api_lock;
+/* Broadcast when a thread that waited for a flow's packets leaves it. */
+extern pthread_cond_t api_reader_left;
+
+void api_begin(void);
+/* Publishes the error of negative errno ret, lets the lock go, returns -1
+ * (or NULL). */
+int api_fail(int ret);
+void *api_fail_ptr(int ret);
+void api_end(void);
+
+/* The flow of descriptor fd; MAPI_INVALID_FLOW if there is none. */
+int api_lookup_flow(int fd, struct flow **f);
+/* The function fid of f; MAPI_FUNCTION_NOT_FOUND if it has none. */
+int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi);
+int api_must_be_running(const struct flow *f);
+/* Whether descriptor fd still names f (it may have been closed while the
+ * lock was let go). */
+int api_flow_is(int fd, const struct flow *f);
+/* The open flows in descriptor order:
+ *     for (fd = 0; (f = api_next_flow(&fd)); ) */
+struct flow *api_next_flow(int *fd);
+
+/* The backends' work between calls (hooks left idle), all of it with
+ * force: when the next is due (CLOCK_MONOTONIC ms), or 0. */
+uint64_t api_housekeep(int force);
+
+/*
+ * keeper.c: a thread of the library's own does what must happen between
+ * calls: it refreshes MAPI_REF values, writes TO_FILE packets to their
+ * files and lets the backends detach idle hooks.  It runs while there is
+ * such work; these tell it what there is (called with the lock held).
+ */
+int keeper_kick(void);
+void keeper_count_refs(int delta);
+void keeper_count_files(int delta);
+void keeper_idle_due(uint64_t due);
+
+#endif

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The exported calls that make, connect and close flows: the flow table,
+ * argument and state checks, the choice of backend, and the translation of
+ * internal errors into MAPI's -1 + mapi_read_error().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "args.h"
+#include "backend.h"
+#include "capture.h"
+#include "error.h"
+#include "functions.h"
+#include "log.h"
+#include "mapi.h"
+
+pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Flow descriptors are never reused, so a stale one is always an error. */
+static struct flow **flow_table;	/* indexed by fd; NULL once closed */
+static int table_cap;
+static int next_fd = 1;
+
+pthread_cond_t api_reader_left = PTHREAD_COND_INITIALIZER;
+
+/* The in-process engine, made for the first flow on an interface. */
+static struct backend *local;
+
+void api_begin(void)
+{
+	pthread_mutex_lock(&api_lock);
+	err_begin();
+}
+
+int api_fail(int ret)
+{
+	err_publish(ret);
+	pthread_mutex_unlock(&api_lock);
+	return -1;
+}
+
+void *api_fail_ptr(int ret)
+{
+	api_fail(ret);
+	return NULL;
+}
+
+void api_end(void)
+{
+	pthread_mutex_unlock(&api_lock);
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+int api_lookup_flow(int fd, struct flow **f)
+{
+	if (fd <= 0 || fd >= next_fd)
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "invalid flow descriptor %d: no flow was created with it", fd);
+	if (!flow_table[fd])
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "invalid flow descriptor %d: that flow was closed", fd);
+	*f = flow_table[fd];
+	return 0;
+}
+
+int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi)
+{
+	if (fid <= 0 || fid > f->nfns)
+		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			       "flow %d has no function %d (its functions are 1..%d)",
+			       f->fd, fid, f->nfns);
+	*fi = f->fns[fid - 1];
+	return 0;
+}
+
+int api_flow_is(int fd, const struct flow *f)
+{
+	return fd > 0 && fd < next_fd && flow_table[fd] == f;
+}
+
+struct flow *api_next_flow(int *fd)
+{
+	while (++*fd < next_fd)
+		if (flow_table[*fd])
+			return flow_table[*fd];
+	return NULL;
+}
+
+static int must_be_new(const struct flow *f, const char *what)
+{
+	if (f->status != MAPI_FLOW_INIT)
+		return err_set(-EBUSY, MAPI_FLOW_ALREADY_ACTIVE,
+			       "flow %d is already connected: %s", f->fd, what);
+	return 0;
+}
+
+int api_must_be_running(const struct flow *f)
+{
+	if (f->status != MAPI_FLOW_RUNNING)
+		return err_set(-ENOTCONN, MAPI_FLOW_NOT_CONNECTED,
+			       "flow %d is not connected: call mapi_connect first", f->fd);
+	return 0;
+}
+
+uint64_t api_housekeep(int force)
+{
+	return local && local->ops->housekeep ? local->ops->housekeep(local, force) : 0;
+}
+
+/* --- Flows ----------------------------------------------------------------*/
+
+static int table_add(struct flow *f)
+{
+	if (next_fd == INT_MAX)
+		return err_set(-EMFILE, MAPI_ERR_LIMIT, "flow descriptors exhausted");
+	if (next_fd >= table_cap) {
+		int ncap = table_cap ? table_cap * 2 : 64;
+		struct flow **t = realloc(flow_table, (size_t)ncap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + table_cap, 0, (size_t)(ncap - table_cap) * sizeof(*t));
+		flow_table = t;
+		table_cap = ncap;
+	}
+	f->fd = next_fd++;
+	flow_table[f->fd] = f;
+	return 0;
+}
+
+/* A flow of backend b over source, in the table: its descriptor. */
+static int create(struct backend *b, const char *source, int format)
+{
+	struct flow *f = flow_new("", b);
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	ret = b->ops->open(b, f, source, format);
+	if (ret) {
+		flow_free(f);
+		return ret;
+	}
+	ret = table_add(f);
+	if (ret) {
+		b->ops->close(b, f);
+		flow_free(f);
+		return ret;
+	}
+	return f->fd;
+}
+
+MAPI_EXPORT int mapi_create_flow(const char *dev)
+{
+	int ret;
+
+	api_begin();
+	if (!dev)
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+					"mapi_create_flow: the device name is NULL"));
+	ret = local ? 0 : backend_local_new(&local);
+	if (!ret)
+		ret = create(local, dev, 0);
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+MAPI_EXPORT int mapi_create_offline_flow(const char *path, int format)
+{
+	int ret;
+
+	api_begin();
+	ret = create(backend_trace(), path, format);
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+static int must_be_live(const struct flow *f, const char *what)
+{
+	if (!f->backend->ops->live)
+		return err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+			       "flow %d reads a trace file, which has no %s", f->fd, what);
+	return 0;
+}
+
+MAPI_EXPORT int mapi_set_direction(int fd, int direction)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_live(f, "direction to choose");
+	if (!ret)
+		ret = must_be_new(f, "set the direction before mapi_connect");
+	if (!ret && direction != MAPI_DIR_IN && direction != MAPI_DIR_OUT &&
+	    direction != MAPI_DIR_BOTH)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "direction %d: use MAPI_DIR_IN, MAPI_DIR_OUT or MAPI_DIR_BOTH",
+			      direction);
+	if (ret)
+		return api_fail(ret);
+	f->direction = direction;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
+{
+	int base = mode & ~MAPI_MODE_REQUIRE;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_live(f, "attach mode");
+	if (!ret)
+		ret = must_be_new(f, "set the attach mode before mapi_connect");
+	if (!ret && base != MAPI_MODE_AUTO && base != MAPI_MODE_NATIVE &&
+	    base != MAPI_MODE_GENERIC && base != MAPI_MODE_OFFLOAD)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "attach mode %#x: use MAPI_MODE_AUTO, _NATIVE, _GENERIC or "
+			      "_OFFLOAD, optionally | MAPI_MODE_REQUIRE", mode);
+	if (!ret && base == MAPI_MODE_AUTO && (mode & MAPI_MODE_REQUIRE))
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "MAPI_MODE_AUTO cannot be demanded: name the mode to require");
+	if (ret)
+		return api_fail(ret);
+	f->mode_req = mode;
+	api_end();
+	return 0;
+}
+
+/* The flow fd, not yet connected, and the function named funct. */
+static int apply_target(int fd, const char *funct, struct flow **f, const struct fn_desc **d)
+{
+	int ret = api_lookup_flow(fd, f);
+
+	if (ret)
+		return ret;
+	if (!funct)
+		return err_set(-EINVAL, MAPI_FUNCTION_NOT_FOUND, "the function name is NULL");
+	*d = fn_find(funct);
+	if (!*d)
+		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			       "no function named \"%s\" (`mapi functions` lists them)", funct);
+	return must_be_new(*f, "apply functions before mapi_connect");
+}
+
+MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
+					 const struct mapi_arg *args, int n)
+{
+	const struct fn_desc *d = NULL;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = apply_target(fd, funct, &f, &d);
+	if (!ret)
+		ret = flow_apply(f, d, args, n);
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+/* The plain function (the header's macro hides it from C11 callers). */
+MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
+{
+	const struct fn_desc *d = NULL;
+	struct mapi_arg *args = NULL;
+	struct flow *f = NULL;
+	va_list ap;
+	int n = 0, ret;
+
+	api_begin();
+	ret = apply_target(fd, funct, &f, &d);
+	if (!ret) {
+		va_start(ap, funct);
+		ret = args_from_va(d, ap, &args, &n);
+		va_end(ap);
+	}
+	if (!ret)
+		ret = flow_apply(f, d, args, n);
+	free(args);	/* the strings belong to the caller; flow_apply copied them */
+	if (ret < 0)
+		return api_fail(ret);
+	api_end();
+	return ret;
+}
+
+static int count_files(const struct flow *f)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->nfns; i++)
+		n += capture_is_file(f->fns[i]);
+	return n;
+}
+
+MAPI_EXPORT int mapi_connect(int fd)
+{
+	struct flow *f = NULL;
+	int ret, files;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = must_be_new(f, "a flow connects once");
+	if (!ret)
+		ret = f->backend->ops->connect(f->backend, f);
+	if (ret)
+		return api_fail(ret);
+	f->status = MAPI_FLOW_RUNNING;
+	f->start_ns = now_ns();
+	files = f->backend->ops->live ? count_files(f) : 0;
+	if (files) {
+		keeper_count_files(files);
+		if (keeper_kick()) {
+			log_warn("no housekeeping thread: TO_FILE files are written when their "
+				 "flows close");
+			err_begin();
+		}
+	}
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_close_flow(int fd)
+{
+	struct flow *f = NULL;
+	int i, ret, file_err = 0;
+	uint64_t due;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (ret)
+		return api_fail(ret);
+	flow_table[fd] = NULL;
+	/* threads waiting for its packets leave before it goes */
+	if (f->readers) {
+		for (i = 0; i < f->nfns; i++)
+			if (capture_is_buffer(f->fns[i]))
+				capture_interrupt(f->fns[i]);
+		while (f->readers)
+			pthread_cond_wait(&api_reader_left, &api_lock);
+	}
+	f->backend->ops->close(f->backend, f);
+	due = api_housekeep(0);
+	if (f->status == MAPI_FLOW_RUNNING && f->backend->ops->live)
+		keeper_count_files(-count_files(f));
+	for (i = 0; i < f->nfns; i++) {
+		struct fn_instance *fi = f->fns[i];
+
+		if (capture_is_file(fi)) {
+			ret = capture_finish(fi);	/* the programs no longer run */
+			if (ret && !file_err)
+				file_err = ret;
+		}
+		if (fi->ref_on)
+			keeper_count_refs(-1);
+	}
+	flow_free(f);
+	keeper_idle_due(due);
+	if (file_err)
+		return api_fail(file_err);	/* closed all the same */
+	err_begin();
+	api_end();
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The information calls (flows, functions, the function library), the
+ * filter dump, and mapi_read_error().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "capture.h"
+#include "cbpf.h"
+#include "codegen.h"
+#include "ebpf_dump.h"
+#include "error.h"
+#include "functions.h"
+#include "mapi.h"
+#include "trace.h"
+
+/* --- Information and errors ----------------------------------------------*/
+
+static int result_kind(const struct fn_desc *d)
+{
+	switch (d->result) {
+	case FN_RESULT_U64: return MAPI_RES_ULL;
+	case FN_RESULT_PACKETS: return MAPI_RES_PACKETS;
+	case FN_RESULT_FILE: return MAPI_RES_FILE;
+	default: return MAPI_RES_NONE;
+	}
+}
+
+MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
+{
+	struct flow *f = NULL;
+	uint64_t seen = 0, dropped = 0;
+	struct capture_stats cs;
+	int i, ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "mapi_get_flow_info: info is NULL");
+	if (!ret && f->status == MAPI_FLOW_RUNNING)
+		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
+	for (i = 0; !ret && f->status == MAPI_FLOW_RUNNING && i < f->nfns; i++) {
+		if (!capture_is_buffer(f->fns[i]) && !capture_is_file(f->fns[i]))
+			continue;
+		ret = capture_stats(f, f->fns[i], &cs);
+		dropped += cs.dropped;
+	}
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	info->fd = f->fd;
+	info->status = f->status;
+	memcpy(info->device, f->dev, sizeof(f->dev) < sizeof(info->device) ?
+	       sizeof(f->dev) : sizeof(info->device));
+	info->ifindex = f->ifindex;
+	info->num_functions = f->nfns;
+	info->direction = f->direction;
+	info->mode_in = f->mode_in;
+	info->mode_out = f->mode_out;
+	info->packets_seen = seen;
+	info->packets_dropped = dropped;
+	info->start = f->start_ns;
+	info->lookup = f->status == MAPI_FLOW_RUNNING && f->hashed;
+	if (f->trace) {
+		struct trace_info ti;
+
+		trace_info(f->trace, &ti);
+		info->trace_status = f->status == MAPI_FLOW_RUNNING ? ti.status : MAPI_TRACE_OPEN;
+		info->trace_first = ti.first_ns;
+		info->trace_last = ti.last_ns;
+		snprintf(info->trace_error, sizeof(info->trace_error), "%s", ti.msg);
+	}
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info)
+{
+	struct fn_instance *fi = NULL;
+	struct capture_stats cs = { 0 };
+	struct flow *f = NULL;
+	uint64_t v = 0;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = api_lookup_fn(f, fid, &fi);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "mapi_get_function_info: info is NULL");
+	if (!ret && f->status == MAPI_FLOW_RUNNING) {
+		if (capture_is_buffer(fi) || capture_is_file(fi))
+			ret = capture_stats(f, fi, &cs);
+		else if (fi->desc->result == FN_RESULT_U64)
+			ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+	}
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	info->fid = fi->fid;
+	snprintf(info->name, sizeof(info->name), "%s", fi->desc->name);
+	info->result = result_kind(fi->desc);
+	info->value = v;
+	info->pkts = cs.matched;
+	info->delivered = cs.delivered;
+	info->dropped = cs.dropped;
+	info->queued = cs.queued;
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
+{
+	const struct fn_desc *const *all = fn_all();
+	int i, ret = 0;
+
+	api_begin();
+	for (i = 0; i < n && all[i]; i++)
+		;
+	if (n < 0 || !all[i])
+		ret = err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			      "the library has no function number %d", n);
+	else if (!info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "mapi_get_libfunct_info: info is NULL");
+	if (ret)
+		return api_fail(ret);
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", all[i]->name);
+	snprintf(info->args, sizeof(info->args), "%s", all[i]->arg_names);
+	snprintf(info->argtypes, sizeof(info->argtypes), "%s", all[i]->args);
+	snprintf(info->descr, sizeof(info->descr), "%s", all[i]->help);
+	info->result = result_kind(all[i]);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT char *mapi_dump_filter(const char *expr, int what)
+{
+	struct prog_target target = { .hook = what & MAPI_DUMP_TC ? XLATE_TC : XLATE_XDP };
+	struct cbpf_prog prog = { 0 };
+	char *classic = NULL, *ebpf = NULL, *out = NULL;
+	size_t size = 0, ebpf_len = 0;
+	struct codegen cg;
+	FILE *f;
+	int ret;
+
+	api_begin();
+	if (!expr)
+		return api_fail_ptr(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+					    "mapi_dump_filter: the expression is NULL"));
+	ret = cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog);
+	if (!ret && (what & MAPI_DUMP_CLASSIC))
+		ret = cbpf_dump(&prog, &classic);
+	if (!ret && (what & MAPI_DUMP_EBPF)) {
+		ret = codegen_filter(&cg, &target, &prog);
+		if (!ret) {
+			ret = ebpf_dump(cg.pb.insns, cg.pb.len, &ebpf);
+			ebpf_len = cg.pb.len;
+			pb_free(&cg.pb);
+		}
+	}
+	if (!ret) {
+		f = open_memstream(&out, &size);
+		if (!f) {
+			ret = -ENOMEM;
+		} else {
+			if (classic)
+				fprintf(f, "classic BPF (libpcap), %zu instructions:\n%s", prog.len,
+					classic);
+			if (ebpf)
+				fprintf(f, "%seBPF (%s), %zu instructions; it returns 1 when the "
+					   "packet passes:\n%s", classic ? "\n" : "",
+					what & MAPI_DUMP_TC ? "tc" : "native XDP", ebpf_len, ebpf);
+			if (fclose(f))
+				ret = -ENOMEM;
+		}
+	}
+	free(classic);
+	free(ebpf);
+	cbpf_prog_free(&prog);
+	if (ret) {
+		free(out);
+		return api_fail_ptr(ret);
+	}
+	api_end();
+	return out;
+}
+
+MAPI_EXPORT const char *mapi_mode_name(int mode)
+{
+	switch (mode & ~MAPI_MODE_REQUIRE) {
+	case MAPI_MODE_NONE: return "none";
+	case MAPI_MODE_AUTO: return "auto";
+	case MAPI_MODE_NATIVE: return "native";
+	case MAPI_MODE_GENERIC: return "generic";
+	case MAPI_MODE_OFFLOAD: return "offload";
+	case MAPI_MODE_TCX: return "tcx";
+	default: return "unknown";
+	}
+}
+
+MAPI_EXPORT int mapi_read_error(int *err_no, char *errstr)
+{
+	if (!err_no && !errstr)
+		return -1;
+	return err_last(err_no, errstr, MAPI_ERRORSTR_LENGTH);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The library's housekeeping thread (api.h says what it does).  It holds
+ * the API lock while it works, so that its reads and writes never race a
+ * call that closes a flow.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "backend.h"
+#include "capture.h"
+#include "error.h"
+#include "mapi.h"
+
+static int nrefs;			/* MAPI_REF results of open flows */
+static int nfiles;			/* TO_FILE functions of connected flows */
+static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
+static int keeper_on, keeper_done, keeper_stop;
+static pthread_t keeper;
+static pthread_cond_t keeper_wake = PTHREAD_COND_INITIALIZER;
+
+void keeper_count_refs(int delta)
+{
+	nrefs += delta;
+}
+
+void keeper_count_files(int delta)
+{
+	nfiles += delta;
+}
+
+void keeper_idle_due(uint64_t due)
+{
+	idle_due = due;
+	if (due)
+		keeper_kick();	/* if it cannot start, idle hooks go at exit */
+}
+
+static void refresh_refs(void)
+{
+	struct flow *f;
+	int fd, i;
+
+	for (fd = 0; (f = api_next_flow(&fd));) {
+		uint64_t v;
+
+		if (f->status != MAPI_FLOW_RUNNING)
+			continue;
+		for (i = 0; i < f->nfns; i++) {
+			struct fn_instance *fi = f->fns[i];
+
+			if (fi->ref_on && !flow_read_slot(f, (uint32_t)fi->slot, &v))
+				__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
+		}
+	}
+	err_begin();
+}
+
+/* TO_FILE: the rings into their files.  A write error stays with the
+ * file and is reported when its flow closes. */
+static void drain_files(void)
+{
+	struct flow *f;
+	int fd, i;
+
+	for (fd = 0; (f = api_next_flow(&fd));) {
+		if (f->status != MAPI_FLOW_RUNNING || !f->backend->ops->live)
+			continue;
+		for (i = 0; i < f->nfns; i++)
+			if (capture_is_file(f->fns[i]))
+				capture_drain(f->fns[i]);
+	}
+	err_begin();
+}
+
+static void deadline_after(struct timespec *t, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void *keeper_main(void *arg)
+{
+	struct timespec t;
+
+	(void)arg;
+	pthread_mutex_lock(&api_lock);
+	while (!keeper_stop && (nrefs || nfiles || idle_due)) {
+		long wait = MAPI_REF_REFRESH_MS;
+
+		if (!nrefs && !nfiles)
+			wait = (long)(idle_due - monotonic_ms());
+		deadline_after(&t, wait > 0 ? wait : 0);
+		pthread_cond_timedwait(&keeper_wake, &api_lock, &t);
+		if (keeper_stop)
+			break;
+		if (nrefs)
+			refresh_refs();
+		if (nfiles)
+			drain_files();
+		if (idle_due && idle_due <= monotonic_ms())
+			idle_due = api_housekeep(0);
+	}
+	keeper_done = 1;
+	pthread_mutex_unlock(&api_lock);
+	return NULL;
+}
+
+int keeper_kick(void)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	if (keeper_on && !keeper_done) {
+		pthread_cond_signal(&keeper_wake);
+		return 0;
+	}
+	if (keeper_on)
+		pthread_join(keeper, NULL);	/* it has ended: reap it */
+	keeper_on = keeper_done = keeper_stop = 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&keeper_wake);
+	pthread_cond_init(&keeper_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = pthread_create(&keeper, NULL, keeper_main, NULL);
+	if (ret)
+		return err_set(-ret, MAPI_ERR_NOMEM,
+			       "cannot start the library's housekeeping thread: %s", strerror(ret));
+	keeper_on = 1;
+	return 0;
+}
+
+/* At exit: the keeper stops, idle hooks go now. */
+__attribute__((destructor)) static void keeper_shutdown(void)
+{
+	int join;
+
+	pthread_mutex_lock(&api_lock);
+	keeper_stop = 1;
+	join = keeper_on;
+	keeper_on = 0;
+	pthread_cond_signal(&keeper_wake);
+	api_housekeep(1);
+	idle_due = 0;
+	pthread_mutex_unlock(&api_lock);
+	if (join)
+		pthread_join(keeper, NULL);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* mapi_read_results: a function's result, as a snapshot or a live value. */
+#include <errno.h>
+
+#include "api.h"
+#include "error.h"
+#include "functions.h"
+#include "mapi.h"
+
+MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
+{
+	struct fn_instance *fi = NULL;
+	struct flow *f = NULL;
+	uint64_t v;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = api_lookup_fn(f, fid, &fi);
+	if (!ret && type != MAPI_COPY && type != MAPI_REF)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "result type %d: use MAPI_COPY or MAPI_REF", type);
+	if (!ret && fi->desc->result != FN_RESULT_U64)
+		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+			      "function %d of flow %d (%s) has no result to read%s",
+			      fid, fd, fi->desc->name,
+			      fi->desc->result == FN_RESULT_PACKETS ?
+			      ": it keeps packets for mapi_get_next_pkt" : "");
+	if (!ret)
+		ret = api_must_be_running(f);
+	if (!ret)
+		ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+	if (ret)
+		return api_fail_ptr(ret);
+	if (type == MAPI_COPY) {
+		fi->copy = v;
+		api_end();
+		return &fi->copy;
+	}
+	/* MAPI_REF: the keeper refreshes the value while the flow is open */
+	__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
+	if (!fi->ref_on) {
+		ret = keeper_kick();
+		if (ret)
+			return api_fail_ptr(ret);
+		fi->ref_on = 1;
+		keeper_count_refs(1);
+	}
+	api_end();
+	return &fi->ref;
+}

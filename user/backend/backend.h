@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What runs a flow.  The API layer opens, connects, reads and closes flows
+ * through this interface whatever runs them, as libpcap's capture modules
+ * sit behind pcap-int.h.  Its implementations:
+ *   - local.c: the in-process engine; the process loads and attaches the
+ *     programs itself (the embedded default, no daemon needed);
+ *   - trace.c: the trace-file reader; the flow runs in the process over a
+ *     pcap file, through the functions' in-process versions.
+ * Every call is made with the API lock held.
+ */
+#ifndef MAPI_BACKEND_H
+#define MAPI_BACKEND_H
+
+#include <stdint.h>
+
+#include "flow.h"
+
+struct backend;
+
+struct backend_ops {
+	const char *name;	/* for flow information */
+	int live;		/* runs on an interface: directions, attach modes */
+	/*
+	 * Opens source for the new flow f and names it: an interface, or a
+	 * trace file in format (MFF_*).  Errors say what is wrong with it.
+	 */
+	int (*open)(struct backend *b, struct flow *f, const char *source, int format);
+	/* Starts running f, whose functions are all applied. */
+	int (*connect)(struct backend *b, struct flow *f);
+	/*
+	 * Stops f if it runs and frees what open() made.  It never fails:
+	 * problems are logged.  No thread waits for f's packets any more.
+	 */
+	void (*close)(struct backend *b, struct flow *f);
+	/* The total of a result slot of running flow f. */
+	int (*read_slot)(const struct flow *f, uint32_t slot, uint64_t *val);
+	/*
+	 * Work that falls due between calls (hooks left idle), all of it now
+	 * with force.  Returns when the next is due (CLOCK_MONOTONIC, ms), or
+	 * 0 if none waits.  NULL if the backend has none.
+	 */
+	uint64_t (*housekeep)(struct backend *b, int force);
+	void (*destroy)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void *ctx;		/* the implementation's own */
+};
+
+/* The in-process engine: a backend with an engine of its own. */
+int backend_local_new(struct backend **b);
+
+/* The trace-file reader; it keeps no state outside its flows. */
+struct backend *backend_trace(void);
+
+void backend_destroy(struct backend *b);
+
+#endif

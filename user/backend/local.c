@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The in-process backend: this process runs its flows in an engine of its
+ * own, loading and attaching the programs itself (it needs CAP_BPF and
+ * CAP_NET_ADMIN).
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "engine.h"
+#include "error.h"
+#include "mapi.h"
+
+/* The interface's ARP hardware type, or -1 if it cannot be told. */
+static int link_type(const char *dev)
+{
+	struct ifreq ifr;
+	int s, type = -1;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
+		type = ifr.ifr_hwaddr.sa_family;
+	close(s);
+	return type;
+}
+
+static int local_open(struct backend *b, struct flow *f, const char *dev, int format)
+{
+	unsigned int ifindex;
+	int type;
+
+	(void)b;
+	(void)format;
+	if (!*dev || strlen(dev) >= IF_NAMESIZE || !(ifindex = if_nametoindex(dev)))
+		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+			       "no network interface named \"%s\" (`ip link` lists them)", dev);
+	/* the link types whose frames start with an Ethernet header; one
+	 * that cannot be told fails at attach if at all */
+	type = link_type(dev);
+	if (type >= 0 && type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_UNSUPPORTED,
+			       "%s is not an Ethernet interface (ARP hardware type %d): "
+			       "mapi-bpf monitors Ethernet and loopback interfaces", dev, type);
+	snprintf(f->dev, sizeof(f->dev), "%s", dev);
+	f->ifindex = (int)ifindex;
+	return 0;
+}
+
+static int local_connect(struct backend *b, struct flow *f)
+{
+	struct engine *e = b->ctx;
+	char name[16];
+	int ret;
+
+	if (if_nametoindex(f->dev) != (unsigned int)f->ifindex)
+		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+			       "interface %s disappeared after the flow was created", f->dev);
+	ret = caps_check(f->dev);
+	if (ret)
+		return ret;
+	/* libpcap ignores what a loopback interface sends (every packet is
+	 * received too): a flow on it sees each packet once, as tcpdump does. */
+	if (f->direction == MAPI_DIR_BOTH && link_type(f->dev) == ARPHRD_LOOPBACK)
+		f->direction = MAPI_DIR_IN;
+	snprintf(name, sizeof(name), "mapi_f%d", f->fd);
+	/* a conversation flow counts in its interface's tables */
+	ret = engine_hashable(e, f) ? 0 : store_create_host(&f->host, f->nslots, name);
+	if (ret)
+		return ret;
+	ret = flow_fns_connect(f);
+	if (!ret) {
+		ret = engine_connect(e, f);
+		if (ret)
+			flow_fns_disconnect(f);
+	}
+	if (ret)
+		store_destroy(&f->host);
+	return ret;
+}
+
+static void local_close(struct backend *b, struct flow *f)
+{
+	if (f->status == MAPI_FLOW_RUNNING)
+		engine_disconnect(b->ctx, f);
+}
+
+static int local_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	uint64_t host = 0, dev = 0;
+	int ret;
+
+	if (f->hashed)
+		return engine_read_hashed(f, slot, val);
+	ret = store_read(&f->host, slot, &host);
+	if (!ret && f->nic.nlines)
+		ret = store_read(&f->nic, slot, &dev);
+	if (ret)
+		return ret;
+	*val = host + dev;
+	return 0;
+}
+
+static uint64_t local_housekeep(struct backend *b, int force)
+{
+	return engine_housekeep(b->ctx, force);
+}
+
+static void local_destroy(struct backend *b)
+{
+	engine_free(b->ctx);
+	free(b);
+}
+
+static const struct backend_ops local_ops = {
+	.name = "in-process",
+	.live = 1,
+	.open = local_open,
+	.connect = local_connect,
+	.close = local_close,
+	.read_slot = local_read_slot,
+	.housekeep = local_housekeep,
+	.destroy = local_destroy,
+};
+
+int backend_local_new(struct backend **out)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	struct engine *e;
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	ret = engine_new(&e);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	b->ops = &local_ops;
+	b->ctx = e;
+	*out = b;
+	return 0;
+}
+
+void backend_destroy(struct backend *b)
+{
+	if (b && b->ops->destroy)
+		b->ops->destroy(b);
+}

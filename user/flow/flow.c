@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Building a flow: creating it, applying functions, creating the kernel
+ * objects its functions name, freeing it.  The API layer, the backends
+ * and the tests all build flows with these, so that a flow a test runs is
+ * the flow an application gets.
+ */
+#include "flow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "backend.h"
+#include "error.h"
+#include "functions.h"
+
+struct flow *flow_new(const char *name, struct backend *b)
+{
+	struct flow *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	snprintf(f->dev, sizeof(f->dev), "%s", name);
+	f->backend = b;
+	f->status = MAPI_FLOW_INIT;
+	f->direction = MAPI_DIR_BOTH;
+	f->mode_req = MAPI_MODE_AUTO;
+	f->nslots = FLOW_SLOT_SEEN + 1;
+	store_init(&f->host);
+	store_init(&f->nic);
+	f->group[0] = f->group[1] = -1;
+	return f;
+}
+
+void fn_instance_free(struct fn_instance *fi)
+{
+	if (fi->desc->release)
+		fi->desc->release(fi);
+	args_free(fi->args, fi->nargs);
+	free(fi);
+}
+
+int flow_append(struct flow *f, struct fn_instance *fi)
+{
+	struct fn_instance **fns = realloc(f->fns, (size_t)(f->nfns + 1) * sizeof(*fns));
+
+	if (!fns)
+		return -ENOMEM;
+	f->fns = fns;
+	fi->slot = -1;
+	if (fi->desc->slots) {
+		fi->slot = (int)f->nslots;
+		f->nslots += (uint32_t)fi->desc->slots;
+	}
+	f->fns[f->nfns++] = fi;
+	fi->fid = f->nfns;
+	return fi->fid;
+}
+
+int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *args, int n)
+{
+	struct fn_instance *fi = calloc(1, sizeof(*fi));
+	int ret;
+
+	if (!fi)
+		return -ENOMEM;
+	fi->desc = d;
+	fi->slot = -1;
+	ret = args_check(d, args, n, &fi->args);
+	if (ret) {
+		free(fi);
+		return ret;
+	}
+	fi->nargs = fn_args_max(d);
+	ret = d->prepare(fi, f);
+	if (!ret)
+		ret = flow_append(f, fi);
+	if (ret < 0)
+		fn_instance_free(fi);
+	return ret;
+}
+
+static void fns_disconnect(struct flow *f, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (f->fns[i]->desc->disconnect)
+			f->fns[i]->desc->disconnect(f->fns[i]);
+}
+
+int flow_fns_connect(struct flow *f)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < f->nfns && !ret; i++)
+		if (f->fns[i]->desc->connect)
+			ret = f->fns[i]->desc->connect(f->fns[i], f);
+	if (ret)
+		fns_disconnect(f, i);
+	return ret;
+}
+
+void flow_fns_disconnect(struct flow *f)
+{
+	fns_disconnect(f, f->nfns);
+}
+
+int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	int ret = f->backend->ops->read_slot(f, slot, val);
+
+	if (ret && !err_pending())
+		return err_set(ret, MAPI_ERR_KERNEL, "reading the results of flow %d: %s", f->fd,
+			       strerror(-ret));
+	return ret;
+}
+
+void flow_free(struct flow *f)
+{
+	int i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nfns; i++)
+		fn_instance_free(f->fns[i]);
+	free(f->fns);
+	store_destroy(&f->host);
+	store_destroy(&f->nic);
+	free(f);
+}
