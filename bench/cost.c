@@ -163,7 +163,7 @@ static void conv_filter(char *buf, size_t len, int i)
 /* The root and hash program of a native XDP hook over hp; returns the root. */
 static int load_chain(struct hashpath *hp, int *array_fd, int *hash_fd)
 {
-	struct prog_target t = { .hook = XLATE_XDP };
+	struct prog_target t = { .hook = XLATE_XDP, .ingress = 1 };
 	uint32_t slot = CHAIN_HASH_SLOT;
 	struct prog_buf pb;
 	int root;

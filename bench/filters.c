@@ -85,7 +85,7 @@ static double libpcap_ns(const struct cbpf_prog *prog)
 int main(int argc, char **argv)
 {
 	struct baseline_bpf *skel = baseline_bpf__open_and_load();
-	struct prog_target t = { .hook = XLATE_XDP };
+	struct prog_target t = { .hook = XLATE_XDP, .ingress = 1 };
 	int runs = argc > 1 ? atoi(argv[1]) : 5, r;
 	size_t f;
 

@@ -119,14 +119,18 @@ int mapi_set_direction(int fd, int direction);
  * (MAPI_ERR_MODE) instead of falling back.  Flows of one process on one
  * interface share a program, so they share its mode: the first connected
  * flow chooses it.  Egress always runs at tc, attached through tcx (a
- * bpf_link, Linux 6.6 or later).
+ * bpf_link, Linux 6.6 or later).  When another XDP program (another
+ * process's flows, a firewall) already runs on the interface, received
+ * packets are taken at tc ingress through tcx instead, after that program:
+ * what it drops or redirects is not seen (mode MAPI_MODE_TCX, logged);
+ * MAPI_MODE_REQUIRE with an XDP mode then fails instead.
  */
 #define MAPI_MODE_NONE 0	/* not attached in that direction */
 #define MAPI_MODE_AUTO 1
 #define MAPI_MODE_NATIVE 2	/* XDP in the driver */
 #define MAPI_MODE_GENERIC 3	/* XDP on the kernel's skb path */
 #define MAPI_MODE_OFFLOAD 4	/* XDP on the NIC */
-#define MAPI_MODE_TCX 5		/* tc egress through a bpf_link (tcx) */
+#define MAPI_MODE_TCX 5		/* tc, through a bpf_link (tcx) */
 #define MAPI_MODE_REQUIRE 0x100
 int mapi_set_attach_mode(int fd, int mode);
 

@@ -106,7 +106,7 @@ bg() {
 }
 
 # True when no XDP or tcx program is attached to mon0; when one is.
-hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_egress=0" ]; }
+hooks_empty() { [ "$(in_mon "$BUILD/tests/hookstate" "$MON")" = "xdp=0 tcx_ingress=0 tcx_egress=0" ]; }
 attached() { ! hooks_empty; }
 
 # --- tcpdump ------------------------------------------------------------------

@@ -151,7 +151,7 @@ static int tc_refuses(const struct pkt *p)
 static int run_kind(enum flowprog_kind kind, int nframes)
 {
 	struct prog_target t = { .hook = kind == FP_TC ? XLATE_TC : XLATE_XDP,
-				 .frags = kind == FP_XDP_FRAGS };
+				 .frags = kind == FP_XDP_FRAGS, .ingress = kind != FP_TC };
 	struct cbpf_prog progs[NFLOWS];
 	struct hf_key keys[NFLOWS][HF_MAX_KEYS];
 	uint64_t pkts[NFLOWS] = { 0 }, bytes[NFLOWS] = { 0 };

@@ -59,6 +59,7 @@ static int build(struct flowprog *fp, const struct cbpf_prog *filter,
 	struct prog_target target = {
 		.hook = kind == FP_TC ? XLATE_TC : XLATE_XDP,
 		.frags = kind == FP_XDP_FRAGS,
+		.ingress = kind != FP_TC,	/* tc as the engine runs it: egress */
 	};
 	struct codegen cg;
 	struct flow *f;

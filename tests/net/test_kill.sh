@@ -18,7 +18,7 @@ fc_ok connect "$fd"
 fc_ok connect "$fd2"
 
 read -r state < <(in_mon "$BUILD/tests/hookstate" "$MON")
-check_match "programs attached while flows run" "$state" "^xdp=[1-9][0-9]* tcx_egress=1$"
+check_match "programs attached while flows run" "$state" "^xdp=[1-9][0-9]* tcx_ingress=0 tcx_egress=1$"
 mapfile -t ids < <(in_mon "$BUILD/tests/hookstate" "$MON" ids)
 check_eq "attached programs" "${#ids[@]}" 2
 

@@ -143,7 +143,8 @@ MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
 
 MAPI_EXPORT char *mapi_dump_filter(const char *expr, int what)
 {
-	struct prog_target target = { .hook = what & MAPI_DUMP_TC ? XLATE_TC : XLATE_XDP };
+	struct prog_target target = { .hook = what & MAPI_DUMP_TC ? XLATE_TC : XLATE_XDP,
+				      .ingress = !(what & MAPI_DUMP_TC) };
 	struct cbpf_prog prog = { 0 };
 	char *classic = NULL, *ebpf = NULL, *out = NULL;
 	size_t size = 0, ebpf_len = 0;

@@ -374,7 +374,7 @@ static void emit_hash_copy(struct prog_buf *pb, const struct prog_target *t, int
 static void emit_hash_path(struct prog_buf *pb, const struct prog_target *t,
 			   const struct hashpath *hp, int out)
 {
-	int h = t->hook == XLATE_XDP ? 0 : 1, capped = pb_new_label(pb);
+	int h = t->ingress ? 0 : 1, capped = pb_new_label(pb);
 	int sport_only = pb_new_label(pb), no_exact = pb_new_label(pb);
 	int copied = pb_new_label(pb);
 

@@ -47,6 +47,7 @@
  * enum bpf_attach_type's BPF_TCX_EGRESS (Linux 6.6).  The UAPI headers this
  * is built against may predate it; the kernel, not the headers, decides.
  */
+#define ATTACH_TCX_INGRESS 46
 #define ATTACH_TCX_EGRESS 47
 
 /* Flows on a hook before conversation flows become lookups (lookup_pays). */
@@ -54,7 +55,7 @@
 /* A group grows until its program has this many instructions. */
 #define GROUP_MAX_INSNS 2000
 
-static const char *const hook_names[HOOK_COUNT] = { "ingress (XDP)", "egress (tc)" };
+static const char *const hook_names[HOOK_COUNT] = { "ingress", "egress" };
 
 struct group {
 	struct flow **flows;
@@ -365,7 +366,7 @@ static int group_install(struct iface *ifc, enum hook_id h, int k, int prog)
 	else
 		ret = bpf_map_update_elem(hk->array_fd, &key, &prog, BPF_ANY);
 	if (ret && !(prog < 0 && errno == ENOENT))
-		return err_set(-errno, MAPI_ERR_ATTACH, "%s: replacing a %s program: %s",
+		return err_set(-errno, MAPI_ERR_ATTACH, "%s: replacing a program of the %s hook: %s",
 			       ifc->name, hook_names[h], strerror(errno));
 	return 0;
 }
@@ -500,17 +501,21 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct hook *hk = &ifc->hooks[h];
+	/* received packets run in XDP, or at tc ingress after another's XDP */
+	enum xlate_hook type = h == HOOK_XDP && mode != MAPI_MODE_TCX ? XLATE_XDP : XLATE_TC;
 	int prog, ret, target;
 
-	if (hk->root_fd >= 0 && hk->target.frags != frags) {
-		close(hk->root_fd);	/* a chain's programs must agree on frags */
+	if (hk->root_fd >= 0 && (hk->target.frags != frags || hk->target.hook != type)) {
+		/* a chain's programs must agree on their type and on frags */
+		close(hk->root_fd);
 		close(hk->array_fd);
 		if (hk->hash_fd >= 0)
 			close(hk->hash_fd);
 		hk->root_fd = hk->array_fd = hk->hash_fd = -1;
 	}
 	hk->mode = mode;
-	hk->target.hook = h == HOOK_XDP ? XLATE_XDP : XLATE_TC;
+	hk->target.hook = type;
+	hk->target.ingress = h == HOOK_XDP;
 	hk->target.offload_ifindex = mode == MAPI_MODE_OFFLOAD ? ifc->ifindex : 0;
 	hk->target.frags = frags;
 	if (mode != MAPI_MODE_OFFLOAD && hk->root_fd < 0) {
@@ -537,15 +542,41 @@ static int attach_try(struct iface *ifc, enum hook_id h, struct flow *f, int mod
 	}
 	hk->groups[0].prog_fd = prog;
 	hk->ngroups = 1;
-	if (h == HOOK_XDP) {
+	if (type == XLATE_XDP) {
 		lopts.flags = xdp_flags_of(mode);
 		hk->link_fd = bpf_link_create(target, ifc->ifindex, BPF_XDP, &lopts);
 	} else {
-		hk->link_fd = bpf_link_create(target, ifc->ifindex, ATTACH_TCX_EGRESS, NULL);
+		hk->link_fd = bpf_link_create(target, ifc->ifindex, h == HOOK_XDP ?
+					      ATTACH_TCX_INGRESS : ATTACH_TCX_EGRESS, NULL);
 	}
 	if (hk->link_fd < 0)
 		return -errno;
 	return f->hashed ? 0 : group_append(&hk->groups[0], f);
+}
+
+/*
+ * Attaches hook h of ifc at tc through tcx for its first flow f: sent
+ * packets always, received ones when another XDP program runs.  tcx is
+ * multi-attach: any number of programs run there, one after the other.
+ */
+static int attach_tcx(struct iface *ifc, enum hook_id h, struct flow *f)
+{
+	struct hook *hk = &ifc->hooks[h];
+	int ret = attach_try(ifc, h, f, MAPI_MODE_TCX, 0);
+	int link_failed = ret && hk->link_fd < 0 && hk->groups[0].prog_fd >= 0;
+
+	if (!ret)
+		return 0;
+	hook_close(hk);
+	if (link_failed && ret == -EINVAL)
+		return err_set(ret, MAPI_ERR_ATTACH,
+			       "%s: the kernel cannot attach tc programs through tcx (Linux 6.6 "
+			       "or later)%s", ifc->name, h == HOOK_TC ?
+			       ": monitor received packets only (MAPI_DIR_IN)" : "");
+	if (link_failed)
+		return err_set(ret, MAPI_ERR_ATTACH, "%s: attaching to tc %s: %s", ifc->name,
+			       hook_names[h], strerror(-ret));
+	return ret;
 }
 
 /* Attaches hook h of ifc for its first flow f. */
@@ -556,28 +587,23 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 	int modes[3], n, i, ret = 0;
 	uint32_t other;
 
-	if (h == HOOK_TC) {
-		ret = attach_try(ifc, h, f, MAPI_MODE_TCX, 0);
-		if (ret) {
-			int link_failed = hk->link_fd < 0 && hk->groups[0].prog_fd >= 0;
-
-			hook_close(hk);
-			if (link_failed && ret == -EINVAL)
-				return err_set(ret, MAPI_ERR_ATTACH,
-					       "%s: the kernel cannot attach tc programs through "
-					       "tcx (Linux 6.6 or later): monitor received packets "
-					       "only (MAPI_DIR_IN)", ifc->name);
-			if (link_failed)
-				return err_set(ret, MAPI_ERR_ATTACH, "%s: attaching to tc egress: %s",
-					       ifc->name, strerror(-ret));
-		}
-		return ret;
+	if (h == HOOK_TC)
+		return attach_tcx(ifc, h, f);
+	if (other_xdp_program(ifc, &other)) {
+		if (f->mode_req & MAPI_MODE_REQUIRE)
+			return err_set(-EBUSY, MAPI_ERR_ATTACH,
+				       "%s already runs XDP program id %u, which this process did "
+				       "not attach: only one XDP program can run on an interface, "
+				       "so %s XDP cannot be demanded (detach that program, or let "
+				       "received packets be taken at tc ingress: do not demand a "
+				       "mode)", ifc->name, other,
+				       mapi_mode_name(f->mode_req & ~MAPI_MODE_REQUIRE));
+		/* another's XDP program, or another process's flows: after it */
+		log_warn("%s: XDP program id %u, not this process's, runs on the interface: "
+			 "received packets are taken at tc ingress (tcx), after it (what it "
+			 "drops or redirects is not seen)", ifc->name, other);
+		return attach_tcx(ifc, h, f);
 	}
-	if (other_xdp_program(ifc, &other))
-		return err_set(-EBUSY, MAPI_ERR_ATTACH,
-			       "%s already runs XDP program id %u, which this process did not "
-			       "attach: only one XDP program can run on an interface (detach it, "
-			       "or close the other mapi application)", ifc->name, other);
 	n = xdp_candidates(f->mode_req, modes);
 	for (i = 0; i < n; i++) {
 		int m = modes[i];
@@ -683,12 +709,16 @@ static int hook_add(struct hook_change *c)
 {
 	struct hook *hk = &c->ifc->hooks[c->h];
 	struct codegen cg;
+	uint32_t other;
 	int prog, ret;
 
 	c->old_prog = -1;
 	if (hk->idle_since && c->h == HOOK_XDP && (c->f->mode_req & MAPI_MODE_REQUIRE) &&
 	    (c->f->mode_req & ~MAPI_MODE_REQUIRE) != hk->mode)
 		hook_close(hk);	/* idle in another mode: start over */
+	if (hk->idle_since && c->h == HOOK_XDP && hk->mode == MAPI_MODE_TCX &&
+	    !other_xdp_program(c->ifc, &other))
+		hook_close(hk);	/* at tc ingress, but XDP is free again */
 	if (hk->link_fd < 0) {
 		c->attached = 1;
 		c->group = 0;
@@ -747,7 +777,8 @@ static void hook_undo(struct hook_change *c)
 	}
 	g = &hk->groups[c->group];
 	if (group_install(c->ifc, c->h, c->group, c->old_prog))
-		log_warn("%s: restoring a %s program failed", c->ifc->name, hook_names[c->h]);
+		log_warn("%s: restoring a program of the %s hook failed", c->ifc->name,
+			 hook_names[c->h]);
 	close(g->prog_fd);
 	g->prog_fd = c->old_prog;
 	group_remove(g, c->f);
@@ -925,8 +956,8 @@ static int join_mode(struct iface *ifc, struct flow *f)
 		return 0;
 	if ((f->mode_req & MAPI_MODE_REQUIRE) && want != hk->mode)
 		return err_set(-EBUSY, MAPI_ERR_MODE,
-			       "%s: this process already runs flows in %s XDP, and one XDP "
-			       "mode serves an interface: %s cannot be demanded", ifc->name,
+			       "%s: this process already takes received packets in %s mode, and "
+			       "one mode serves an interface: %s cannot be demanded", ifc->name,
 			       mapi_mode_name(hk->mode), mapi_mode_name(want));
 	if (offloaded(hk) && not_offloadable(f))
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE,
@@ -1036,8 +1067,8 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 	if (ret) {
 		/* The old program keeps running f's code into f's maps, which
 		 * the kernel keeps alive until the group is next replaced. */
-		log_warn("%s: taking flow %d out of the %s program failed; it stays until "
-			 "the group changes again", ifc->name, f->fd, hook_names[h]);
+		log_warn("%s: taking flow %d out of the %s hook's program failed; it stays "
+			 "until the group changes again", ifc->name, f->fd, hook_names[h]);
 		if (prog >= 0)
 			close(prog);
 		group_remove(g, f);

@@ -124,7 +124,8 @@ int loader_load(const struct prog_buf *pb, const struct prog_target *t)
 		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "mapi_xdp", "Dual BSD/GPL",
 				   pb->insns, pb->len, &opts);
 	} else {
-		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mapi_tc_egress", "Dual BSD/GPL",
+		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS,
+				   t->ingress ? "mapi_tc_ingress" : "mapi_tc_egress", "Dual BSD/GPL",
 				   pb->insns, pb->len, &opts);
 	}
 	free(fi);

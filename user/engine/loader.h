@@ -11,6 +11,8 @@ struct prog_target {
 	enum xlate_hook hook;
 	int offload_ifindex;	/* > 0: runs on that NIC */
 	int frags;		/* XDP: frames may come in several buffers */
+	int ingress;		/* it sees received packets (XDP or tc ingress);
+				 * else sent ones (tc egress) */
 };
 
 /*

@@ -317,7 +317,7 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 	pb_emit(pb, STX_MEM(BPF_DW, R1, R0, REC_TS));
 	pb_emit(pb, ST_MEM(BPF_W, R1, REC_IFINDEX, cg->flow->ifindex));
 	pb_emit(pb, ST_MEM(BPF_W, R1, REC_DIR,
-			   cg->hook == XLATE_XDP ? MAPI_DIR_IN : MAPI_DIR_OUT));
+			   cg->target.ingress ? MAPI_DIR_IN : MAPI_DIR_OUT));
 	pb_emit(pb, LDX_MEM(BPF_DW, R4, RFP, STK_WIRELEN));
 	pb_emit(pb, STX_MEM(BPF_W, R1, R4, REC_WLEN));
 	pb_jmp_imm(pb, BPF_JLE, R4, (int32_t)c->snaplen, shorter);
