@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -29,6 +30,7 @@
 #include "pktbuild.h"
 #include "progwalk.h"
 
+#define ATTACH_TCX_INGRESS 46
 #define ATTACH_TCX_EGRESS 47
 
 static char logbuf[8192];
@@ -75,6 +77,9 @@ static void hooks_of(const char *dev, unsigned int *xdp, unsigned int *tcx)
 		*xdp = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	if (!bpf_prog_query(ifindex, ATTACH_TCX_EGRESS, 0, &flags, ids, &cnt))
 		*tcx = cnt;
+	cnt = 8;
+	if (!bpf_prog_query(ifindex, ATTACH_TCX_INGRESS, 0, &flags, ids, &cnt))
+		*tcx += cnt;	/* received packets after another's XDP program */
 }
 
 /* Idle hooks stay attached a second after their last flow: wait up to 5. */
@@ -160,7 +165,7 @@ static void test_modes(void)
 	b = counting_flow("v2");
 	mapi_set_attach_mode(b, MAPI_MODE_NATIVE | MAPI_MODE_REQUIRE);
 	CHECK(mapi_connect(b) == -1, "native demanded where generic runs: fails");
-	error_is(MAPI_ERR_MODE, "already runs flows in generic XDP");
+	error_is(MAPI_ERR_MODE, "already takes received packets in generic mode");
 	c = counting_flow("v2");
 	CHECK(mapi_connect(c) == 0, "a flow that demands nothing joins generic");
 	CHECK(mapi_get_flow_info(c, &info) == 0 && info.mode_in == MAPI_MODE_GENERIC,
@@ -193,11 +198,16 @@ static void test_modes(void)
 	nothing_attached("v2", "after the egress-only flow");
 }
 
-/* Someone else's XDP program holds the interface. */
+/*
+ * Someone else's XDP program holds the interface: received packets are
+ * taken at tc ingress, after it; demanding an XDP mode fails.
+ */
 static void test_foreign_program(void)
 {
 	struct bpf_insn pass[] = { MOV64_IMM(R0, XDP_PASS), EXIT_INSN() };
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_XDP);
+	unsigned int xdp, tcx;
+	mapi_flow_info_t info;
 	int prog, link, fd;
 
 	prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "foreign", "GPL", pass, 2, &opts);
@@ -206,12 +216,69 @@ static void test_foreign_program(void)
 	link = bpf_link_create(prog, (int)if_nametoindex("v3"), BPF_XDP, NULL);
 	CHECK(link >= 0, "attach it to v3");
 	fd = counting_flow("v3");
-	CHECK(mapi_connect(fd) == -1, "connect on an interface with a foreign program fails");
+	mapi_set_attach_mode(fd, MAPI_MODE_NATIVE | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(fd) == -1, "native XDP demanded beside a foreign program: refused");
 	error_is(MAPI_ERR_ATTACH, "which this process did not attach");
+	mapi_close_flow(fd);
+	fd = counting_flow("v3");
+	CHECK(mapi_connect(fd) == 0, "not demanded: it connects");
+	CHECK(mapi_get_flow_info(fd, &info) == 0 && info.mode_in == MAPI_MODE_TCX &&
+	      info.mode_out == MAPI_MODE_TCX, "received packets at tc ingress (mode %s)",
+	      mapi_mode_name(info.mode_in));
+	hooks_of("v3", &xdp, &tcx);
+	CHECK(xdp != 0 && tcx == 2, "the foreign program stays; tcx ingress and egress "
+	      "beside it (%u, %u)", xdp, tcx);
 	mapi_close_flow(fd);
 	close(link);
 	close(prog);
 	nothing_attached("v3", "after the foreign program left");
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/*
+ * fork() while the library's own thread holds its lock (it does while it
+ * detaches a hook left idle, a second after the last flow closed, for tens
+ * of milliseconds): the child, which does not have that thread, must be
+ * able to call the library at once, whenever the fork fell.
+ */
+static void test_fork(void)
+{
+	int fd = counting_flow("v4"), hung = 0, failed = 0, n = 0;
+	struct timespec closed;
+
+	if (!CHECK(mapi_connect(fd) == 0, "connect a flow on v4"))
+		return;
+	mapi_close_flow(fd);
+	clock_gettime(CLOCK_MONOTONIC, &closed);
+	while (elapsed_ms(&closed) < 1500) {
+		int status = 0;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int c;
+
+			alarm(5);	/* a child stuck on the lock dies of it */
+			c = mapi_create_flow("v4");
+			_exit(c > 0 && mapi_close_flow(c) == 0 ? 0 : 1);
+		}
+		n++;
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			failed++;
+		else if (WIFSIGNALED(status))
+			hung++;
+		else if (WEXITSTATUS(status))
+			failed++;
+	}
+	CHECK(!hung && !failed, "%d children forked while the idle hook went used the library "
+	      "(%d hung, %d failed)", n, hung, failed);
+	nothing_attached("v4", "after the idle hook went");
 }
 
 static int drop_caps(const int *caps, int n)
@@ -615,6 +682,7 @@ int main(void)
 	test_offload_fallback();
 	test_modes();
 	test_foreign_program();
+	test_fork();
 	test_capabilities();
 	test_vanished_interface();
 	test_readers();

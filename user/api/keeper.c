@@ -19,7 +19,7 @@ static int nfiles;			/* TO_FILE functions of connected flows */
 static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
 static int keeper_on, keeper_done, keeper_stop;
 static pthread_t keeper;
-static pthread_cond_t keeper_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t keeper_wake;	/* on CLOCK_MONOTONIC: keeper_init() */
 
 void keeper_count_refs(int delta)
 {
@@ -123,7 +123,6 @@ static void *keeper_main(void *arg)
 
 int keeper_kick(void)
 {
-	pthread_condattr_t ca;
 	int ret;
 
 	if (keeper_on && !keeper_done) {
@@ -133,17 +132,51 @@ int keeper_kick(void)
 	if (keeper_on)
 		pthread_join(keeper, NULL);	/* it has ended: reap it */
 	keeper_on = keeper_done = keeper_stop = 0;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_destroy(&keeper_wake);
-	pthread_cond_init(&keeper_wake, &ca);
-	pthread_condattr_destroy(&ca);
 	ret = pthread_create(&keeper, NULL, keeper_main, NULL);
 	if (ret)
 		return err_set(-ret, MAPI_ERR_NOMEM,
 			       "cannot start the library's housekeeping thread: %s", strerror(ret));
 	keeper_on = 1;
 	return 0;
+}
+
+static void wake_init(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&keeper_wake, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+/*
+ * fork(): the child must not inherit the lock held by a thread it does not
+ * have (the keeper's, say), nor believe that thread runs, nor wait on a
+ * condition that thread was waiting on (destroying it would wait for ever).
+ * Its flows stay the parent's.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&api_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&api_lock);
+}
+
+static void fork_child(void)
+{
+	keeper_on = keeper_done = keeper_stop = 0;
+	wake_init();
+	pthread_mutex_unlock(&api_lock);
+}
+
+__attribute__((constructor)) static void keeper_init(void)
+{
+	wake_init();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* At exit: the keeper stops, idle hooks go now. */
