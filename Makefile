@@ -15,7 +15,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # CFLAGS is the user's (optimization, sanitizers); the rest is ours.
 CFLAGS ?= -O2 -g
 # The library's layers, each a folder of user/ (docs/architecture.md).
-LIB_LAYERS := api backend flow filter engine
+LIB_LAYERS := api backend transport flow filter engine
 LIB_INCLUDES := $(addprefix -Iuser/,$(LIB_LAYERS))
 XCFLAGS = $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(LIB_INCLUDES) -I$(BUILD)/skel
 DEPFLAGS = -MMD -MP
@@ -29,6 +29,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 CLI := $(BUILD)/mapi
+MAPID := $(BUILD)/mapid
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 TEST_COMMON := $(patsubst tests/common/%.c,$(BUILD)/tests/common/%.o,$(wildcard tests/common/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
@@ -47,7 +48,7 @@ STLIB := $(BUILD)/libmapi-bpf.a
 .SECONDARY:
 .PHONY: all lib check tests demo bench bench-smoke fuzz deps install uninstall clean vmlinux help
 
-all: lib $(CLI) $(EXAMPLES)
+all: lib $(CLI) $(MAPID) $(EXAMPLES)
 
 lib: $(SHLIB) $(STLIB) $(BUILD)/mapi-bpf.pc
 
@@ -58,7 +59,7 @@ help:
 	@echo "make bench      benchmarks against baselines measured in the same run"
 	@echo "make bench-smoke every benchmark case once, tiny (part of make check)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
-	@echo "make install    library, header, pkg-config file and mapi into PREFIX=$(PREFIX)"
+	@echo "make install    library, header, pkg-config file, mapi, mapid and its systemd unit into PREFIX=$(PREFIX)"
 	@echo "make vmlinux    regenerate vmlinux.h from the running kernel"
 
 # --- Kernel side: BPF C compiled at build time, embedded as skeletons -------
@@ -101,6 +102,15 @@ $(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli
 
 $(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+# mapid links the library's objects: it runs the same engine, and more of
+# it than the exported calls.
+$(BUILD)/mapid-objs/%.o: user/mapid/%.c
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(MAPID): $(patsubst user/mapid/%.c,$(BUILD)/mapid-objs/%.o,$(wildcard user/mapid/*.c)) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Examples link the shared library, as applications do.
 $(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples
@@ -174,12 +184,20 @@ install: all
 	install -m 644 $(BUILD)/mapi-bpf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/mapi.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(MAPID) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 docs/mapid.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' scripts/mapid.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/mapid.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libmapi-bpf.so \
 		$(DESTDIR)$(PREFIX)/lib/libmapi-bpf.a $(DESTDIR)$(PREFIX)/include/mapi.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/mapi-bpf.pc $(DESTDIR)$(PREFIX)/bin/mapi \
-		$(DESTDIR)$(PREFIX)/share/man/man1/mapi.1
+		$(DESTDIR)$(PREFIX)/share/man/man1/mapi.1 $(DESTDIR)$(PREFIX)/sbin/mapid \
+		$(DESTDIR)$(PREFIX)/share/man/man8/mapid.8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/mapid.service
 
 clean:
 	rm -rf $(BUILD)

@@ -62,7 +62,7 @@ extern "C" {
 #define MAPI_INVALID_ARGUMENT 7000	/* bad argument; 7001..7011 name argument 1..11 */
 
 /* Codes added by mapi-bpf, in a range the original never used. */
-#define MAPI_ERR_PERMISSION 10001	/* a needed capability is missing */
+#define MAPI_ERR_PERMISSION 10001	/* a capability or mapid's permission is missing */
 #define MAPI_ERR_KERNEL 10002		/* the kernel refused a map or program */
 #define MAPI_ERR_ATTACH 10003		/* could not attach to the interface */
 #define MAPI_ERR_MODE 10004		/* demanded attach mode not available */
@@ -75,6 +75,7 @@ extern "C" {
 #define MAPI_ERR_BUSY 10011		/* another thread already waits there */
 #define MAPI_ERR_TRACE 10012		/* a trace file is missing, damaged or unsupported */
 #define MAPI_ERR_TRACE_END 10013	/* the trace has no more packets */
+#define MAPI_ERR_DAEMON 10014		/* mapid is not there, refused, or went away */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr

@@ -66,7 +66,7 @@ if command -v valgrind >/dev/null; then
 	# valgrind does not know the newer bpf(2) commands: it says so for
 	# each call, which is noise here.
 	vg() {
-		valgrind -q --suppressions=tests/valgrind.supp --leak-check=full \
+		valgrind -q --suppressions=tests/valgrind.supp --leak-check=full --child-silent-after-fork=yes \
 			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 			"$@" 2>&1 | grep -v 'WARNING: unhandled eBPF command'
 		return "${PIPESTATUS[0]}"

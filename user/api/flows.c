@@ -13,6 +13,7 @@
 #include "api.h"
 #include "args.h"
 #include "backend.h"
+#include "proto.h"
 #include "capture.h"
 #include "error.h"
 #include "functions.h"
@@ -28,8 +29,9 @@ static int next_fd = 1;
 
 pthread_cond_t api_reader_left = PTHREAD_COND_INITIALIZER;
 
-/* The in-process engine, made for the first flow on an interface. */
-static struct backend *local;
+/* The in-process engine, made for the first flow on an interface that
+ * does not go to mapid; and the connection to mapid, while it serves. */
+static struct backend *local, *remote;
 
 void api_begin(void)
 {
@@ -63,7 +65,8 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-int api_lookup_flow(int fd, struct flow **f)
+/* The flow of descriptor fd, whether or not what runs it is still there. */
+static int lookup_any(int fd, struct flow **f)
 {
 	if (fd <= 0 || fd >= next_fd)
 		return err_set(-EBADF, MAPI_INVALID_FLOW,
@@ -73,6 +76,14 @@ int api_lookup_flow(int fd, struct flow **f)
 			       "invalid flow descriptor %d: that flow was closed", fd);
 	*f = flow_table[fd];
 	return 0;
+}
+
+int api_lookup_flow(int fd, struct flow **f)
+{
+	int ret = lookup_any(fd, f);
+	const struct backend *b = ret ? NULL : (*f)->backend;
+
+	return ret || !b->ops->check ? ret : b->ops->check(b);
 }
 
 int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi)
@@ -112,6 +123,70 @@ int api_must_be_running(const struct flow *f)
 		return err_set(-ENOTCONN, MAPI_FLOW_NOT_CONNECTED,
 			       "flow %d is not connected: call mapi_connect first", f->fd);
 	return 0;
+}
+
+/* mapid went away (its client's watcher says so): wake the threads that
+ * wait for the packets of its flows; they return MAPI_ERR_DAEMON. */
+static void remote_gone(struct backend *b)
+{
+	struct flow *f;
+	int fd, i;
+
+	pthread_mutex_lock(&api_lock);
+	for (fd = 0; (f = api_next_flow(&fd));)
+		for (i = 0; f->backend == b && f->readers && i < f->nfns; i++)
+			if (capture_is_buffer(f->fns[i]))
+				capture_interrupt(f->fns[i]);
+	pthread_mutex_unlock(&api_lock);
+}
+
+/* A backend whose last flow closed, that can serve no more, goes. */
+static void backend_put(struct backend *b)
+{
+	if (--b->flows || b != remote || !b->ops->check(b))
+		return;
+	remote = NULL;
+	backend_destroy(b);
+	err_begin();
+}
+
+/*
+ * What runs a new live flow.  MAPI_BACKEND=mapid or in-process forces one;
+ * otherwise mapid when it listens at its socket (MAPI_SOCKET, else
+ * MAPID_SOCKET_DEFAULT) and serves this network namespace, else this
+ * process's own engine.
+ */
+static int live_backend(struct backend **b)
+{
+	const char *want = getenv("MAPI_BACKEND"), *path = getenv("MAPI_SOCKET");
+	int ret;
+
+	if (want && *want && strcmp(want, "mapid") && strcmp(want, "in-process"))
+		return err_set(-EINVAL, MAPI_ERR_UNSUPPORTED,
+			       "MAPI_BACKEND=%s: use mapid or in-process (unset: mapid when "
+			       "it runs)", want);
+	if (remote && remote->ops->check(remote)) {
+		/* gone: its flows keep it until they close */
+		if (!remote->flows)
+			backend_destroy(remote);
+		remote = NULL;
+	}
+	if (!remote && (!want || strcmp(want, "in-process"))) {
+		ret = backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
+		if (ret && want && *want)
+			return ret;	/* demanded */
+		if (ret)
+			err_begin();	/* not there: this process runs its flows */
+		else
+			remote->gone = remote_gone;
+	}
+	if (remote && (!want || strcmp(want, "in-process"))) {
+		*b = remote;
+		return 0;
+	}
+	ret = local ? 0 : backend_local_new(&local);
+	*b = local;
+	return ret;
 }
 
 uint64_t api_housekeep(int force)
@@ -159,20 +234,22 @@ static int create(struct backend *b, const char *source, int format)
 		flow_free(f);
 		return ret;
 	}
+	b->flows++;
 	return f->fd;
 }
 
 MAPI_EXPORT int mapi_create_flow(const char *dev)
 {
+	struct backend *b = NULL;
 	int ret;
 
 	api_begin();
 	if (!dev)
 		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
 					"mapi_create_flow: the device name is NULL"));
-	ret = local ? 0 : backend_local_new(&local);
+	ret = live_backend(&b);
 	if (!ret)
-		ret = create(local, dev, 0);
+		ret = create(b, dev, 0);
 	if (ret < 0)
 		return api_fail(ret);
 	api_end();
@@ -210,21 +287,16 @@ MAPI_EXPORT int mapi_set_direction(int fd, int direction)
 		ret = must_be_live(f, "direction to choose");
 	if (!ret)
 		ret = must_be_new(f, "set the direction before mapi_connect");
-	if (!ret && direction != MAPI_DIR_IN && direction != MAPI_DIR_OUT &&
-	    direction != MAPI_DIR_BOTH)
-		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
-			      "direction %d: use MAPI_DIR_IN, MAPI_DIR_OUT or MAPI_DIR_BOTH",
-			      direction);
+	if (!ret)
+		ret = flow_set_direction(f, direction);
 	if (ret)
 		return api_fail(ret);
-	f->direction = direction;
 	api_end();
 	return 0;
 }
 
 MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
 {
-	int base = mode & ~MAPI_MODE_REQUIRE;
 	struct flow *f = NULL;
 	int ret;
 
@@ -234,17 +306,10 @@ MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
 		ret = must_be_live(f, "attach mode");
 	if (!ret)
 		ret = must_be_new(f, "set the attach mode before mapi_connect");
-	if (!ret && base != MAPI_MODE_AUTO && base != MAPI_MODE_NATIVE &&
-	    base != MAPI_MODE_GENERIC && base != MAPI_MODE_OFFLOAD)
-		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
-			      "attach mode %#x: use MAPI_MODE_AUTO, _NATIVE, _GENERIC or "
-			      "_OFFLOAD, optionally | MAPI_MODE_REQUIRE", mode);
-	if (!ret && base == MAPI_MODE_AUTO && (mode & MAPI_MODE_REQUIRE))
-		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
-			      "MAPI_MODE_AUTO cannot be demanded: name the mode to require");
+	if (!ret)
+		ret = flow_set_mode(f, mode);
 	if (ret)
 		return api_fail(ret);
-	f->mode_req = mode;
 	api_end();
 	return 0;
 }
@@ -351,7 +416,7 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	uint64_t due;
 
 	api_begin();
-	ret = api_lookup_flow(fd, &f);
+	ret = lookup_any(fd, &f);
 	if (ret)
 		return api_fail(ret);
 	flow_table[fd] = NULL;
@@ -378,6 +443,10 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 		if (fi->ref_on)
 			keeper_count_refs(-1);
 	}
+	/* what ran it went away: closed all the same, and said */
+	if (!file_err && f->backend->ops->check)
+		file_err = f->backend->ops->check(f->backend);
+	backend_put(f->backend);
 	flow_free(f);
 	keeper_idle_due(due);
 	if (file_err)

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "api.h"
+#include "backend.h"
 #include "capture.h"
 #include "error.h"
 #include "functions.h"
@@ -63,6 +64,8 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 		return err_set(-EBADF, MAPI_INVALID_FLOW,
 			       "flow %d was closed while waiting for a packet", fd);
 	}
+	if (ret && f->backend->ops->check && f->backend->ops->check(f->backend))
+		return -ECONNRESET;	/* mapid went away while it waited */
 	if (ret == -ETIMEDOUT)
 		return err_set(ret, MAPI_ERR_TIMEOUT, "no packet within %d ms", timeout_ms);
 	return trace_end_or(f, ret);

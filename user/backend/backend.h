@@ -6,7 +6,10 @@
  *   - local.c: the in-process engine; the process loads and attaches the
  *     programs itself (the embedded default, no daemon needed);
  *   - trace.c: the trace-file reader; the flow runs in the process over a
- *     pcap file, through the functions' in-process versions.
+ *     pcap file, through the functions' in-process versions;
+ *   - mapid.c: the mapid client; mapid runs the flow in its engine, with
+ *     every other client's, and passes the flow's maps to the process,
+ *     which reads them itself.
  * Every call is made with the API lock held.
  */
 #ifndef MAPI_BACKEND_H
@@ -35,6 +38,9 @@ struct backend_ops {
 	void (*close)(struct backend *b, struct flow *f);
 	/* The total of a result slot of running flow f. */
 	int (*read_slot)(const struct flow *f, uint32_t slot, uint64_t *val);
+	/* 0 while what runs f is there; else why not (MAPI_ERR_DAEMON).  It
+	 * makes no system call.  NULL: always there. */
+	int (*check)(const struct backend *b);
 	/*
 	 * Work that falls due between calls (hooks left idle), all of it now
 	 * with force.  Returns when the next is due (CLOCK_MONOTONIC, ms), or
@@ -47,10 +53,24 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	void *ctx;		/* the implementation's own */
+	int flows;		/* flows it has open: the API's count */
+	/* Called, from a thread of the backend's, when what runs its flows
+	 * went away: threads waiting for their packets are to be woken. */
+	void (*gone)(struct backend *b);
 };
 
 /* The in-process engine: a backend with an engine of its own. */
 int backend_local_new(struct backend **b);
+
+/*
+ * A client of the mapid listening at path: connected, and the daemon's
+ * answer checked.  -ENOENT or -ECONNREFUSED (and a message) when none
+ * listens there, -EXDEV when it serves another network namespace.
+ */
+int backend_mapid_new(struct backend **b, const char *path);
+
+/* The interface a live flow monitors: checked, and named in f. */
+int backend_open_device(struct flow *f, const char *dev);
 
 /* The trace-file reader; it keeps no state outside its flows. */
 struct backend *backend_trace(void);

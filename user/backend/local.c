@@ -38,13 +38,11 @@ static int link_type(const char *dev)
 	return type;
 }
 
-static int local_open(struct backend *b, struct flow *f, const char *dev, int format)
+int backend_open_device(struct flow *f, const char *dev)
 {
 	unsigned int ifindex;
 	int type;
 
-	(void)b;
-	(void)format;
 	if (!*dev || strlen(dev) >= IF_NAMESIZE || !(ifindex = if_nametoindex(dev)))
 		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
 			       "no network interface named \"%s\" (`ip link` lists them)", dev);
@@ -58,6 +56,13 @@ static int local_open(struct backend *b, struct flow *f, const char *dev, int fo
 	snprintf(f->dev, sizeof(f->dev), "%s", dev);
 	f->ifindex = (int)ifindex;
 	return 0;
+}
+
+static int local_open(struct backend *b, struct flow *f, const char *dev, int format)
+{
+	(void)b;
+	(void)format;
+	return backend_open_device(f, dev);
 }
 
 static int local_connect(struct backend *b, struct flow *f)

@@ -842,6 +842,10 @@ int engine_hashable(struct engine *e, struct flow *f)
 	int i;
 
 	f->hashed = 0;
+	/* a client of mapid maps result maps of its flow's own; a lookup
+	 * counts in the interface's table, shared by every client */
+	if (f->served)
+		return 0;
 	if (!filter || strcmp(filter->desc->name, "BPF_FILTER") ||
 	    (f->mode_req & ~MAPI_MODE_REQUIRE) == MAPI_MODE_OFFLOAD)
 		return 0;

@@ -63,36 +63,70 @@ void store_init(struct result_store *st)
 	}
 }
 
+/* Line l is the map fd (now the store's), mapped read-only. */
+static int line_map(struct result_store *st, uint32_t i, int fd)
+{
+	struct store_line *l = &st->lines[i];
+
+	l->map_fd = fd;
+	st->nlines = i + 1;
+	l->mem = mmap(NULL, mapped_len(), PROT_READ, MAP_SHARED, fd, 0);
+	if (l->mem == MAP_FAILED) {
+		int err = -errno;
+
+		l->mem = NULL;
+		return err_set(err, MAPI_ERR_KERNEL, "mapping a result map: %s", strerror(-err));
+	}
+	return 0;
+}
+
+static uint32_t lines_for(uint32_t nslots)
+{
+	return (nslots + STORE_LINE_SLOTS - 1) / STORE_LINE_SLOTS;
+}
+
 int store_create_host(struct result_store *st, uint32_t nslots, const char *name)
 {
-	uint32_t nlines = (nslots + STORE_LINE_SLOTS - 1) / STORE_LINE_SLOTS, i;
+	uint32_t nlines = lines_for(nslots), i;
 
 	store_init(st);
 	if (nlines == 0 || nlines > STORE_MAX_LINES)
 		return err_set(-E2BIG, MAPI_ERR_LIMIT, "a flow holds at most %d results",
 			       STORE_MAX_LINES * STORE_LINE_SLOTS - 1);
 	for (i = 0; i < nlines; i++) {
-		struct store_line *l = &st->lines[i];
 		char lname[16];
-		int fd;
+		int fd, ret;
 
 		snprintf(lname, sizeof(lname), "%.12s_%u", name, i);
 		fd = store_line_map(lname);
-		if (fd < 0) {
+		ret = fd < 0 ? fd : line_map(st, i, fd);
+		if (ret) {
 			store_destroy(st);
-			return fd;
+			return ret;
 		}
-		l->map_fd = fd;
-		st->nlines = i + 1;
-		l->mem = mmap(NULL, mapped_len(), PROT_READ, MAP_SHARED, fd, 0);
-		if (l->mem == MAP_FAILED) {
-			int err = -errno;
+	}
+	st->nslots = nslots;
+	return 0;
+}
 
-			l->mem = NULL;
-			store_destroy(st);
-			return err_set(err, MAPI_ERR_KERNEL, "mapping a result map: %s",
-				       strerror(-err));
-		}
+int store_open_host(struct result_store *st, uint32_t nslots, const int *fds, int nfds)
+{
+	uint32_t i;
+	int ret = 0;
+
+	store_init(st);
+	if (nfds <= 0 || (uint32_t)nfds != lines_for(nslots) || nfds > STORE_MAX_LINES)
+		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid passed %d result maps for %u "
+			      "results", nfds, nslots);
+	for (i = 0; i < (uint32_t)nfds; i++) {
+		if (ret)
+			close(fds[i]);
+		else
+			ret = line_map(st, i, fds[i]);
+	}
+	if (ret) {
+		store_destroy(st);
+		return ret;
 	}
 	st->nslots = nslots;
 	return 0;

@@ -47,6 +47,9 @@ int store_create_host(struct result_store *st, uint32_t nslots, const char *name
 int store_create_device(struct result_store *st, uint32_t nslots, int ifindex,
 			const char *name);
 int store_create_memory(struct result_store *st, uint32_t nslots);
+/* A host store of nslots whose line maps another process made (mapid):
+ * the nfds descriptors become the store's, closed on failure too. */
+int store_open_host(struct result_store *st, uint32_t nslots, const int *fds, int nfds);
 /* Adds v to slot of a memory store (one writer; readers see whole values). */
 static inline void store_add(struct result_store *st, uint32_t slot, uint64_t v)
 {

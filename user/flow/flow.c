@@ -35,6 +35,32 @@ struct flow *flow_new(const char *name, struct backend *b)
 	return f;
 }
 
+int flow_set_direction(struct flow *f, int direction)
+{
+	if (direction != MAPI_DIR_IN && direction != MAPI_DIR_OUT && direction != MAPI_DIR_BOTH)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			       "direction %d: use MAPI_DIR_IN, MAPI_DIR_OUT or MAPI_DIR_BOTH",
+			       direction);
+	f->direction = direction;
+	return 0;
+}
+
+int flow_set_mode(struct flow *f, int mode)
+{
+	int base = mode & ~MAPI_MODE_REQUIRE;
+
+	if (base != MAPI_MODE_AUTO && base != MAPI_MODE_NATIVE && base != MAPI_MODE_GENERIC &&
+	    base != MAPI_MODE_OFFLOAD)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			       "attach mode %#x: use MAPI_MODE_AUTO, _NATIVE, _GENERIC or "
+			       "_OFFLOAD, optionally | MAPI_MODE_REQUIRE", mode);
+	if (base == MAPI_MODE_AUTO && (mode & MAPI_MODE_REQUIRE))
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			       "MAPI_MODE_AUTO cannot be demanded: name the mode to require");
+	f->mode_req = mode;
+	return 0;
+}
+
 void fn_instance_free(struct fn_instance *fi)
 {
 	if (fi->desc->release)

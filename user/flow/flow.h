@@ -58,6 +58,9 @@ struct flow {
 	unsigned long long start_ns;	/* connect time */
 	int readers;			/* threads waiting for its packets */
 	struct trace *trace;		/* a flow over a trace file, or NULL */
+	int served;			/* mapid runs it for a client: only its
+					 * kernel half is built here (no files) */
+	uint32_t remote_id;		/* a client's flow: its id in mapid */
 	/* a conversation flow (hashflow.h): found by a lookup, no code */
 	int hashed;
 	uint32_t hash_idx;
@@ -69,6 +72,11 @@ struct flow {
 /* A new flow named name, run by b, with the defaults: both directions,
  * any attach mode, no functions. */
 struct flow *flow_new(const char *name, struct backend *b);
+
+/* The packets it sees (MAPI_DIR_*) and where it asks to attach
+ * (MAPI_MODE_*, | MAPI_MODE_REQUIRE), checked. */
+int flow_set_direction(struct flow *f, int direction);
+int flow_set_mode(struct flow *f, int mode);
 
 /*
  * Applies function d with n arguments: checks them against its signature,

@@ -85,6 +85,13 @@ int capture_is_file(const struct fn_instance *fi)
 	return fi->desc == &fn_to_file;
 }
 
+uint32_t capture_ring_bytes(const struct fn_instance *fi)
+{
+	const struct capture *c = fi->state;
+
+	return c ? c->ring_size : 0;
+}
+
 static int check_snaplen(const struct fn_instance *fi, int argno, long long v,
 			 struct capture *c)
 {
@@ -187,7 +194,8 @@ static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 		ret = check_ring(fi, 3, 0, c);
 	if (!ret && !(c->path = strdup(path)))
 		ret = -ENOMEM;
-	if (!ret) {
+	/* served by mapid: the client writes the file, with its permissions */
+	if (!ret && !f->served) {
 		ret = pcapw_open(&c->file, path, c->snaplen);
 		if (ret)
 			ret = err_set(ret, MAPI_INVALID_ARGUMENT + 1, "TO_FILE \"%s\": %s", path,
@@ -222,6 +230,33 @@ static void capture_disconnect(struct fn_instance *fi)
 	fi->maps = 0;
 }
 
+/* Maps the ring and the reader's flag, which connect() or adopt() gave. */
+static int capture_map(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+	int ret;
+
+	c->asleep = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, c->sleep_fd, 0);
+	if (c->asleep == MAP_FAILED) {
+		ret = -errno;
+		c->asleep = NULL;
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its reader flag: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	ret = ring_open(&c->ring, c->ring_fd, c->ring_size,
+			capture_is_buffer(fi) ? c->asleep : NULL);
+	if (ret) {
+		capture_disconnect(fi);
+		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its ring buffer: %s",
+			       fi->desc->name, strerror(-ret));
+	}
+	c->ring_mapped = 1;
+	fi->maps = 3;
+	return 0;
+}
+
 static int capture_connect(struct fn_instance *fi, const struct flow *f)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
@@ -254,25 +289,31 @@ static int capture_connect(struct fn_instance *fi, const struct flow *f)
 		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its reader flag: %s",
 			       fi->desc->name, strerror(-ret));
 	}
-	c->asleep = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
-			   MAP_SHARED, c->sleep_fd, 0);
-	if (c->asleep == MAP_FAILED) {
-		ret = -errno;
-		c->asleep = NULL;
-		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its reader flag: %s",
-			       fi->desc->name, strerror(-ret));
-	}
-	ret = ring_open(&c->ring, c->ring_fd, c->ring_size,
-			capture_is_buffer(fi) ? c->asleep : NULL);
-	if (ret) {
-		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its ring buffer: %s",
-			       fi->desc->name, strerror(-ret));
-	}
-	c->ring_mapped = 1;
-	fi->maps = 3;
-	return 0;
+	return capture_map(fi);
+}
+
+/* Shared with a client of mapid: the ring and the reader's flag. */
+static int capture_share(const struct fn_instance *fi, int *fds, int max)
+{
+	const struct capture *c = fi->state;
+
+	if (max < 2)
+		return -E2BIG;
+	fds[0] = c->ring_fd;
+	fds[1] = c->sleep_fd;
+	return 2;
+}
+
+static int capture_adopt(struct fn_instance *fi, const int *fds, int n)
+{
+	struct capture *c = fi->state;
+
+	if (n != 2)
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "%s: mapid passed %d descriptors, not 2",
+			       fi->desc->name, n);
+	c->ring_fd = fds[0];
+	c->sleep_fd = fds[1];
+	return capture_map(fi);
 }
 
 static void capture_release(struct fn_instance *fi)
@@ -553,11 +594,14 @@ const struct fn_desc fn_to_buffer = {
 	.help = "keep packets for mapi_get_next_pkt: the first SNAPLEN bytes (0: all) in a "
 		"ring of RING_BYTES (0: 4 MiB); a full ring drops and counts",
 	.result = FN_RESULT_PACKETS,
+	.payload = 1,
 	.slots = 2,
 	.prepare = to_buffer_prepare,
 	.connect = capture_connect,
 	.emit = capture_emit,
 	.run = capture_run,
+	.share = capture_share,
+	.adopt = capture_adopt,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };
@@ -569,11 +613,14 @@ const struct fn_desc fn_to_file = {
 	.help = "write packets to the pcap file PATH (nanosecond timestamps), the first "
 		"SNAPLEN bytes (0: all); complete when the flow is closed",
 	.result = FN_RESULT_FILE,
+	.payload = 1,
 	.slots = 2,
 	.prepare = to_file_prepare,
 	.connect = capture_connect,
 	.emit = capture_emit,
 	.run = capture_run,
+	.share = capture_share,
+	.adopt = capture_adopt,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };

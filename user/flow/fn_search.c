@@ -472,6 +472,7 @@ const struct fn_desc fn_str_search = {
 	.help = "keep packets with PATTERN (text, |hex| runs, \\| for |) inside DEPTH bytes "
 		"(0: to the end) from byte OFFSET of the frame",
 	.result = FN_RESULT_NONE,
+	.payload = 1,
 	.prepare = search_prepare,
 	.connect = search_connect,
 	.emit = search_emit,

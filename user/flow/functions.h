@@ -38,6 +38,7 @@ struct fn_desc {
 	enum fn_result result;
 	int slots;		/* result slots it needs in the flow's store */
 	int offloadable;	/* may run on a NIC */
+	int payload;		/* shows payloads (mapid may restrict it) */
 	/* Checks arguments and builds what emit() needs; at apply time. */
 	int (*prepare)(struct fn_instance *fi, const struct flow *f);
 	/* Creates its kernel objects (maps) when the flow connects; sets
@@ -52,6 +53,15 @@ struct fn_desc {
 	 * both on the same packets.
 	 */
 	int (*run)(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
+	/*
+	 * When mapid runs the flow for a client: the descriptors of what
+	 * connect() made that the client reads itself (ring buffers), at most
+	 * max; their number.  NULL: none.
+	 */
+	int (*share)(const struct fn_instance *fi, int *fds, int max);
+	/* In the client: takes those descriptors (now its own) instead of
+	 * connect(); disconnect() closes them. */
+	int (*adopt)(struct fn_instance *fi, const int *fds, int n);
 	/* Frees what connect() made (the flow is no longer running). */
 	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The mapid client: flows run in mapid's engine, beside every other
+ * client's, and this process reads them itself.  mapi_connect sends the
+ * flow (its device, direction, mode and functions with their arguments)
+ * and gets back the descriptors of its result maps and ring buffers, which
+ * it maps: reading a counter or a packet makes no request.  A thread of
+ * the backend's watches the socket: when mapid goes, every flow of it
+ * fails from then on with MAPI_ERR_DAEMON, and waiting readers wake.
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "functions.h"
+#include "log.h"
+#include "proto.h"
+
+struct mapid_client {
+	int sock;
+	uint32_t seq;
+	int dead;		/* atomic: the socket hung up */
+	int watching;
+	pthread_t watcher;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static int gone_error(const struct mapid_client *c)
+{
+	return err_set(-ECONNRESET, MAPI_ERR_DAEMON,
+		       "mapid (%s) went away: the flows it ran have stopped", c->path);
+}
+
+/* One request and its reply; the reply's body is left in *body. */
+static int call(struct mapid_client *c, uint16_t type, const struct mbuf *req,
+		uint8_t **body, size_t *len, int *fds, int *nfds, int maxfds)
+{
+	struct mapid_hdr h;
+	uint32_t seq = ++c->seq;
+	int ret, dummy;
+
+	*body = NULL;
+	if (!nfds)
+		nfds = &dummy;
+	*nfds = 0;
+	if (__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
+		return gone_error(c);
+	ret = mapid_send(c->sock, type, seq, req, NULL, 0);
+	if (ret == -E2BIG)
+		return err_set(ret, MAPI_ERR_LIMIT, "the flow is too large to send to mapid "
+			       "(at most %d bytes)", MAPID_MSG_MAX);
+	if (!ret)
+		ret = mapid_recv(c->sock, &h, body, fds, nfds, maxfds);
+	if (!ret && (h.type != (type | MAPID_REPLY) || h.seq != seq)) {
+		while (*nfds)
+			close(fds[--*nfds]);
+		free(*body);
+		*body = NULL;
+		ret = -EPROTO;
+	}
+	if (ret == -ECONNRESET) {
+		__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+		return gone_error(c);
+	}
+	if (ret)
+		return err_set(ret, MAPI_ERR_DAEMON, "talking to mapid (%s): %s", c->path,
+			       strerror(-ret));
+	*len = h.len;
+	return 0;
+}
+
+/* A reply's status: 0, or mapid's error recorded as this call's. */
+static int reply_status(struct mcur *cur)
+{
+	int32_t status = mcur_i32(cur), code = mcur_i32(cur);
+	char msg[ERR_MSG_LEN];
+
+	mcur_str(cur, msg, sizeof(msg));
+	if (cur->err)
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed reply");
+	if (status >= 0)
+		return 0;
+	return err_set(status, code ? code : MAPI_ERR_DAEMON, "%s", msg);
+}
+
+static void *watch(void *arg)
+{
+	struct backend *b = arg;
+	struct mapid_client *c = b->ctx;
+	struct pollfd p = { .fd = c->sock, .events = POLLRDHUP };
+
+	/* replies are read by the calls; only the hang-up is ours */
+	while (poll(&p, 1, -1) < 0 || !(p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)))
+		;
+	__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+	if (b->gone)
+		b->gone(b);
+	return NULL;
+}
+
+static int mapid_open(struct backend *b, struct flow *f, const char *dev, int format)
+{
+	int ret = b->ops->check(b);
+
+	(void)format;
+	return ret ? ret : backend_open_device(f, dev);
+}
+
+/* The flow as mapid takes it: its functions and the arguments given. */
+static int flow_spec(const struct flow *f, struct mapid_flow_spec *s)
+{
+	int i, j;
+
+	memset(s, 0, sizeof(*s));
+	if (f->nfns > MAPID_MAX_FNS)
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "mapid runs flows of at most %d functions",
+			       MAPID_MAX_FNS);
+	s->client_fd = f->fd;
+	snprintf(s->dev, sizeof(s->dev), "%s", f->dev);
+	s->direction = f->direction;
+	s->mode_req = f->mode_req;
+	s->nfns = f->nfns;
+	for (i = 0; i < f->nfns; i++) {
+		const struct fn_instance *fi = f->fns[i];
+		struct mapid_fn_spec *fn = &s->fns[i];
+
+		snprintf(fn->name, sizeof(fn->name), "%s", fi->desc->name);
+		for (j = 0; j < fi->nargs && j < MAPID_MAX_ARGS; j++) {
+			if (fi->args[j].type == MAPI_ARG_STR && !fi->args[j].v.s)
+				break;	/* an optional string not given */
+			fn->args[j] = fi->args[j];
+		}
+		fn->nargs = j;
+	}
+	return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+static void forget(struct mapid_client *c, uint32_t id)
+{
+	struct mbuf req = { 0 };
+	uint8_t *body;
+	size_t len;
+
+	mbuf_u32(&req, id);
+	if (!call(c, MAPID_CLOSE, &req, &body, &len, NULL, NULL, 0))
+		free(body);
+	mbuf_free(&req);
+}
+
+/*
+ * The reply to a connect: the flow's id and modes, then how many result
+ * maps and, per function, how many of its descriptors follow.  Each
+ * descriptor becomes the flow's or is closed.
+ */
+static int adopt(struct flow *f, struct mcur *cur, int *fds, int nfds)
+{
+	uint32_t nslots, nlines, want, i, per[MAPID_MAX_FNS];
+	int ret, used;
+
+	f->remote_id = mcur_u32(cur);
+	f->mode_in = mcur_i32(cur);
+	f->mode_out = mcur_i32(cur);
+	nslots = mcur_u32(cur);
+	nlines = mcur_u32(cur);
+	want = nlines;
+	for (i = 0; i < (uint32_t)f->nfns; i++) {
+		per[i] = mcur_u32(cur);
+		want += per[i] <= MAPID_MAX_FDS ? per[i] : MAPID_MAX_FDS + 1;
+	}
+	if (cur->err || cur->left || nslots != f->nslots || want != (uint32_t)nfds) {
+		close_fds(fds, nfds);
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid's reply does not describe flow "
+			       "%d (%u results, %d descriptors)", f->fd, nslots, nfds);
+	}
+	ret = store_open_host(&f->host, nslots, fds, (int)nlines);
+	used = (int)nlines;
+	for (i = 0; i < (uint32_t)f->nfns; i++) {
+		struct fn_instance *fi = f->fns[i];
+
+		if (!ret && per[i] && !fi->desc->adopt)
+			ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid passed descriptors for %s",
+				      fi->desc->name);
+		if (ret)
+			close_fds(fds + used, (int)per[i]);
+		else if (per[i])
+			ret = fi->desc->adopt(fi, fds + used, (int)per[i]);
+		used += (int)per[i];
+	}
+	if (ret) {
+		flow_fns_disconnect(f);
+		store_destroy(&f->host);
+	}
+	return ret;
+}
+
+static int mapid_connect(struct backend *b, struct flow *f)
+{
+	struct mapid_client *c = b->ctx;
+	struct mapid_flow_spec spec;
+	struct mbuf req = { 0 };
+	int fds[MAPID_MAX_FDS], nfds = 0, ret;
+	struct mcur cur;
+	uint8_t *body;
+	size_t len;
+
+	ret = flow_spec(f, &spec);
+	if (ret)
+		return ret;
+	spec_encode(&req, &spec);
+	ret = call(c, MAPID_CONNECT, &req, &body, &len, fds, &nfds, MAPID_MAX_FDS);
+	mbuf_free(&req);
+	if (ret)
+		return ret;
+	cur = (struct mcur){ body, len, 0 };
+	ret = reply_status(&cur);
+	if (ret) {
+		close_fds(fds, nfds);
+	} else {
+		ret = adopt(f, &cur, fds, nfds);
+		if (ret)
+			forget(c, f->remote_id);
+	}
+	free(body);
+	return ret;
+}
+
+static void mapid_close(struct backend *b, struct flow *f)
+{
+	struct mapid_client *c = b->ctx;
+
+	if (f->status != MAPI_FLOW_RUNNING || __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
+		return;
+	forget(c, f->remote_id);
+	err_begin();	/* mapid closes a client's flows when it goes, in any case */
+}
+
+static int mapid_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
+{
+	return store_read(&f->host, slot, val);
+}
+
+static int mapid_check(const struct backend *b)
+{
+	const struct mapid_client *c = b->ctx;
+
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE) ? gone_error(c) : 0;
+}
+
+static void mapid_destroy(struct backend *b)
+{
+	struct mapid_client *c = b->ctx;
+
+	/* the watcher ends at the hang-up: shutting down makes one */
+	shutdown(c->sock, SHUT_RDWR);
+	if (c->watching)
+		pthread_join(c->watcher, NULL);
+	close(c->sock);
+	free(c);
+	free(b);
+}
+
+static const struct backend_ops mapid_ops = {
+	.name = "mapid",
+	.live = 1,
+	.open = mapid_open,
+	.connect = mapid_connect,
+	.close = mapid_close,
+	.read_slot = mapid_read_slot,
+	.check = mapid_check,
+	.destroy = mapid_destroy,
+};
+
+/* The daemon's answer to HELLO: it must serve this network namespace. */
+static int hello(struct mapid_client *c)
+{
+	struct mbuf req = { 0 };
+	struct mcur cur;
+	struct stat st;
+	uint64_t netns;
+	uint8_t *body;
+	size_t len;
+	int ret;
+
+	mbuf_u32(&req, MAPID_VERSION);
+	ret = call(c, MAPID_HELLO, &req, &body, &len, NULL, NULL, 0);
+	mbuf_free(&req);
+	if (ret)
+		return ret;
+	cur = (struct mcur){ body, len, 0 };
+	ret = reply_status(&cur);
+	netns = mcur_u64(&cur);
+	if (!ret && cur.err)
+		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed greeting");
+	free(body);
+	if (!ret && (stat("/proc/self/ns/net", &st) || (uint64_t)st.st_ino != netns))
+		ret = err_set(-EXDEV, MAPI_ERR_DAEMON, "mapid (%s) serves another network "
+			      "namespace than this process's", c->path);
+	return ret;
+}
+
+int backend_mapid_new(struct backend **out, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct mapid_client *c;
+	struct backend *b;
+	int ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(-ENAMETOOLONG, MAPI_ERR_DAEMON, "mapid socket path too long: %s",
+			       path);
+	b = calloc(1, sizeof(*b));
+	c = calloc(1, sizeof(*c));
+	if (!b || !c) {
+		free(b);
+		free(c);
+		return -ENOMEM;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path));
+	c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		if (c->sock >= 0)
+			close(c->sock);
+		free(b);
+		free(c);
+		return err_set(ret, MAPI_ERR_DAEMON, "mapid is not running at %s: %s", path,
+			       strerror(-ret));
+	}
+	b->ops = &mapid_ops;
+	b->ctx = c;
+	ret = hello(c);
+	if (!ret) {
+		ret = -pthread_create(&c->watcher, NULL, watch, b);
+		if (ret)
+			err_set(ret, MAPI_ERR_NOMEM, "cannot start a thread to watch mapid: %s",
+				strerror(-ret));
+		c->watching = !ret;
+	}
+	if (ret) {
+		mapid_destroy(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mapid's event loop and its clients.  One thread: a client's request is
+ * read, checked and answered before the next event, so the engine needs no
+ * lock.  Every message is bounded by proto.h's limits and every field
+ * checked before use; a client that sends what the protocol does not allow
+ * gets an error and nothing else changes; one that does not read its
+ * replies, or goes, is dropped and its flows closed at once.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "capture.h"
+#include "error.h"
+#include "functions.h"
+#include "log.h"
+#include "mapid.h"
+
+#define MAX_GROUPS 256
+
+struct client {
+	int sock;
+	uid_t uid;
+	pid_t pid;
+	int may_flow, may_payload;	/* from its credentials, at connect */
+	unsigned int nflows;
+	uint64_t ring_bytes;
+	struct client *next;
+};
+
+/* A flow mapid runs for a client. */
+struct served {
+	struct flow *f;
+	struct client *owner;
+	int client_fd;
+	uint64_t ring_bytes;
+	struct served *next;
+};
+
+struct server {
+	const struct mapid_config *cfg;
+	struct backend *engine;
+	gid_t gid, payload_gid;		/* (gid_t)-1: no such group */
+	int epoll_fd;
+	struct client *clients;
+	struct served *flows;		/* in id order */
+	uint32_t next_id;
+};
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static gid_t group_id(const char *name)
+{
+	struct group *g = *name ? getgrnam(name) : NULL;
+
+	return g ? g->gr_gid : (gid_t)-1;
+}
+
+/* Whether a peer with primary group gid and these groups is in group want. */
+static int in_group(gid_t want, gid_t gid, const gid_t *groups, int n)
+{
+	int i;
+
+	if (want == (gid_t)-1)
+		return 0;
+	if (gid == want)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (groups[i] == want)
+			return 1;
+	return 0;
+}
+
+/* --- Replies --------------------------------------------------------------- */
+
+static void reply_head(struct mbuf *b, int status, int code, const char *msg)
+{
+	mbuf_i32(b, status);
+	mbuf_i32(b, code);
+	mbuf_str(b, msg ? msg : "");
+}
+
+/* Sends a reply; a client that cannot take it (it does not read) is
+ * dropped by the caller. */
+static int reply(struct client *c, const struct mapid_hdr *req, struct mbuf *b,
+		 const int *fds, int nfds)
+{
+	int ret = mapid_send(c->sock, (uint16_t)(req->type | MAPID_REPLY), req->seq, b, fds,
+			     nfds);
+
+	mbuf_free(b);
+	if (ret)
+		log_info("client pid %d: reply not sent (%s): dropped", (int)c->pid,
+			 strerror(-ret));
+	return ret;
+}
+
+static int reply_error(struct client *c, const struct mapid_hdr *req, int err)
+{
+	struct mbuf b = { 0 };
+	char msg[ERR_MSG_LEN] = "";
+	int code = MAPI_ERR_INTERNAL;
+
+	if (err_pending())
+		err_pending_copy(&code, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "mapid: %s", strerror(-err));
+	reply_head(&b, err, code, msg);
+	return reply(c, req, &b, NULL, 0);
+}
+
+/* --- Flows ----------------------------------------------------------------- */
+
+static void flow_stop(struct server *s, struct served *sv)
+{
+	struct served **pp;
+
+	for (pp = &s->flows; *pp; pp = &(*pp)->next) {
+		if (*pp == sv) {
+			*pp = sv->next;
+			break;
+		}
+	}
+	s->engine->ops->close(s->engine, sv->f);
+	flow_free(sv->f);
+	sv->owner->nflows--;
+	sv->owner->ring_bytes -= sv->ring_bytes;
+	free(sv);
+	err_begin();
+}
+
+static int refuse_payload(const struct server *s, const struct fn_desc *d)
+{
+	return err_set(-EPERM, MAPI_ERR_PERMISSION,
+		       "%s shows packet payloads, which mapid lets only root and the members "
+		       "of group \"%s\" read", d->name,
+		       *s->cfg->payload_group ? s->cfg->payload_group : s->cfg->group);
+}
+
+/* The client's flow as the spec says, checked, built and running. */
+static int flow_start(struct server *s, struct client *c, const struct mapid_flow_spec *sp,
+		      struct served **out)
+{
+	struct served *sv;
+	struct flow *f;
+	int i, ret;
+
+	if (!c->may_flow)
+		return err_set(-EPERM, MAPI_ERR_PERMISSION,
+			       "user %u may not create flows: mapid lets root and the members "
+			       "of group \"%s\" do that", (unsigned int)c->uid, s->cfg->group);
+	if (c->nflows >= s->cfg->max_flows)
+		return err_set(-EMFILE, MAPI_ERR_LIMIT,
+			       "this client already has %u flows, mapid's limit a client "
+			       "(max_flows)", c->nflows);
+	sv = calloc(1, sizeof(*sv));
+	f = flow_new("", s->engine);
+	if (!sv || !f) {
+		free(sv);
+		flow_free(f);
+		return -ENOMEM;
+	}
+	f->served = 1;
+	ret = s->engine->ops->open(s->engine, f, sp->dev, 0);
+	if (!ret)
+		ret = flow_set_direction(f, sp->direction);
+	if (!ret)
+		ret = flow_set_mode(f, sp->mode_req);
+	for (i = 0; !ret && i < sp->nfns; i++) {
+		const struct fn_desc *d = fn_find(sp->fns[i].name);
+
+		if (!d)
+			ret = err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+				      "no function named \"%s\"", sp->fns[i].name);
+		else if (d->payload && !c->may_payload)
+			ret = refuse_payload(s, d);
+		else
+			ret = flow_apply(f, d, sp->fns[i].args, sp->fns[i].nargs);
+		ret = ret < 0 ? ret : 0;
+	}
+	for (i = 0; !ret && i < f->nfns; i++)
+		if (capture_is_buffer(f->fns[i]) || capture_is_file(f->fns[i]))
+			sv->ring_bytes += capture_ring_bytes(f->fns[i]);
+	if (!ret && c->ring_bytes + sv->ring_bytes > s->cfg->max_ring_bytes)
+		ret = err_set(-ENOSPC, MAPI_ERR_LIMIT,
+			      "this client's ring buffers would take %llu bytes, past mapid's "
+			      "limit of %llu a client (max_ring_bytes)",
+			      (unsigned long long)(c->ring_bytes + sv->ring_bytes),
+			      (unsigned long long)s->cfg->max_ring_bytes);
+	if (!ret) {
+		f->fd = (int)++s->next_id;
+		ret = s->engine->ops->connect(s->engine, f);
+	}
+	if (ret) {
+		flow_free(f);
+		free(sv);
+		return ret;
+	}
+	f->status = MAPI_FLOW_RUNNING;
+	f->start_ns = now_ns();
+	sv->f = f;
+	sv->owner = c;
+	sv->client_fd = sp->client_fd;
+	c->nflows++;
+	c->ring_bytes += sv->ring_bytes;
+	*out = sv;
+	return 0;
+}
+
+/* The connect reply: the flow, and the descriptors the client maps. */
+static int connect_reply(struct client *c, const struct mapid_hdr *req, struct served *sv)
+{
+	const struct flow *f = sv->f;
+	int fds[MAPID_MAX_FDS], nfds = 0, i, n;
+	struct mbuf b = { 0 };
+
+	reply_head(&b, 0, 0, NULL);
+	mbuf_u32(&b, (uint32_t)f->fd);
+	mbuf_i32(&b, f->mode_in);
+	mbuf_i32(&b, f->mode_out);
+	mbuf_u32(&b, f->nslots);
+	mbuf_u32(&b, f->host.nlines);
+	for (i = 0; i < (int)f->host.nlines; i++)
+		fds[nfds++] = f->host.lines[i].map_fd;
+	for (i = 0; i < f->nfns; i++) {
+		const struct fn_instance *fi = f->fns[i];
+
+		n = fi->desc->share ? fi->desc->share(fi, fds + nfds, MAPID_MAX_FDS - nfds) : 0;
+		if (n < 0) {
+			mbuf_free(&b);
+			return n;
+		}
+		mbuf_u32(&b, (uint32_t)n);
+		nfds += n;
+	}
+	return reply(c, req, &b, fds, nfds);
+}
+
+static int do_connect(struct server *s, struct client *c, const struct mapid_hdr *h,
+		      struct mcur *cur)
+{
+	struct mapid_flow_spec spec;
+	struct served *sv = NULL, **pp;
+	char why[128];
+	int ret;
+
+	ret = spec_decode(cur, &spec, why, sizeof(why));
+	if (ret)
+		return reply_error(c, h, err_set(ret, MAPI_ERR_DAEMON, "mapid: %s", why));
+	ret = flow_start(s, c, &spec, &sv);
+	spec_free(&spec);
+	if (ret)
+		return reply_error(c, h, ret);
+	for (pp = &s->flows; *pp; pp = &(*pp)->next)
+		;
+	*pp = sv;
+	log_info("flow %d of pid %d (uid %u) on %s: %d functions", sv->f->fd, (int)c->pid,
+		 (unsigned int)c->uid, sv->f->dev, sv->f->nfns);
+	ret = connect_reply(c, h, sv);
+	if (ret)
+		flow_stop(s, sv);	/* the client never got it */
+	return ret;
+}
+
+static struct served *find_flow(const struct server *s, uint32_t id)
+{
+	struct served *sv;
+
+	for (sv = s->flows; sv; sv = sv->next)
+		if ((uint32_t)sv->f->fd == id)
+			return sv;
+	return NULL;
+}
+
+static int do_close(struct server *s, struct client *c, const struct mapid_hdr *h,
+		    struct mcur *cur)
+{
+	uint32_t id = mcur_u32(cur);
+	struct served *sv = cur->err || cur->left ? NULL : find_flow(s, id);
+	struct mbuf b = { 0 };
+
+	if (!sv || (sv->owner != c && c->uid != 0))
+		return reply_error(c, h, err_set(-ENOENT, MAPI_INVALID_FLOW,
+						 "mapid runs no flow %u of this client", id));
+	flow_stop(s, sv);
+	reply_head(&b, 0, 0, NULL);
+	return reply(c, h, &b, NULL, 0);
+}
+
+static void functions_of(const struct flow *f, char *buf, size_t len)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < f->nfns && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+					 f->fns[i]->desc->name);
+}
+
+/* Flows after an id: a client's own, every client's for root.  The reply
+ * holds at most 256 (the client asks again after the last). */
+static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h,
+		   struct mcur *cur)
+{
+	uint32_t after = mcur_u32(cur), n = 0;
+	struct mbuf b = { 0 };
+	struct served *sv;
+	size_t count_at;
+
+	if (cur->err || cur->left)
+		return reply_error(c, h, err_set(-EBADMSG, MAPI_ERR_DAEMON,
+						 "mapid: a malformed listing request"));
+	reply_head(&b, 0, 0, NULL);
+	count_at = b.len;
+	mbuf_u32(&b, 0);	/* the count, written at the end */
+	for (sv = s->flows; sv && n < 256; sv = sv->next) {
+		struct mapid_flow_entry e = { 0 };
+		const struct flow *f = sv->f;
+		uint64_t v;
+		int i;
+
+		if ((uint32_t)f->fd <= after || (sv->owner != c && c->uid != 0))
+			continue;
+		e.id = (uint32_t)f->fd;
+		e.uid = sv->owner->uid;
+		e.pid = (uint32_t)sv->owner->pid;
+		e.client_fd = sv->client_fd;
+		snprintf(e.dev, sizeof(e.dev), "%s", f->dev);
+		e.direction = f->direction;
+		e.mode_in = f->mode_in;
+		e.mode_out = f->mode_out;
+		e.start = f->start_ns;
+		if (!flow_read_slot(f, FLOW_SLOT_SEEN, &v))
+			e.packets_seen = v;
+		for (i = 0; i < f->nfns; i++) {
+			struct capture_stats cs;
+
+			if ((capture_is_buffer(f->fns[i]) || capture_is_file(f->fns[i])) &&
+			    !capture_stats(f, f->fns[i], &cs))
+				e.packets_dropped += cs.dropped;
+		}
+		functions_of(f, e.functions, sizeof(e.functions));
+		entry_encode(&b, &e);
+		n++;
+	}
+	err_begin();
+	if (!b.err)
+		memcpy(b.data + count_at, &n, sizeof(n));
+	return reply(c, h, &b, NULL, 0);
+}
+
+static int do_hello(struct client *c, const struct mapid_hdr *h, struct mcur *cur)
+{
+	uint32_t version = mcur_u32(cur);
+	struct mbuf b = { 0 };
+	struct stat st;
+
+	if (cur->err || cur->left || version != MAPID_VERSION)
+		return reply_error(c, h, err_set(-EPROTO, MAPI_ERR_DAEMON,
+						 "mapid speaks protocol version %d", MAPID_VERSION));
+	if (stat("/proc/self/ns/net", &st))
+		st.st_ino = 0;
+	reply_head(&b, 0, 0, NULL);
+	mbuf_u64(&b, (uint64_t)st.st_ino);
+	mbuf_u32(&b, (uint32_t)getpid());
+	return reply(c, h, &b, NULL, 0);
+}
+
+/* One request: 0, or negative when the client is to be dropped. */
+static int handle(struct server *s, struct client *c)
+{
+	struct mapid_hdr h;
+	uint8_t *body = NULL;
+	int fds[1], nfds, ret;
+	struct mcur cur;
+
+	ret = mapid_recv(c->sock, &h, &body, fds, &nfds, 0);	/* no descriptors taken */
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == -EBADMSG) {
+		h = (struct mapid_hdr){ .type = 0 };
+		return reply_error(c, &h, err_set(ret, MAPI_ERR_DAEMON,
+						  "mapid: not a message of its protocol"));
+	}
+	if (ret)
+		return ret;
+	err_begin();
+	cur = (struct mcur){ body, h.len, 0 };
+	switch (h.type) {
+	case MAPID_HELLO: ret = do_hello(c, &h, &cur); break;
+	case MAPID_CONNECT: ret = do_connect(s, c, &h, &cur); break;
+	case MAPID_CLOSE: ret = do_close(s, c, &h, &cur); break;
+	case MAPID_LIST: ret = do_list(s, c, &h, &cur); break;
+	default:
+		ret = reply_error(c, &h, err_set(-EPROTO, MAPI_ERR_DAEMON,
+						 "mapid: no request of type %u", h.type));
+	}
+	free(body);
+	return ret;
+}
+
+/* --- Clients --------------------------------------------------------------- */
+
+static void client_drop(struct server *s, struct client *c)
+{
+	struct served *sv, *next;
+	struct client **pp;
+	unsigned int n = 0;
+
+	for (sv = s->flows; sv; sv = next) {
+		next = sv->next;
+		if (sv->owner == c) {
+			flow_stop(s, sv);
+			n++;
+		}
+	}
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	if (n)
+		log_info("pid %d went: its %u flows closed", (int)c->pid, n);
+	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->sock, NULL);
+	close(c->sock);
+	free(c);
+}
+
+static void client_accept(struct server *s, int listen_fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[MAX_GROUPS];
+	socklen_t glen = sizeof(groups);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct client *c;
+	int sock, ngroups;
+
+	sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (sock < 0)
+		return;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(sock);
+		return;
+	}
+	ngroups = getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) ? 0 :
+		  (int)(glen / sizeof(gid_t));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(sock);
+		return;
+	}
+	c->sock = sock;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->may_flow = cred.uid == 0 || in_group(s->gid, cred.gid, groups, ngroups);
+	c->may_payload = cred.uid == 0 ||
+			 (c->may_flow && (!*s->cfg->payload_group ||
+					  in_group(s->payload_gid, cred.gid, groups, ngroups)));
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sock, &ev)) {
+		close(sock);
+		free(c);
+		return;
+	}
+	c->next = s->clients;
+	s->clients = c;
+}
+
+int serve(const struct mapid_config *cfg, int listen_fd)
+{
+	struct server s = { .cfg = cfg };
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t due = 0;
+	sigset_t sigs;
+	int sfd, ret = 0, stop = 0;
+
+	s.gid = group_id(cfg->group);
+	s.payload_gid = group_id(cfg->payload_group);
+	if (s.gid == (gid_t)-1)
+		log_warn("there is no group \"%s\": only root may create flows", cfg->group);
+	if (*cfg->payload_group && s.payload_gid == (gid_t)-1)
+		log_warn("there is no group \"%s\": only root may read payloads",
+			 cfg->payload_group);
+	ret = backend_local_new(&s.engine);
+	if (ret)
+		return ret;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || s.epoll_fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ev.data.ptr = &listen_fd;
+	epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
+	ev.data.ptr = &sfd;
+	epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, sfd, &ev);
+	while (!stop) {
+		struct epoll_event evs[32];
+		int timeout = -1, n, i;
+
+		if (due) {
+			uint64_t now = monotonic_ms();
+
+			timeout = due > now ? (int)(due - now) : 0;
+		}
+		n = epoll_wait(s.epoll_fd, evs, 32, timeout);
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &listen_fd) {
+				client_accept(&s, listen_fd);
+			} else if (p == &sfd) {
+				stop = 1;
+			} else {
+				struct client *c = p;
+
+				/* a client that hung up is read out first */
+				if (handle(&s, c) || (evs[i].events & (EPOLLHUP | EPOLLERR) &&
+						      !(evs[i].events & EPOLLIN)))
+					client_drop(&s, c);
+			}
+		}
+		/* hooks left without flows detach once idle long enough */
+		due = s.engine->ops->housekeep(s.engine, 0);
+	}
+out:
+	while (s.clients)
+		client_drop(&s, s.clients);
+	backend_destroy(s.engine);
+	if (sfd >= 0)
+		close(sfd);
+	if (s.epoll_fd >= 0)
+		close(s.epoll_fd);
+	return ret;
+}
