@@ -237,9 +237,25 @@ typedef struct mapi_flow_info {
 	/* 1: a conversation flow found by the interface's hash lookup, with no
 	 * program of its own (docs/semantics.md); 0: it runs as a program */
 	int lookup;
+	/* what runs it: "in-process" (this process), "mapid" or "trace" */
+	char backend[16];
+	/* who owns it (mapi_get_next_flow_info lists other processes' flows
+	 * too), and its functions' names, comma-separated */
+	int owner_uid;
+	int owner_pid;
+	char functions[256];
 } mapi_flow_info_t;
 
 int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
+
+/*
+ * MAPI 2.0's iterator: the first flow whose descriptor is above fd (0 for
+ * the first of all).  While mapid runs it lists every flow mapid runs, a
+ * client's own, or every client's for root (fd and info->fd are then
+ * mapid's flow numbers, and packets_seen is read by mapid); without mapid,
+ * this process's own flows.  -1 with MAPI_INVALID_FLOW after the last.
+ */
+int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info);
 
 /* What kind of result a function gives. */
 #define MAPI_RES_NONE 0		/* no result: a filter */

@@ -150,7 +150,7 @@ refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
 
 echo "--help and the manual"
 man=$(dirname "$0")/../../docs/mapi.1
-for cmd in count capture run info functions compile; do
+for cmd in count capture run info flows functions compile; do
 	rc=0
 	help=$("$MAPI" "$cmd" --help) || rc=$?
 	check_eq "mapi $cmd --help exits 0" "$rc" 0

@@ -12,7 +12,9 @@
  *	read FD FID             -> ok VALUE      (MAPI_COPY)
  *	ref FD FID              -> ok VALUE      (MAPI_REF, the value behind it now)
  *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S dropped=N
+ *	                           backend=B
  *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
+ *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
  *	close FD                -> ok
  *	wait FD FID VALUE MS    -> ok VALUE      until the result reaches VALUE
  *	refwait FD FID VALUE MS -> ok VALUE      the same, watching a MAPI_REF
@@ -169,9 +171,10 @@ static void run(char **tok, int *quoted, int n)
 		if (mapi_get_flow_info(fd, &info) < 0)
 			reply_err();
 		else
-			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d dropped=%llu\n",
-			       info.packets_seen, mapi_mode_name(info.mode_in),
-			       mapi_mode_name(info.mode_out), info.status, info.packets_dropped);
+			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d dropped=%llu "
+			       "backend=%s\n", info.packets_seen, mapi_mode_name(info.mode_in),
+			       mapi_mode_name(info.mode_out), info.status, info.packets_dropped,
+			       info.backend);
 	} else if (!strcmp(cmd, "finfo") && n == 3) {
 		mapi_function_info_t fi;
 
@@ -180,6 +183,10 @@ static void run(char **tok, int *quoted, int n)
 		else
 			printf("ok pkts=%llu delivered=%llu dropped=%llu queued=%llu value=%llu\n",
 			       fi.pkts, fi.delivered, fi.dropped, fi.queued, fi.value);
+	} else if (!strcmp(cmd, "pkt") && n == 3) {
+		struct mapipkt *pkt = mapi_get_next_pkt(fd, atoi(tok[2]));
+
+		pkt ? (void)printf("ok %u %u\n", pkt->caplen, pkt->wlen) : reply_err();
 	} else if (!strcmp(cmd, "close") && n == 2) {
 		mapi_close_flow(fd) < 0 ? reply_err() : (void)printf("ok\n");
 	} else {

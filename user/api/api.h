@@ -40,6 +40,10 @@ int api_flow_is(int fd, const struct flow *f);
  *     for (fd = 0; (f = api_next_flow(&fd)); ) */
 struct flow *api_next_flow(int *fd);
 
+/* The connection to mapid, made if need be; NULL when there is none (or
+ * MAPI_BACKEND=in-process). */
+struct backend *api_mapid(void);
+
 /* The backends' work between calls (hooks left idle), all of it with
  * force: when the next is due (CLOCK_MONOTONIC ms), or 0. */
 uint64_t api_housekeep(int force);

@@ -156,37 +156,61 @@ static void backend_put(struct backend *b)
  * MAPID_SOCKET_DEFAULT) and serves this network namespace, else this
  * process's own engine.
  */
+/* The connection to mapid, made if there is none (or it went): 0, or why
+ * not. */
+static int mapid_connection(void)
+{
+	const char *path = getenv("MAPI_SOCKET");
+	int ret;
+
+	if (remote && remote->ops->check(remote)) {
+		err_begin();	/* it went: try anew */
+		/* gone: its flows keep it until they close */
+		if (!remote->flows)
+			backend_destroy(remote);
+		remote = NULL;
+	}
+	if (remote)
+		return 0;
+	ret = backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
+	if (!ret)
+		remote->gone = remote_gone;
+	return ret;
+}
+
 static int live_backend(struct backend **b)
 {
-	const char *want = getenv("MAPI_BACKEND"), *path = getenv("MAPI_SOCKET");
+	const char *want = getenv("MAPI_BACKEND");
 	int ret;
 
 	if (want && *want && strcmp(want, "mapid") && strcmp(want, "in-process"))
 		return err_set(-EINVAL, MAPI_ERR_UNSUPPORTED,
 			       "MAPI_BACKEND=%s: use mapid or in-process (unset: mapid when "
 			       "it runs)", want);
-	if (remote && remote->ops->check(remote)) {
-		/* gone: its flows keep it until they close */
-		if (!remote->flows)
-			backend_destroy(remote);
-		remote = NULL;
-	}
-	if (!remote && (!want || strcmp(want, "in-process"))) {
-		ret = backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
-		if (ret && want && *want)
+	if (!want || !*want || !strcmp(want, "mapid")) {
+		ret = mapid_connection();
+		if (!ret) {
+			*b = remote;
+			return 0;
+		}
+		if (want && *want)
 			return ret;	/* demanded */
-		if (ret)
-			err_begin();	/* not there: this process runs its flows */
-		else
-			remote->gone = remote_gone;
-	}
-	if (remote && (!want || strcmp(want, "in-process"))) {
-		*b = remote;
-		return 0;
+		err_begin();	/* not there: this process runs its flows */
 	}
 	ret = local ? 0 : backend_local_new(&local);
 	*b = local;
 	return ret;
+}
+
+struct backend *api_mapid(void)
+{
+	const char *want = getenv("MAPI_BACKEND");
+
+	if (want && !strcmp(want, "in-process"))
+		return NULL;
+	if (mapid_connection())
+		err_begin();
+	return remote;
 }
 
 uint64_t api_housekeep(int force)

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "backend.h"
 #include "capture.h"
 #include "cbpf.h"
 #include "codegen.h"
@@ -30,19 +32,14 @@ static int result_kind(const struct fn_desc *d)
 	}
 }
 
-MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
+/* What flow information says of f. */
+static int flow_info(const struct flow *f, mapi_flow_info_t *info)
 {
-	struct flow *f = NULL;
 	uint64_t seen = 0, dropped = 0;
 	struct capture_stats cs;
-	int i, ret;
+	int i, ret = 0;
 
-	api_begin();
-	ret = api_lookup_flow(fd, &f);
-	if (!ret && !info)
-		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
-			      "mapi_get_flow_info: info is NULL");
-	if (!ret && f->status == MAPI_FLOW_RUNNING)
+	if (f->status == MAPI_FLOW_RUNNING)
 		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
 	for (i = 0; !ret && f->status == MAPI_FLOW_RUNNING && i < f->nfns; i++) {
 		if (!capture_is_buffer(f->fns[i]) && !capture_is_file(f->fns[i]))
@@ -51,7 +48,7 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 		dropped += cs.dropped;
 	}
 	if (ret)
-		return api_fail(ret);
+		return ret;
 	memset(info, 0, sizeof(*info));
 	info->fd = f->fd;
 	info->status = f->status;
@@ -66,6 +63,10 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	info->packets_dropped = dropped;
 	info->start = f->start_ns;
 	info->lookup = f->status == MAPI_FLOW_RUNNING && f->hashed;
+	snprintf(info->backend, sizeof(info->backend), "%s", f->backend->ops->name);
+	info->owner_uid = (int)getuid();
+	info->owner_pid = (int)getpid();
+	flow_function_names(f, info->functions, sizeof(info->functions));
 	if (f->trace) {
 		struct trace_info ti;
 
@@ -75,6 +76,46 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 		info->trace_last = ti.last_ns;
 		snprintf(info->trace_error, sizeof(info->trace_error), "%s", ti.msg);
 	}
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			      "mapi_get_flow_info: info is NULL");
+	if (!ret)
+		ret = flow_info(f, info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info)
+{
+	struct backend *b;
+	struct flow *f;
+	int ret, at = fd < 0 ? 0 : fd;
+
+	api_begin();
+	if (!info)
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+					"mapi_get_next_flow_info: info is NULL"));
+	b = api_mapid();
+	if (b)
+		ret = backend_mapid_next(b, (uint32_t)at, info);
+	else if ((f = api_next_flow(&at)))
+		ret = flow_info(f, info);
+	else
+		ret = err_set(-ENOENT, MAPI_INVALID_FLOW, "this process has no flow after %d", fd);
+	if (ret)
+		return api_fail(ret);
 	api_end();
 	return 0;
 }

@@ -69,6 +69,10 @@ int backend_local_new(struct backend **b);
  */
 int backend_mapid_new(struct backend **b, const char *path);
 
+/* The first flow mapid runs above id after, that this client may see:
+ * 0, or -ENOENT (MAPI_INVALID_FLOW) after the last. */
+int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info);
+
 /* The interface a live flow monitors: checked, and named in f. */
 int backend_open_device(struct flow *f, const char *dev);
 

@@ -275,6 +275,57 @@ static void mapid_destroy(struct backend *b)
 	free(b);
 }
 
+int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info)
+{
+	struct mapid_client *c = b->ctx;
+	struct mapid_flow_entry e;
+	struct mbuf req = { 0 };
+	struct mcur cur;
+	uint8_t *body;
+	uint32_t n;
+	size_t len;
+	int ret;
+
+	mbuf_u32(&req, after);
+	ret = call(c, MAPID_LIST, &req, &body, &len, NULL, NULL, 0);
+	mbuf_free(&req);
+	if (ret)
+		return ret;
+	cur = (struct mcur){ body, len, 0 };
+	ret = reply_status(&cur);
+	n = mcur_u32(&cur);
+	if (!ret && n)
+		entry_decode(&cur, &e);
+	if (!ret && cur.err)
+		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed listing");
+	free(body);
+	if (!ret && !n)
+		ret = err_set(-ENOENT, MAPI_INVALID_FLOW, "mapid runs no flow after %u that this "
+			      "process may see", after);
+	if (ret)
+		return ret;
+	memset(info, 0, sizeof(*info));
+	info->fd = (int)e.id;
+	info->status = MAPI_FLOW_RUNNING;
+	snprintf(info->device, sizeof(info->device), "%s", e.dev);
+	info->ifindex = (int)if_nametoindex(e.dev);
+	info->num_functions = *e.functions ? 1 : 0;
+	for (n = 0; e.functions[n]; n++)
+		info->num_functions += e.functions[n] == ',';
+	info->direction = e.direction;
+	info->mode_in = e.mode_in;
+	info->mode_out = e.mode_out;
+	info->packets_seen = e.packets_seen;
+	info->packets_dropped = e.packets_dropped;
+	info->start = e.start;
+	info->lookup = e.lookup;
+	snprintf(info->backend, sizeof(info->backend), "mapid");
+	info->owner_uid = (int)e.uid;
+	info->owner_pid = (int)e.pid;
+	snprintf(info->functions, sizeof(info->functions), "%s", e.functions);
+	return 0;
+}
+
 static const struct backend_ops mapid_ops = {
 	.name = "mapid",
 	.live = 1,

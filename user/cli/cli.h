@@ -50,6 +50,7 @@ int cmd_count(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 int cmd_functions(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 

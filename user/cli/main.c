@@ -19,6 +19,7 @@ static const struct command {
 	{ "capture", cmd_capture, "print or save the packets that match a filter and a search" },
 	{ "run", cmd_run, "apply any chain of MAPI functions, print every result per interval" },
 	{ "info", cmd_info, "interfaces, the attach modes each supports, kernel features" },
+	{ "flows", cmd_flows, "the flows mapid runs: owner, interface, modes, packets, drops" },
 	{ "functions", cmd_functions, "list the MAPI function library" },
 	{ "compile", cmd_compile, "show the classic BPF and the eBPF a filter becomes" },
 };

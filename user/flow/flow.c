@@ -145,6 +145,17 @@ int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 	return ret;
 }
 
+void flow_function_names(const struct flow *f, char *buf, size_t len)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < f->nfns && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+					 f->fns[i]->desc->name);
+}
+
 void flow_free(struct flow *f)
 {
 	int i;

@@ -8,6 +8,7 @@
 #define MAPI_FLOW_H
 
 #include <net/if.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hashflow.h"
@@ -95,6 +96,9 @@ void flow_fns_disconnect(struct flow *f);
 
 /* Total of a result slot over every store of the flow, from its backend. */
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
+
+/* Its functions' names, comma-separated, cut to len. */
+void flow_function_names(const struct flow *f, char *buf, size_t len);
 
 /* Frees f, which no longer runs: its functions and its stores. */
 void flow_free(struct flow *f);

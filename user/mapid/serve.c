@@ -313,17 +313,6 @@ static int do_close(struct server *s, struct client *c, const struct mapid_hdr *
 	return reply(c, h, &b, NULL, 0);
 }
 
-static void functions_of(const struct flow *f, char *buf, size_t len)
-{
-	size_t used = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = 0; i < f->nfns && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-					 f->fns[i]->desc->name);
-}
-
 /* Flows after an id: a client's own, every client's for root.  The reply
  * holds at most 256 (the client asks again after the last). */
 static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h,
@@ -366,7 +355,7 @@ static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h
 			    !capture_stats(f, f->fns[i], &cs))
 				e.packets_dropped += cs.dropped;
 		}
-		functions_of(f, e.functions, sizeof(e.functions));
+		flow_function_names(f, e.functions, sizeof(e.functions));
 		entry_encode(&b, &e);
 		n++;
 	}

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# mapid: many applications on one interface through the daemon.
+#
+#  1. packet_count, link_util (MAPI_REF), slapper, mapi count, mapi capture -w
+#     and flowctl at once, beside tcpdump: one XDP and one tcx program serve
+#     them all, and every number equals tcpdump's and the bytes sent;
+#     `mapi flows` lists them with their owners.
+#  2. kill -9 of one client mid-traffic: its maps are gone within 100 ms;
+#     every other client's totals stay exact.
+#  3. Credentials: a user the test makes, in mapid's group, runs packet_count
+#     exactly with no privilege; one outside is refused, with the group
+#     named; payloads kept to another group; per-client limits.
+#  4. A client sending garbage, cut or oversized messages, and one asking
+#     for 10,000 flows at once, get errors while mapid serves the others.
+#  5. kill -9 of mapid: nothing stays attached, its clients get
+#     MAPI_ERR_DAEMON (a thread waiting for a packet too); a new mapid
+#     serves new clients.
+. "$(dirname "$0")/../lib.sh"
+need_root
+testbed_up
+
+chmod 711 "$T"	# the unprivileged users reach the socket and the traces
+SOCKDIR=$T/run
+mkdir -m 755 "$SOCKDIR"
+SOCK=$SOCKDIR/mapid.sock
+GROUP=mapit$$
+export MAPI_SOCKET=$SOCK MAPI_BACKEND=mapid
+
+mapid_start() {
+	bg "$NS_MON" "$T/mapid.log" "$BUILD/mapid" --foreground --socket "$SOCK" --group "$GROUP" "$@"
+	MAPID_PID=$!
+	wait_until 10 test -S "$SOCK" || fail "mapid did not start: $(cat "$T/mapid.log")"
+}
+mapid_flows() { grep -c "^mapid: flow [0-9]* of pid" "$T/mapid.log" || true; }
+state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
+
+"$BUILD/tests/gen_traffic" worm 61 400 "$T/in-worm.pcap" >"$T/in.count"
+"$BUILD/tests/gen_traffic" mix 62 800 "$T/in-mix.pcap" no-vlan
+"$BUILD/tests/gen_traffic" mix 63 500 "$T/out-mix.pcap" no-vlan
+"$BUILD/tests/gen_traffic" worm 64 300 "$T/out-worm.pcap" >"$T/out.count"
+worms=$(($(sed -n 's/^worm //p' "$T/in.count") + $(sed -n 's/^worm //p' "$T/out.count")))
+send_all() {
+	in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-worm.pcap" >/dev/null &&
+		in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null &&
+		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-mix.pcap" >/dev/null &&
+		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-worm.pcap" >/dev/null
+}
+# sent [EXPR...]: "packets bytes" of all four traces that match EXPR
+sent() {
+	local p=0 b=0 n m t
+	for t in in-worm in-mix out-mix out-worm; do
+		read -r n m < <("$BUILD/tests/pcapstat" "$T/$t.pcap" "$@")
+		p=$((p + n)) b=$((b + m))
+	done
+	echo "$p $b"
+}
+read -r all_p all_b < <(sent)
+read -r udp_p udp_b < <(sent udp)
+
+mapid_start
+
+echo "1. six applications at once through mapid"
+flowctl_start
+fc_ok create "$MON"
+fd=$V
+fc_ok apply "$fd" PKT_COUNTER
+pkts=$V
+fc_ok apply "$fd" BYTE_COUNTER
+bytes=$V
+fc_ok connect "$fd"
+fc_ok info "$fd"
+check_match "flowctl's flow runs in mapid" "$V" "mode_in=native mode_out=tcx .*backend=mapid$"
+fc_ok ref "$fd" "$bytes"
+bg "$NS_MON" "$T/packet_count.out" "$BUILD/examples/packet_count" "$MON" 8 udp
+pc_pid=$!
+bg "$NS_MON" "$T/link_util.out" "$BUILD/examples/link_util" "$MON" 8 ref
+lu_pid=$!
+bg "$NS_MON" "$T/slapper.out" "$BUILD/examples/slapper" -c "$worms" "$MON"
+sl_pid=$!
+bg "$NS_MON" "$T/count.out" "$BUILD/mapi" count -i "$MON" -I 0.2 --json
+count_pid=$!
+bg "$NS_MON" "$T/capture.out" "$BUILD/mapi" capture -i "$MON" -w "$T/cap.pcap" udp
+cap_pid=$!
+wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 6 ]" ||
+	fail "not every client connected: $(cat "$T/mapid.log")"
+check_match "one XDP program and one tcx program serve all six" "$(state)" \
+	"^xdp=[1-9][0-9]* tcx_ingress=0 tcx_egress=1$"
+in_mon "$BUILD/mapi" flows >"$T/flows.out" 2>&1
+check_eq "mapi flows lists the six" "$(grep -c " $MON " "$T/flows.out")" 6
+check_match "with owners, modes and functions" "$(cat "$T/flows.out")" \
+	"0 +$pc_pid +$MON +inout native,tcx .*BPF_FILTER,PKT_COUNTER"
+tcpdump_start all
+send_all
+tcpdump_wait all "$all_p"
+tcpdump_stop all
+read -r td_p td_b < <("$BUILD/tests/pcapstat" "$T/all.pcap")
+check_eq "tcpdump saw what was sent" "$td_p $td_b" "$all_p $all_b"
+fc_ok wait "$fd" "$pkts" "$all_p" 10000
+check_eq "flowctl: packets = sent" "$V" "$all_p"
+fc_ok refwait "$fd" "$bytes" "$all_b" 1000
+check_eq "flowctl: MAPI_REF bytes followed, no call" "$V" "$all_b"
+wait "$pc_pid" || fail "packet_count failed: $(cat "$T/packet_count.out")"
+check_eq "packet_count udp = sent = tcpdump's" "$(cat "$T/packet_count.out")" "pkts:$udp_p"
+wait "$lu_pid" || fail "link_util failed: $(cat "$T/link_util.out")"
+check_eq "link_util (MAPI_REF) bytes = sent" "$(tail -n 1 "$T/link_util.out")" "bytes:$all_b"
+if wait_until 20 bash -c "! kill -0 $sl_pid 2>/dev/null"; then
+	check_eq "slapper reported every worm packet" "$(grep -c ' > ' "$T/slapper.out")" "$worms"
+else
+	fail "slapper still waits: $(grep -c ' > ' "$T/slapper.out") of $worms"
+fi
+wait_until 10 bash -c "tail -n 1 '$T/count.out' | grep -q '\"total_packets\":$all_p,'" || true
+kill -INT "$count_pid" "$cap_pid"
+wait "$count_pid" || fail "mapi count failed: $(cat "$T/count.out")"
+wait "$cap_pid" || fail "mapi capture failed: $(cat "$T/capture.out")"
+check_match "mapi count = sent" "$(cat "$T/count.out")" \
+	"$all_p packets \\($all_b bytes\\) counted on $MON"
+check_eq "mapi capture -w wrote tcpdump's UDP frames, byte for byte" \
+	"$("$BUILD/tests/pcapcmp" "$T/all.pcap" "$T/cap.pcap" udp)" "same $udp_p"
+# the five that ended are gone from mapid's list
+flows_on_mon() { in_mon "$BUILD/mapi" flows 2>/dev/null | grep -c " $MON " || true; }
+wait_until 10 bash -c "[ \$(ip netns exec $NS_MON $BUILD/mapi flows 2>/dev/null | grep -c ' $MON ') = 1 ]" &&
+	pass "the five that ended left mapid's list" || fail "mapi flows: $(in_mon "$BUILD/mapi" flows 2>&1)"
+
+echo "2. kill -9 of one client mid-traffic"
+bg "$NS_MON" "$T/victim.out" "$BUILD/examples/packet_count" "$MON" 30 udp
+victim=$!
+wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 7 ]" ||
+	fail "the victim did not connect"
+# its maps, by id, from the descriptors it holds
+vpid=$victim
+mapfile -t vmaps < <(grep -h '^map_id:' /proc/"$vpid"/fdinfo/* 2>/dev/null | awk '{print $2}')
+[ "${#vmaps[@]}" -gt 0 ] && pass "the victim holds ${#vmaps[@]} maps of its flow" ||
+	fail "no maps found in the victim's descriptors"
+fc_ok read "$fd" "$pkts"
+before=$V
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null &
+sender=$!
+kill -9 "$vpid"
+killed_at=$(date +%s%N)
+gone() {
+	local ids m
+	ids=" $("$BUILD/tests/bpfids" maps | tr '\n' ' ') "
+	for m in "${vmaps[@]}"; do [[ $ids == *" $m "* ]] && return 1; done
+	return 0
+}
+wait_until 5 gone || fail "the victim's maps stay: ${vmaps[*]}"
+ms=$((($(date +%s%N) - killed_at) / 1000000))
+[ "$ms" -le 100 ] && pass "its maps were gone $ms ms after kill -9" ||
+	fail "its maps took $ms ms to go (want 100 at most)"
+wait "$sender"
+read -r mix_p _ < <("$BUILD/tests/pcapstat" "$T/in-mix.pcap")
+fc_ok wait "$fd" "$pkts" $((before + mix_p)) 10000
+check_eq "flowctl's total still exact" "$V" $((before + mix_p))
+check_match "mapid said the victim went" "$(cat "$T/mapid.log")" "pid $vpid went: its 1 flows closed"
+fc_ok close "$fd"
+
+echo "3. who may do what"
+groupadd "$GROUP"
+on_exit groupdel "$GROUP"
+useradd -M -N -g "$GROUP" -s /usr/sbin/nologin "${GROUP}in"
+on_exit userdel "${GROUP}in"
+useradd -M -N -s /usr/sbin/nologin "${GROUP}out"
+on_exit userdel "${GROUP}out"
+kill -TERM "$MAPID_PID"
+wait_until 5 hooks_empty || true
+: >"$T/mapid.log"
+mapid_start --payload-group "${GROUP}pay" --max-flows 3
+as() {
+	local user=$1
+	shift
+	in_mon setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --inh-caps=-all \
+		--bounding-set=-all env MAPI_SOCKET="$SOCK" MAPI_BACKEND=mapid "$@"
+}
+as "${GROUP}in" "$BUILD/examples/packet_count" "$MON" 3 udp >"$T/pc-in.out" 2>&1 &
+pin=$!
+wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 1 ]" ||
+	fail "the group member's packet_count did not connect: $(cat "$T/pc-in.out")"
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null
+read -r mix_udp _ < <("$BUILD/tests/pcapstat" "$T/in-mix.pcap" udp)
+wait "$pin" || fail "packet_count as a group member failed: $(cat "$T/pc-in.out")"
+check_eq "a member of $GROUP, unprivileged, counts exactly" "$(cat "$T/pc-in.out")" "pkts:$mix_udp"
+rc=0
+as "${GROUP}out" "$BUILD/examples/packet_count" "$MON" 1 udp >"$T/pc-out.out" 2>&1 || rc=$?
+check_match "a user outside it is refused, the group named" "$(cat "$T/pc-out.out")" \
+	"mapi_connect: user [0-9]+ may not create flows: mapid lets root and the members of group \"$GROUP\" do that \\(MAPI error 10001\\)"
+rc=0
+as "${GROUP}in" "$BUILD/examples/slapper" -t 1 "$MON" >"$T/sl-in.out" 2>&1 || rc=$?
+check_match "payloads kept to another group" "$(cat "$T/sl-in.out")" \
+	"STR_SEARCH shows packet payloads, which mapid lets only root and the members of group \"${GROUP}pay\" read \\(MAPI error 10001\\)"
+for i in 1 2 3; do
+	fc_ok create "$MON"
+	lim[i]=$V
+	fc_ok apply "${lim[i]}" PKT_COUNTER
+	fc_ok connect "${lim[i]}"
+done
+fc_ok create "$MON"
+fc connect "$V"
+check_match "a fourth flow past --max-flows 3: MAPI_ERR_LIMIT" "$R" \
+	"^err 10007 this client already has 3 flows, mapid's limit a client"
+for i in 1 2 3; do fc_ok close "${lim[i]}"; done
+wait_until 5 hooks_empty || true
+
+echo "4. garbage, and 10,000 flows at once"
+fc_ok create "$MON"
+fd=$V
+fc_ok apply "$fd" PKT_COUNTER
+pkts=$V
+fc_ok connect "$fd"
+python3 - "$SOCK" "$MON" >"$T/garbage.out" 2>&1 <<'EOF' || fail "the hostile client: $(cat "$T/garbage.out")"
+import os, random, socket, struct, sys
+path, dev = sys.argv[1], sys.argv[2]
+MAGIC, VERSION = 0x4d415049, 1
+
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    s.settimeout(10)
+    return s
+
+def msg(t, body, seq=1, magic=MAGIC, version=VERSION, length=None):
+    return struct.pack("=IHHII", magic, version, t, seq, len(body) if length is None else length) + body
+
+def status(reply):
+    assert len(reply) >= 28, "reply too short: %r" % reply
+    return struct.unpack("=ii", reply[16:24])
+
+def s32(s):
+    b = s.encode()
+    return struct.pack("=I", len(b)) + b
+
+random.seed(7)
+s = conn()
+# (an empty record reads as the end of the connection: not sent here)
+bad = [
+    b"x", os.urandom(15), os.urandom(16), os.urandom(2000),
+    msg(2, b"", magic=0), msg(2, b"", version=9), msg(2, b"abc", length=99),
+    msg(2, b"\xff" * 40), msg(99, b""), msg(3, b"\x01"),
+    msg(2, struct.pack("=i", 1) + struct.pack("=I", 4000000000)),          # huge string
+    msg(2, struct.pack("=i", 1) + s32(dev) + struct.pack("=iiI", 3, 1, 100000)),  # too many functions
+    msg(2, struct.pack("=i", 1) + s32(dev) + struct.pack("=iiI", 3, 1, 1) + s32("BPF_FILTER") +
+        struct.pack("=II", 1, 7)),                                         # bad arg type
+    msg(2, struct.pack("=i", 1) + s32(dev) + struct.pack("=iiI", 3, 1, 1) + s32("BPF_FILTER") +
+        struct.pack("=II", 1, 1) + struct.pack("=I", 5) + b"ud\0p "),      # NUL inside
+    msg(2, struct.pack("=i", 1) + s32("nonexistent0") + struct.pack("=iiI", 3, 1, 0)),
+]
+for i in range(300):
+    bad.append(msg(random.choice([1, 2, 3, 4]), os.urandom(random.randint(0, 300))))
+answered = 0
+for m in bad:
+    try:
+        s.send(m)
+    except OSError as e:
+        print("send failed after %d answers: %s" % (answered, e)); sys.exit(1)
+    r = s.recv(200000)
+    st, code = status(r)
+    assert st < 0 or len(m) >= 16, "garbage accepted: %r" % m[:40]
+    answered += 1
+print("garbage: %d messages, %d error replies" % (len(bad), answered))
+
+# a message larger than mapid takes: the socket refuses it or mapid answers an error
+try:
+    s.send(msg(2, b"\0" * 200000))
+    st, code = status(s.recv(200000))
+    assert st < 0
+except OSError:
+    pass
+s.close()
+
+# 10,000 flows at once on one connection
+s = conn()
+flow = struct.pack("=i", 1) + s32(dev) + struct.pack("=iiI", 3, 1, 1) + s32("PKT_COUNTER") + struct.pack("=I", 0)
+ok = refused = 0
+for i in range(10000):
+    s.send(msg(2, flow, seq=i + 1))
+    r = s.recv(200000)
+    st, code = status(r)
+    if st == 0:
+        ok += 1
+    else:
+        assert code == 10007, "flow %d: code %d" % (i, code)
+        refused += 1
+print("flood: %d connected, %d refused with MAPI_ERR_LIMIT" % (ok, refused))
+assert ok == 3 and refused == 9997, (ok, refused)
+s.close()
+EOF
+check_match "garbage got error replies" "$(cat "$T/garbage.out")" "garbage: ([0-9]+) messages, \\1 error replies"
+check_match "10,000 flows: the limit's, then refused" "$(cat "$T/garbage.out")" \
+	"flood: 3 connected, 9997 refused with MAPI_ERR_LIMIT"
+kill -0 "$MAPID_PID" && pass "mapid still runs" || fail "mapid died: $(tail -5 "$T/mapid.log")"
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null
+fc_ok wait "$fd" "$pkts" "$mix_p" 10000
+check_eq "and the other client counts exactly" "$V" "$mix_p"
+wait_until 5 bash -c "[ \$(ip netns exec $NS_MON $BUILD/mapi flows 2>/dev/null | grep -c ' $MON ') = 1 ]" &&
+	pass "the flooder's flows closed when it went" || fail "flows left: $(in_mon "$BUILD/mapi" flows 2>&1)"
+
+echo "5. kill -9 of mapid"
+fc_ok create "$MON"
+bfd=$V
+fc_ok apply "$bfd" TO_BUFFER
+bfid=$V
+fc_ok connect "$bfd"
+echo "pkt $bfd $bfid" >&"$FLOWCTL_IN"	# a reader that waits
+sleep 0.2
+kill -9 "$MAPID_PID"
+if read -r -t 10 R <&"$FLOWCTL_OUT"; then
+	check_match "the waiting reader returns MAPI_ERR_DAEMON" "$R" "^err 10014 mapid .* went away"
+else
+	fail "the waiting reader did not return"
+fi
+wait_until 5 hooks_empty && pass "nothing attached once mapid died" || fail "still attached: $(state)"
+fc read "$fd" "$pkts"
+check_match "a later read: MAPI_ERR_DAEMON" "$R" "^err 10014 "
+fc create "$MON"
+check_match "a new flow without mapid: MAPI_ERR_DAEMON (MAPI_BACKEND=mapid)" "$R" "^err 10014 mapid is not running"
+fc close "$fd"
+check_match "closing a flow of the dead mapid frees it, and says so" "$R" "^err 10014 "
+fc read "$fd" "$pkts"
+check_match "it is gone" "$R" "^err 6145 "
+mapid_start
+rc=0
+in_mon "$BUILD/examples/packet_count" "$MON" 1 udp >"$T/after.out" 2>&1 || rc=$?
+check_eq "a restarted mapid serves a new client" "$rc $(cut -d: -f1 "$T/after.out")" "0 pkts"
+fc_ok create "$MON"
+nfd=$V
+fc_ok apply "$nfd" PKT_COUNTER
+fc connect "$nfd"
+check_eq "and the old client's new flows" "$R" "ok"
+kill -TERM "$MAPID_PID"
+wait_until 5 bash -c "! kill -0 $MAPID_PID 2>/dev/null" && pass "mapid stops on SIGTERM" ||
+	fail "mapid ignores SIGTERM"
+wait_until 5 hooks_empty || fail "still attached: $(state)"
+finish
