@@ -2,7 +2,7 @@
 # make fuzz: runs each libFuzzer target for SECONDS (root: the targets load
 # what they translate into the kernel).  Seeds: the expressions of
 # tests/data/filters.txt; small generated traces, pcap and pcapng, whole and
-# cut.  A crash leaves its input in build/fuzz/crashes.
+# cut; well-formed mapid requests.  A crash leaves its input in build/fuzz/crashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -15,6 +15,20 @@ mkdir -p "$BUILD/fuzz/crashes" "$work/filter" "$work/cbpf" "$work/trace"
 "$BUILD/tests/gen_traffic" corpus 2026 12 "$work/trace/corpus.pcap"
 "$BUILD/tests/pcapconv" -n "$work/trace/mix.pcap" "$work/trace/mix.pcapng"
 "$BUILD/tests/pcapconv" -s 40 "$work/trace/corpus.pcap" "$work/trace/cut.pcap"
+# mapid's protocol: a well-formed connect request and a listing request
+mkdir -p "$work/proto"
+python3 - "$work/proto" <<'PY'
+import struct, sys
+def s32(t): b = t.encode(); return struct.pack("=I", len(b)) + b
+def msg(t, body): return struct.pack("=IHHII", 0x4d415049, 1, t, 1, len(body)) + body
+STR, INT = 1, 2
+flow = (struct.pack("=i", 3) + s32("eth0") + struct.pack("=iiI", 3, 1, 3) +
+        s32("BPF_FILTER") + struct.pack("=II", 1, STR) + s32("tcp port 80") +
+        s32("STR_SEARCH") + struct.pack("=II", 3, STR) + s32("|00 00|E") +
+        struct.pack("=IqIq", INT, 0, INT, 100) + s32("PKT_COUNTER") + struct.pack("=I", 0))
+open(sys.argv[1] + "/connect", "wb").write(msg(2, flow))
+open(sys.argv[1] + "/list", "wb").write(msg(4, struct.pack("=I", 0)))
+PY
 n=0
 grep -v '^#' tests/data/filters.txt | grep . | while IFS= read -r e; do
 	n=$((n + 1))

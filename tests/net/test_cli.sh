@@ -168,4 +168,14 @@ for cmd in count capture run info flows functions compile; do
 	[ -z "$missing" ] && pass "every option of mapi $cmd --help is in its part of mapi(1)" ||
 		fail "mapi $cmd: not in its part of mapi(1):$missing"
 done
+rc=0
+help=$("$BUILD/mapid" --help) || rc=$?
+check_eq "mapid --help exits 0" "$rc" 0
+missing=""
+for opt in $(grep -oE '(^|[ [,])--?[a-zA-Z][a-zA-Z-]*' <<<"$help" | tr -d ' [,' | sort -u); do
+	grep -qF -- "\\fB$(sed 's/-/\\-/g' <<<"$opt")\\fR" "$(dirname "$0")/../../docs/mapid.8" ||
+		missing="$missing $opt"
+done
+[ -z "$missing" ] && pass "every option of mapid --help is in mapid(8)" ||
+	fail "mapid: not in mapid(8):$missing"
 finish
