@@ -6,7 +6,7 @@
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
 #   BENCH_CASES  the cases to run (default: cost filters search connect convs
-#                live capture memory offline)
+#                live capture memory offline mapid)
 #   BENCH_TRACE_PKTS  packets in the offline case's trace (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -324,7 +324,74 @@ bench_offline() {
 		"$oratio" "filter + 2 counters; goal >= 0.5"
 }
 
-CASES_WANTED=${BENCH_CASES:-cost filters search connect convs live capture memory offline}
+# --- 10. mapid against in process ----------------------------------------------
+# Each figure twice, in process (MAPI_BACKEND=in-process) and through mapid,
+# in the same run: connect latency, a MAPI_COPY read and the system calls it
+# makes (counted by strace between two marks), and the per-packet cost of
+# the attached program for 1 process x 100 flows and 10 clients x 10 flows.
+bench_mapid() {
+	local sock=$T/mapid.sock line be n i
+	local -A conn readns calls pkt
+	echo "mapid: connect, reads, per-packet cost: in process and through mapid"
+	(exec ip netns exec "$NS_MON" "$BUILD/mapid" --foreground --socket "$sock" \
+		>"$T/mapid.log" 2>&1) &
+	local mpid=$!
+	BG_PIDS+=($mpid)
+	wait_until 10 test -S "$sock" || { echo "mapid did not start: $(cat "$T/mapid.log")"; exit 1; }
+	n=$((RUNS < 5 ? 5 : 20))
+	for be in in-process mapid; do
+		line=$(in_mon env MAPI_BACKEND=$be MAPI_SOCKET="$sock" "$B/cost" connect "$n" "$MON" 0 |
+			sed "s/\"connect.others_0\"/\"mapid.connect.$be\"/")
+		record "$line"
+		conn[$be]=$(jget median <<<"$line")
+		line=$(in_mon env MAPI_BACKEND=$be MAPI_SOCKET="$sock" "$B/daemon" read "$RUNS" "$MON")
+		record "$line"
+		readns[$be]=$(jget median <<<"$line")
+		in_mon env MAPI_BACKEND=$be MAPI_SOCKET="$sock" strace -f -qq -o "$T/strace.$be" \
+			"$B/daemon" read 1 "$MON" >/dev/null
+		# the calls of the reading thread between its two marks
+		calls[$be]=$(awk '/getppid\(\)/ { if (on) exit; on = 1; tid = $1; next }
+			on && $1 == tid { n++ } END { print n + 0 }' "$T/strace.$be")
+		record "{\"case\":\"mapid.read_syscalls.$be\",\"unit\":\"calls/100000 reads\",\"median\":${calls[$be]}}"
+		wait_until 5 hooks_empty || true
+	done
+	# 1 process x 100 flows, then 10 clients x 10 flows
+	for be in in-process mapid; do
+		local holders=()
+		if [ $be = in-process ]; then
+			start_bg hold0 env MAPI_BACKEND=$be "$B/daemon" flows 100 "$MON"
+			holders=(hold0)
+		else
+			for i in $(seq 0 9); do
+				start_bg "hold$i" env MAPI_BACKEND=$be MAPI_SOCKET="$sock" "$B/daemon" flows 10 "$MON"
+				holders+=("hold$i")
+			done
+		fi
+		for i in "${holders[@]}"; do
+			wait_until 60 grep -qs "ready $be" "$T/$i.out" ||
+				{ echo "mapid bench: $i did not connect: $(cat "$T/$i.err")"; exit 1; }
+		done
+		line=$(in_mon "$B/daemon" attached "$RUNS" "$MON" |
+			sed "s/\"mapid.attached\"/\"mapid.per_packet_100_flows.$be\"/")
+		record "$line"
+		pkt[$be]=$(jget median <<<"$line")
+		for i in "${holders[@]}"; do stop_bg "$i"; done
+		wait_until 10 hooks_empty || true
+	done
+	kill -TERM "$mpid"
+	wait "$mpid" 2>/dev/null || true
+	row "mapid: mapi_connect (ms)" "${conn[mapid]}" ms "${conn[in-process]}" \
+		"$(awk -v a="${conn[mapid]}" -v b="${conn[in-process]}" 'BEGIN { printf "%.2f", a / b }')" \
+		"in process = baseline; goal <= 2x + 1 ms"
+	row "mapid: MAPI_COPY read (ns)" "${readns[mapid]}" ns "${readns[in-process]}" \
+		"$(awk -v a="${readns[mapid]}" -v b="${readns[in-process]}" 'BEGIN { printf "%.2f", a / b }')" \
+		"syscalls per 100,000 reads: ${calls[mapid]} (in process ${calls[in-process]}); goal 0"
+	row "mapid: 10 clients x 10 flows (ns/pkt)" "${pkt[mapid]}" ns/pkt "${pkt[in-process]}" \
+		"$(awk -v a="${pkt[mapid]}" -v b="${pkt[in-process]}" 'BEGIN { printf "%.2f", a / b }')" \
+		"baseline: 1 process x 100 flows; goal: equal"
+}
+
+CASES_WANTED=${BENCH_CASES:-cost filters search connect convs live capture memory offline mapid}
 testbed_up
 for c in $CASES_WANTED; do
 	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }

@@ -7,7 +7,8 @@ PACKAGES="
   make gcc clang llvm libclang-rt-14-dev pkg-config
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libpcap-dev libcmocka-dev
-  tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind python3
+  tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind python3 strace
+  passwd
   vsftpd curl
 "
 
