@@ -257,6 +257,14 @@ int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
  */
 int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info);
 
+/*
+ * What a flow on an interface created now would run in: "mapid" (it
+ * listens, and MAPI_BACKEND does not say in-process), "in-process", or
+ * NULL when MAPI_BACKEND demands a mapid that is not there (the error says
+ * why).
+ */
+const char *mapi_backend(void);
+
 /* What kind of result a function gives. */
 #define MAPI_RES_NONE 0		/* no result: a filter */
 #define MAPI_RES_ULL 1		/* an unsigned long long */

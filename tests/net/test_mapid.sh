@@ -2,8 +2,9 @@
 # mapid: many applications on one interface through the daemon.
 #
 #  1. packet_count, link_util (MAPI_REF), slapper, mapi count, mapi capture -w
-#     and flowctl at once, beside tcpdump: one XDP and one tcx program serve
-#     them all, and every number equals tcpdump's and the bytes sent;
+#     and flowctl (a counter, a TO_FILE) at once, beside tcpdump, without
+#     mapid and then through it: every number equals tcpdump's and the bytes
+#     sent; through mapid one XDP and one tcx program serve them all and
 #     `mapi flows` lists them with their owners.
 #  2. kill -9 of one client mid-traffic: its maps are gone within 100 ms;
 #     every other client's totals stay exact.
@@ -24,12 +25,15 @@ SOCKDIR=$T/run
 mkdir -m 755 "$SOCKDIR"
 SOCK=$SOCKDIR/mapid.sock
 GROUP=mapit$$
-export MAPI_SOCKET=$SOCK MAPI_BACKEND=mapid
+export MAPI_SOCKET=$SOCK
 
 mapid_start() {
+	: >"$T/mapid.log"
 	bg "$NS_MON" "$T/mapid.log" "$BUILD/mapid" --foreground --socket "$SOCK" --group "$GROUP" "$@"
 	MAPID_PID=$!
-	wait_until 10 test -S "$SOCK" || fail "mapid did not start: $(cat "$T/mapid.log")"
+	# (a killed mapid leaves its socket file: wait for the new one's word)
+	wait_until 10 grep -qs "^mapid: serving" "$T/mapid.log" ||
+		fail "mapid did not start: $(cat "$T/mapid.log")"
 }
 mapid_flows() { grep -c "^mapid: flow [0-9]* of pid" "$T/mapid.log" || true; }
 state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
@@ -57,74 +61,110 @@ sent() {
 read -r all_p all_b < <(sent)
 read -r udp_p udp_b < <(sent udp)
 
-mapid_start
+# six_at_once BACKEND: packet_count, link_util, slapper, mapi count, mapi
+# capture -w and flowctl (a counting flow and a TO_FILE flow) at once on
+# mon0, beside tcpdump, run by BACKEND (MAPI_BACKEND): each number equals
+# tcpdump's and what was sent.
+six_at_once() {
+	local be=$1 fd pkts bytes tfd td_p td_b pc_pid lu_pid sl_pid count_pid cap_pid
+	export MAPI_BACKEND=$be
+	echo "1. six applications at once, $be"
+	flowctl_start
+	fc_ok create "$MON"
+	fd=$V
+	fc_ok apply "$fd" PKT_COUNTER
+	pkts=$V
+	fc_ok apply "$fd" BYTE_COUNTER
+	bytes=$V
+	fc_ok connect "$fd"
+	fc_ok info "$fd"
+	check_match "flowctl's flow runs $be, native XDP" "$V" \
+		"mode_in=native mode_out=tcx .*backend=$be$"
+	fc_ok ref "$fd" "$bytes"
+	fc_ok create "$MON"
+	tfd=$V
+	fc_ok apply "$tfd" TO_FILE "\"$T/tofile-$be.pcap\""
+	fc_ok connect "$tfd"
+	bg "$NS_MON" "$T/packet_count.out" "$BUILD/examples/packet_count" "$MON" 8 udp
+	pc_pid=$!
+	bg "$NS_MON" "$T/link_util.out" "$BUILD/examples/link_util" "$MON" 8 ref
+	lu_pid=$!
+	bg "$NS_MON" "$T/slapper.out" "$BUILD/examples/slapper" -c "$worms" "$MON"
+	sl_pid=$!
+	bg "$NS_MON" "$T/count.out" "$BUILD/mapi" count -i "$MON" -I 0.2 --json
+	count_pid=$!
+	bg "$NS_MON" "$T/capture.out" "$BUILD/mapi" capture -i "$MON" -w "$T/cap.pcap" udp
+	cap_pid=$!
+	if [ "$be" = mapid ]; then
+		wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 7 ]" ||
+			fail "not every client connected: $(cat "$T/mapid.log")"
+		check_match "one XDP program and one tcx program serve all seven flows" "$(state)" \
+			"^xdp=[1-9][0-9]* tcx_ingress=0 tcx_egress=1$"
+		in_mon "$BUILD/mapi" flows >"$T/flows.out" 2>&1
+		check_eq "mapi flows lists the seven" "$(grep -c " $MON " "$T/flows.out")" 7
+		check_match "with owners, modes and functions" "$(cat "$T/flows.out")" \
+			"0 +$pc_pid +$MON +inout native,tcx .*BPF_FILTER,PKT_COUNTER"
+		check_match "mapi info says flows run in mapid" "$(in_mon "$BUILD/mapi" info)" \
+			"flows run   in mapid"
+	else
+		# the first process takes XDP; the five others tc ingress, after it
+		wait_until 20 bash -c "ip netns exec $NS_MON $BUILD/tests/hookstate $MON | grep -q 'tcx_ingress=5 tcx_egress=6'" ||
+			fail "not every application attached: $(state)"
+		check_match "one process in XDP, five at tc ingress, six at tc egress" "$(state)" \
+			"^xdp=[1-9][0-9]* tcx_ingress=5 tcx_egress=6$"
+	fi
+	tcpdump_start "all_${be/-/_}"
+	send_all
+	tcpdump_wait "all_${be/-/_}" "$all_p"
+	tcpdump_stop "all_${be/-/_}"
+	read -r td_p td_b < <("$BUILD/tests/pcapstat" "$T/all_${be/-/_}.pcap")
+	check_eq "tcpdump saw what was sent" "$td_p $td_b" "$all_p $all_b"
+	fc_ok wait "$fd" "$pkts" "$all_p" 10000
+	check_eq "flowctl: packets = sent" "$V" "$all_p"
+	fc_ok refwait "$fd" "$bytes" "$all_b" 1000
+	check_eq "flowctl: MAPI_REF bytes followed, no call" "$V" "$all_b"
+	wait "$pc_pid" || fail "packet_count failed: $(cat "$T/packet_count.out")"
+	check_eq "packet_count udp = sent" "$(cat "$T/packet_count.out")" "pkts:$udp_p"
+	wait "$lu_pid" || fail "link_util failed: $(cat "$T/link_util.out")"
+	check_eq "link_util (MAPI_REF) bytes = sent" "$(tail -n 1 "$T/link_util.out")" "bytes:$all_b"
+	if wait_until 20 bash -c "! kill -0 $sl_pid 2>/dev/null"; then
+		check_eq "slapper reported every worm packet" "$(grep -c ' > ' "$T/slapper.out")" "$worms"
+	else
+		fail "slapper still waits: $(grep -c ' > ' "$T/slapper.out") of $worms"
+	fi
+	wait_until 10 bash -c "tail -n 1 '$T/count.out' | grep -q '\"total_packets\":$all_p,'" || true
+	kill -INT "$count_pid" "$cap_pid"
+	wait "$count_pid" || fail "mapi count failed: $(cat "$T/count.out")"
+	wait "$cap_pid" || fail "mapi capture failed: $(cat "$T/capture.out")"
+	check_match "mapi count = sent" "$(cat "$T/count.out")" \
+		"$all_p packets \\($all_b bytes\\) counted on $MON"
+	check_eq "mapi capture -w wrote tcpdump's UDP frames, byte for byte" \
+		"$("$BUILD/tests/pcapcmp" "$T/all_${be/-/_}.pcap" "$T/cap.pcap" udp)" "same $udp_p"
+	fc_ok close "$tfd"
+	check_eq "TO_FILE, written by the client: tcpdump's frames, byte for byte" \
+		"$("$BUILD/tests/pcapcmp" "$T/all_${be/-/_}.pcap" "$T/tofile-$be.pcap")" "same $all_p"
+	fc_ok close "$fd"
+	kill "$FLOWCTL_PID"
+	wait "$FLOWCTL_PID" 2>/dev/null || true
+	wait_until 10 hooks_empty || fail "still attached after the six: $(state)"
+}
 
-echo "1. six applications at once through mapid"
+six_at_once in-process
+mapid_start
+six_at_once mapid
+check_eq "mapid's list is empty once they ended" "$(in_mon "$BUILD/mapi" flows 2>&1)" "mapi: no flows"
+export MAPI_BACKEND=mapid
 flowctl_start
+
+echo "2. kill -9 of one client mid-traffic"
 fc_ok create "$MON"
 fd=$V
 fc_ok apply "$fd" PKT_COUNTER
 pkts=$V
-fc_ok apply "$fd" BYTE_COUNTER
-bytes=$V
 fc_ok connect "$fd"
-fc_ok info "$fd"
-check_match "flowctl's flow runs in mapid" "$V" "mode_in=native mode_out=tcx .*backend=mapid$"
-fc_ok ref "$fd" "$bytes"
-bg "$NS_MON" "$T/packet_count.out" "$BUILD/examples/packet_count" "$MON" 8 udp
-pc_pid=$!
-bg "$NS_MON" "$T/link_util.out" "$BUILD/examples/link_util" "$MON" 8 ref
-lu_pid=$!
-bg "$NS_MON" "$T/slapper.out" "$BUILD/examples/slapper" -c "$worms" "$MON"
-sl_pid=$!
-bg "$NS_MON" "$T/count.out" "$BUILD/mapi" count -i "$MON" -I 0.2 --json
-count_pid=$!
-bg "$NS_MON" "$T/capture.out" "$BUILD/mapi" capture -i "$MON" -w "$T/cap.pcap" udp
-cap_pid=$!
-wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 6 ]" ||
-	fail "not every client connected: $(cat "$T/mapid.log")"
-check_match "one XDP program and one tcx program serve all six" "$(state)" \
-	"^xdp=[1-9][0-9]* tcx_ingress=0 tcx_egress=1$"
-in_mon "$BUILD/mapi" flows >"$T/flows.out" 2>&1
-check_eq "mapi flows lists the six" "$(grep -c " $MON " "$T/flows.out")" 6
-check_match "with owners, modes and functions" "$(cat "$T/flows.out")" \
-	"0 +$pc_pid +$MON +inout native,tcx .*BPF_FILTER,PKT_COUNTER"
-tcpdump_start all
-send_all
-tcpdump_wait all "$all_p"
-tcpdump_stop all
-read -r td_p td_b < <("$BUILD/tests/pcapstat" "$T/all.pcap")
-check_eq "tcpdump saw what was sent" "$td_p $td_b" "$all_p $all_b"
-fc_ok wait "$fd" "$pkts" "$all_p" 10000
-check_eq "flowctl: packets = sent" "$V" "$all_p"
-fc_ok refwait "$fd" "$bytes" "$all_b" 1000
-check_eq "flowctl: MAPI_REF bytes followed, no call" "$V" "$all_b"
-wait "$pc_pid" || fail "packet_count failed: $(cat "$T/packet_count.out")"
-check_eq "packet_count udp = sent = tcpdump's" "$(cat "$T/packet_count.out")" "pkts:$udp_p"
-wait "$lu_pid" || fail "link_util failed: $(cat "$T/link_util.out")"
-check_eq "link_util (MAPI_REF) bytes = sent" "$(tail -n 1 "$T/link_util.out")" "bytes:$all_b"
-if wait_until 20 bash -c "! kill -0 $sl_pid 2>/dev/null"; then
-	check_eq "slapper reported every worm packet" "$(grep -c ' > ' "$T/slapper.out")" "$worms"
-else
-	fail "slapper still waits: $(grep -c ' > ' "$T/slapper.out") of $worms"
-fi
-wait_until 10 bash -c "tail -n 1 '$T/count.out' | grep -q '\"total_packets\":$all_p,'" || true
-kill -INT "$count_pid" "$cap_pid"
-wait "$count_pid" || fail "mapi count failed: $(cat "$T/count.out")"
-wait "$cap_pid" || fail "mapi capture failed: $(cat "$T/capture.out")"
-check_match "mapi count = sent" "$(cat "$T/count.out")" \
-	"$all_p packets \\($all_b bytes\\) counted on $MON"
-check_eq "mapi capture -w wrote tcpdump's UDP frames, byte for byte" \
-	"$("$BUILD/tests/pcapcmp" "$T/all.pcap" "$T/cap.pcap" udp)" "same $udp_p"
-# the five that ended are gone from mapid's list
-flows_on_mon() { in_mon "$BUILD/mapi" flows 2>/dev/null | grep -c " $MON " || true; }
-wait_until 10 bash -c "[ \$(ip netns exec $NS_MON $BUILD/mapi flows 2>/dev/null | grep -c ' $MON ') = 1 ]" &&
-	pass "the five that ended left mapid's list" || fail "mapi flows: $(in_mon "$BUILD/mapi" flows 2>&1)"
-
-echo "2. kill -9 of one client mid-traffic"
 bg "$NS_MON" "$T/victim.out" "$BUILD/examples/packet_count" "$MON" 30 udp
 victim=$!
-wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 7 ]" ||
+wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 9 ]" ||
 	fail "the victim did not connect"
 # its maps, by id, from the descriptors it holds
 vpid=$victim
@@ -163,8 +203,7 @@ useradd -M -N -s /usr/sbin/nologin "${GROUP}out"
 on_exit userdel "${GROUP}out"
 kill -TERM "$MAPID_PID"
 wait_until 5 hooks_empty || true
-: >"$T/mapid.log"
-mapid_start --payload-group "${GROUP}pay" --max-flows 3
+mapid_start --payload-group "${GROUP}pay" --max-flows 3 --max-ring-bytes 1M
 as() {
 	local user=$1
 	shift
@@ -187,6 +226,12 @@ rc=0
 as "${GROUP}in" "$BUILD/examples/slapper" -t 1 "$MON" >"$T/sl-in.out" 2>&1 || rc=$?
 check_match "payloads kept to another group" "$(cat "$T/sl-in.out")" \
 	"STR_SEARCH shows packet payloads, which mapid lets only root and the members of group \"${GROUP}pay\" read \\(MAPI error 10001\\)"
+fc_ok create "$MON"
+rfd=$V
+fc_ok apply "$rfd" TO_BUFFER
+fc connect "$rfd"
+check_match "a 4 MiB ring past --max-ring-bytes 1M: MAPI_ERR_LIMIT" "$R" \
+	"^err 10007 this client's ring buffers would take 4194304 bytes, past mapid's limit of 1048576"
 for i in 1 2 3; do
 	fc_ok create "$MON"
 	lim[i]=$V
@@ -296,7 +341,7 @@ wait_until 5 bash -c "[ \$(ip netns exec $NS_MON $BUILD/mapi flows 2>/dev/null |
 echo "5. kill -9 of mapid"
 fc_ok create "$MON"
 bfd=$V
-fc_ok apply "$bfd" TO_BUFFER
+fc_ok apply "$bfd" TO_BUFFER 128 65536	# a ring within mapid's 1M a client
 bfid=$V
 fc_ok connect "$bfd"
 echo "pkt $bfd $bfid" >&"$FLOWCTL_IN"	# a reader that waits

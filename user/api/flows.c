@@ -202,6 +202,19 @@ static int live_backend(struct backend **b)
 	return ret;
 }
 
+MAPI_EXPORT const char *mapi_backend(void)
+{
+	struct backend *b = NULL;
+	int ret;
+
+	api_begin();
+	ret = live_backend(&b);
+	if (ret)
+		return api_fail_ptr(ret);
+	api_end();
+	return b->ops->name;
+}
+
 struct backend *api_mapid(void)
 {
 	const char *want = getenv("MAPI_BACKEND");

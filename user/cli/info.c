@@ -29,7 +29,8 @@ static const char info_usage[] =
 	"usage: mapi info [--json]\n"
 	"\n"
 	"Shows the kernel and its BPF features, whether this process has the\n"
-	"privileges flows need, and every network interface with the XDP modes it\n"
+	"privileges flows need, whether its flows would run in mapid or in the\n"
+	"process, and every network interface with the XDP modes it\n"
 	"supports (native XDP as its driver offers it; generic XDP on any Ethernet\n"
 	"or loopback interface; offload on NICs that run BPF).  Nothing is attached\n"
 	"to look: native support is known from the driver, and a driver not known\n"
@@ -160,6 +161,8 @@ int cmd_info(int argc, char **argv)
 	};
 	struct if_nameindex *ifs, *i;
 	int c, json = 0, s, btf, cap_bpf, cap_net, loop, ringbuf, frags, tcx, first = 1;
+	char why[MAPI_ERRORSTR_LENGTH] = "";
+	const char *backend;
 	struct utsname u;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -182,20 +185,28 @@ int cmd_info(int argc, char **argv)
 		loop = ringbuf = -1;
 	frags = probe_xdp_frags();
 	tcx = probe_tcx();
+	backend = mapi_backend();
+	if (!backend)
+		mapi_read_error(NULL, why);
 
 	if (json)
 		printf("{\"kernel\":\"%s\",\"btf\":%s,\"cap_bpf\":%s,\"cap_net_admin\":%s,"
-		       "\"bpf_loop\":%s,\"ringbuf\":%s,\"xdp_frags\":%s,\"tcx\":%s,\"interfaces\":[",
+		       "\"bpf_loop\":%s,\"ringbuf\":%s,\"xdp_frags\":%s,\"tcx\":%s,"
+		       "\"flows_run_in\":\"%s\",\"interfaces\":[",
 		       u.release, json_bool(btf), json_bool(cap_bpf), json_bool(cap_net),
-		       json_bool(loop), json_bool(ringbuf), json_bool(frags), json_bool(tcx));
+		       json_bool(loop), json_bool(ringbuf), json_bool(frags), json_bool(tcx),
+		       backend ? backend : "none");
 	else
 		printf("kernel      %s, BTF %s\n"
 		       "privileges  CAP_BPF %s, CAP_NET_ADMIN %s\n"
 		       "features    bpf_loop %s, ring buffers %s, XDP fragments %s, tcx %s\n"
+		       "flows run   %s%s\n"
 		       "\n%-16s %-4s %-9s %6s  %-12s %-8s %-8s %-8s %s\n",
 		       u.release, btf ? "yes" : "no (flows cannot load)", cap_bpf ? "yes" : "no",
 		       cap_net ? "yes" : "no", yes_no(loop), yes_no(ringbuf), yes_no(frags),
-		       yes_no(tcx), "interface", "up", "type", "mtu", "driver", "native", "generic",
+		       yes_no(tcx), !backend ? "nowhere: " : !strcmp(backend, "mapid") ?
+		       "in mapid" : "in this process (no mapid listens)", backend ? "" : why,
+		       "interface", "up", "type", "mtu", "driver", "native", "generic",
 		       "offload", "tc egress");
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ifs = if_nameindex();
