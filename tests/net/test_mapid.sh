@@ -35,7 +35,6 @@ mapid_start() {
 	wait_until 10 grep -qs "^mapid: serving" "$T/mapid.log" ||
 		fail "mapid did not start: $(cat "$T/mapid.log")"
 }
-mapid_flows() { grep -c "^mapid: flow [0-9]* of pid" "$T/mapid.log" || true; }
 state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
 
 "$BUILD/tests/gen_traffic" worm 61 400 "$T/in-worm.pcap" >"$T/in.count"
@@ -103,7 +102,7 @@ six_at_once() {
 		in_mon "$BUILD/mapi" flows >"$T/flows.out" 2>&1
 		check_eq "mapi flows lists the seven" "$(grep -c " $MON " "$T/flows.out")" 7
 		check_match "with owners, modes and functions" "$(cat "$T/flows.out")" \
-			"0 +$pc_pid +$MON +inout native,tcx .*BPF_FILTER,PKT_COUNTER"
+			"0 +$pc_pid +$MON +inout native,tcx +program .*BPF_FILTER,PKT_COUNTER"
 		check_match "mapi info says flows run in mapid" "$(in_mon "$BUILD/mapi" info)" \
 			"flows run   in mapid"
 	else
@@ -154,6 +153,26 @@ mapid_start
 six_at_once mapid
 check_eq "mapid's list is empty once they ended" "$(in_mon "$BUILD/mapi" flows 2>&1)" "mapi: no flows"
 export MAPI_BACKEND=mapid
+
+echo "1b. 200 conversation flows of one client: mapid's lookup, read by the client"
+coproc MANY { exec ip netns exec "$NS_MON" "$BUILD/tests/manyflows" "$MON" 200 \
+	"$T/convs.pcap" 2>"$T/many.err"; }
+BG_PIDS+=($MANY_PID)
+read -r -t 60 line <&"${MANY[0]}" || line=""
+check_eq "200 conversation flows connected through mapid" "$line" ready
+check_eq "past 16 they are lookups in mapid's table" \
+	"$(in_mon "$BUILD/mapi" flows | grep -c ' lookup ')" 184
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/convs.pcap" >/dev/null
+in_mon "$BUILD/tests/sendpcap" "$MON" "$T/convs.pcap" >/dev/null
+echo "check 2" >&"${MANY[1]}"
+read -r -t 30 result <&"${MANY[0]}" || result="no answer"
+check_eq "each counted its frames, read from the table it maps" "$result" "ok 200"
+echo "close" >&"${MANY[1]}"
+read -r -t 60 closed <&"${MANY[0]}" || closed="no answer"
+check_eq "every flow closed" "$closed" closed
+kill "$MANY_PID" 2>/dev/null || true	# it waits for more commands
+wait "$MANY_PID" 2>/dev/null || true
+wait_until 10 hooks_empty || fail "still attached: $(state)"
 flowctl_start
 
 echo "2. kill -9 of one client mid-traffic"
@@ -164,7 +183,7 @@ pkts=$V
 fc_ok connect "$fd"
 bg "$NS_MON" "$T/victim.out" "$BUILD/examples/packet_count" "$MON" 30 udp
 victim=$!
-wait_until 20 bash -c "[ \$(grep -c '^mapid: flow [0-9]* of pid' '$T/mapid.log') -ge 9 ]" ||
+wait_until 20 grep -q "^mapid: flow [0-9]* of pid $victim " "$T/mapid.log" ||
 	fail "the victim did not connect"
 # its maps, by id, from the descriptors it holds
 vpid=$victim

@@ -21,13 +21,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "error.h"
 #include "functions.h"
+#include "hashpath.h"
 #include "log.h"
 #include "proto.h"
 
+struct table_view;
+
 struct mapid_client {
 	int sock;
+	struct table_view *views;	/* tables its conversation flows count in */
 	uint32_t seq;
 	int dead;		/* atomic: the socket hung up */
 	int watching;
@@ -163,36 +168,112 @@ static void forget(struct mapid_client *c, uint32_t id)
 	mbuf_free(&req);
 }
 
-/*
- * The reply to a connect: the flow's id and modes, then how many result
- * maps and, per function, how many of its descriptors follow.  Each
- * descriptor becomes the flow's or is closed.
- */
-static int adopt(struct flow *f, struct mcur *cur, int *fds, int nfds)
+/* The interface tables conversation flows count in, mapped once each. */
+struct table_view {
+	uint32_t id;		/* the map's */
+	struct hashpath *hp;
+	int flows;
+	struct table_view *next;
+};
+
+/* The view of table id; fd (the table, read-only) becomes its or is closed. */
+static struct hashpath *view_get(struct mapid_client *c, uint32_t id, int fd)
 {
-	uint32_t nslots, nlines, want, i, per[MAPID_MAX_FNS];
-	int ret, used;
+	struct table_view *v;
+
+	for (v = c->views; v && v->id != id; v = v->next)
+		;
+	if (v) {
+		close(fd);
+	} else {
+		v = calloc(1, sizeof(*v));
+		if (!v) {
+			close(fd);
+			return NULL;
+		}
+		if (hashpath_view(&v->hp, fd)) {
+			free(v);
+			return NULL;
+		}
+		v->id = id;
+		v->next = c->views;
+		c->views = v;
+	}
+	v->flows++;
+	return v->hp;
+}
+
+static void view_put(struct mapid_client *c, const struct hashpath *hp)
+{
+	struct table_view **pp, *v;
+
+	for (pp = &c->views; (v = *pp); pp = &v->next) {
+		if (v->hp == hp) {
+			if (--v->flows)
+				return;
+			*pp = v->next;
+			hashpath_destroy(v->hp);
+			free(v);
+			return;
+		}
+	}
+}
+
+/*
+ * The reply to a connect: the flow's id, modes and results, whether it is
+ * a conversation lookup (and where it counts), then, per function, its
+ * result slot and how many of its descriptors follow.  Each descriptor
+ * becomes the flow's or is closed.
+ */
+static int adopt(struct mapid_client *c, struct flow *f, struct mcur *cur, int *fds, int nfds)
+{
+	uint32_t nslots, nlines, want, i, per[MAPID_MAX_FNS], idx, table;
+	int32_t hashed, slot[MAPID_MAX_FNS];
+	uint64_t base[2];
+	int ret = 0, used;
 
 	f->remote_id = mcur_u32(cur);
 	f->mode_in = mcur_i32(cur);
 	f->mode_out = mcur_i32(cur);
 	nslots = mcur_u32(cur);
 	nlines = mcur_u32(cur);
-	want = nlines;
+	hashed = mcur_i32(cur);
+	idx = mcur_u32(cur);
+	table = mcur_u32(cur);
+	base[0] = mcur_u64(cur);
+	base[1] = mcur_u64(cur);
+	want = nlines + (hashed ? 1 : 0);
 	for (i = 0; i < (uint32_t)f->nfns; i++) {
+		slot[i] = mcur_i32(cur);
 		per[i] = mcur_u32(cur);
 		want += per[i] <= MAPID_MAX_FDS ? per[i] : MAPID_MAX_FDS + 1;
+		if (slot[i] < -1 || slot[i] >= (int32_t)(hashed ? STORE_LINE_SLOTS : nslots))
+			ret = -EPROTO;
 	}
-	if (cur->err || cur->left || nslots != f->nslots || want != (uint32_t)nfds) {
+	if (ret || cur->err || cur->left || nslots != f->nslots || want != (uint32_t)nfds ||
+	    (hashed && (nlines || idx > HP_MAX_FLOWS))) {
 		close_fds(fds, nfds);
 		return err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid's reply does not describe flow "
 			       "%d (%u results, %d descriptors)", f->fd, nslots, nfds);
 	}
-	ret = store_open_host(&f->host, nslots, fds, (int)nlines);
 	used = (int)nlines;
+	if (hashed) {
+		/* no result maps of its own: its counters are in the table */
+		f->hp_view = view_get(c, table, fds[0]);
+		ret = f->hp_view ? 0 : err_set(-ENOMEM, MAPI_ERR_DAEMON,
+					       "cannot map the interface's conversation counters");
+		f->hashed = !ret;
+		f->hash_idx = idx;
+		f->seen_base[0] = base[0];
+		f->seen_base[1] = base[1];
+		used = 1;
+	} else {
+		ret = store_open_host(&f->host, nslots, fds, (int)nlines);
+	}
 	for (i = 0; i < (uint32_t)f->nfns; i++) {
 		struct fn_instance *fi = f->fns[i];
 
+		fi->slot = slot[i];
 		if (!ret && per[i] && !fi->desc->adopt)
 			ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid passed descriptors for %s",
 				      fi->desc->name);
@@ -205,6 +286,10 @@ static int adopt(struct flow *f, struct mcur *cur, int *fds, int nfds)
 	if (ret) {
 		flow_fns_disconnect(f);
 		store_destroy(&f->host);
+		if (f->hp_view)
+			view_put(c, f->hp_view);
+		f->hp_view = NULL;
+		f->hashed = 0;
 	}
 	return ret;
 }
@@ -232,7 +317,7 @@ static int mapid_connect(struct backend *b, struct flow *f)
 	if (ret) {
 		close_fds(fds, nfds);
 	} else {
-		ret = adopt(f, &cur, fds, nfds);
+		ret = adopt(c, f, &cur, fds, nfds);
 		if (ret)
 			forget(c, f->remote_id);
 	}
@@ -244,15 +329,18 @@ static void mapid_close(struct backend *b, struct flow *f)
 {
 	struct mapid_client *c = b->ctx;
 
-	if (f->status != MAPI_FLOW_RUNNING || __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
-		return;
-	forget(c, f->remote_id);
-	err_begin();	/* mapid closes a client's flows when it goes, in any case */
+	if (f->status == MAPI_FLOW_RUNNING && !__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)) {
+		forget(c, f->remote_id);
+		err_begin();	/* mapid closes a client's flows when it goes, anyway */
+	}
+	if (f->hp_view)
+		view_put(c, f->hp_view);
+	f->hp_view = NULL;
 }
 
 static int mapid_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 {
-	return store_read(&f->host, slot, val);
+	return f->hashed ? engine_read_hashed(f, slot, val) : store_read(&f->host, slot, val);
 }
 
 static int mapid_check(const struct backend *b)

@@ -842,9 +842,7 @@ int engine_hashable(struct engine *e, struct flow *f)
 	int i;
 
 	f->hashed = 0;
-	/* a client of mapid maps result maps of its flow's own; a lookup
-	 * counts in the interface's table, shared by every client */
-	if (f->served)
+	if (f->own_maps)
 		return 0;
 	if (!filter || strcmp(filter->desc->name, "BPF_FILTER") ||
 	    (f->mode_req & ~MAPI_MODE_REQUIRE) == MAPI_MODE_OFFLOAD)
@@ -869,7 +867,7 @@ int engine_hashable(struct engine *e, struct flow *f)
 
 int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val)
 {
-	const struct hashpath *hp = f->iface ? f->iface->hp : NULL;
+	const struct hashpath *hp = f->iface ? f->iface->hp : f->hp_view;
 	int h;
 
 	if (!hp)
@@ -1127,6 +1125,13 @@ uint64_t engine_housekeep(struct engine *e, int force)
 		iface_put(ifc);
 	}
 	return next;
+}
+
+int engine_share_lookup(const struct flow *f, uint32_t *id)
+{
+	if (!f->hashed || !f->iface || !f->iface->hp)
+		return -EINVAL;
+	return hashpath_share(f->iface->hp, id);
 }
 
 int engine_new(struct engine **e)

@@ -31,6 +31,10 @@ void engine_free(struct engine *e);
 int engine_hashable(struct engine *e, struct flow *f);
 int engine_read_hashed(const struct flow *f, uint32_t slot, uint64_t *val);
 
+/* mapid: the descriptor of the table conversation flow f counts in (the
+ * engine's: a copy goes to f's client, to map as f->hp_view). */
+int engine_share_lookup(const struct flow *f, uint32_t *id);
+
 /* Starts running f (connected, with its host store created unless hashed). */
 int engine_connect(struct engine *e, struct flow *f);
 

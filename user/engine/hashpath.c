@@ -107,6 +107,44 @@ fail:
 		       "creating the interface's hash flow tables: %s", strerror(-ret));
 }
 
+int hashpath_share(const struct hashpath *hp, uint32_t *id)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(hp->store_fd, &info, &len))
+		return err_set(-errno, MAPI_ERR_KERNEL, "the conversation counters' id: %s",
+			       strerror(errno));
+	*id = info.id;
+	return hp->store_fd;
+}
+
+int hashpath_view(struct hashpath **out, int store_fd)
+{
+	struct hashpath *hp = calloc(1, sizeof(*hp));
+	int ret;
+
+	*out = NULL;
+	if (!hp) {
+		close(store_fd);
+		return -ENOMEM;
+	}
+	hp->keys_fd[0] = hp->keys_fd[1] = hp->cfg_fd = -1;
+	hp->store_fd = store_fd;
+	hp->store_len = (size_t)(HP_MAX_FLOWS + 1) * ncpus() * STORE_LINE;
+	hp->store = mmap(NULL, hp->store_len, PROT_READ, MAP_SHARED, store_fd, 0);
+	if (hp->store == MAP_FAILED) {
+		ret = -errno;
+		hp->store = NULL;
+		hashpath_destroy(hp);
+		return err_set(ret, MAPI_ERR_KERNEL, "mapping the conversation counters: %s",
+			       strerror(-ret));
+	}
+	*out = hp;
+	return 0;
+}
+
 static int take_number(struct hashpath *hp, uint32_t *idx)
 {
 	if (hp->nfreed && hp->freed_at[hp->freed_head] + FREE_DELAY_MS <= now_ms()) {

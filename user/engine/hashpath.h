@@ -76,6 +76,17 @@ int hashpath_add(struct hashpath *hp, const struct hf_key *keys, int n, unsigned
 void hashpath_remove(struct hashpath *hp, const struct hf_key *keys, int n,
 		     unsigned int hooks, uint32_t idx);
 
+/*
+ * For a client of mapid: the counters' descriptor (still hp's) and the
+ * map's id; and, from such a descriptor (now the view's), a hashpath that
+ * maps them read-only, freed by hashpath_destroy().  The kernel maps a map
+ * only through a descriptor that may write it (a read-only one loses
+ * VM_SHARED), so a client given this one could write every flow's counts:
+ * mapid gives it to root's clients only.
+ */
+int hashpath_share(const struct hashpath *hp, uint32_t *id);
+int hashpath_view(struct hashpath **out, int store_fd);
+
 /* A flow's counter (HP_SLOT_*), summed over the CPUs. */
 uint64_t hashpath_read(const struct hashpath *hp, uint32_t idx, int slot);
 /* Packets hook h examined while it had hash flows. */

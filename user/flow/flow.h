@@ -17,6 +17,7 @@
 
 struct backend;
 struct fn_desc;
+struct hashpath;
 struct iface;
 struct trace;
 
@@ -62,12 +63,15 @@ struct flow {
 	int served;			/* mapid runs it for a client: only its
 					 * kernel half is built here (no files) */
 	uint32_t remote_id;		/* a client's flow: its id in mapid */
+	int own_maps;			/* its counts only in maps of its own, never
+					 * in the interface's shared table */
 	/* a conversation flow (hashflow.h): found by a lookup, no code */
 	int hashed;
 	uint32_t hash_idx;
 	struct hf_key hkeys[HF_MAX_KEYS];
 	int nhkeys;
 	uint64_t seen_base[2];		/* the hooks' packet counts at connect */
+	struct hashpath *hp_view;	/* a client of mapid: the table, mapped */
 };
 
 /* A new flow named name, run by b, with the defaults: both directions,

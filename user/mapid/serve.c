@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "capture.h"
+#include "engine.h"
 #include "error.h"
 #include "functions.h"
 #include "log.h"
@@ -187,6 +188,9 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 		return -ENOMEM;
 	}
 	f->served = 1;
+	/* a conversation lookup's client maps the interface's table, which
+	 * the kernel lets a mapper write: only root's may (hashpath.h) */
+	f->own_maps = c->uid != 0;
 	ret = s->engine->ops->open(s->engine, f, sp->dev, 0);
 	if (!ret)
 		ret = flow_set_direction(f, sp->direction);
@@ -237,17 +241,32 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 static int connect_reply(struct client *c, const struct mapid_hdr *req, struct served *sv)
 {
 	const struct flow *f = sv->f;
-	int fds[MAPID_MAX_FDS], nfds = 0, i, n;
+	int fds[MAPID_MAX_FDS], nfds = 0, i, n, lookup_fd = -1;
 	struct mbuf b = { 0 };
+	uint32_t table = 0;
 
+	/* a conversation flow counts in the interface's table: the client
+	 * maps it read-only */
+	if (f->hashed) {
+		lookup_fd = engine_share_lookup(f, &table);
+		if (lookup_fd < 0)
+			return reply_error(c, req, lookup_fd);
+	}
 	reply_head(&b, 0, 0, NULL);
 	mbuf_u32(&b, (uint32_t)f->fd);
 	mbuf_i32(&b, f->mode_in);
 	mbuf_i32(&b, f->mode_out);
 	mbuf_u32(&b, f->nslots);
 	mbuf_u32(&b, f->host.nlines);
+	mbuf_i32(&b, f->hashed);
+	mbuf_u32(&b, f->hash_idx);
+	mbuf_u32(&b, table);
+	mbuf_u64(&b, f->seen_base[0]);
+	mbuf_u64(&b, f->seen_base[1]);
 	for (i = 0; i < (int)f->host.nlines; i++)
 		fds[nfds++] = f->host.lines[i].map_fd;
+	if (lookup_fd >= 0)
+		fds[nfds++] = lookup_fd;
 	for (i = 0; i < f->nfns; i++) {
 		const struct fn_instance *fi = f->fns[i];
 
@@ -256,6 +275,7 @@ static int connect_reply(struct client *c, const struct mapid_hdr *req, struct s
 			mbuf_free(&b);
 			return n;
 		}
+		mbuf_i32(&b, fi->slot);
 		mbuf_u32(&b, (uint32_t)n);
 		nfds += n;
 	}
@@ -346,6 +366,7 @@ static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h
 		e.mode_in = f->mode_in;
 		e.mode_out = f->mode_out;
 		e.start = f->start_ns;
+		e.lookup = f->hashed;
 		if (!flow_read_slot(f, FLOW_SLOT_SEEN, &v))
 			e.packets_seen = v;
 		for (i = 0; i < f->nfns; i++) {
