@@ -357,6 +357,40 @@ check_eq "and the other client counts exactly" "$V" "$mix_p"
 wait_until 5 bash -c "[ \$(ip netns exec $NS_MON $BUILD/mapi flows 2>/dev/null | grep -c ' $MON ') = 1 ]" &&
 	pass "the flooder's flows closed when it went" || fail "flows left: $(in_mon "$BUILD/mapi" flows 2>&1)"
 
+echo "4b. more clients than mapid has descriptors"
+kill -TERM "$MAPID_PID"
+wait_until 5 bash -c "! kill -0 $MAPID_PID 2>/dev/null" || true
+: >"$T/mapid.log"
+bg "$NS_MON" "$T/mapid.log" prlimit --nofile=48:48 "$BUILD/mapid" --foreground --socket "$SOCK" \
+	--group "$GROUP" --max-ring-bytes 1M
+MAPID_PID=$!
+wait_until 10 grep -qs "^mapid: serving" "$T/mapid.log" || fail "mapid did not start: $(cat "$T/mapid.log")"
+python3 - "$SOCK" >"$T/crowd.out" 2>&1 <<'EOF' || fail "the crowd: $(cat "$T/crowd.out")"
+import select, socket, sys, time
+held = []
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    held.append(s)
+time.sleep(0.5)
+# the ones mapid had no descriptor for, it closed
+closed = sum(1 for s in held if select.select([s], [], [], 0)[0] and s.recv(10) == b"")
+print("crowd: %d connections, %d refused" % (len(held), closed))
+for s in held:
+    s.close()
+EOF
+check_match "past its descriptors mapid refuses clients" "$(cat "$T/crowd.out")" \
+	"crowd: 100 connections, [1-9][0-9]* refused"
+refused=$(sed -n 's/.* \([0-9]*\) refused$/\1/p' "$T/crowd.out")
+check_eq "and says so once each (it does not spin)" \
+	"$(grep -c 'out of file descriptors: a client was refused' "$T/mapid.log")" "$refused"
+fc_ok create "$MON"
+fd=$V
+fc_ok apply "$fd" PKT_COUNTER
+pkts=$V
+fc_ok connect "$fd"
+pass "then it serves again"
+
 echo "5. kill -9 of mapid"
 fc_ok create "$MON"
 bfd=$V

@@ -8,6 +8,7 @@
  * replies, or goes, is dropped and its flows closed at once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +54,8 @@ struct served {
 
 struct server {
 	const struct mapid_config *cfg;
+	int spare_fd;			/* given up to refuse a client past the
+					 * descriptor limit, then taken again */
 	struct backend *engine;
 	gid_t gid, payload_gid;		/* (gid_t)-1: no such group */
 	int epoll_fd;
@@ -475,6 +479,17 @@ static void client_accept(struct server *s, int listen_fd)
 	int sock, ngroups;
 
 	sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (sock < 0 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+		/* out of descriptors: the waiting client would keep the socket
+		 * readable for ever; take it with the spare one and let it go */
+		close(s->spare_fd);
+		sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (sock >= 0)
+			close(sock);
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		log_warn("out of file descriptors: a client was refused");
+		return;
+	}
 	if (sock < 0)
 		return;
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
@@ -507,12 +522,18 @@ static void client_accept(struct server *s, int listen_fd)
 
 int serve(const struct mapid_config *cfg, int listen_fd)
 {
-	struct server s = { .cfg = cfg };
+	struct server s = { .cfg = cfg, .spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC) };
+	struct rlimit rl;
 	struct epoll_event ev = { .events = EPOLLIN };
 	uint64_t due = 0;
 	sigset_t sigs;
-	int sfd, ret = 0, stop = 0;
+	int sfd = -1, ret = 0, stop = 0;
 
+	/* every flow holds maps and programs: as many descriptors as allowed */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	s.gid = group_id(cfg->group);
 	s.payload_gid = group_id(cfg->payload_group);
 	if (s.gid == (gid_t)-1)
@@ -520,9 +541,10 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 	if (*cfg->payload_group && s.payload_gid == (gid_t)-1)
 		log_warn("there is no group \"%s\": only root may read payloads",
 			 cfg->payload_group);
+	s.epoll_fd = -1;
 	ret = backend_local_new(&s.engine);
 	if (ret)
-		return ret;
+		goto out;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -578,5 +600,7 @@ out:
 		close(sfd);
 	if (s.epoll_fd >= 0)
 		close(s.epoll_fd);
+	if (s.spare_fd >= 0)
+		close(s.spare_fd);
 	return ret;
 }
