@@ -179,3 +179,36 @@ fc_ok() {
 	V=""
 	return 1
 }
+
+# --- traces of the test's own traffic ---------------------------------------------
+
+# traces_send IN... -- OUT...: sends the traces IN ($T/IN.pcap) into mon0 from
+# peer0, then the traces OUT out of mon0, one after the other.
+traces_send() {
+	local out=0 t
+	for t in "$@"; do
+		if [ "$t" = -- ]; then
+			out=1
+		elif [ $out = 0 ]; then
+			in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/$t.pcap" >/dev/null || return 1
+		else
+			in_mon "$BUILD/tests/sendpcap" "$MON" "$T/$t.pcap" >/dev/null || return 1
+		fi
+	done
+}
+
+# traces_count TRACE... -- [EXPR...]: "packets bytes" of the frames of the
+# traces ($T/TRACE.pcap) that match EXPR (libpcap's filter, as pcapstat)
+traces_count() {
+	local traces=() p=0 b=0 n m t
+	while [ "$1" != -- ]; do
+		traces+=("$1")
+		shift
+	done
+	shift
+	for t in "${traces[@]}"; do
+		read -r n m < <("$BUILD/tests/pcapstat" "$T/$t.pcap" "$@")
+		p=$((p + n)) b=$((b + m))
+	done
+	echo "$p $b"
+}

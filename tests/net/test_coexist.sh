@@ -20,26 +20,8 @@ testbed_up
 "$BUILD/tests/gen_traffic" worm-one 52 300 "$T/in-9.pcap" 9
 "$BUILD/tests/gen_traffic" mix 53 700 "$T/out-mix.pcap" no-vlan
 "$BUILD/tests/gen_traffic" worm-one 54 200 "$T/out-9.pcap" 9
-send_all() {
-	in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null &&
-		in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-9.pcap" >/dev/null &&
-		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-mix.pcap" >/dev/null &&
-		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-9.pcap" >/dev/null
-}
-# sent TRACE... -- [EXPR...]: "packets bytes" of the traces that match EXPR
-sent() {
-	local traces=() p=0 b=0 n m t
-	while [ "$1" != -- ]; do
-		traces+=("$1")
-		shift
-	done
-	shift
-	for t in "${traces[@]}"; do
-		read -r n m < <("$BUILD/tests/pcapstat" "$T/$t.pcap" "$@")
-		p=$((p + n)) b=$((b + m))
-	done
-	echo "$p $b"
-}
+send_all() { traces_send in-mix in-9 -- out-mix out-9; }
+
 state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
 
 echo "1. after a foreign XDP program"
@@ -82,10 +64,10 @@ check_eq "the firewall still runs, and mapi-bpf beside it" "$(state)" \
 tcpdump_start all
 send_all
 # what the firewall passes: every frame sent but those it drops on receipt
-# (not "sent -- not udp dst port 9": a frame too short for the filter's
+# (not "traces_count ... -- not udp dst port 9": a frame too short for the filter's
 # loads matches neither that nor its negation)
-read -r want_p want_b < <(sent in-mix in-9 out-mix out-9 --)
-read -r drop_p drop_b < <(sent in-mix in-9 -- udp dst port 9)
+read -r want_p want_b < <(traces_count in-mix in-9 out-mix out-9 --)
+read -r drop_p drop_b < <(traces_count in-mix in-9 -- udp dst port 9)
 check_eq "the firewall had frames to drop" "$((drop_p > 0))" 1
 want_p=$((want_p - drop_p)) want_b=$((want_b - drop_b))
 fc_ok wait "$fd" "$pkts" "$want_p" 10000
@@ -101,7 +83,7 @@ check_eq "packets = tcpdump's" "$got_p" "$td_p"
 check_eq "bytes = tcpdump's" "$got_b" "$td_b"
 fc_ok read "$fd9" "$pkts9"
 check_eq "UDP to port 9: only the ones sent (none received got past it)" "$V" \
-	"$(sent out-9 -- udp dst port 9 | cut -d' ' -f1)"
+	"$(traces_count out-9 -- udp dst port 9 | cut -d' ' -f1)"
 fc_ok close "$fd"
 fc_ok close "$fd9"
 if wait_until 5 bash -c "[ \"\$(ip netns exec $NS_MON $BUILD/tests/hookstate $MON)\" = 'xdp=$foreign_id tcx_ingress=0 tcx_egress=0' ]"; then
@@ -131,9 +113,9 @@ wait_until 20 bash -c "ip netns exec $NS_MON $BUILD/tests/hookstate $MON | grep 
 	fail "packet_count did not attach: $(state) $(cat "$T/packet_count.out")"
 tcpdump_start all2
 send_all
-read -r all_p all_b < <(sent in-mix in-9 out-mix out-9 --)
-read -r tcp_p _ < <(sent in-mix in-9 out-mix out-9 -- tcp)
-read -r udp_p _ < <(sent in-mix in-9 out-mix out-9 -- udp)
+read -r all_p all_b < <(traces_count in-mix in-9 out-mix out-9 --)
+read -r tcp_p _ < <(traces_count in-mix in-9 out-mix out-9 -- tcp)
+read -r udp_p _ < <(traces_count in-mix in-9 out-mix out-9 -- udp)
 tcpdump_wait all2 "$all_p"
 tcpdump_stop all2
 fc_ok wait "$fd" "$tcp_fid" "$tcp_p" 10000

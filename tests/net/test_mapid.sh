@@ -42,21 +42,9 @@ state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
 "$BUILD/tests/gen_traffic" mix 63 500 "$T/out-mix.pcap" no-vlan
 "$BUILD/tests/gen_traffic" worm 64 300 "$T/out-worm.pcap" >"$T/out.count"
 worms=$(($(sed -n 's/^worm //p' "$T/in.count") + $(sed -n 's/^worm //p' "$T/out.count")))
-send_all() {
-	in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-worm.pcap" >/dev/null &&
-		in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null &&
-		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-mix.pcap" >/dev/null &&
-		in_mon "$BUILD/tests/sendpcap" "$MON" "$T/out-worm.pcap" >/dev/null
-}
+send_all() { traces_send in-worm in-mix -- out-mix out-worm; }
 # sent [EXPR...]: "packets bytes" of all four traces that match EXPR
-sent() {
-	local p=0 b=0 n m t
-	for t in in-worm in-mix out-mix out-worm; do
-		read -r n m < <("$BUILD/tests/pcapstat" "$T/$t.pcap" "$@")
-		p=$((p + n)) b=$((b + m))
-	done
-	echo "$p $b"
-}
+sent() { traces_count in-worm in-mix out-mix out-worm -- "$@"; }
 read -r all_p all_b < <(sent)
 read -r udp_p udp_b < <(sent udp)
 
