@@ -125,21 +125,6 @@ int api_must_be_running(const struct flow *f)
 	return 0;
 }
 
-/* mapid went away (its client's watcher says so): wake the threads that
- * wait for the packets of its flows; they return MAPI_ERR_DAEMON. */
-static void remote_gone(struct backend *b)
-{
-	struct flow *f;
-	int fd, i;
-
-	pthread_mutex_lock(&api_lock);
-	for (fd = 0; (f = api_next_flow(&fd));)
-		for (i = 0; f->backend == b && f->readers && i < f->nfns; i++)
-			if (capture_is_buffer(f->fns[i]))
-				capture_interrupt(f->fns[i]);
-	pthread_mutex_unlock(&api_lock);
-}
-
 /* A backend whose last flow closed, that can serve no more, goes. */
 static void backend_put(struct backend *b)
 {
@@ -161,7 +146,6 @@ static void backend_put(struct backend *b)
 static int mapid_connection(void)
 {
 	const char *path = getenv("MAPI_SOCKET");
-	int ret;
 
 	if (remote && remote->ops->check(remote)) {
 		err_begin();	/* it went: try anew */
@@ -172,10 +156,7 @@ static int mapid_connection(void)
 	}
 	if (remote)
 		return 0;
-	ret = backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
-	if (!ret)
-		remote->gone = remote_gone;
-	return ret;
+	return backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
 }
 
 static int live_backend(struct backend **b)
@@ -213,6 +194,19 @@ MAPI_EXPORT const char *mapi_backend(void)
 		return api_fail_ptr(ret);
 	api_end();
 	return b->ops->name;
+}
+
+/* At exit the watcher of mapid's socket ends too, with the connection
+ * (mapid closes what the process left open). */
+__attribute__((destructor)) static void remote_shutdown(void)
+{
+	struct backend *b;
+
+	pthread_mutex_lock(&api_lock);
+	b = remote;
+	remote = NULL;
+	pthread_mutex_unlock(&api_lock);
+	backend_destroy(b);
 }
 
 struct backend *api_mapid(void)

@@ -54,9 +54,6 @@ struct backend {
 	const struct backend_ops *ops;
 	void *ctx;		/* the implementation's own */
 	int flows;		/* flows it has open: the API's count */
-	/* Called, from a thread of the backend's, when what runs its flows
-	 * went away: threads waiting for their packets are to be woken. */
-	void (*gone)(struct backend *b);
 };
 
 /* The in-process engine: a backend with an engine of its own. */

@@ -6,7 +6,8 @@
  * and gets back the descriptors of its result maps and ring buffers, which
  * it maps: reading a counter or a packet makes no request.  A thread of
  * the backend's watches the socket: when mapid goes, every flow of it
- * fails from then on with MAPI_ERR_DAEMON, and waiting readers wake.
+ * fails from then on with MAPI_ERR_DAEMON; readers waiting for packets
+ * watch the socket too, and wake.
  */
 #include "backend.h"
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "capture.h"
 #include "error.h"
 #include "functions.h"
 #include "hashpath.h"
@@ -108,8 +110,6 @@ static void *watch(void *arg)
 	while (poll(&p, 1, -1) < 0 || !(p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)))
 		;
 	__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
-	if (b->gone)
-		b->gone(b);
 	return NULL;
 }
 
@@ -281,6 +281,9 @@ static int adopt(struct mapid_client *c, struct flow *f, struct mcur *cur, int *
 			close_fds(fds + used, (int)per[i]);
 		else if (per[i])
 			ret = fi->desc->adopt(fi, fds + used, (int)per[i]);
+		/* a reader waiting for its packets wakes when mapid goes */
+		if (!ret && capture_is_buffer(fi))
+			ret = capture_watch(fi, c->sock);
 		used += (int)per[i];
 	}
 	if (ret) {

@@ -239,15 +239,25 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 			ret = -errno;
 			break;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == r->wake_fd)
 				ret = -EINTR;
+			else if (ev[i].data.fd != r->map_fd)
+				ret = -ECONNRESET;	/* the watched socket hung up */
+		}
 		if (ret)
 			break;
 	}
 	if (r->asleep)
 		__atomic_store_n(r->asleep, 0, __ATOMIC_RELEASE);
 	return ret;
+}
+
+int ring_watch(struct ring_reader *r, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLRDHUP, .data.fd = fd };
+
+	return epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
 void ring_interrupt(struct ring_reader *r)

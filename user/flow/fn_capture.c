@@ -521,6 +521,13 @@ int capture_wait(struct fn_instance *fi, int timeout_ms)
 	return ring_wait(&c->ring, timeout_ms);
 }
 
+int capture_watch(struct fn_instance *fi, int fd)
+{
+	struct capture *c = fi->state;
+
+	return c->ring_mapped ? ring_watch(&c->ring, fd) : -ENOTCONN;
+}
+
 void capture_interrupt(struct fn_instance *fi)
 {
 	struct capture *c = fi->state;
