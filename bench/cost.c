@@ -132,7 +132,10 @@ static int connect_latency(int runs, const char *dev, int others)
 		double t0 = now_ms();
 
 		if (mapi_connect(fd) < 0) {
-			fprintf(stderr, "connect: mapi_connect failed\n");
+			char msg[MAPI_ERRORSTR_LENGTH];
+
+			mapi_read_error(NULL, msg);
+			fprintf(stderr, "connect: mapi_connect: %s\n", msg);
 			return 1;
 		}
 		ms[r] = now_ms() - t0;
