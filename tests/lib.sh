@@ -212,3 +212,20 @@ traces_count() {
 	done
 	echo "$p $b"
 }
+
+# --- mapid --------------------------------------------------------------------
+
+# mapid_start [OPTION...]: mapid in the monitor namespace, listening at
+# $MAPID_SOCK (exported as MAPI_SOCKET, for the test's clients), its log in
+# $T/mapid.log; MAPID_PID is it.  Killed when the test ends.
+MAPID_SOCK=$T/run/mapid.sock
+mapid_start() {
+	mkdir -p -m 755 "$T/run"
+	export MAPI_SOCKET=$MAPID_SOCK
+	: >"$T/mapid.log"
+	bg "$NS_MON" "$T/mapid.log" "$BUILD/mapid" --foreground --socket "$MAPID_SOCK" "$@"
+	MAPID_PID=$!
+	# (a killed mapid leaves its socket file: wait for the new one's word)
+	wait_until 10 grep -qs "^mapid: serving" "$T/mapid.log" ||
+		fail "mapid did not start: $(cat "$T/mapid.log")"
+}

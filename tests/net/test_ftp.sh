@@ -21,6 +21,11 @@
 need_root
 ftp_need || skip "$FTP_WHY"
 testbed_up
+# MAPI_TEST_MAPID=1 (test_ftp_mapid.sh): ftp_track's flows run in mapid
+if [ "${MAPI_TEST_MAPID:-0}" = 1 ]; then
+	mapid_start
+	export MAPI_BACKEND=mapid
+fi
 ftp_site_up 50 || { fail "$FTP_WHY"; finish; exit 1; }
 head -c 700000 /dev/urandom >"$T/up1"
 head -c 40000 /dev/urandom >"$T/up2"
@@ -108,4 +113,9 @@ while read -r report; do
 done < <(grep '^transfer' "$T/track.out")
 echo "  (the client next door may have beaten the tracker $late times in $near)"
 [ "$FAILS" = 0 ] || sed 's/^/  ftp_track said: /' "$T/track.out"
+if [ "${MAPI_TEST_MAPID:-0}" = 1 ]; then
+	n=$(grep -c "^mapid: flow [0-9]* of pid $track_pid " "$T/mapid.log" || true)
+	[ "$n" -gt "$((far + near))" ] && pass "ftp_track's $n flows ran in mapid" ||
+		fail "mapid ran $n flows of ftp_track's"
+fi
 finish

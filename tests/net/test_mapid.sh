@@ -21,20 +21,10 @@ need_root
 testbed_up
 
 chmod 711 "$T"	# the unprivileged users reach the socket and the traces
-SOCKDIR=$T/run
-mkdir -m 755 "$SOCKDIR"
-SOCK=$SOCKDIR/mapid.sock
+SOCK=$MAPID_SOCK
 GROUP=mapit$$
-export MAPI_SOCKET=$SOCK
+mapid_start_here() { mapid_start --group "$GROUP" "$@"; }
 
-mapid_start() {
-	: >"$T/mapid.log"
-	bg "$NS_MON" "$T/mapid.log" "$BUILD/mapid" --foreground --socket "$SOCK" --group "$GROUP" "$@"
-	MAPID_PID=$!
-	# (a killed mapid leaves its socket file: wait for the new one's word)
-	wait_until 10 grep -qs "^mapid: serving" "$T/mapid.log" ||
-		fail "mapid did not start: $(cat "$T/mapid.log")"
-}
 state() { in_mon "$BUILD/tests/hookstate" "$MON"; }
 
 "$BUILD/tests/gen_traffic" worm 61 400 "$T/in-worm.pcap" >"$T/in.count"
@@ -137,7 +127,7 @@ six_at_once() {
 }
 
 six_at_once in-process
-mapid_start
+mapid_start_here
 six_at_once mapid
 check_eq "mapid's list is empty once they ended" "$(in_mon "$BUILD/mapi" flows 2>&1)" "mapi: no flows"
 export MAPI_BACKEND=mapid
@@ -210,7 +200,7 @@ useradd -M -N -s /usr/sbin/nologin "${GROUP}out"
 on_exit userdel "${GROUP}out"
 kill -TERM "$MAPID_PID"
 wait_until 5 hooks_empty || true
-mapid_start --payload-group "${GROUP}pay" --max-flows 3 --max-ring-bytes 1M
+mapid_start_here --payload-group "${GROUP}pay" --max-flows 3 --max-ring-bytes 1M
 as() {
 	local user=$1
 	shift
@@ -402,7 +392,7 @@ fc close "$fd"
 check_match "closing a flow of the dead mapid frees it, and says so" "$R" "^err 10014 "
 fc read "$fd" "$pkts"
 check_match "it is gone" "$R" "^err 6145 "
-mapid_start
+mapid_start_here
 rc=0
 in_mon "$BUILD/examples/packet_count" "$MON" 1 udp >"$T/after.out" 2>&1 || rc=$?
 check_eq "a restarted mapid serves a new client" "$rc $(cut -d: -f1 "$T/after.out")" "0 pkts"
