@@ -165,7 +165,7 @@ static void test_modes(void)
 	b = counting_flow("v2");
 	mapi_set_attach_mode(b, MAPI_MODE_NATIVE | MAPI_MODE_REQUIRE);
 	CHECK(mapi_connect(b) == -1, "native demanded where generic runs: fails");
-	error_is(MAPI_ERR_MODE, "already takes received packets in generic mode");
+	error_is(MAPI_ERR_MODE, "already take received packets in generic mode");
 	c = counting_flow("v2");
 	CHECK(mapi_connect(c) == 0, "a flow that demands nothing joins generic");
 	CHECK(mapi_get_flow_info(c, &info) == 0 && info.mode_in == MAPI_MODE_GENERIC,

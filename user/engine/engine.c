@@ -958,13 +958,13 @@ static int join_mode(struct iface *ifc, struct flow *f)
 		return 0;
 	if ((f->mode_req & MAPI_MODE_REQUIRE) && want != hk->mode)
 		return err_set(-EBUSY, MAPI_ERR_MODE,
-			       "%s: this process already takes received packets in %s mode, and "
-			       "one mode serves an interface: %s cannot be demanded", ifc->name,
+			       "%s: its flows already take received packets in %s mode, and one "
+			       "mode serves an interface's flows: %s cannot be demanded", ifc->name,
 			       mapi_mode_name(hk->mode), mapi_mode_name(want));
 	if (offloaded(hk) && not_offloadable(f))
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE,
-			       "%s: this process runs its flows on the NIC, where %s cannot run: "
-			       "close them first, or give this flow a direction of MAPI_DIR_OUT",
+			       "%s: its flows run on the NIC, where %s cannot run: close them "
+			       "first, or give this flow a direction of MAPI_DIR_OUT",
 			       ifc->name, not_offloadable(f));
 	if (offloaded(hk))
 		return store_create_device(&f->nic, f->nslots, ifc->ifindex, "mapi_dev");
