@@ -379,7 +379,7 @@ echo "pkt $bfd $bfid" >&"$FLOWCTL_IN"	# a reader that waits
 sleep 0.2
 kill -9 "$MAPID_PID"
 if read -r -t 10 R <&"$FLOWCTL_OUT"; then
-	check_match "the waiting reader returns MAPI_ERR_DAEMON" "$R" "^err 10014 mapid .* went away"
+	check_match "the waiting reader returns MAPI_ERR_DAEMON" "$R" "^err 10014 mapid.* went away"
 else
 	fail "the waiting reader did not return"
 fi

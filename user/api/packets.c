@@ -66,6 +66,9 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	}
 	if (ret && f->backend->ops->check && f->backend->ops->check(f->backend))
 		return -ECONNRESET;	/* mapid went away while it waited */
+	if (ret == -ECONNRESET)	/* the same, seen before the watcher said so */
+		return err_set(ret, MAPI_ERR_DAEMON, "mapid went away while flow %d waited for "
+			       "a packet: the flows it ran have stopped", fd);
 	if (ret == -ETIMEDOUT)
 		return err_set(ret, MAPI_ERR_TIMEOUT, "no packet within %d ms", timeout_ms);
 	return trace_end_or(f, ret);
