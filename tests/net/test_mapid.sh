@@ -228,7 +228,19 @@ rfd=$V
 fc_ok apply "$rfd" TO_BUFFER
 fc connect "$rfd"
 check_match "a 4 MiB ring past --max-ring-bytes 1M: MAPI_ERR_LIMIT" "$R" \
-	"^err 10007 this client's ring buffers would take 4194304 bytes, past mapid's limit of 1048576"
+	"^err 10007 user 0's ring buffers would take 4194304 bytes, past mapid's limit of 1048576 a user"
+as "${GROUP}out" python3 - "$SOCK" >"$T/conns.out" 2>&1 <<'EOF' || fail "the connections: $(cat "$T/conns.out")"
+import select, socket, sys, time
+held = []
+for i in range(70):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    held.append(s)
+time.sleep(0.5)
+closed = sum(1 for s in held if select.select([s], [], [], 0)[0] and s.recv(10) == b"")
+print("connections: %d, %d closed" % (len(held), closed))
+EOF
+check_eq "a user's 65th connection and after are closed" "$(cat "$T/conns.out")" "connections: 70, 6 closed"
 for i in 1 2 3; do
 	fc_ok create "$MON"
 	lim[i]=$V
@@ -238,7 +250,7 @@ done
 fc_ok create "$MON"
 fc connect "$V"
 check_match "a fourth flow past --max-flows 3: MAPI_ERR_LIMIT" "$R" \
-	"^err 10007 this client already has 3 flows, mapid's limit a client"
+	"^err 10007 user 0 already has 3 flows, mapid's limit a user"
 for i in 1 2 3; do fc_ok close "${lim[i]}"; done
 wait_until 5 hooks_empty || true
 
@@ -297,7 +309,15 @@ for m in bad:
     st, code = status(r)
     assert st < 0 or len(m) >= 16, "garbage accepted: %r" % m[:40]
     answered += 1
-print("garbage: %d messages, %d error replies" % (len(bad), answered))
+# descriptors sent to mapid are refused unread, with the message
+sent = len(bad)
+for i in range(5):
+    socket.send_fds(s, [msg(4, struct.pack("=I", 0))], [os.open("/dev/null", os.O_RDONLY)])
+    st, code = status(s.recv(200000))
+    assert st < 0, "a message with descriptors accepted"
+    sent += 1
+    answered += 1
+print("garbage: %d messages, %d error replies" % (sent, answered))
 
 # a message larger than mapid takes: the socket refuses it or mapid answers an error
 try:
@@ -322,12 +342,12 @@ for i in range(10000):
         assert code == 10007, "flow %d: code %d" % (i, code)
         refused += 1
 print("flood: %d connected, %d refused with MAPI_ERR_LIMIT" % (ok, refused))
-assert ok == 3 and refused == 9997, (ok, refused)
+assert ok == 2 and refused == 9998, (ok, refused)   # the user has 3, one flowctl's
 s.close()
 EOF
 check_match "garbage got error replies" "$(cat "$T/garbage.out")" "garbage: ([0-9]+) messages, \\1 error replies"
-check_match "10,000 flows: the limit's, then refused" "$(cat "$T/garbage.out")" \
-	"flood: 3 connected, 9997 refused with MAPI_ERR_LIMIT"
+check_match "10,000 flows: up to the user's limit, then refused" "$(cat "$T/garbage.out")" \
+	"flood: 2 connected, 9998 refused with MAPI_ERR_LIMIT"
 kill -0 "$MAPID_PID" && pass "mapid still runs" || fail "mapid died: $(tail -5 "$T/mapid.log")"
 in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in-mix.pcap" >/dev/null
 fc_ok wait "$fd" "$pkts" "$mix_p" 10000

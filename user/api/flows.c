@@ -125,12 +125,14 @@ int api_must_be_running(const struct flow *f)
 	return 0;
 }
 
-/* A backend whose last flow closed, that can serve no more, goes. */
+/* A connection to mapid whose last flow closed and that can serve no more
+ * (mapid went) goes, whether or not it is still the current one. */
 static void backend_put(struct backend *b)
 {
-	if (--b->flows || b != remote || !b->ops->check(b))
+	if (--b->flows || b == local || !b->ops->check || !b->ops->check(b))
 		return;
-	remote = NULL;
+	if (b == remote)
+		remote = NULL;
 	backend_destroy(b);
 	err_begin();
 }
@@ -196,17 +198,18 @@ MAPI_EXPORT const char *mapi_backend(void)
 	return b->ops->name;
 }
 
-/* At exit the watcher of mapid's socket ends too, with the connection
- * (mapid closes what the process left open). */
+/* At exit the connection to mapid is hung up (mapid closes what the
+ * process left open) and its watcher ends; the backend stays, for flows
+ * still open and threads still in a call, which now see MAPI_ERR_DAEMON. */
 __attribute__((destructor)) static void remote_shutdown(void)
 {
 	struct backend *b;
 
 	pthread_mutex_lock(&api_lock);
 	b = remote;
-	remote = NULL;
 	pthread_mutex_unlock(&api_lock);
-	backend_destroy(b);
+	if (b)
+		backend_mapid_hang_up(b);
 }
 
 struct backend *api_mapid(void)

@@ -66,6 +66,10 @@ int backend_local_new(struct backend **b);
  */
 int backend_mapid_new(struct backend **b, const char *path);
 
+/* Hangs up on mapid and waits for the watcher to end: b's flows fail
+ * with MAPI_ERR_DAEMON from then on; b stays until destroyed. */
+void backend_mapid_hang_up(struct backend *b);
+
 /* The first flow mapid runs above id after, that this client may see:
  * 0, or -ENOENT (MAPI_INVALID_FLOW) after the last. */
 int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info);

@@ -242,11 +242,16 @@ static int adopt(struct mapid_client *c, struct flow *f, struct mcur *cur, int *
 	table = mcur_u32(cur);
 	base[0] = mcur_u64(cur);
 	base[1] = mcur_u64(cur);
-	want = nlines + (hashed ? 1 : 0);
+	/* every count bounded before it is added: none can wrap the sum */
+	if (nlines > STORE_MAX_LINES)
+		ret = -EPROTO;
+	want = (nlines & 0xff) + (hashed ? 1 : 0);
 	for (i = 0; i < (uint32_t)f->nfns; i++) {
 		slot[i] = mcur_i32(cur);
 		per[i] = mcur_u32(cur);
-		want += per[i] <= MAPID_MAX_FDS ? per[i] : MAPID_MAX_FDS + 1;
+		if (per[i] > MAPID_MAX_FDS)
+			ret = -EPROTO;
+		want += per[i] & 0xff;
 		if (slot[i] < -1 || slot[i] >= (int32_t)(hashed ? STORE_LINE_SLOTS : nslots))
 			ret = -EPROTO;
 	}
@@ -353,7 +358,7 @@ static int mapid_check(const struct backend *b)
 	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE) ? gone_error(c) : 0;
 }
 
-static void mapid_destroy(struct backend *b)
+void backend_mapid_hang_up(struct backend *b)
 {
 	struct mapid_client *c = b->ctx;
 
@@ -361,6 +366,22 @@ static void mapid_destroy(struct backend *b)
 	shutdown(c->sock, SHUT_RDWR);
 	if (c->watching)
 		pthread_join(c->watcher, NULL);
+	c->watching = 0;
+	__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+}
+
+static void mapid_destroy(struct backend *b)
+{
+	struct mapid_client *c = b->ctx;
+
+	backend_mapid_hang_up(b);
+	while (c->views) {
+		struct table_view *v = c->views;
+
+		c->views = v->next;
+		hashpath_destroy(v->hp);
+		free(v);
+	}
 	close(c->sock);
 	free(c);
 	free(b);

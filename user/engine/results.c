@@ -118,7 +118,7 @@ int store_open_host(struct result_store *st, uint32_t nslots, const int *fds, in
 	if (nfds <= 0 || (uint32_t)nfds != lines_for(nslots) || nfds > STORE_MAX_LINES)
 		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid passed %d result maps for %u "
 			      "results", nfds, nslots);
-	for (i = 0; i < (uint32_t)nfds; i++) {
+	for (i = 0; nfds > 0 && i < (uint32_t)nfds; i++) {
 		if (ret)
 			close(fds[i]);
 		else

@@ -308,9 +308,14 @@ static int capture_adopt(struct fn_instance *fi, const int *fds, int n)
 {
 	struct capture *c = fi->state;
 
-	if (n != 2)
+	if (n != 2) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			close(fds[i]);	/* they are ours, to keep or close */
 		return err_set(-EPROTO, MAPI_ERR_DAEMON, "%s: mapid passed %d descriptors, not 2",
 			       fi->desc->name, n);
+	}
 	c->ring_fd = fds[0];
 	c->sleep_fd = fds[1];
 	return capture_map(fi);

@@ -47,8 +47,8 @@ static void usage(FILE *f)
 		"  --group NAME          who may create flows, besides root (default mapi)\n"
 		"  --payload-group NAME  who may use TO_BUFFER, TO_FILE, STR_SEARCH\n"
 		"                        (default: whoever may create flows)\n"
-		"  --max-flows N         flows a client may have (default 1024)\n"
-		"  --max-ring-bytes N    ring-buffer bytes a client may have, K/M/G\n"
+		"  --max-flows N         flows a user's clients may have (default 1024)\n"
+		"  --max-ring-bytes N    ring-buffer bytes a user's clients may have, K/M/G\n"
 		"                        (default 256M)\n"
 		"  -v                    log debugging detail too\n"
 		"  --help, --version\n",
@@ -84,7 +84,8 @@ static int listen_at(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
-	int s;
+	int s, bound;
+	mode_t old;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die("--socket %s: longer than a socket path may be", path);
@@ -96,11 +97,14 @@ static int listen_at(const char *path)
 		die("another mapid serves %s", path);
 	unlink(path);	/* left by one that died */
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)))
-		die("cannot listen at %s: %s", path, strerror(errno));
 	/* anyone may connect: mapid reads each client's credentials and says
-	 * what it may do, rather than leave it a bare "permission denied" */
-	if (chmod(path, 0666) || listen(s, 64))
+	 * what it may do, rather than leave it a bare "permission denied".
+	 * The mode comes with bind (a chmod after it would follow whatever
+	 * stands at the path by then). */
+	old = umask(0111);
+	bound = s >= 0 && !bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (!bound || listen(s, 64))
 		die("cannot listen at %s: %s", path, strerror(errno));
 	return s;
 }

@@ -18,8 +18,8 @@ struct mapid_config {
 	char socket[108];		/* where clients connect */
 	char group[64];			/* who may create flows, with root */
 	char payload_group[64];		/* who may read payloads; "": as group */
-	unsigned int max_flows;		/* per client */
-	uint64_t max_ring_bytes;	/* per client: TO_BUFFER and TO_FILE rings */
+	unsigned int max_flows;		/* per user, all its clients together */
+	uint64_t max_ring_bytes;	/* per user: TO_BUFFER and TO_FILE rings */
 };
 
 /* The defaults, then path's settings ("key = value" lines): 0, or -1 with

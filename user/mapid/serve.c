@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,14 +33,26 @@
 #include "mapid.h"
 
 #define MAX_GROUPS 256
+/* Connections at once: a user's (root's are not counted), and everyone's. */
+#define MAX_USER_CLIENTS 64
+#define MAX_CLIENTS 4096
+
+/* What one user's clients hold together: the limits are a user's, so that
+ * more connections buy no more. */
+struct usage {
+	uid_t uid;
+	unsigned int clients;
+	unsigned int nflows;
+	uint64_t ring_bytes;
+	struct usage *next;
+};
 
 struct client {
 	int sock;
 	uid_t uid;
 	pid_t pid;
 	int may_flow, may_payload;	/* from its credentials, at connect */
-	unsigned int nflows;
-	uint64_t ring_bytes;
+	struct usage *use;		/* its user's */
 	struct client *next;
 };
 
@@ -60,8 +73,10 @@ struct server {
 	gid_t gid, payload_gid;		/* (gid_t)-1: no such group */
 	int epoll_fd;
 	struct client *clients;
+	unsigned int nclients;
+	struct usage *users;
 	struct served *flows;		/* in id order */
-	uint32_t next_id;
+	int next_id;
 };
 
 static unsigned long long now_ns(void)
@@ -154,10 +169,42 @@ static void flow_stop(struct server *s, struct served *sv)
 	}
 	s->engine->ops->close(s->engine, sv->f);
 	flow_free(sv->f);
-	sv->owner->nflows--;
-	sv->owner->ring_bytes -= sv->ring_bytes;
+	sv->owner->use->nflows--;
+	sv->owner->use->ring_bytes -= sv->ring_bytes;
 	free(sv);
 	err_begin();
+}
+
+static struct served *find_flow(const struct server *s, uint32_t id)
+{
+	struct served *sv;
+
+	for (sv = s->flows; sv; sv = sv->next)
+		if ((uint32_t)sv->f->fd == id)
+			return sv;
+	return NULL;
+}
+
+/* The next flow id: positive, and none a running flow has (they wrap). */
+static int flow_id(struct server *s)
+{
+	int id;
+
+	do {
+		id = s->next_id = s->next_id >= INT_MAX - 1 ? 1 : s->next_id + 1;
+	} while (find_flow(s, (uint32_t)id));
+	return id;
+}
+
+/* Into the list, in id order (listings page by id). */
+static void flow_insert(struct server *s, struct served *sv)
+{
+	struct served **pp;
+
+	for (pp = &s->flows; *pp && (*pp)->f->fd < sv->f->fd; pp = &(*pp)->next)
+		;
+	sv->next = *pp;
+	*pp = sv;
 }
 
 static int refuse_payload(const struct server *s, const struct fn_desc *d)
@@ -180,10 +227,15 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 		return err_set(-EPERM, MAPI_ERR_PERMISSION,
 			       "user %u may not create flows: mapid lets root and the members "
 			       "of group \"%s\" do that", (unsigned int)c->uid, s->cfg->group);
-	if (c->nflows >= s->cfg->max_flows)
+	if (c->use->nflows >= s->cfg->max_flows)
 		return err_set(-EMFILE, MAPI_ERR_LIMIT,
-			       "this client already has %u flows, mapid's limit a client "
-			       "(max_flows)", c->nflows);
+			       "user %u already has %u flows, mapid's limit a user (max_flows)",
+			       (unsigned int)c->uid, c->use->nflows);
+	/* mapid's clients read host maps: a NIC's counters would not reach them */
+	if ((sp->mode_req & ~MAPI_MODE_REQUIRE) == MAPI_MODE_OFFLOAD)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE,
+			       "mapid does not offload flows to a NIC: use MAPI_BACKEND=in-process "
+			       "for that");
 	sv = calloc(1, sizeof(*sv));
 	f = flow_new("", s->engine);
 	if (!sv || !f) {
@@ -215,14 +267,14 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 	for (i = 0; !ret && i < f->nfns; i++)
 		if (capture_is_buffer(f->fns[i]) || capture_is_file(f->fns[i]))
 			sv->ring_bytes += capture_ring_bytes(f->fns[i]);
-	if (!ret && c->ring_bytes + sv->ring_bytes > s->cfg->max_ring_bytes)
+	if (!ret && c->use->ring_bytes + sv->ring_bytes > s->cfg->max_ring_bytes)
 		ret = err_set(-ENOSPC, MAPI_ERR_LIMIT,
-			      "this client's ring buffers would take %llu bytes, past mapid's "
-			      "limit of %llu a client (max_ring_bytes)",
-			      (unsigned long long)(c->ring_bytes + sv->ring_bytes),
+			      "user %u's ring buffers would take %llu bytes, past mapid's limit "
+			      "of %llu a user (max_ring_bytes)", (unsigned int)c->uid,
+			      (unsigned long long)(c->use->ring_bytes + sv->ring_bytes),
 			      (unsigned long long)s->cfg->max_ring_bytes);
 	if (!ret) {
-		f->fd = (int)++s->next_id;
+		f->fd = flow_id(s);
 		ret = s->engine->ops->connect(s->engine, f);
 	}
 	if (ret) {
@@ -235,13 +287,15 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 	sv->f = f;
 	sv->owner = c;
 	sv->client_fd = sp->client_fd;
-	c->nflows++;
-	c->ring_bytes += sv->ring_bytes;
+	c->use->nflows++;
+	c->use->ring_bytes += sv->ring_bytes;
 	*out = sv;
 	return 0;
 }
 
-/* The connect reply: the flow, and the descriptors the client maps. */
+/* The connect reply: the flow, and the descriptors the client maps.  0
+ * once sent; 1 when an error was sent instead (the flow must go), negative
+ * when nothing could be sent. */
 static int connect_reply(struct client *c, const struct mapid_hdr *req, struct served *sv)
 {
 	const struct flow *f = sv->f;
@@ -254,7 +308,7 @@ static int connect_reply(struct client *c, const struct mapid_hdr *req, struct s
 	if (f->hashed) {
 		lookup_fd = engine_share_lookup(f, &table);
 		if (lookup_fd < 0)
-			return reply_error(c, req, lookup_fd);
+			return reply_error(c, req, lookup_fd) ? -EIO : 1;
 	}
 	reply_head(&b, 0, 0, NULL);
 	mbuf_u32(&b, (uint32_t)f->fd);
@@ -277,7 +331,7 @@ static int connect_reply(struct client *c, const struct mapid_hdr *req, struct s
 		n = fi->desc->share ? fi->desc->share(fi, fds + nfds, MAPID_MAX_FDS - nfds) : 0;
 		if (n < 0) {
 			mbuf_free(&b);
-			return n;
+			return reply_error(c, req, n) ? -EIO : 1;
 		}
 		mbuf_i32(&b, fi->slot);
 		mbuf_u32(&b, (uint32_t)n);
@@ -290,7 +344,7 @@ static int do_connect(struct server *s, struct client *c, const struct mapid_hdr
 		      struct mcur *cur)
 {
 	struct mapid_flow_spec spec;
-	struct served *sv = NULL, **pp;
+	struct served *sv = NULL;
 	char why[128];
 	int ret;
 
@@ -301,25 +355,13 @@ static int do_connect(struct server *s, struct client *c, const struct mapid_hdr
 	spec_free(&spec);
 	if (ret)
 		return reply_error(c, h, ret);
-	for (pp = &s->flows; *pp; pp = &(*pp)->next)
-		;
-	*pp = sv;
+	flow_insert(s, sv);
 	log_info("flow %d of pid %d (uid %u) on %s: %d functions", sv->f->fd, (int)c->pid,
 		 (unsigned int)c->uid, sv->f->dev, sv->f->nfns);
 	ret = connect_reply(c, h, sv);
 	if (ret)
 		flow_stop(s, sv);	/* the client never got it */
-	return ret;
-}
-
-static struct served *find_flow(const struct server *s, uint32_t id)
-{
-	struct served *sv;
-
-	for (sv = s->flows; sv; sv = sv->next)
-		if ((uint32_t)sv->f->fd == id)
-			return sv;
-	return NULL;
+	return ret < 0 ? ret : 0;
 }
 
 static int do_close(struct server *s, struct client *c, const struct mapid_hdr *h,
@@ -442,6 +484,37 @@ static int handle(struct server *s, struct client *c)
 
 /* --- Clients --------------------------------------------------------------- */
 
+/* The usage of uid's clients, made for its first. */
+static struct usage *usage_get(struct server *s, uid_t uid)
+{
+	struct usage *u;
+
+	for (u = s->users; u && u->uid != uid; u = u->next)
+		;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return NULL;
+		u->uid = uid;
+		u->next = s->users;
+		s->users = u;
+	}
+	u->clients++;
+	return u;
+}
+
+static void usage_put(struct server *s, struct usage *u)
+{
+	struct usage **pp;
+
+	if (--u->clients)
+		return;
+	for (pp = &s->users; *pp != u; pp = &(*pp)->next)
+		;
+	*pp = u->next;
+	free(u);
+}
+
 static void client_drop(struct server *s, struct client *c)
 {
 	struct served *sv, *next;
@@ -461,6 +534,8 @@ static void client_drop(struct server *s, struct client *c)
 			break;
 		}
 	}
+	s->nclients--;
+	usage_put(s, c->use);
 	if (n)
 		log_info("pid %d went: its %u flows closed", (int)c->pid, n);
 	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->sock, NULL);
@@ -499,7 +574,17 @@ static void client_accept(struct server *s, int listen_fd)
 	ngroups = getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) ? 0 :
 		  (int)(glen / sizeof(gid_t));
 	c = calloc(1, sizeof(*c));
-	if (!c) {
+	if (c)
+		c->use = usage_get(s, cred.uid);
+	if (!c || !c->use || s->nclients >= MAX_CLIENTS ||
+	    (cred.uid != 0 && c->use->clients > MAX_USER_CLIENTS)) {
+		if (c && c->use) {
+			log_warn("uid %u has %u connections (at most %d a user, %d in all): one "
+				 "refused", (unsigned int)cred.uid, c->use->clients - 1,
+				 MAX_USER_CLIENTS, MAX_CLIENTS);
+			usage_put(s, c->use);
+		}
+		free(c);
 		close(sock);
 		return;
 	}
@@ -512,12 +597,14 @@ static void client_accept(struct server *s, int listen_fd)
 					  in_group(s->payload_gid, cred.gid, groups, ngroups)));
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sock, &ev)) {
+		usage_put(s, c->use);
 		close(sock);
 		free(c);
 		return;
 	}
 	c->next = s->clients;
 	s->clients = c;
+	s->nclients++;
 }
 
 int serve(const struct mapid_config *cfg, int listen_fd)

@@ -338,8 +338,7 @@ int mapid_recv(int sock, struct mapid_hdr *h, uint8_t **body, int *fds, int *nfd
 	} ctl;
 	uint8_t *buf = malloc(MAPID_MSG_MAX);
 	struct iovec iov = { buf, MAPID_MSG_MAX };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			      .msg_controllen = sizeof(ctl.buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 	int got = 0, ret = 0;
 	ssize_t n;
@@ -348,6 +347,13 @@ int mapid_recv(int sock, struct mapid_hdr *h, uint8_t **body, int *fds, int *nfd
 	*nfds = 0;
 	if (!buf)
 		return -ENOMEM;
+	/* Taking no descriptors, give the kernel no room for them: it drops
+	 * what was sent without our closing it (a close could wait for ever
+	 * on a file a hostile client chose, a FUSE one say). */
+	if (maxfds > 0) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+	}
 	do {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);

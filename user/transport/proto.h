@@ -114,8 +114,9 @@ void entry_decode(struct mcur *c, struct mapid_flow_entry *e);
 /*
  * One message on socket sock: its header, its body and up to MAPID_MAX_FDS
  * descriptors.  mapid_recv() takes at most maxfds descriptors, closing any
- * beyond; it returns 0, -ECONNRESET when the peer has gone, or -EBADMSG
- * for a message that is not one (wrong magic, version or length, cut).
+ * beyond (with maxfds 0 it takes none, and a message that carried some is
+ * cut); it returns 0, -ECONNRESET when the peer has gone, or -EBADMSG for
+ * a message that is not one (wrong magic, version or length, cut).
  * The body is allocated: free(*body).
  */
 int mapid_send(int sock, uint16_t type, uint32_t seq, const struct mbuf *body,
