@@ -148,6 +148,48 @@ refused "run without functions" "no FUNCTION" "$MAPI" run -i "$MON"
 refused "an unknown command" "unknown command" "$MAPI" bogus
 refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
 
+refused "a snap length past an int" "\"4294967297\" is too large (at most 2147483647)" \
+	"$MAPI" capture -r "$T/in.pcap" -s 4294967297
+refused "a snap length of 2^32" "\"4294967296\" is too large" "$MAPI" capture -r "$T/in.pcap" -s 4294967296
+refused "a snap length of 2^31" "\"2147483648\" is too large" "$MAPI" capture -r "$T/in.pcap" -s 2147483648
+# closed standard descriptors: nothing else takes their place
+rc=0
+out=$(timeout 10 "$MAPI" count -r - 2>&1 <&-) || rc=$?
+check_eq "-r - with standard input closed: refused" "$rc $out" "1 mapi: -r -: standard input is closed"
+rc=0
+out=$( (timeout 10 "$MAPI" capture -r "$T/in.pcap" -w - >&-) 2>&1) || rc=$?
+check_eq "-w - with standard output closed: refused" "$rc $out" "1 mapi: -w -: standard output is closed"
+
+echo "stop signals end it at once, whatever it waits for"
+# stops_at_once WHAT INPUT CMD...: CMD (itself, with standard input from
+# INPUT), then SIGINT once it waits: it must be gone within a second
+stops_at_once() {
+	local what=$1 input=$2 pid
+	shift 2
+	(exec "$@" <"$input" >/dev/null 2>&1) &
+	pid=$!
+	sleep 0.5	# into its wait: a compile, a silent pipe, a long interval
+	kill -INT "$pid" 2>/dev/null
+	if wait_until 1 bash -c "! kill -0 $pid 2>/dev/null"; then
+		pass "$what: gone within a second of SIGINT"
+	else
+		fail "$what: still there a second after SIGINT"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+ored=$(python3 -c "print(' or '.join('host 10.0.%d.%d' % (i // 250, i % 250 + 1) for i in range(1000)))")
+stops_at_once "mapi count -r, 1,000 ORed hosts compiling" /dev/null \
+	"$MAPI" count -r "$T/in.pcap" "$ored"
+# a pipe nobody writes to: the test holds its write end open
+mkfifo "$T/silent"
+exec 9<>"$T/silent"
+stops_at_once "mapi count -r -, a silent pipe" "$T/silent" "$MAPI" count -r -
+stops_at_once "mapi run -r -, a silent pipe" "$T/silent" "$MAPI" run -r - PKT_COUNTER
+exec 9>&-
+stops_at_once "mapi count -I 1e19" /dev/null ip netns exec "$NS_MON" "$MAPI" count -i "$MON" -I 1e19
+wait_until 10 hooks_empty || fail "still attached after the -I 1e19 count"
+
 echo "--help and the manual"
 man=$(dirname "$0")/../../docs/mapi.1
 for cmd in count capture run info flows functions compile; do

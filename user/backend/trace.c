@@ -128,7 +128,11 @@ static int trace_open(struct trace **out, const char *path, int format)
 			goto fail;
 		}
 	}
-	if (fstat(t->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(t->fd, &st)) {
+		ret = bad_trace(path, strerror(errno));	/* standard input closed, say */
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		ret = bad_trace(path, "is a directory");
 		goto fail;
 	}

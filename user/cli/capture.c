@@ -4,12 +4,14 @@
  * kept by TO_BUFFER in the kernel, printed one a line or written to a pcap
  * file.  Only matching packets cross into user space.
  */
+#include <limits.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -107,7 +109,7 @@ int cmd_capture(int argc, char **argv)
 		case 'i': dev = optarg; break;
 		case 'r': rfile = optarg; break;
 		case 'w': out = optarg; break;
-		case 's': snaplen = (int)parse_count(optarg, "-s"); break;
+		case 's': snaplen = (int)parse_count_max(optarg, "-s", INT_MAX); break;
 		case 'c': limit = parse_count(optarg, "-c"); break;
 		case 'B': ring_kib = parse_count(optarg, "-B"); break;
 		case 'S': search = optarg; break;
@@ -120,6 +122,8 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (ring_kib > (1u << 20))
 		die("-B %llu: at most 1048576 KiB", ring_kib);
+	if (out && !strcmp(out, "-") && cli_std_closed(STDOUT_FILENO))
+		die("-w -: standard output is closed");
 	filter = join_args(argc - optind, argv + optind);
 	if (rfile && (dev || dir != MAPI_DIR_BOTH || mode != MAPI_MODE_AUTO))
 		die("capture: -i, -Q and --mode do not go with -r");

@@ -3,6 +3,7 @@
 #ifndef MAPI_CLI_H
 #define MAPI_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 
 /* Prints "mapi: MESSAGE" and exits with status 1. */
@@ -12,14 +13,19 @@ void die_bad_option(const char *cmd, char **argv) __attribute__((noreturn));
 /* Dies with the library's last error, naming the call that failed. */
 void die_mapi(const char *what) __attribute__((noreturn));
 
+/* Whether descriptor fd (0 to 2) was closed when the tool started (it is
+ * /dev/null now). */
+int cli_std_closed(int fd);
+
 /* The trailing arguments as one filter expression, as tcpdump takes it. */
 char *join_args(int argc, char **argv);
 /* The interface tcpdump would pick when none is given. */
 const char *default_device(void);
 /* A positive number of seconds (fractions allowed) for option opt. */
 double parse_seconds(const char *s, const char *opt);
-/* A positive integer for option opt. */
+/* A positive integer for option opt; and one of at most max. */
 unsigned long long parse_count(const char *s, const char *opt);
+unsigned long long parse_count_max(const char *s, const char *opt, unsigned long long max);
 /* MAPI_DIR_* of "in", "out" or "inout" (tcpdump's -Q). */
 int parse_direction(const char *s);
 /* MAPI_MODE_* of "auto", "native", "generic", "offload". */
@@ -42,6 +48,17 @@ void cli_print_packet(const struct mapipkt *pkt);
 
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
+
+/*
+ * The stop signals (SIGINT, SIGTERM) in *stop.  Until the caller blocks
+ * them (its flow runs: they are then taken between readings) they end the
+ * program, while a filter compiles or a trace's header is awaited.
+ */
+void cli_stop_signals(sigset_t *stop);
+
+/* Sleeps until `until` (wall clock; a day at most) or a signal of stop
+ * (blocked); 1 if a signal came. */
+int cli_wait_until(double until, const sigset_t *stop);
 
 /* Installs the library's log callback; verbose also shows info messages. */
 void cli_logging(int verbose);

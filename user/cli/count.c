@@ -85,19 +85,6 @@ static void print_interval(const struct reading *a, const struct reading *b, int
 	fflush(stdout);
 }
 
-/* Sleeps until `until` (wall clock) or a stop signal; returns 1 on a signal. */
-static int wait_until(double until, const sigset_t *stop)
-{
-	double left = until - now_seconds();
-	struct timespec ts;
-
-	if (left <= 0)
-		return sigtimedwait(stop, NULL, &(struct timespec){ 0, 0 }) > 0;
-	ts.tv_sec = (time_t)left;
-	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-	return sigtimedwait(stop, NULL, &ts) > 0;
-}
-
 /* The whole trace in one line; 1 if it was damaged (what was read is shown). */
 static int count_trace(const char *path, const char *filter, int json, const sigset_t *stop)
 {
@@ -110,12 +97,13 @@ static int count_trace(const char *path, const char *filter, int json, const sig
 		die_mapi("count");
 	if (mapi_connect(fd) < 0)
 		die_mapi(path);
+	sigprocmask(SIG_BLOCK, stop, NULL);
 	for (;;) {
 		if (mapi_get_flow_info(fd, &info) < 0)
 			die_mapi(path);
 		if (info.trace_status != MAPI_TRACE_READING)
 			break;
-		if (wait_until(now_seconds() + 0.01, stop))
+		if (cli_wait_until(now_seconds() + 0.01, stop))
 			break;	/* stopped: what was read so far */
 	}
 	read_counters(fd, pkt_fid, byte_fid, &cur);
@@ -169,11 +157,7 @@ int cmd_count(int argc, char **argv)
 		die("count: -r reads a whole trace: -i, -c, -Q and --mode do not go with it");
 	cli_logging(verbose);
 
-	/* Stop signals are taken synchronously, between readings. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
+	cli_stop_signals(&stop);
 
 	if (rfile) {
 		c = count_trace(rfile, filter, json, &stop);
@@ -190,6 +174,7 @@ int cmd_count(int argc, char **argv)
 
 	if (mapi_connect(fd) < 0)
 		die_mapi(dev);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (mapi_get_flow_info(fd, &info) == 0 && verbose)
 		fprintf(stderr, "mapi: counting on %s: received packets in %s, sent in %s\n",
 			dev, mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out));
@@ -205,7 +190,7 @@ int cmd_count(int argc, char **argv)
 	while (!stopped) {
 		double wake = fmin(next, now_seconds() + poll);
 
-		stopped = wait_until(wake, &stop);
+		stopped = cli_wait_until(wake, &stop);
 		read_counters(fd, pkt_fid, byte_fid, &cur);
 		if (limit && cur.pkts - first.pkts >= limit)
 			stopped = 1;

@@ -3,9 +3,12 @@
  * mapi: network monitoring from the shell, on MAPI flows that run in the
  * kernel.  One subcommand a job; `mapi COMMAND --help` for each.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mapi.h"
@@ -38,10 +41,37 @@ static void usage(FILE *f)
 	fprintf(f, "\n`mapi COMMAND --help` describes each.  The manual is mapi(1).\n");
 }
 
+static int std_closed[3];
+
+int cli_std_closed(int fd)
+{
+	return fd >= 0 && fd < 3 && std_closed[fd];
+}
+
+/*
+ * Descriptors 0 to 2 that the tool was started without are opened on
+ * /dev/null before anything else is opened, so that nothing takes their
+ * place (the library's eventfd read as the trace of "-r -", a capture
+ * written into a ring buffer's descriptor).  -r - and -w - refuse them.
+ */
+static void std_fds_safe(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		std_closed[fd] = 1;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(1);	/* nowhere to say it */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	std_fds_safe();
 	opterr = 0;	/* the subcommands say what was wrong, in one line */
 	if (argc < 2) {
 		usage(stderr);

@@ -180,18 +180,6 @@ static int drain(int fd, const struct fn *fns, int nfns, int json)
 	return buffers && ended == buffers;
 }
 
-/* Sleeps until `until` or a stop signal; 1 on a signal. */
-static int sleep_until(double until, const sigset_t *stop)
-{
-	double left = until - now_seconds();
-	struct timespec ts = { 0, 0 };
-
-	if (left > 0) {
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-	}
-	return sigtimedwait(stop, NULL, &ts) > 0;
-}
 
 int cmd_run(int argc, char **argv)
 {
@@ -232,6 +220,7 @@ int cmd_run(int argc, char **argv)
 		dev = default_device();
 	cli_logging(verbose);
 
+	cli_stop_signals(&stop);
 	fd = rfile ? cli_trace_flow(rfile, "") : cli_flow(dev, dir, mode, "");
 	for (i = optind; i < argc; i++) {
 		struct mapi_arg args[MAX_ARGS];
@@ -252,12 +241,9 @@ int cmd_run(int argc, char **argv)
 		free(spec);
 	}
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (mapi_connect(fd) < 0)
 		die_mapi(rfile ? rfile : dev);
+	sigprocmask(SIG_BLOCK, &stop, NULL);	/* taken between readings from now */
 	if (verbose && !rfile && mapi_get_flow_info(fd, &info) == 0)
 		fprintf(stderr, "mapi: running on %s: received packets in %s, sent in %s\n", dev,
 			mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out));
@@ -271,10 +257,10 @@ int cmd_run(int argc, char **argv)
 				die_mapi(rfile);
 			if (info.trace_status != MAPI_TRACE_READING && (!buffers || ended))
 				break;
-			stopped = sleep_until(now_seconds() + 0.01, &stop);
+			stopped = cli_wait_until(now_seconds() + 0.01, &stop);
 			continue;
 		}
-		stopped = sleep_until(buffers ? fmin(next, now_seconds() + 0.01) : next, &stop);
+		stopped = cli_wait_until(buffers ? fmin(next, now_seconds() + 0.01) : next, &stop);
 		if (now_seconds() >= next || stopped) {
 			print_results(fd, fns, nfns, now_seconds(), json);
 			next += interval * ceil((now_seconds() - next) / interval + 1e-9);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mapi.h"
@@ -81,6 +82,33 @@ const char *default_device(void)
 	return name;
 }
 
+/* A wait longer than this is taken a day at a time: a time_t holds no more
+ * than about 9.2e18 seconds, and a wait past it would fail at once. */
+#define LONGEST_WAIT 86400.0
+
+void cli_stop_signals(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGINT);
+	sigaddset(stop, SIGTERM);
+	/* even when started with them ignored (in the background of a
+	 * script), as tcpdump does */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+int cli_wait_until(double until, const sigset_t *stop)
+{
+	double left = fmin(until - now_seconds(), LONGEST_WAIT);
+	struct timespec ts = { 0, 0 };
+
+	if (left > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	}
+	return sigtimedwait(stop, NULL, &ts) > 0;
+}
+
 double parse_seconds(const char *s, const char *opt)
 {
 	char *end;
@@ -90,6 +118,15 @@ double parse_seconds(const char *s, const char *opt)
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0) || !isfinite(v))
 		die("%s: \"%s\" is not a positive number of seconds", opt, s);
+	return v;
+}
+
+unsigned long long parse_count_max(const char *s, const char *opt, unsigned long long max)
+{
+	unsigned long long v = parse_count(s, opt);
+
+	if (v > max)
+		die("%s: \"%s\" is too large (at most %llu)", opt, s, max);
 	return v;
 }
 
@@ -162,7 +199,11 @@ static int trace_format(const char *path)
 
 int cli_trace_flow(const char *path, const char *filter)
 {
-	int fd = mapi_create_offline_flow(path, trace_format(path));
+	int fd;
+
+	if (!strcmp(path, "-") && cli_std_closed(STDIN_FILENO))
+		die("-r -: standard input is closed");
+	fd = mapi_create_offline_flow(path, trace_format(path));
 
 	if (fd < 0)
 		die_mapi(path);
