@@ -160,6 +160,31 @@ rc=0
 out=$( (timeout 10 "$MAPI" capture -r "$T/in.pcap" -w - >&-) 2>&1) || rc=$?
 check_eq "-w - with standard output closed: refused" "$rc $out" "1 mapi: -w -: standard output is closed"
 
+echo "a full disk: exit 1, saying so"
+"$BUILD/tests/gen_traffic" mix 43 5000 "$T/big.pcap" no-vlan
+mkdir "$T/small"
+mount -t tmpfs -o size=64k tmpfs "$T/small"
+on_exit umount "$T/small"
+# full WHAT WORDS CMD...: CMD must exit 1 with WORDS on its last line
+full() {
+	local what=$1 words=$2 rc=0 out
+	shift 2
+	out=$(timeout 30 "$@" 2>&1 >/dev/null) || rc=$?
+	out=$(tail -n 1 <<<"$out")
+	[ "$rc" = 1 ] && [[ $out == *"$words"* ]] && pass "$what: $out" ||
+		fail "$what: exit $rc, '$out' (want 1 and '$words')"
+}
+full "capture -w on a 64 KiB tmpfs" "No space left on device" \
+	"$MAPI" capture -r "$T/big.pcap" -w "$T/small/cap.pcap"
+rm -f "$T/small/cap.pcap"
+full "capture -w /dev/full" "No space left on device" "$MAPI" capture -r "$T/big.pcap" -w /dev/full
+full "capture's text to a full stdout" "writing standard output: No space left on device" \
+	bash -c "exec '$MAPI' capture -r '$T/big.pcap' >/dev/full"
+full "count's line to a full stdout" "writing standard output: No space left on device" \
+	bash -c "exec '$MAPI' count -r '$T/big.pcap' >/dev/full"
+full "run's lines to a full stdout" "writing standard output: No space left on device" \
+	bash -c "exec '$MAPI' run -r '$T/big.pcap' PKT_COUNTER >/dev/full"
+
 echo "stop signals end it at once, whatever it waits for"
 # stops_at_once WHAT INPUT CMD...: CMD (itself, with standard input from
 # INPUT), then SIGINT once it waits: it must be gone within a second

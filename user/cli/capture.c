@@ -5,6 +5,7 @@
  * file.  Only matching packets cross into user space.
  */
 #include <limits.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -184,20 +185,28 @@ int cmd_capture(int argc, char **argv)
 				.len = pkt->wlen,
 			};
 
+			errno = 0;
 			pcap_dump((unsigned char *)dump, &h, pkt->pkt);
+			/* pcap_dump says nothing of a failed write: the stream does */
+			if (ferror(pcap_dump_file(dump)))
+				die("-w %s: %s: %llu packets captured, fewer written", out,
+				    errno ? strerror(errno) : "writing failed", n);
 		} else {
 			cli_print_packet(pkt);
+			cli_check_stdout(0);
 		}
 	}
 	if (mapi_get_function_info(fd, fid, &fi) < 0 || mapi_get_flow_info(fd, &info) < 0)
 		die_mapi("capture");
 	if (dump) {
-		if (pcap_dump_flush(dump))
-			die("-w %s: writing failed", out);
+		errno = 0;
+		if (pcap_dump_flush(dump) || ferror(pcap_dump_file(dump)))
+			die("-w %s: %s: %llu packets captured, fewer written", out,
+			    errno ? strerror(errno) : "writing failed", n);
 		pcap_dump_close(dump);
 		pcap_close(dead);
 	} else {
-		fflush(stdout);
+		cli_check_stdout(1);
 	}
 	mapi_close_flow(fd);
 	fprintf(stderr, "%llu packets captured\n%llu packets matched\n"

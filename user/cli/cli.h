@@ -46,6 +46,11 @@ int cli_trace_flow(const char *path, const char *filter);
 struct mapipkt;
 void cli_print_packet(const struct mapipkt *pkt);
 
+/* Dies (exit 1) if anything written to standard output was lost, as to a
+ * full disk: output is never dropped silently.  With flush, flushes first
+ * (at the end; a write that fails later sets the stream's error). */
+void cli_check_stdout(int flush);
+
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
 

@@ -82,7 +82,7 @@ static void print_interval(const struct reading *a, const struct reading *b, int
 		       live_line ? "\r\033[K" : "", ts, (int)(fmod(b->t, 1.0) * 1000), p, by, pps,
 		       mbps, live_line ? "" : "\n");
 	}
-	fflush(stdout);
+	cli_check_stdout(1);
 }
 
 /* The whole trace in one line; 1 if it was damaged (what was read is shown). */

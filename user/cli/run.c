@@ -145,7 +145,7 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 		first = 0;
 	}
 	printf(json ? "]}\n" : "\n");
-	fflush(stdout);
+	cli_check_stdout(1);
 }
 
 /* Prints the packets waiting in the TO_BUFFERs; 1 when a trace has ended

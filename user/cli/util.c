@@ -86,6 +86,14 @@ const char *default_device(void)
  * than about 9.2e18 seconds, and a wait past it would fail at once. */
 #define LONGEST_WAIT 86400.0
 
+void cli_check_stdout(int flush)
+{
+	if (flush)
+		errno = 0;	/* else errno is still the failed write's */
+	if ((flush && fflush(stdout)) || ferror(stdout))
+		die("writing standard output: %s", errno ? strerror(errno) : "failed");
+}
+
 void cli_stop_signals(sigset_t *stop)
 {
 	sigemptyset(stop);
