@@ -160,6 +160,22 @@ rc=0
 out=$( (timeout 10 "$MAPI" capture -r "$T/in.pcap" -w - >&-) 2>&1) || rc=$?
 check_eq "-w - with standard output closed: refused" "$rc $out" "1 mapi: -w -: standard output is closed"
 
+echo "-r from a pipe, a FIFO, a process substitution, pcap and pcapng"
+"$BUILD/tests/pcapconv" -n "$T/in.pcap" "$T/in.pcapng"
+want="$(pcap_count "$T/in.pcap") packets ($("$BUILD/tests/pcapstat" "$T/in.pcap" | cut -d' ' -f2) bytes)"
+counted() { tail -n 1 | sed 's/ counted in .*//'; }
+mkfifo "$T/fifo"
+for f in pcap pcapng; do
+	check_eq "$f: -r <(cat FILE)" "$("$MAPI" count -r <(cat "$T/in.$f") 2>&1 | counted)" "$want"
+	check_eq "$f: -r /dev/stdin from a pipe" \
+		"$(cat "$T/in.$f" | "$MAPI" count -r /dev/stdin 2>&1 | counted)" "$want"
+	check_eq "$f: -r - from a pipe" "$(cat "$T/in.$f" | "$MAPI" count -r - 2>&1 | counted)" "$want"
+	check_eq "$f: -r - from the file itself" "$("$MAPI" count -r - <"$T/in.$f" 2>&1 | counted)" "$want"
+	cat "$T/in.$f" >"$T/fifo" &
+	check_eq "$f: -r FIFO" "$(timeout 20 "$MAPI" count -r "$T/fifo" 2>&1 | counted)" "$want"
+	wait
+done
+
 echo "a full disk: exit 1, saying so"
 "$BUILD/tests/gen_traffic" mix 43 5000 "$T/big.pcap" no-vlan
 mkdir "$T/small"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <pcap/pcap.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,21 +189,24 @@ int cli_flow(const char *dev, int dir, int mode, const char *filter)
 	return fd;
 }
 
-/* pcapng files start with their section header block's type. */
+/*
+ * pcapng files start with their section header block's type.  Only a
+ * regular file is looked at, and by pread, which consumes nothing: from a
+ * pipe, a FIFO or a process substitution the library finds out itself (it
+ * reads both formats from a stream).
+ */
 static int trace_format(const char *path)
 {
-	unsigned char m[4];
-	FILE *f;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	int fmt = MFF_PCAP;
+	unsigned char m[4];
+	struct stat st;
 
-	if (!strcmp(path, "-"))
-		return MFF_PCAP;	/* a stream: the library finds out */
-	f = fopen(path, "rb");
-	if (f && fread(m, 1, 4, f) == 4 && m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d &&
-	    m[3] == 0x0a)
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && pread(fd, m, 4, 0) == 4 &&
+	    m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a)
 		fmt = MFF_PCAPNG;
-	if (f)
-		fclose(f);
+	if (fd > STDIN_FILENO)
+		close(fd);
 	return fmt;
 }
 
