@@ -314,10 +314,12 @@ static void test_capabilities(void)
 	} cases[] = {
 		{ { 39 /* CAP_BPF */, CAP_SYS_ADMIN }, "missing CAP_BPF" },
 		{ { CAP_NET_ADMIN, CAP_SYS_ADMIN }, "missing CAP_NET_ADMIN" },
+		/* the verifier refuses a flow's pointer arithmetic without it */
+		{ { 38 /* CAP_PERFMON */, CAP_SYS_ADMIN }, "missing CAP_PERFMON" },
 	};
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pid_t pid = fork();
 		int status;
 

@@ -160,7 +160,7 @@ int cmd_info(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct if_nameindex *ifs, *i;
-	int c, json = 0, s, btf, cap_bpf, cap_net, loop, ringbuf, frags, tcx, first = 1;
+	int c, json = 0, s, btf, cap_bpf, cap_perf, cap_net, loop, ringbuf, frags, tcx, first = 1;
 	char why[MAPI_ERRORSTR_LENGTH] = "";
 	const char *backend;
 	struct utsname u;
@@ -178,6 +178,7 @@ int cmd_info(int argc, char **argv)
 	btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	cap_bpf = has_cap(CAP_BPF);
 	cap_net = has_cap(CAP_NET_ADMIN);
+	cap_perf = has_cap(CAP_PERFMON);
 	libbpf_set_print(NULL);
 	loop = probe_result(libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL));
 	ringbuf = probe_result(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL));
@@ -190,20 +191,22 @@ int cmd_info(int argc, char **argv)
 		mapi_read_error(NULL, why);
 
 	if (json)
-		printf("{\"kernel\":\"%s\",\"btf\":%s,\"cap_bpf\":%s,\"cap_net_admin\":%s,"
+		printf("{\"kernel\":\"%s\",\"btf\":%s,\"cap_bpf\":%s,\"cap_perfmon\":%s,"
+		       "\"cap_net_admin\":%s,"
 		       "\"bpf_loop\":%s,\"ringbuf\":%s,\"xdp_frags\":%s,\"tcx\":%s,"
 		       "\"flows_run_in\":\"%s\",\"interfaces\":[",
-		       u.release, json_bool(btf), json_bool(cap_bpf), json_bool(cap_net),
+		       u.release, json_bool(btf), json_bool(cap_bpf), json_bool(cap_perf),
+		       json_bool(cap_net),
 		       json_bool(loop), json_bool(ringbuf), json_bool(frags), json_bool(tcx),
 		       backend ? backend : "none");
 	else
 		printf("kernel      %s, BTF %s\n"
-		       "privileges  CAP_BPF %s, CAP_NET_ADMIN %s\n"
+		       "privileges  CAP_BPF %s, CAP_PERFMON %s, CAP_NET_ADMIN %s\n"
 		       "features    bpf_loop %s, ring buffers %s, XDP fragments %s, tcx %s\n"
 		       "flows run   %s%s\n"
 		       "\n%-16s %-4s %-9s %6s  %-12s %-8s %-8s %-8s %s\n",
 		       u.release, btf ? "yes" : "no (flows cannot load)", cap_bpf ? "yes" : "no",
-		       cap_net ? "yes" : "no", yes_no(loop), yes_no(ringbuf), yes_no(frags),
+		       cap_perf ? "yes" : "no", cap_net ? "yes" : "no", yes_no(loop), yes_no(ringbuf), yes_no(frags),
 		       yes_no(tcx), !backend ? "nowhere: " : !strcmp(backend, "mapid") ?
 		       "in mapid" : "in this process (no mapid listens)", backend ? "" : why,
 		       "interface", "up", "type", "mtu", "driver", "native", "generic",

@@ -4,9 +4,9 @@
 #define MAPI_CAPS_H
 
 /*
- * 0 if this process may load and attach flow programs (CAP_BPF and
- * CAP_NET_ADMIN, or CAP_SYS_ADMIN which implies both); otherwise -EPERM
- * with a message naming what is missing.
+ * 0 if this process may load and attach flow programs (CAP_BPF,
+ * CAP_PERFMON and CAP_NET_ADMIN, or CAP_SYS_ADMIN which implies them);
+ * otherwise -EPERM with a message naming what is missing.
  */
 int caps_check(const char *dev);
 
