@@ -34,7 +34,9 @@ extern "C" {
 /*
  * MAPI_COPY: a snapshot, taken at the call, in memory the library owns.  It
  * stays valid and unchanged until the next MAPI_COPY read of the same function
- * or until the flow is closed.
+ * or until the flow is closed.  There is one snapshot a function, not one a
+ * thread: threads that read the same function each copy the value out
+ * before another reads it (or read with MAPI_REF, which they may share).
  *
  * MAPI_REF: a pointer whose target keeps showing the live value without
  * another call.  The library refreshes it from the kernel every
@@ -180,7 +182,8 @@ struct mapipkt {
 /*
  * The next packet of TO_BUFFER function fid; blocks until one arrives.  The
  * packet stays valid until the next call for the same fid or the flow's
- * close.  One thread at a time may wait on a fid (else MAPI_ERR_BUSY); if
+ * close: it is the function's one packet buffer, not to be shared between
+ * threads (one thread at a time reads a function's packets anyway).  One thread at a time may wait on a fid (else MAPI_ERR_BUSY); if
  * another thread closes the flow, the waiting call returns NULL
  * (MAPI_INVALID_FLOW).
  */
