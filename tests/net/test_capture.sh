@@ -155,6 +155,18 @@ check_eq "one line a received UDP packet" "$(grep -c '^[0-9:.]* In  IP6\? .*: UD
 check_match "its counts on stop" "$(cat "$T/lines.out")" \
 	"$n_in_udp packets captured.$n_in_udp packets matched.0 packets dropped"
 
+# stopped with packets still in its ring: the totals say so, and add up
+wait_until 10 hooks_empty || true
+bg "$NS_MON" "$T/left.err" "$BUILD/mapi" capture -i "$MON" -c 5 -Q in udp
+cli_pid=$!
+wait_until 20 grep -qs "capturing" "$T/left.err" || fail "mapi capture did not start"
+kill -STOP "$cli_pid"	# the packets wait in its ring meanwhile
+in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/in.pcap" >/dev/null
+kill -CONT "$cli_pid"
+wait_until 20 sh -c "! kill -0 $cli_pid 2>/dev/null" || fail "mapi capture -c 5 did not stop"
+check_match "after -c 5: captured, matched, dropped, left in the ring" "$(cat "$T/left.err")" \
+	"5 packets captured.$n_in_udp packets matched.0 packets dropped by the ring buffer.$((n_in_udp - 5)) packets left in the ring, not read"
+
 wait_until 10 hooks_empty && pass "nothing attached at the end" ||
 	fail "still attached: $(in_mon "$BUILD/tests/hookstate" "$MON")"
 finish

@@ -209,8 +209,10 @@ int cmd_capture(int argc, char **argv)
 		cli_check_stdout(1);
 	}
 	mapi_close_flow(fd);
+	/* captured + dropped + left = matched, once the traffic stopped */
 	fprintf(stderr, "%llu packets captured\n%llu packets matched\n"
-		"%llu packets dropped by the ring buffer\n", n, fi.pkts, fi.dropped);
+		"%llu packets dropped by the ring buffer\n"
+		"%llu packets left in the ring, not read\n", n, fi.pkts, fi.dropped, fi.queued);
 	free(filter);
 	if (info.trace_status == MAPI_TRACE_FAILED) {
 		fprintf(stderr, "mapi: %s\n", info.trace_error);
