@@ -83,6 +83,17 @@ static void test_filter_syntax(void **state)
 	expect_error(MAPI_BPF_FILTER_ERROR, "no-such-host.invalid");
 	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "inbound"), -1);
 	expect_error(MAPI_BPF_FILTER_ERROR, "mapi_set_direction");
+	{
+		/* a long expression keeps libpcap's reason in the message */
+		char expr[700] = "";
+		int i;
+
+		for (i = 0; i < 40; i++)
+			strcat(expr, "host 10.0.0.1 or ");
+		strcat(expr, "and");
+		assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", expr), -1);
+		expect_error(MAPI_BPF_FILTER_ERROR, "syntax error");
+	}
 	/* a failed apply leaves the flow usable and its function ids dense */
 	assert_int_equal(mapi_apply_function(fd, "BPF_FILTER", "tcp"), 1);
 	assert_int_equal(mapi_apply_function(fd, "PKT_COUNTER"), 2);

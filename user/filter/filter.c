@@ -39,8 +39,10 @@ int cbpf_compile(const char *expr, int linktype, uint32_t netmask,
 	if (!p)
 		return -ENOMEM;
 	if (pcap_compile(p, &bp, expr, 1, netmask) < 0) {
+		/* the reason first: a long expression would push it out of the
+		 * message */
 		ret = err_set(-EINVAL, MAPI_BPF_FILTER_ERROR,
-			      "BPF_FILTER \"%s\": %s", expr, pcap_geterr(p));
+			      "BPF_FILTER: %s, in \"%s\"", pcap_geterr(p), expr);
 		goto out;
 	}
 	out->insns = calloc(bp.bf_len, sizeof(*out->insns));
