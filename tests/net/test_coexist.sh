@@ -133,4 +133,27 @@ check_eq "tcpdump saw the same" "$("$BUILD/tests/pcapstat" "$T/all2.pcap")" "$al
 check_match "mapi count said why it is at tc ingress" "$(cat "$T/count.out")" "tc ingress \\(tcx\\)"
 fc_ok close "$fd"
 wait_until 5 hooks_empty || fail "still attached: $(state)"
+
+echo "3. monitors started at the same moment"
+# each must find its way (XDP for one, tc ingress after it for the
+# others), never "attach refused: File exists"
+bad=0
+for round in 1 2 3 4 5; do
+	pids=()
+	for i in 1 2 3 4; do
+		(exec ip netns exec "$NS_MON" "$BUILD/mapi" count -i "$MON" -I 0.2 \
+			>"$T/together$i.out" 2>&1) &
+		pids+=($!)
+	done
+	for i in 1 2 3 4; do
+		wait_until 20 grep -qs "counting\|mapi: " "$T/together$i.out" || true
+	done
+	wait_until 20 bash -c "[ \$(grep -l 'counting all packets' $T/together*.out | wc -l) = 4 ]" || true
+	kill -INT "${pids[@]}" 2>/dev/null
+	for i in 1 2 3 4; do
+		wait "${pids[i - 1]}" || { bad=$((bad + 1)); echo "  round $round, monitor $i: $(tail -n 1 "$T/together$i.out")"; }
+	done
+	wait_until 10 hooks_empty || true
+done
+check_eq "20 monitors started four at a time all ran" "$bad" 0
 finish

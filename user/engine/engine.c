@@ -579,6 +579,24 @@ static int attach_tcx(struct iface *ifc, enum hook_id h, struct flow *f)
 	return ret;
 }
 
+/* Another's XDP program (id other) holds the interface: received packets at
+ * tc ingress after it, unless an XDP mode is demanded. */
+static int attach_after(struct iface *ifc, struct flow *f, uint32_t other)
+{
+	if (f->mode_req & MAPI_MODE_REQUIRE)
+		return err_set(-EBUSY, MAPI_ERR_ATTACH,
+			       "%s already runs XDP program id %u, which this process did not "
+			       "attach: only one XDP program can run on an interface, so %s XDP "
+			       "cannot be demanded (detach that program, or let received packets "
+			       "be taken at tc ingress: do not demand a mode)", ifc->name, other,
+			       mapi_mode_name(f->mode_req & ~MAPI_MODE_REQUIRE));
+	/* another's XDP program, or another process's flows: after it */
+	log_warn("%s: XDP program id %u, not this process's, runs on the interface: received "
+		 "packets are taken at tc ingress (tcx), after it (what it drops or redirects "
+		 "is not seen)", ifc->name, other);
+	return attach_tcx(ifc, HOOK_XDP, f);
+}
+
 /* Attaches hook h of ifc for its first flow f. */
 static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 {
@@ -589,21 +607,8 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 
 	if (h == HOOK_TC)
 		return attach_tcx(ifc, h, f);
-	if (other_xdp_program(ifc, &other)) {
-		if (f->mode_req & MAPI_MODE_REQUIRE)
-			return err_set(-EBUSY, MAPI_ERR_ATTACH,
-				       "%s already runs XDP program id %u, which this process did "
-				       "not attach: only one XDP program can run on an interface, "
-				       "so %s XDP cannot be demanded (detach that program, or let "
-				       "received packets be taken at tc ingress: do not demand a "
-				       "mode)", ifc->name, other,
-				       mapi_mode_name(f->mode_req & ~MAPI_MODE_REQUIRE));
-		/* another's XDP program, or another process's flows: after it */
-		log_warn("%s: XDP program id %u, not this process's, runs on the interface: "
-			 "received packets are taken at tc ingress (tcx), after it (what it "
-			 "drops or redirects is not seen)", ifc->name, other);
-		return attach_tcx(ifc, h, f);
-	}
+	if (other_xdp_program(ifc, &other))
+		return attach_after(ifc, f, other);
 	n = xdp_candidates(f->mode_req, modes);
 	for (i = 0; i < n; i++) {
 		int m = modes[i];
@@ -635,6 +640,15 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 			hk->ngroups = 0;
 			err_begin();
 			ret = attach_try(ifc, h, f, m, 1);
+		}
+		/* someone attached an XDP program since we looked (another
+		 * monitor starting at the same moment): after it, as above */
+		if ((ret == -EEXIST || ret == -EBUSY) && hk->link_fd < 0 &&
+		    hk->groups[0].prog_fd >= 0 && other_xdp_program(ifc, &other)) {
+			hook_close(hk);
+			store_destroy(&f->nic);
+			err_begin();
+			return attach_after(ifc, f, other);
 		}
 		if (!ret) {
 			log_info("%s: flows on received packets run in %s XDP", ifc->name,
