@@ -450,12 +450,18 @@ static void close_after_two(const struct mapipkt *p)
 		mapi_close_flow(loop_fd);
 }
 
+static void *loop_until_closed(void *arg)
+{
+	*(int *)arg = mapi_loop(loop_fd, 1, 0, count_packet);
+	return NULL;
+}
+
 static void test_readers(void)
 {
 	struct reader r = { 0 };
 	struct mapipkt *p;
 	pthread_t t;
-	int fd, fid, i;
+	int fd, fid, i, loop_ret = -2;
 
 	fd = buffer_flow("v2", &fid);
 	r.fd = fd;
@@ -482,6 +488,20 @@ static void test_readers(void)
 	CHECK(join_within(t, 5) == 0, "the reader left");
 	CHECK(!r.pkt && r.code == MAPI_INVALID_FLOW && strstr(r.msg, "closed while waiting"),
 	      "and says why: %d %s", r.code, r.msg);
+
+	/* mapi_loop without a count, the flow closed by another thread before
+	 * any packet: it ends, 0 handled, as it would after some */
+	fd = buffer_flow("v2", &fid);
+	loop_fd = fd;
+	looped = 0;
+	if (CHECK(pthread_create(&t, NULL, loop_until_closed, &loop_ret) == 0,
+		  "start a looping thread")) {
+		CHECK(reader_waits(fd, fid), "the loop waits");
+		CHECK(mapi_close_flow(fd) == 0, "close the flow under it");
+		CHECK(join_within(t, 5) == 0, "the loop left");
+		CHECK(loop_ret == 0 && looped == 0, "mapi_loop returned 0 packets handled (%d)",
+		      loop_ret);
+	}
 
 	/* mapi_loop: a count; then until the callback closes the flow */
 	fd = buffer_flow("v2", &fid);

@@ -181,6 +181,12 @@ static void test_public_dump(void **state)
 	assert_null(mapi_dump_filter("udp and and", MAPI_DUMP_EBPF));
 	mapi_read_error(&code, msg);
 	assert_int_equal(code, MAPI_BPF_FILTER_ERROR);
+	/* asking for nothing, or for what does not exist, is an error */
+	assert_null(mapi_dump_filter("tcp", 0));
+	mapi_read_error(&code, msg);
+	assert_int_equal(code, MAPI_INVALID_ARGUMENT + 2);
+	assert_null(mapi_dump_filter("tcp", MAPI_DUMP_TC));
+	assert_null(mapi_dump_filter("tcp", MAPI_DUMP_EBPF | 0x100));
 	free(both);
 	free(tc);
 	free(classic);

@@ -197,6 +197,11 @@ MAPI_EXPORT char *mapi_dump_filter(const char *expr, int what)
 	if (!expr)
 		return api_fail_ptr(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
 					    "mapi_dump_filter: the expression is NULL"));
+	if (!(what & (MAPI_DUMP_CLASSIC | MAPI_DUMP_EBPF)) ||
+	    (what & ~(MAPI_DUMP_CLASSIC | MAPI_DUMP_EBPF | MAPI_DUMP_TC)))
+		return api_fail_ptr(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+					    "mapi_dump_filter: what %#x: ask for MAPI_DUMP_CLASSIC, "
+					    "MAPI_DUMP_EBPF or both, | MAPI_DUMP_TC", what));
 	ret = cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog);
 	if (!ret && (what & MAPI_DUMP_CLASSIC))
 		ret = cbpf_dump(&prog, &classic);

@@ -61,7 +61,8 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	f->readers--;
 	if (!api_flow_is(fd, f)) {
 		pthread_cond_broadcast(&api_reader_left);
-		return err_set(-EBADF, MAPI_INVALID_FLOW,
+		/* ESHUTDOWN, not EBADF: mapi_loop tells it from a bad descriptor */
+		return err_set(-ESHUTDOWN, MAPI_INVALID_FLOW,
 			       "flow %d was closed while waiting for a packet", fd);
 	}
 	if (ret && f->backend->ops->check && f->backend->ops->check(f->backend))
@@ -110,9 +111,11 @@ MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
 		n++;
 		api_begin();
 	}
-	/* without a count, the loop runs until the flow is closed or its
-	 * trace ends */
-	if (ret && !(cnt <= 0 && ((n > 0 && ret == -EBADF) || ret == -ENODATA)))
+	/* without a count, the loop runs until the flow is closed (by the
+	 * callback, or by another thread while it waits, before any packet as
+	 * after) or its trace ends */
+	if (ret && !(cnt <= 0 && ((n > 0 && ret == -EBADF) || ret == -ESHUTDOWN ||
+				  ret == -ENODATA)))
 		return api_fail(ret);
 	api_end();
 	return n;

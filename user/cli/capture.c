@@ -58,10 +58,14 @@ static void on_signal(int sig)
 static int parse_int(const char *s, const char *what)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
+	long v;
 
-	if (!*s || *end || v < -2147483647L || v > 2147483647L)
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end)
 		die("--search: %s \"%s\" is not a number", what, s);
+	if (errno == ERANGE || v < INT_MIN || v > INT_MAX)
+		die("--search: %s \"%s\" is out of range (%d to %d)", what, s, INT_MIN, INT_MAX);
 	return (int)v;
 }
 
