@@ -147,6 +147,12 @@ refused "a function that does not exist" "no function named" "$MAPI" run -i "$MO
 refused "run without functions" "no FUNCTION" "$MAPI" run -i "$MON"
 refused "an unknown command" "unknown command" "$MAPI" bogus
 refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
+refused "a /proc file, not a trace" "unknown file format" "$MAPI" count -r /proc/self/maps
+: >"$T/empty.pcap"
+refused "an empty file" "the file is empty" "$MAPI" count -r "$T/empty.pcap"
+in_mon ip link set lo up
+in_mon timeout -s INT 1 "$MAPI" count -i lo -I 5 >/dev/null 2>"$T/lo.err" || true
+check_eq "-i lo: no warning that loopback lacks native XDP" "$(grep -c warning "$T/lo.err")" 0
 
 refused "a search offset past an int" "OFFSET \"99999999999\" is out of range" \
 	"$MAPI" capture -r "$T/in.pcap" --search "abc,99999999999,10"

@@ -139,7 +139,8 @@ static int trace_open(struct trace **out, const char *path, int format)
 	if (S_ISREG(st.st_mode)) {
 		uint32_t m = magic_of(t->fd);
 
-		if (st.st_size == 0) {
+		/* (a file of /proc says it has 0 bytes, and has some) */
+		if (st.st_size == 0 && !m) {
 			ret = bad_trace(path, "the file is empty");
 			goto fail;
 		}

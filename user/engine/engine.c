@@ -50,6 +50,9 @@
 #define ATTACH_TCX_INGRESS 46
 #define ATTACH_TCX_EGRESS 47
 
+/* The kernel gives loopback this index in every network namespace. */
+#define LOOPBACK_IFINDEX 1
+
 /* Flows on a hook before conversation flows become lookups (lookup_pays). */
 #define HASH_MIN_FLOWS 16
 /* A group grows until its program has this many instructions. */
@@ -613,7 +616,11 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 	for (i = 0; i < n; i++) {
 		int m = modes[i];
 
-		if (i > 0)
+		/* loopback never has native XDP: to say so each time is noise */
+		if (i > 0 && ifc->ifindex == LOOPBACK_IFINDEX && modes[i - 1] == MAPI_MODE_NATIVE)
+			log_info("%s: loopback has no native XDP; trying %s XDP", ifc->name,
+				 mapi_mode_name(m));
+		else if (i > 0)
 			log_warn("%s: %s XDP unavailable (%s); trying %s XDP", ifc->name,
 				 mapi_mode_name(modes[i - 1]), reason, mapi_mode_name(m));
 		if (m == MAPI_MODE_OFFLOAD && not_offloadable(f)) {
