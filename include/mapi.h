@@ -202,7 +202,9 @@ struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms);
 typedef void (*mapi_handler)(const struct mapipkt *pkt);
 int mapi_loop(int fd, int fid, int cnt, mapi_handler callback);
 
-/* Stops the flow and frees everything it holds. */
+/* Stops the flow and frees everything it holds.  In a child of fork(), a
+ * flow of the parent's can only be closed, which frees the child's copy and
+ * leaves the parent's flow running (docs/semantics.md). */
 int mapi_close_flow(int fd);
 
 /* --- Information --------------------------------------------------------- */

@@ -456,6 +456,62 @@ static void *loop_until_closed(void *arg)
 	return NULL;
 }
 
+/*
+ * After fork() a flow stays its creator's: the child may not read it, and
+ * closing its copy leaves the parent's flow running; the child's own flows
+ * (beside the parent's XDP program: at tc ingress) work.
+ */
+static void test_fork_flows(void)
+{
+	int fd = counting_flow("v4"), p[2], status = 0, i;
+	unsigned long long *v, before;
+	char bad = -1;
+	pid_t pid;
+
+	if (!CHECK(mapi_connect(fd) == 0, "connect a flow on v4") || !CHECK(!pipe(p), "a pipe"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char msg[MAPI_ERRORSTR_LENGTH] = "";
+		int code = 0, c;
+
+		alarm(10);
+		bad = 0;
+		if (mapi_read_results(fd, 1, MAPI_COPY))
+			bad |= 1;
+		mapi_read_error(&code, msg);
+		if (code != MAPI_INVALID_FLOW || !strstr(msg, "inherited by fork()"))
+			bad |= 2;
+		if (mapi_close_flow(fd) != 0)
+			bad |= 4;
+		c = mapi_create_flow("v4");
+		if (c < 0 || mapi_apply_function(c, "PKT_COUNTER") != 1 || mapi_connect(c) != 0)
+			bad |= 8;
+		if (mapi_close_flow(c) != 0)
+			bad |= 16;
+		if (write(p[1], &bad, 1) != 1)
+			bad = 0;
+		_exit(0);	/* the answer is the pipe's (under valgrind, the status is not) */
+	}
+	close(p[1]);
+	CHECK(pid > 0 && read(p[0], &bad, 1) == 1 && waitpid(pid, &status, 0) == pid,
+	      "the child answered");
+	close(p[0]);
+	CHECK(bad == 0, "the child may not read the parent's flow, closes its copy, runs its own "
+	      "(failures %#x)", bad);
+	v = mapi_read_results(fd, 1, MAPI_COPY);
+	before = v ? *v : 0;
+	CHECK(v && send_frames("p4", 5) == 0, "the parent's flow still reads; send 5 frames");
+	for (i = 0; i < 200 && v && *v < before + 5; i++) {
+		usleep(10000);
+		v = mapi_read_results(fd, 1, MAPI_COPY);
+	}
+	CHECK(v && *v == before + 5, "and counts them: the child's close left it running "
+	      "(%llu after %llu)", v ? *v : 0, before);
+	mapi_close_flow(fd);
+	nothing_attached("v4", "after the fork's flows");
+}
+
 static void test_readers(void)
 {
 	struct reader r = { 0 };
@@ -716,6 +772,7 @@ int main(void)
 	test_modes();
 	test_foreign_program();
 	test_fork();
+	test_fork_flows();
 	test_capabilities();
 	test_vanished_interface();
 	test_readers();

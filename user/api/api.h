@@ -40,6 +40,14 @@ int api_flow_is(int fd, const struct flow *f);
  *     for (fd = 0; (f = api_next_flow(&fd)); ) */
 struct flow *api_next_flow(int *fd);
 
+/*
+ * fork(), with the lock held: before it, TO_FILE buffers are written out;
+ * in the child, every flow becomes the parent's copy (f->inherited) and
+ * the engine and the connection to mapid are left to the parent.
+ */
+void api_fork_prepare(void);
+void api_forked(void);
+
 /* The connection to mapid, made if need be; NULL when there is none (or
  * MAPI_BACKEND=in-process). */
 struct backend *api_mapid(void);

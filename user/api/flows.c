@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "args.h"
@@ -32,6 +33,9 @@ pthread_cond_t api_reader_left = PTHREAD_COND_INITIALIZER;
 /* The in-process engine, made for the first flow on an interface that
  * does not go to mapid; and the connection to mapid, while it serves. */
 static struct backend *local, *remote;
+/* In a child of fork(): the parent's, inherited, never used (volatile: kept
+ * though never read, so that they stay reachable, not leaked) */
+static struct backend *volatile parents_local, *volatile parents_remote;
 
 void api_begin(void)
 {
@@ -83,6 +87,11 @@ int api_lookup_flow(int fd, struct flow **f)
 	int ret = lookup_any(fd, f);
 	const struct backend *b = ret ? NULL : (*f)->backend;
 
+	if (!ret && (*f)->inherited)
+		return err_set(-EBADF, MAPI_INVALID_FLOW,
+			       "flow %d is process %d's, inherited by fork(): it runs for that "
+			       "process only, and this one may only close its copy", fd,
+			       (*f)->owner_pid);
 	return ret || !b->ops->check ? ret : b->ops->check(b);
 }
 
@@ -212,6 +221,31 @@ __attribute__((destructor)) static void remote_shutdown(void)
 		backend_mapid_hang_up(b);
 }
 
+void api_fork_prepare(void)
+{
+	struct flow *f;
+	int fd, i;
+
+	for (fd = 0; (f = api_next_flow(&fd));)
+		for (i = 0; i < f->nfns; i++)
+			capture_flush(f->fns[i]);
+}
+
+void api_forked(void)
+{
+	struct flow *f;
+	int fd;
+
+	for (fd = 0; (f = api_next_flow(&fd));)
+		f->inherited = 1;
+	/* the parent's engine and connection to mapid, left as they are (kept,
+	 * not freed: freeing would detach or close what the parent runs); this
+	 * process's own flows get their own */
+	parents_local = local;
+	parents_remote = remote;
+	local = remote = NULL;
+}
+
 struct backend *api_mapid(void)
 {
 	const char *want = getenv("MAPI_BACKEND");
@@ -269,6 +303,7 @@ static int create(struct backend *b, const char *source, int format)
 		return ret;
 	}
 	b->flows++;
+	f->owner_pid = (int)getpid();
 	return f->fd;
 }
 
@@ -454,6 +489,14 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	if (ret)
 		return api_fail(ret);
 	flow_table[fd] = NULL;
+	if (f->inherited) {
+		/* the parent's: its kernel objects, its file, its daemon stay
+		 * as they are; this copy's memory goes (files were written out
+		 * at the fork, so freeing writes nothing twice) */
+		flow_free(f);
+		api_end();
+		return 0;
+	}
 	/* threads waiting for its packets leave before it goes */
 	if (f->readers) {
 		for (i = 0; i < f->nfns; i++)

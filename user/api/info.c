@@ -65,7 +65,7 @@ static int flow_info(const struct flow *f, mapi_flow_info_t *info)
 	info->lookup = f->status == MAPI_FLOW_RUNNING && f->hashed;
 	snprintf(info->backend, sizeof(info->backend), "%s", f->backend->ops->name);
 	info->owner_uid = (int)getuid();
-	info->owner_pid = (int)getpid();
+	info->owner_pid = f->owner_pid;
 	flow_function_names(f, info->functions, sizeof(info->functions));
 	if (f->trace) {
 		struct trace_info ti;
@@ -97,6 +97,16 @@ MAPI_EXPORT int mapi_get_flow_info(int fd, mapi_flow_info_t *info)
 	return 0;
 }
 
+/* The next flow of this process's own (not one a fork inherited). */
+static struct flow *next_own_flow(int *fd)
+{
+	struct flow *f;
+
+	while ((f = api_next_flow(fd)) && f->inherited)
+		;
+	return f;
+}
+
 MAPI_EXPORT int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info)
 {
 	struct backend *b;
@@ -110,7 +120,7 @@ MAPI_EXPORT int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info)
 	b = api_mapid();
 	if (b)
 		ret = backend_mapid_next(b, (uint32_t)at, info);
-	else if ((f = api_next_flow(&at)))
+	else if ((f = next_own_flow(&at)))
 		ret = flow_info(f, info);
 	else
 		ret = err_set(-ENOENT, MAPI_INVALID_FLOW, "this process has no flow after %d", fd);

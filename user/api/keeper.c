@@ -154,11 +154,12 @@ static void wake_init(void)
  * fork(): the child must not inherit the lock held by a thread it does not
  * have (the keeper's, say), nor believe that thread runs, nor wait on a
  * condition that thread was waiting on (destroying it would wait for ever).
- * Its flows stay the parent's.
+ * Its flows stay the parent's (api_forked).
  */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&api_lock);
+	api_fork_prepare();
 }
 
 static void fork_parent(void)
@@ -169,7 +170,11 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	keeper_on = keeper_done = keeper_stop = 0;
+	/* the inherited flows are the parent's: nothing to refresh or write */
+	nrefs = nfiles = 0;
+	idle_due = 0;
 	wake_init();
+	api_forked();
 	pthread_mutex_unlock(&api_lock);
 }
 

@@ -45,6 +45,9 @@ int capture_drain(struct fn_instance *fi);
 /* TO_FILE, once its programs no longer run: the rest, and the file closed. */
 int capture_finish(struct fn_instance *fi);
 
+/* TO_FILE: what its file buffers, written out (before a fork). */
+void capture_flush(struct fn_instance *fi);
+
 /* A flow over a trace: the trace has no more packets. */
 void capture_trace_end(struct fn_instance *fi);
 

@@ -63,6 +63,9 @@ struct flow {
 	int served;			/* mapid runs it for a client: only its
 					 * kernel half is built here (no files) */
 	uint32_t remote_id;		/* a client's flow: its id in mapid */
+	int owner_pid;			/* the process that created it */
+	int inherited;			/* a child of fork()'s copy of it: only
+					 * closing it (freeing the copy) is allowed */
 	int own_maps;			/* its counts only in maps of its own, never
 					 * in the interface's shared table */
 	/* a conversation flow (hashflow.h): found by a lookup, no code */

@@ -85,6 +85,14 @@ int capture_is_file(const struct fn_instance *fi)
 	return fi->desc == &fn_to_file;
 }
 
+void capture_flush(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (c && capture_is_file(fi))
+		pcapw_flush(&c->file);
+}
+
 uint32_t capture_ring_bytes(const struct fn_instance *fi)
 {
 	const struct capture *c = fi->state;

@@ -63,6 +63,13 @@ int pcapw_write(struct pcap_writer *w, uint64_t ts_ns, uint32_t caplen, uint32_t
 	return put(w, data, caplen);
 }
 
+int pcapw_flush(struct pcap_writer *w)
+{
+	if (w->f && fflush(w->f) && !w->err)
+		w->err = -errno;
+	return w->err;
+}
+
 int pcapw_close(struct pcap_writer *w)
 {
 	int ret = w->err;

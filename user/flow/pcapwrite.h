@@ -19,6 +19,9 @@ struct pcap_writer {
 int pcapw_open(struct pcap_writer *w, const char *path, uint32_t snaplen);
 int pcapw_write(struct pcap_writer *w, uint64_t ts_ns, uint32_t caplen, uint32_t wlen,
 		const void *data);
+/* Writes out what is buffered (before a fork, whose child must not write
+ * it again); 0 or the file's error. */
+int pcapw_flush(struct pcap_writer *w);
 /* Flushes and closes; returns the first error of the file's life. */
 int pcapw_close(struct pcap_writer *w);
 
