@@ -78,6 +78,7 @@ extern "C" {
 #define MAPI_ERR_TRACE 10012		/* a trace file is missing, damaged or unsupported */
 #define MAPI_ERR_TRACE_END 10013	/* the trace has no more packets */
 #define MAPI_ERR_DAEMON 10014		/* mapid is not there, refused, or went away */
+#define MAPI_ERR_IO 10015		/* writing a file failed (TO_FILE) */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr

@@ -202,6 +202,25 @@ full "capture -w on a 64 KiB tmpfs" "No space left on device" \
 	"$MAPI" capture -r "$T/big.pcap" -w "$T/small/cap.pcap"
 rm -f "$T/small/cap.pcap"
 full "capture -w /dev/full" "No space left on device" "$MAPI" capture -r "$T/big.pcap" -w /dev/full
+rm -f "$T/small/cap.pcap"
+full "run TO_FILE on a 64 KiB tmpfs, from a trace" \
+	"writing failed: No space left on device; " \
+	"$MAPI" run -r "$T/big.pcap" "TO_FILE \"$T/small/run.pcap\""
+rm -f "$T/small/run.pcap"
+# live: the file's failure ends the run while the traffic flows, and the
+# packets it lost are counted as dropped
+bg "$NS_MON" "$T/runlive.out" "$MAPI" run -i "$MON" -I 0.2 "TO_FILE \"$T/small/live.pcap\""
+runpid=$!
+wait_until 20 attached || fail "mapi run did not attach: $(cat "$T/runlive.out")"
+send_both
+rc=0
+wait_until 10 bash -c "! kill -0 $runpid 2>/dev/null" || kill -INT "$runpid"
+wait "$runpid" || rc=$?
+check_match "live run TO_FILE on a full tmpfs: exit 1 at once, saying so" \
+	"$rc $(grep '^mapi: ' "$T/runlive.out" | tail -n 1)" \
+	"^1 mapi: .*writing failed: No space left on device; [1-9][0-9]* packets lost so far \(counted as dropped\) \(MAPI error 10015\)"
+rm -f "$T/small/live.pcap"
+wait_until 10 hooks_empty || true
 full "capture's text to a full stdout" "writing standard output: No space left on device" \
 	bash -c "exec '$MAPI' capture -r '$T/big.pcap' >/dev/full"
 full "count's line to a full stdout" "writing standard output: No space left on device" \

@@ -268,13 +268,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (rfile) {
 		print_results(fd, fns, nfns, (double)info.trace_last / 1e9, json);
-		mapi_close_flow(fd);
+		if (mapi_close_flow(fd) < 0)
+			die_mapi("closing");	/* a TO_FILE's last writes, say */
 		if (info.trace_status == MAPI_TRACE_FAILED) {
 			fprintf(stderr, "mapi: %s\n", info.trace_error);
 			return 1;
 		}
 		return 0;
 	}
-	mapi_close_flow(fd);
+	if (mapi_close_flow(fd) < 0)
+		die_mapi("closing");
 	return 0;
 }

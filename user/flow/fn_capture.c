@@ -66,6 +66,7 @@ struct capture {
 	struct ring_reader ring;
 	int ring_mapped;
 	uint64_t delivered;		/* atomic: readers do not hold the API lock */
+	uint64_t lost;			/* atomic: TO_FILE, packets a failed write lost */
 	int64_t tai_offset;		/* CLOCK_REALTIME - CLOCK_TAI, ns */
 	unsigned int tai_age;		/* packets since it was read */
 	struct mapipkt *pkt;		/* the packet last handed out */
@@ -436,9 +437,12 @@ static int capture_run(struct fn_instance *fi, struct flow *f, const struct trac
 
 	store_add(&f->host, (uint32_t)(fi->slot + SLOT_MATCHED), 1);
 	if (c->path) {
-		/* a write error stays with the file, for the close to report */
+		/* a write error stays with the file; the packets it loses are
+		 * counted as dropped, and the flow's calls say so */
 		if (!pcapw_write(&c->file, p->ts_ns, caplen, p->wlen, p->data))
 			__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&c->lost, 1, __ATOMIC_RELAXED);
 	} else {
 		struct mapipkt hdr = {
 			.ts = p->ts_ns,
@@ -551,6 +555,16 @@ void capture_interrupt(struct fn_instance *fi)
 		ring_interrupt(&c->ring);
 }
 
+/* A TO_FILE whose file failed: the error, and the packets it lost. */
+static int file_error(const struct fn_instance *fi)
+{
+	const struct capture *c = fi->state;
+
+	return err_set(c->file.err, MAPI_ERR_IO, "TO_FILE \"%s\": writing failed: %s; %llu "
+		       "packets lost so far (counted as dropped)", c->path, strerror(-c->file.err),
+		       (unsigned long long)__atomic_load_n(&c->lost, __ATOMIC_ACQUIRE));
+}
+
 int capture_drain(struct fn_instance *fi)
 {
 	struct capture *c = fi->state;
@@ -561,14 +575,16 @@ int capture_drain(struct fn_instance *fi)
 	if (!c->ring_mapped)
 		return 0;
 	while (!(ret = peek_record(c, &rec))) {
-		ret = pcapw_write(&c->file, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen,
+		/* after a failed write every packet is lost, and counted: the
+		 * ring must not fill (and drop) behind a file that cannot take */
+		ret = c->file.err ? c->file.err :
+		      pcapw_write(&c->file, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen,
 				  rec->pkt);
 		ring_consume(&c->ring);
-		if (ret)
-			return err_set(ret, MAPI_ERR_KERNEL, "TO_FILE \"%s\": writing: %s",
-				       c->path, strerror(-ret));
-		__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(ret ? &c->lost : &c->delivered, 1, __ATOMIC_RELAXED);
 	}
+	if (c->file.err)
+		return file_error(fi);
 	if (ret != -EAGAIN)
 		ring_consume(&c->ring);
 	return ret == -EAGAIN ? 0 : ret;
@@ -580,9 +596,10 @@ int capture_finish(struct fn_instance *fi)
 	int ret = capture_drain(fi), closed;
 
 	closed = pcapw_close(&c->file);
-	if (!ret && closed)
-		ret = err_set(closed, MAPI_ERR_KERNEL, "TO_FILE \"%s\": %s", c->path,
-			      strerror(-closed));
+	if (!ret && closed) {
+		c->file.err = closed;	/* the close's flush failed: the same */
+		ret = file_error(fi);
+	}
 	return ret;
 }
 
@@ -604,6 +621,10 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 	ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_DROPPED), &st->dropped);
 	if (!ret)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_MATCHED), &st->matched);
+	st->dropped += __atomic_load_n(&c->lost, __ATOMIC_ACQUIRE);
+	/* the file's failure, at once: not only when the flow closes */
+	if (!ret && capture_is_file(fi) && c->file.err)
+		ret = file_error(fi);
 	return ret;
 }
 
