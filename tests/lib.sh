@@ -180,6 +180,20 @@ fc_ok() {
 	return 1
 }
 
+# fc_counter DEV [FILTER]: a connected flow on DEV (with BPF_FILTER FILTER)
+# that counts packets and bytes: its descriptor in FC_FD, the counters'
+# ids in FC_PKTS and FC_BYTES.
+fc_counter() {
+	fc_ok create "$1" || return 1
+	FC_FD=$V
+	if [ -n "${2:-}" ]; then fc_ok apply "$FC_FD" BPF_FILTER "\"$2\"" || return 1; fi
+	fc_ok apply "$FC_FD" PKT_COUNTER || return 1
+	FC_PKTS=$V
+	fc_ok apply "$FC_FD" BYTE_COUNTER || return 1
+	FC_BYTES=$V
+	fc_ok connect "$FC_FD"
+}
+
 # --- traces of the test's own traffic ---------------------------------------------
 
 # traces_send IN... -- OUT...: sends the traces IN ($T/IN.pcap) into mon0 from

@@ -41,19 +41,10 @@ check_match "native XDP demanded: refused, naming the program" "$R" \
 	"^err 10003 $MON already runs XDP program id $foreign_id, which this process did not attach.*native XDP cannot be demanded"
 check_eq "and nothing of it attached" "$(state)" "$foreign_state"
 fc_ok close "$fdn"
-fc_ok create "$MON"
-fd=$V
-fc_ok apply "$fd" PKT_COUNTER
-pkts=$V
-fc_ok apply "$fd" BYTE_COUNTER
-bytes=$V
-fc_ok connect "$fd"
-fc_ok create "$MON"
-fd9=$V
-fc_ok apply "$fd9" BPF_FILTER '"udp dst port 9"'
-fc_ok apply "$fd9" PKT_COUNTER
-pkts9=$V
-fc_ok connect "$fd9"
+fc_counter "$MON"
+fd=$FC_FD pkts=$FC_PKTS bytes=$FC_BYTES
+fc_counter "$MON" "udp dst port 9"
+fd9=$FC_FD pkts9=$FC_PKTS
 fc_ok info "$fd"
 check_match "received packets at tc ingress, sent at tc egress" "$V" "mode_in=tcx mode_out=tcx"
 check_match "the fallback is logged with its reason" "$(cat "$T/flowctl.err")" \
@@ -95,12 +86,8 @@ in_mon ip link set dev "$MON" xdp off
 wait_until 5 hooks_empty || fail "the firewall did not go: $(state)"
 
 echo "2. three applications on one interface, no daemon"
-fc_ok create "$MON"
-fd=$V
-fc_ok apply "$fd" BPF_FILTER '"tcp"'
-fc_ok apply "$fd" PKT_COUNTER
-tcp_fid=$V
-fc_ok connect "$fd"
+fc_counter "$MON" tcp
+fd=$FC_FD tcp_fid=$FC_PKTS
 fc_ok info "$fd"
 check_match "the first takes native XDP" "$V" "mode_in=native mode_out=tcx"
 bg "$NS_MON" "$T/count.out" "$BUILD/mapi" count -i "$MON" -I 0.2 --json

@@ -70,13 +70,8 @@ six_at_once() {
 	export MAPI_BACKEND=$be
 	echo "1. six applications at once, $be"
 	flowctl_start
-	fc_ok create "$MON"
-	fd=$V
-	fc_ok apply "$fd" PKT_COUNTER
-	pkts=$V
-	fc_ok apply "$fd" BYTE_COUNTER
-	bytes=$V
-	fc_ok connect "$fd"
+	fc_counter "$MON"
+	fd=$FC_FD pkts=$FC_PKTS bytes=$FC_BYTES
 	fc_ok info "$fd"
 	check_match "flowctl's flow runs $be, native XDP" "$V" \
 		"mode_in=native mode_out=tcx .*backend=$be$"
@@ -177,11 +172,8 @@ wait_until 10 hooks_empty || fail "still attached: $(state)"
 flowctl_start
 
 echo "2. kill -9 of one client mid-traffic"
-fc_ok create "$MON"
-fd=$V
-fc_ok apply "$fd" PKT_COUNTER
-pkts=$V
-fc_ok connect "$fd"
+fc_counter "$MON"
+fd=$FC_FD pkts=$FC_PKTS
 bg "$NS_MON" "$T/victim.out" "$BUILD/examples/packet_count" "$MON" 30 udp
 victim=$!
 wait_until 20 grep -q "^mapid: flow [0-9]* of pid $victim " "$T/mapid.log" ||
@@ -263,11 +255,8 @@ for i in 1 2 3; do fc_ok close "${lim[i]}"; done
 wait_until 5 hooks_empty || true
 
 echo "4. garbage, and 10,000 flows at once"
-fc_ok create "$MON"
-fd=$V
-fc_ok apply "$fd" PKT_COUNTER
-pkts=$V
-fc_ok connect "$fd"
+fc_counter "$MON"
+fd=$FC_FD pkts=$FC_PKTS
 python3 - "$SOCK" "$MON" >"$T/garbage.out" 2>&1 <<'EOF' || fail "the hostile client: $(cat "$T/garbage.out")"
 import os, random, socket, struct, sys
 path, dev = sys.argv[1], sys.argv[2]
@@ -377,11 +366,8 @@ check_match "past its descriptors mapid refuses clients" "$(cat "$T/crowd.out")"
 refused=$(sed -n 's/.* \([0-9]*\) closed$/\1/p' "$T/crowd.out")
 check_eq "and says so once each (it does not spin)" \
 	"$(grep -c 'out of file descriptors: a client was refused' "$T/mapid.log")" "$refused"
-fc_ok create "$MON"
-fd=$V
-fc_ok apply "$fd" PKT_COUNTER
-pkts=$V
-fc_ok connect "$fd"
+fc_counter "$MON"
+fd=$FC_FD pkts=$FC_PKTS
 pass "then it serves again"
 
 echo "5. kill -9 of mapid"

@@ -14,12 +14,12 @@
 #include "api.h"
 #include "args.h"
 #include "backend.h"
-#include "proto.h"
 #include "capture.h"
 #include "error.h"
 #include "functions.h"
 #include "log.h"
 #include "mapi.h"
+#include "proto.h"
 
 pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -146,12 +146,6 @@ static void backend_put(struct backend *b)
 	err_begin();
 }
 
-/*
- * What runs a new live flow.  MAPI_BACKEND=mapid or in-process forces one;
- * otherwise mapid when it listens at its socket (MAPI_SOCKET, else
- * MAPID_SOCKET_DEFAULT) and serves this network namespace, else this
- * process's own engine.
- */
 /* The connection to mapid, made if there is none (or it went): 0, or why
  * not. */
 static int mapid_connection(void)
@@ -159,8 +153,7 @@ static int mapid_connection(void)
 	const char *path = getenv("MAPI_SOCKET");
 
 	if (remote && remote->ops->check(remote)) {
-		err_begin();	/* it went: try anew */
-		/* gone: its flows keep it until they close */
+		err_begin();	/* it went: try anew; its flows keep it until they close */
 		if (!remote->flows)
 			backend_destroy(remote);
 		remote = NULL;
@@ -170,6 +163,12 @@ static int mapid_connection(void)
 	return backend_mapid_new(&remote, path && *path ? path : MAPID_SOCKET_DEFAULT);
 }
 
+/*
+ * What runs a new live flow.  MAPI_BACKEND=mapid or in-process forces one;
+ * otherwise mapid when it listens at its socket (MAPI_SOCKET, else
+ * MAPID_SOCKET_DEFAULT) and serves this network namespace, else this
+ * process's own engine.
+ */
 static int live_backend(struct backend **b)
 {
 	const char *want = getenv("MAPI_BACKEND");

@@ -48,44 +48,6 @@ static int gone_error(const struct mapid_client *c)
 		       "mapid (%s) went away: the flows it ran have stopped", c->path);
 }
 
-/* One request and its reply; the reply's body is left in *body. */
-static int call(struct mapid_client *c, uint16_t type, const struct mbuf *req,
-		uint8_t **body, size_t *len, int *fds, int *nfds, int maxfds)
-{
-	struct mapid_hdr h;
-	uint32_t seq = ++c->seq;
-	int ret, dummy;
-
-	*body = NULL;
-	if (!nfds)
-		nfds = &dummy;
-	*nfds = 0;
-	if (__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
-		return gone_error(c);
-	ret = mapid_send(c->sock, type, seq, req, NULL, 0);
-	if (ret == -E2BIG)
-		return err_set(ret, MAPI_ERR_LIMIT, "the flow is too large to send to mapid "
-			       "(at most %d bytes)", MAPID_MSG_MAX);
-	if (!ret)
-		ret = mapid_recv(c->sock, &h, body, fds, nfds, maxfds);
-	if (!ret && (h.type != (type | MAPID_REPLY) || h.seq != seq)) {
-		while (*nfds)
-			close(fds[--*nfds]);
-		free(*body);
-		*body = NULL;
-		ret = -EPROTO;
-	}
-	if (ret == -ECONNRESET) {
-		__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
-		return gone_error(c);
-	}
-	if (ret)
-		return err_set(ret, MAPI_ERR_DAEMON, "talking to mapid (%s): %s", c->path,
-			       strerror(-ret));
-	*len = h.len;
-	return 0;
-}
-
 /* A reply's status: 0, or mapid's error recorded as this call's. */
 static int reply_status(struct mcur *cur)
 {
@@ -98,6 +60,51 @@ static int reply_status(struct mcur *cur)
 	if (status >= 0)
 		return 0;
 	return err_set(status, code ? code : MAPI_ERR_DAEMON, "%s", msg);
+}
+
+/*
+ * One request (req, freed) and its reply: 0 with the reply's body in *body
+ * (to free) and *cur just past its status, which said yes; or the error,
+ * mapid's or the socket's, with the reply and its descriptors gone.
+ */
+static int call(struct mapid_client *c, uint16_t type, struct mbuf *req, uint8_t **body,
+		struct mcur *cur, int *fds, int *nfds, int maxfds)
+{
+	struct mapid_hdr h;
+	uint32_t seq = ++c->seq;
+	int ret, dummy;
+
+	*body = NULL;
+	if (!nfds)
+		nfds = &dummy;
+	*nfds = 0;
+	ret = __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE) ? -ECONNRESET :
+	      mapid_send(c->sock, type, seq, req, NULL, 0);
+	mbuf_free(req);
+	if (ret == -E2BIG)
+		return err_set(ret, MAPI_ERR_LIMIT, "the flow is too large to send to mapid "
+			       "(at most %d bytes)", MAPID_MSG_MAX);
+	if (!ret)
+		ret = mapid_recv(c->sock, &h, body, fds, nfds, maxfds);
+	if (!ret && (h.type != (type | MAPID_REPLY) || h.seq != seq))
+		ret = -EPROTO;
+	if (!ret) {
+		*cur = (struct mcur){ *body, h.len, 0 };
+		ret = reply_status(cur);
+		if (!ret)
+			return 0;
+	} else if (ret == -ECONNRESET) {
+		__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+		ret = gone_error(c);
+	} else {
+		ret = err_set(ret, MAPI_ERR_DAEMON, "talking to mapid (%s): %s", c->path,
+			      strerror(-ret));
+	}
+	while (*nfds)
+		close(fds[--*nfds]);
+	free(*body);
+	*body = NULL;
+	return ret;
 }
 
 static void *watch(void *arg)
@@ -159,13 +166,12 @@ static void close_fds(int *fds, int n)
 static void forget(struct mapid_client *c, uint32_t id)
 {
 	struct mbuf req = { 0 };
+	struct mcur cur;
 	uint8_t *body;
-	size_t len;
 
 	mbuf_u32(&req, id);
-	if (!call(c, MAPID_CLOSE, &req, &body, &len, NULL, NULL, 0))
+	if (!call(c, MAPID_CLOSE, &req, &body, &cur, NULL, NULL, 0))
 		free(body);
-	mbuf_free(&req);
 }
 
 /* The interface tables conversation flows count in, mapped once each. */
@@ -310,25 +316,17 @@ static int mapid_connect(struct backend *b, struct flow *f)
 	int fds[MAPID_MAX_FDS], nfds = 0, ret;
 	struct mcur cur;
 	uint8_t *body;
-	size_t len;
 
 	ret = flow_spec(f, &spec);
 	if (ret)
 		return ret;
 	spec_encode(&req, &spec);
-	ret = call(c, MAPID_CONNECT, &req, &body, &len, fds, &nfds, MAPID_MAX_FDS);
-	mbuf_free(&req);
+	ret = call(c, MAPID_CONNECT, &req, &body, &cur, fds, &nfds, MAPID_MAX_FDS);
 	if (ret)
 		return ret;
-	cur = (struct mcur){ body, len, 0 };
-	ret = reply_status(&cur);
-	if (ret) {
-		close_fds(fds, nfds);
-	} else {
-		ret = adopt(c, f, &cur, fds, nfds);
-		if (ret)
-			forget(c, f->remote_id);
-	}
+	ret = adopt(c, f, &cur, fds, nfds);
+	if (ret)
+		forget(c, f->remote_id);
 	free(body);
 	return ret;
 }
@@ -395,20 +393,16 @@ int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info
 	struct mcur cur;
 	uint8_t *body;
 	uint32_t n;
-	size_t len;
 	int ret;
 
 	mbuf_u32(&req, after);
-	ret = call(c, MAPID_LIST, &req, &body, &len, NULL, NULL, 0);
-	mbuf_free(&req);
+	ret = call(c, MAPID_LIST, &req, &body, &cur, NULL, NULL, 0);
 	if (ret)
 		return ret;
-	cur = (struct mcur){ body, len, 0 };
-	ret = reply_status(&cur);
 	n = mcur_u32(&cur);
-	if (!ret && n)
+	if (n)
 		entry_decode(&cur, &e);
-	if (!ret && cur.err)
+	if (cur.err)
 		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed listing");
 	free(body);
 	if (!ret && !n)
@@ -457,18 +451,14 @@ static int hello(struct mapid_client *c)
 	struct stat st;
 	uint64_t netns;
 	uint8_t *body;
-	size_t len;
 	int ret;
 
 	mbuf_u32(&req, MAPID_VERSION);
-	ret = call(c, MAPID_HELLO, &req, &body, &len, NULL, NULL, 0);
-	mbuf_free(&req);
+	ret = call(c, MAPID_HELLO, &req, &body, &cur, NULL, NULL, 0);
 	if (ret)
 		return ret;
-	cur = (struct mcur){ body, len, 0 };
-	ret = reply_status(&cur);
 	netns = mcur_u64(&cur);
-	if (!ret && cur.err)
+	if (cur.err)
 		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed greeting");
 	free(body);
 	if (!ret && (stat("/proc/self/ns/net", &st) || (uint64_t)st.st_ino != netns))
