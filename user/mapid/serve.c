@@ -457,6 +457,7 @@ static int handle(struct server *s, struct client *c)
 	int fds[1], nfds, ret;
 	struct mcur cur;
 
+	err_begin();	/* this request's errors only */
 	ret = mapid_recv(c->sock, &h, &body, fds, &nfds, 0);	/* no descriptors taken */
 	if (ret == -EAGAIN)
 		return 0;
@@ -467,7 +468,6 @@ static int handle(struct server *s, struct client *c)
 	}
 	if (ret)
 		return ret;
-	err_begin();
 	cur = (struct mcur){ body, h.len, 0 };
 	switch (h.type) {
 	case MAPID_HELLO: ret = do_hello(c, &h, &cur); break;
