@@ -79,6 +79,7 @@ extern "C" {
 #define MAPI_ERR_TRACE_END 10013	/* the trace has no more packets */
 #define MAPI_ERR_DAEMON 10014		/* mapid is not there, refused, or went away */
 #define MAPI_ERR_IO 10015		/* writing a file failed (TO_FILE) */
+#define MAPI_ERR_DEVICE_GONE 10016	/* the flow's interface went away: it stopped */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr
@@ -215,6 +216,12 @@ int mapi_close_flow(int fd);
 /* Flow states. */
 #define MAPI_FLOW_INIT 1	/* created; functions may be applied */
 #define MAPI_FLOW_RUNNING 2	/* connected */
+/* Connected, but its interface went away (deleted, or moved to another
+ * network namespace): the kernel detached its programs.  Its counts are
+ * final; mapi_read_results fails with MAPI_ERR_DEVICE_GONE, and so does
+ * mapi_get_next_pkt once the packets it kept are read.  An interface of
+ * the same name made again is another interface: a new flow monitors it. */
+#define MAPI_FLOW_STOPPED 3
 
 /* Where the reading of a flow's trace file is. */
 #define MAPI_TRACE_NONE 0	/* a live flow */
@@ -225,7 +232,7 @@ int mapi_close_flow(int fd);
 
 typedef struct mapi_flow_info {
 	int fd;
-	int status;			/* MAPI_FLOW_INIT or MAPI_FLOW_RUNNING */
+	int status;			/* MAPI_FLOW_INIT, _RUNNING or _STOPPED */
 	char device[MAPI_DEVNAME_LENGTH];
 	int ifindex;
 	int num_functions;

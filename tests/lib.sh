@@ -87,6 +87,12 @@ testbed_up() {
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
 	done
+	testbed_link
+}
+
+# testbed_link: the veth pair mon0 <-> peer0, made (again, after a test
+# deleted it) and up.
+testbed_link() {
 	ip link add "$MON" netns "$NS_MON" address "$MON_MAC" type veth \
 		peer name "$PEER" netns "$NS_PEER" address "$PEER_MAC"
 	ip -n "$NS_MON" link set "$MON" up

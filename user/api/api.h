@@ -33,6 +33,11 @@ int api_lookup_flow(int fd, struct flow **f);
 /* The function fid of f; MAPI_FUNCTION_NOT_FOUND if it has none. */
 int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi);
 int api_must_be_running(const struct flow *f);
+/* 0 while a live flow's interface is there; MAPI_ERR_DEVICE_GONE once it
+ * went (its counts are final: mapi_get_function_info still gives them). */
+int api_interface_check(const struct flow *f);
+/* Connected, and stopped for good since (its interface went). */
+int api_stopped(const struct flow *f);
 /* Whether descriptor fd still names f (it may have been closed while the
  * lock was let go). */
 int api_flow_is(int fd, const struct flow *f);

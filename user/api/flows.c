@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "capture.h"
 #include "error.h"
 #include "functions.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "mapi.h"
 #include "proto.h"
@@ -132,6 +134,20 @@ int api_must_be_running(const struct flow *f)
 		return err_set(-ENOTCONN, MAPI_FLOW_NOT_CONNECTED,
 			       "flow %d is not connected: call mapi_connect first", f->fd);
 	return 0;
+}
+
+int api_interface_check(const struct flow *f)
+{
+	if (f->link && linkwatch_gone(f->link))
+		return err_set(-ENODEV, MAPI_ERR_DEVICE_GONE,
+			       "flow %d: interface %s went away (deleted, or moved to another "
+			       "network namespace): the flow has stopped", f->fd, f->dev);
+	return 0;
+}
+
+int api_stopped(const struct flow *f)
+{
+	return f->status == MAPI_FLOW_RUNNING && f->link && linkwatch_gone(f->link);
 }
 
 /* A connection to mapid whose last flow closed and that can serve no more
@@ -449,6 +465,18 @@ static int count_files(const struct flow *f)
 	return n;
 }
 
+/* A live flow's readers wake when its interface goes. */
+static int watch_interface(struct flow *f)
+{
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < f->nfns; i++)
+		if (capture_is_buffer(f->fns[i]))
+			ret = capture_watch(f->fns[i], linkwatch_fd(f->link), EPOLLIN);
+	return ret ? err_set(ret, MAPI_ERR_KERNEL, "cannot watch interface %s for its "
+			     "removal: %s", f->dev, strerror(-ret)) : 0;
+}
+
 MAPI_EXPORT int mapi_connect(int fd)
 {
 	struct flow *f = NULL;
@@ -458,10 +486,23 @@ MAPI_EXPORT int mapi_connect(int fd)
 	ret = api_lookup_flow(fd, &f);
 	if (!ret)
 		ret = must_be_new(f, "a flow connects once");
-	if (!ret)
-		ret = f->backend->ops->connect(f->backend, f);
 	if (ret)
 		return api_fail(ret);
+	/* listening before the programs attach: no removal goes unheard */
+	if (f->backend->ops->live)
+		ret = linkwatch_get(f->ifindex, &f->link);
+	if (!ret)
+		ret = f->backend->ops->connect(f->backend, f);
+	if (!ret && f->link) {
+		ret = watch_interface(f);
+		if (ret)
+			f->backend->ops->close(f->backend, f);
+	}
+	if (ret) {
+		linkwatch_put(f->link);
+		f->link = NULL;
+		return api_fail(ret);
+	}
 	f->status = MAPI_FLOW_RUNNING;
 	f->start_ns = now_ns();
 	files = f->backend->ops->live ? count_files(f) : 0;
@@ -492,6 +533,7 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 		/* the parent's: its kernel objects, its file, its daemon stay
 		 * as they are; this copy's memory goes (files were written out
 		 * at the fork, so freeing writes nothing twice) */
+		linkwatch_put(f->link);
 		flow_free(f);
 		api_end();
 		return 0;
@@ -523,6 +565,7 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	if (!file_err && f->backend->ops->check)
 		file_err = f->backend->ops->check(f->backend);
 	backend_put(f->backend);
+	linkwatch_put(f->link);
 	flow_free(f);
 	keeper_idle_due(due);
 	if (file_err)

@@ -51,7 +51,7 @@ static int flow_info(const struct flow *f, mapi_flow_info_t *info)
 		return ret;
 	memset(info, 0, sizeof(*info));
 	info->fd = f->fd;
-	info->status = f->status;
+	info->status = api_stopped(f) ? MAPI_FLOW_STOPPED : f->status;
 	memcpy(info->device, f->dev, sizeof(f->dev) < sizeof(info->device) ?
 	       sizeof(f->dev) : sizeof(info->device));
 	info->ifindex = f->ifindex;

@@ -45,6 +45,9 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	if (ret)
 		return ret;
 	ret = capture_next(fi, pkt);
+	/* what its ring holds still comes, then the interface's going */
+	if (ret == -EAGAIN && api_interface_check(f))
+		return -ENODEV;
 	if (ret != -EAGAIN || !timeout_ms)
 		return trace_end_or(f, ret == -EAGAIN ? err_set(-ETIMEDOUT, MAPI_ERR_TIMEOUT,
 								"no packet is waiting") : ret);
@@ -65,6 +68,8 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 		return err_set(-ESHUTDOWN, MAPI_INVALID_FLOW,
 			       "flow %d was closed while waiting for a packet", fd);
 	}
+	if (ret && api_interface_check(f))
+		return -ENODEV;		/* its interface went while it waited */
 	if (ret && f->backend->ops->check && f->backend->ops->check(f->backend))
 		return -ECONNRESET;	/* mapid went away while it waited */
 	if (ret == -ECONNRESET)	/* the same, seen before the watcher said so */

@@ -30,6 +30,8 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	if (!ret)
 		ret = api_must_be_running(f);
 	if (!ret)
+		ret = api_interface_check(f);
+	if (!ret)
 		ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
 	if (ret)
 		return api_fail_ptr(ret);

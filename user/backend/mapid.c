@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -294,7 +295,7 @@ static int adopt(struct mapid_client *c, struct flow *f, struct mcur *cur, int *
 			ret = fi->desc->adopt(fi, fds + used, (int)per[i]);
 		/* a reader waiting for its packets wakes when mapid goes */
 		if (!ret && capture_is_buffer(fi))
-			ret = capture_watch(fi, c->sock);
+			ret = capture_watch(fi, c->sock, EPOLLRDHUP);
 		used += (int)per[i];
 	}
 	if (ret) {
@@ -412,7 +413,7 @@ int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info
 		return ret;
 	memset(info, 0, sizeof(*info));
 	info->fd = (int)e.id;
-	info->status = MAPI_FLOW_RUNNING;
+	info->status = e.status == MAPI_FLOW_STOPPED ? MAPI_FLOW_STOPPED : MAPI_FLOW_RUNNING;
 	snprintf(info->device, sizeof(info->device), "%s", e.dev);
 	info->ifindex = (int)if_nametoindex(e.dev);
 	info->num_functions = *e.functions ? 1 : 0;

@@ -102,7 +102,7 @@ int cmd_capture(int argc, char **argv)
 	char *search = NULL, *pattern = NULL, *filter;
 	unsigned long long limit = 0, n = 0, ring_kib = 0;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, verbose = 0, snaplen = 0;
-	int c, fd, fid, offset, depth;
+	int c, fd, fid, offset, depth, gone = 0;
 	pcap_dumper_t *dump = NULL;
 	mapi_function_info_t fi;
 	mapi_flow_info_t info;
@@ -177,6 +177,8 @@ int cmd_capture(int argc, char **argv)
 				continue;
 			if (code == MAPI_ERR_TRACE_END)
 				break;
+			if (code == MAPI_ERR_DEVICE_GONE && (gone = 1))
+				break;
 			die_mapi("reading packets");
 		}
 		n++;
@@ -222,5 +224,5 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "mapi: %s\n", info.trace_error);
 		return 1;
 	}
-	return 0;
+	return gone ? cli_interface_gone(dev) : 0;
 }

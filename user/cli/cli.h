@@ -51,6 +51,14 @@ void cli_print_packet(const struct mapipkt *pkt);
  * (at the end; a write that fails later sets the stream's error). */
 void cli_check_stdout(int flush);
 
+/*
+ * 1 if live flow fd has stopped because its interface went away (its
+ * counts are final); dies on another error.  As tcpdump, the tool then
+ * ends with status 1: cli_interface_gone() says why.
+ */
+int cli_flow_stopped(int fd);
+int cli_interface_gone(const char *dev);
+
 /* Wall clock, seconds since the epoch. */
 double now_seconds(void);
 

@@ -45,17 +45,35 @@ struct reading {
 	unsigned long long pkts, bytes;
 };
 
-static void read_counters(int fd, int pkt_fid, int byte_fid, struct reading *r)
+static unsigned long long read_counter(int fd, int fid, int *gone)
 {
-	unsigned long long *v;
+	unsigned long long *v = *gone ? NULL : mapi_read_results(fd, fid, MAPI_COPY);
+	mapi_function_info_t fi;
+	int code;
+
+	if (v)
+		return *v;
+	mapi_read_error(&code, NULL);
+	if (!*gone && code != MAPI_ERR_DEVICE_GONE)
+		die_mapi("reading the counters");
+	/* the interface went: the count is final, and information still says it */
+	*gone = 1;
+	if (mapi_get_function_info(fd, fid, &fi) < 0)
+		die_mapi("reading the counters");
+	return fi.value;
+}
+
+/* The counters now; 1 if the interface went (the counts are final). */
+static int read_counters(int fd, int pkt_fid, int byte_fid, struct reading *r)
+{
+	int gone = 0;
 
 	r->t = now_seconds();
-	if (!(v = mapi_read_results(fd, pkt_fid, MAPI_COPY)))
-		die_mapi("reading PKT_COUNTER");
-	r->pkts = *v;
-	if (!(v = mapi_read_results(fd, byte_fid, MAPI_COPY)))
-		die_mapi("reading BYTE_COUNTER");
-	r->bytes = *v;
+	r->pkts = read_counter(fd, pkt_fid, &gone);
+	r->bytes = read_counter(fd, byte_fid, &gone);
+	if (gone)	/* both final: what the first read said stands */
+		r->pkts = read_counter(fd, pkt_fid, &gone);
+	return gone;
 }
 
 /* On a terminal one line is rewritten in place each interval. */
@@ -131,7 +149,7 @@ int cmd_count(int argc, char **argv)
 	double interval = 1.0, poll;
 	unsigned long long limit = 0;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, json = 0, verbose = 0;
-	int c, fd, pkt_fid, byte_fid, stopped = 0;
+	int c, fd, pkt_fid, byte_fid, stopped = 0, gone = 0;
 	struct reading first, prev, cur;
 	mapi_flow_info_t info;
 	sigset_t stop;
@@ -182,17 +200,20 @@ int cmd_count(int argc, char **argv)
 		fprintf(stderr, "mapi: counting %s on %s, every %g s\n",
 			*filter ? filter : "all packets", dev, interval);
 
-	read_counters(fd, pkt_fid, byte_fid, &first);
+	if (read_counters(fd, pkt_fid, byte_fid, &first))
+		return cli_interface_gone(dev);
 	prev = first;
 	next = first.t + interval;
-	/* With -c, look often enough to stop soon after the count is reached. */
-	poll = limit ? fmin(interval, 0.01) : interval;
+	/* With -c, look often enough to stop soon after the count is reached;
+	 * without, often enough to end soon after the interface goes (a read
+	 * is two loads from memory). */
+	poll = fmin(interval, limit ? 0.01 : 0.25);
 	while (!stopped) {
 		double wake = fmin(next, now_seconds() + poll);
 
 		stopped = cli_wait_until(wake, &stop);
-		read_counters(fd, pkt_fid, byte_fid, &cur);
-		if (limit && cur.pkts - first.pkts >= limit)
+		gone = read_counters(fd, pkt_fid, byte_fid, &cur);
+		if ((limit && cur.pkts - first.pkts >= limit) || gone)
 			stopped = 1;
 		if (cur.t >= next || stopped) {
 			print_interval(&prev, &cur, json);
@@ -207,5 +228,5 @@ int cmd_count(int argc, char **argv)
 	fprintf(stderr, "0 packets dropped: counting happens in the kernel\n");
 	mapi_close_flow(fd);
 	free(filter);
-	return 0;
+	return gone ? cli_interface_gone(dev) : 0;
 }

@@ -22,7 +22,8 @@ int cmd_flows(int argc, char **argv)
 			printf("usage: mapi flows\n\n"
 			       "Lists the flows mapid runs, one a line: mapid's number, the owner's\n"
 			       "uid and pid, the interface and direction, the attach modes (received,\n"
-			       "sent), whether it runs as a program or a conversation lookup, packets\n"
+			       "sent), whether it runs as a program or a conversation lookup (or\n"
+			       "stopped: its interface went away), packets\n"
 			       "seen, packets dropped by full rings, the functions.\n"
 			       "A user sees their own flows; root sees every client's.  Without\n"
 			       "mapid there is nothing to list.\n");
@@ -38,7 +39,8 @@ int cmd_flows(int argc, char **argv)
 			 mapi_mode_name(info.mode_out));
 		printf("%-6d %-6d %-8d %-10s %-5s %-15s %-7s %12llu %9llu  %s\n", info.fd,
 		       info.owner_uid, info.owner_pid, info.device, direction_name(info.direction),
-		       msg, info.lookup ? "lookup" : "program", info.packets_seen,
+		       msg, info.status == MAPI_FLOW_STOPPED ? "stopped" : info.lookup ? "lookup" :
+		       "program", info.packets_seen,
 		       info.packets_dropped, info.functions);
 		fd = info.fd;
 	}

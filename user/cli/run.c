@@ -172,7 +172,7 @@ static int drain(int fd, const struct fn *fns, int nfns, int json)
 			mapi_read_error(&code, NULL);
 			if (code == MAPI_ERR_TRACE_END)
 				ended++;
-			else if (code != MAPI_ERR_TIMEOUT)
+			else if (code != MAPI_ERR_TIMEOUT && code != MAPI_ERR_DEVICE_GONE)
 				die_mapi("reading packets");
 			break;
 		}
@@ -191,7 +191,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *dev = NULL, *rfile = NULL;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, json = 0, verbose = 0;
-	int c, fd, i, nfns = 0, buffers = 0, stopped = 0;
+	int c, fd, i, nfns = 0, buffers = 0, stopped = 0, gone = 0;
 	double interval = 1.0, next;
 	struct fn fns[MAX_FNS];
 	mapi_flow_info_t info;
@@ -260,7 +260,12 @@ int cmd_run(int argc, char **argv)
 			stopped = cli_wait_until(now_seconds() + 0.01, &stop);
 			continue;
 		}
-		stopped = cli_wait_until(buffers ? fmin(next, now_seconds() + 0.01) : next, &stop);
+		/* soon after its interface goes, the flow ends (its counts are final) */
+		stopped = cli_wait_until(fmin(next, now_seconds() + (buffers ? 0.01 : 0.25)), &stop);
+		if (cli_flow_stopped(fd)) {
+			drain(fd, fns, nfns, json);	/* what the rings kept */
+			stopped = gone = 1;
+		}
 		if (now_seconds() >= next || stopped) {
 			print_results(fd, fns, nfns, now_seconds(), json);
 			next += interval * ceil((now_seconds() - next) / interval + 1e-9);
@@ -278,5 +283,5 @@ int cmd_run(int argc, char **argv)
 	}
 	if (mapi_close_flow(fd) < 0)
 		die_mapi("closing");
-	return 0;
+	return gone ? cli_interface_gone(dev) : 0;
 }

@@ -225,6 +225,22 @@ int cli_trace_flow(const char *path, const char *filter)
 	return fd;
 }
 
+int cli_flow_stopped(int fd)
+{
+	mapi_flow_info_t info;
+
+	if (mapi_get_flow_info(fd, &info) < 0)
+		die_mapi("flow information");
+	return info.status == MAPI_FLOW_STOPPED;
+}
+
+int cli_interface_gone(const char *dev)
+{
+	fprintf(stderr, "mapi: %s: the interface went away (deleted, or moved to another "
+		"network namespace); the counts above are final\n", dev);
+	return 1;
+}
+
 double now_seconds(void)
 {
 	struct timespec ts;

@@ -243,7 +243,7 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 			if (ev[i].data.fd == r->wake_fd)
 				ret = -EINTR;
 			else if (ev[i].data.fd != r->map_fd)
-				ret = -ECONNRESET;	/* the watched socket hung up */
+				ret = -ECONNRESET;	/* a watched descriptor says stop */
 		}
 		if (ret)
 			break;
@@ -253,9 +253,9 @@ int ring_wait(struct ring_reader *r, int timeout_ms)
 	return ret;
 }
 
-int ring_watch(struct ring_reader *r, int fd)
+int ring_watch(struct ring_reader *r, int fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLRDHUP, .data.fd = fd };
+	struct epoll_event ev = { .events = events, .data.fd = fd };
 
 	return epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }

@@ -70,8 +70,9 @@ int ring_wait(struct ring_reader *r, int timeout_ms);
 /* Wakes every ring_wait() of r, now and until ring_close(). */
 void ring_interrupt(struct ring_reader *r);
 
-/* ring_wait() also ends, with -ECONNRESET, when socket fd hangs up (the
- * daemon that runs the ring's flow went away). */
-int ring_watch(struct ring_reader *r, int fd);
+/* ring_wait() also ends, with -ECONNRESET, on the epoll events of fd:
+ * EPOLLRDHUP of mapid's socket (the daemon that runs the ring's flow went
+ * away), EPOLLIN of a link watch (the ring's interface went away). */
+int ring_watch(struct ring_reader *r, int fd, uint32_t events);
 
 #endif

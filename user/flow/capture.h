@@ -37,8 +37,9 @@ int capture_next(struct fn_instance *fi, struct mapipkt **pkt);
  * trace (-ENODATA) or timeout_ms (-ETIMEDOUT). */
 int capture_wait(struct fn_instance *fi, int timeout_ms);
 void capture_interrupt(struct fn_instance *fi);
-/* Waits end (-ECONNRESET) when socket fd hangs up too: mapid's. */
-int capture_watch(struct fn_instance *fi, int fd);
+/* Waits end (-ECONNRESET) on the epoll events of fd too (ring_watch):
+ * mapid's socket hangs up, the flow's interface goes. */
+int capture_watch(struct fn_instance *fi, int fd, uint32_t events);
 
 /* TO_FILE: writes every waiting packet to the file; 0 or negative errno. */
 int capture_drain(struct fn_instance *fi);

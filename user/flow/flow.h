@@ -19,6 +19,7 @@ struct backend;
 struct fn_desc;
 struct hashpath;
 struct iface;
+struct link_watch;
 struct trace;
 
 struct fn_instance {
@@ -75,6 +76,8 @@ struct flow {
 	int nhkeys;
 	uint64_t seen_base[2];		/* the hooks' packet counts at connect */
 	struct hashpath *hp_view;	/* a client of mapid: the table, mapped */
+	struct link_watch *link;	/* a live flow, connected: says when its
+					 * interface goes */
 };
 
 /* A new flow named name, run by b, with the defaults: both directions,

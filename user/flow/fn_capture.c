@@ -538,11 +538,11 @@ int capture_wait(struct fn_instance *fi, int timeout_ms)
 	return ring_wait(&c->ring, timeout_ms);
 }
 
-int capture_watch(struct fn_instance *fi, int fd)
+int capture_watch(struct fn_instance *fi, int fd, uint32_t events)
 {
 	struct capture *c = fi->state;
 
-	return c->ring_mapped ? ring_watch(&c->ring, fd) : -ENOTCONN;
+	return c->ring_mapped ? ring_watch(&c->ring, fd, events) : -ENOTCONN;
 }
 
 void capture_interrupt(struct fn_instance *fi)

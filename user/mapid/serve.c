@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "error.h"
 #include "functions.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "mapid.h"
 
@@ -168,6 +169,7 @@ static void flow_stop(struct server *s, struct served *sv)
 		}
 	}
 	s->engine->ops->close(s->engine, sv->f);
+	linkwatch_put(sv->f->link);
 	flow_free(sv->f);
 	sv->owner->use->nflows--;
 	sv->owner->use->ring_bytes -= sv->ring_bytes;
@@ -275,9 +277,14 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 			      (unsigned long long)s->cfg->max_ring_bytes);
 	if (!ret) {
 		f->fd = flow_id(s);
-		ret = s->engine->ops->connect(s->engine, f);
+		/* listening before the programs attach (`mapi flows` says which
+		 * stopped); the client watches for its own reads */
+		ret = linkwatch_get(f->ifindex, &f->link);
 	}
+	if (!ret)
+		ret = s->engine->ops->connect(s->engine, f);
 	if (ret) {
+		linkwatch_put(f->link);
 		flow_free(f);
 		free(sv);
 		return ret;
@@ -413,6 +420,8 @@ static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h
 		e.mode_out = f->mode_out;
 		e.start = f->start_ns;
 		e.lookup = f->hashed;
+		e.status = f->link && linkwatch_gone(f->link) ? MAPI_FLOW_STOPPED :
+							       MAPI_FLOW_RUNNING;
 		if (!flow_read_slot(f, FLOW_SLOT_SEEN, &v))
 			e.packets_seen = v;
 		for (i = 0; i < f->nfns; i++) {

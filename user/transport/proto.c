@@ -263,6 +263,7 @@ void entry_encode(struct mbuf *b, const struct mapid_flow_entry *e)
 	mbuf_i32(b, e->mode_in);
 	mbuf_i32(b, e->mode_out);
 	mbuf_i32(b, e->lookup);
+	mbuf_i32(b, e->status);
 	mbuf_u64(b, e->packets_seen);
 	mbuf_u64(b, e->packets_dropped);
 	mbuf_u64(b, e->start);
@@ -280,6 +281,7 @@ void entry_decode(struct mcur *c, struct mapid_flow_entry *e)
 	e->mode_in = mcur_i32(c);
 	e->mode_out = mcur_i32(c);
 	e->lookup = mcur_i32(c);
+	e->status = mcur_i32(c);
 	e->packets_seen = mcur_u64(c);
 	e->packets_dropped = mcur_u64(c);
 	e->start = mcur_u64(c);

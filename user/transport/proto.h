@@ -104,6 +104,7 @@ struct mapid_flow_entry {
 	int32_t client_fd;
 	char dev[IF_NAMESIZE];
 	int32_t direction, mode_in, mode_out, lookup;
+	int32_t status;		/* MAPI_FLOW_RUNNING or _STOPPED */
 	uint64_t packets_seen, packets_dropped, start;
 	char functions[256];	/* their names, comma-separated */
 };
