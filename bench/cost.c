@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cost RUNS: per-packet cost of a flow program, by BPF_PROG_TEST_RUN, against
- * an empty XDP program timed in the same run (the floor on this machine).
+ * an empty XDP program timed in the same run (the floor on this machine):
+ * as attached (with fragment support) and as a driver that refuses that
+ * gets it (_linear).
  * connect RUNS IFACE OTHERS: mapi_connect() latency with OTHERS other flows
  * on the interface.
  *
@@ -49,18 +51,17 @@ static double time_ns(int fd, const struct pkt *p)
 	return ns;
 }
 
-static int cost(int runs)
+/* The root and group of one flow, as attached at target: its cost on each
+ * frame, against the empty program. */
+static int cost_at(int runs, const struct cbpf_prog *filter, int target, const char *variant,
+		   int empty_fd)
 {
 	static const char *const names[] = { "match", "no_match" };
-	struct baseline_bpf *skel = baseline_bpf__open_and_load();
-	struct cbpf_prog filter;
 	struct flowprog fp;
 	struct pkt pkts[2];
 	int k, r, root;
 
-	/* As attached: a root that tail-calls the group (native XDP, no frags). */
-	if (!skel || cbpf_compile("tcp and dst port 80", LINKTYPE_ETHERNET, 0, &filter) ||
-	    flowprog_build_chained(&fp, &filter, FP_XDP, 1, &root)) {
+	if (flowprog_build_chained(&fp, filter, target, 1, &root)) {
 		fprintf(stderr, "cost: cannot load the programs\n");
 		return 1;
 	}
@@ -71,21 +72,39 @@ static int cost(int runs)
 
 		for (r = 0; r < runs && r < 64; r++) {
 			/* interleaved, so that both see the same machine */
-			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &pkts[k]);
+			empty[r] = time_ns(empty_fd, &pkts[k]);
 			flow[r] = time_ns(root, &pkts[k]);
 			delta[r] = flow[r] - empty[r];
 		}
-		printf("{\"case\":\"cost.filter_pkt_byte.%s\",\"filter\":\"tcp and dst port 80\","
+		printf("{\"case\":\"cost.filter_pkt_byte%s.%s\",\"filter\":\"tcp and dst port 80\","
 		       "\"unit\":\"ns/packet\",\"median\":%.3f,\"baseline\":%.3f,\"flow\":%.3f,"
-		       "\"runs\":", names[k], bench_median(delta, r), bench_median(empty, r),
-		       bench_median(flow, r));
+		       "\"runs\":", variant, names[k], bench_median(delta, r),
+		       bench_median(empty, r), bench_median(flow, r));
 		bench_print_runs(delta, r);
 		printf("}\n");
 	}
 	flowprog_free(&fp);
+	return 0;
+}
+
+/* As attached: a root that tail-calls the group, in native XDP with
+ * fragment support; and without, for a driver that refuses it. */
+static int cost(int runs)
+{
+	struct baseline_bpf *skel = baseline_bpf__open_and_load();
+	struct cbpf_prog filter;
+	int ret;
+
+	if (!skel || cbpf_compile("tcp and dst port 80", LINKTYPE_ETHERNET, 0, &filter)) {
+		fprintf(stderr, "cost: cannot load the programs\n");
+		return 1;
+	}
+	ret = cost_at(runs, &filter, FP_XDP_FRAGS, "", bpf_program__fd(skel->progs.xdp_pass));
+	if (!ret)
+		ret = cost_at(runs, &filter, FP_XDP, "_linear", bpf_program__fd(skel->progs.xdp_pass));
 	cbpf_prog_free(&filter);
 	baseline_bpf__destroy(skel);
-	return 0;
+	return ret;
 }
 
 static double now_ms(void)

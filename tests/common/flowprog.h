@@ -34,8 +34,8 @@ struct flowprog {
 
 /* The program variants the engine attaches. */
 enum flowprog_kind {
-	FP_XDP,		/* native XDP, linear frames (standard MTU) */
-	FP_XDP_FRAGS,	/* XDP taking fragmented frames (jumbo MTU, generic) */
+	FP_XDP,		/* XDP, linear frames only (a driver refusing fragments) */
+	FP_XDP_FRAGS,	/* XDP taking multi-buffer frames, as attached */
 	FP_TC,		/* tc: skbs, linear or not */
 };
 

@@ -636,17 +636,22 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 				continue;
 			}
 		}
-		/* Native XDP without fragments is fastest (a frame's length is
-		 * data_end - data, no helper call); drivers refuse it when the
-		 * MTU exceeds a page: then with fragments.  Generic XDP takes
-		 * fragments, so that it need not linearize every skb. */
-		ret = attach_try(ifc, h, f, m, m == MAPI_MODE_GENERIC);
+		/* XDP takes fragments.  While a program without them runs, a
+		 * driver caps the MTU at about a page (veth caps its peer's):
+		 * monitoring must not change what the interface can do, and
+		 * they cost a helper call a packet (bpf_xdp_get_buff_len, a
+		 * nanosecond or two).  Without them only where the driver
+		 * refuses them in native XDP, and on a NIC. */
+		ret = attach_try(ifc, h, f, m, m != MAPI_MODE_OFFLOAD);
 		if (ret && m == MAPI_MODE_NATIVE && hk->link_fd < 0 && hk->groups[0].prog_fd >= 0) {
 			close(hk->groups[0].prog_fd);
 			hk->groups[0].prog_fd = -1;
 			hk->ngroups = 0;
 			err_begin();
-			ret = attach_try(ifc, h, f, m, 1);
+			ret = attach_try(ifc, h, f, m, 0);
+			if (!ret)
+				log_info("%s: the driver takes no XDP program with fragments: "
+					 "while flows run, its MTU may be capped", ifc->name);
 		}
 		/* someone attached an XDP program since we looked (another
 		 * monitor starting at the same moment): after it, as above */
