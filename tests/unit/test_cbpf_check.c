@@ -92,6 +92,7 @@ static void test_translates(void **state)
 	static const char *const exprs[] = {
 		"tcp and dst port 80", "udp or icmp", "vlan and ip", "ip6 and tcp",
 		"ether broadcast", "len > 100", "tcp[tcpflags] & tcp-syn != 0",
+		"ether[4294967295:4] = 1",
 		"ip[2:2] / (ip[8] - ip[8]) == 0", "mpls and udp", "pppoes and ip",
 		"ip[0] << ip[1] != 0", "arp or rarp", "sctp", "igmp", "icmp6",
 		"ip protochain 17", "ip6 protochain 6",

@@ -80,6 +80,11 @@ struct cbpf_prog {
 
 #define CBPF_MEMWORDS 16
 
+/* Linux socket filter metadata: absolute loads from SKF_AD_OFF (-4096)
+ * up to SKF_AD_MAX read the packet type, interface, VLAN tag... */
+#define CBPF_AD_OFF 0xfffff000u
+#define CBPF_AD_MAX 64u
+
 /* Link types of the interfaces and traces mapi-bpf reads (libpcap DLT_*). */
 #define LINKTYPE_ETHERNET 1
 

@@ -203,14 +203,19 @@ int cbpf_check(const struct cbpf_prog *prog)
 		case CBPF_LDX:
 			if (CBPF_MODE(c) == CBPF_MEM && i->k >= CBPF_MEMWORDS)
 				return bad_insn(pc, i, "scratch memory index out of range");
-			/* Offsets from SKF_AD_OFF (-4096) name Linux socket filter
-			 * metadata, which only a live capture socket has. */
-			if ((CBPF_MODE(c) == CBPF_ABS || CBPF_MODE(c) == CBPF_IND) &&
-			    i->k >= 0xfffff000u)
-				return bad_insn(pc, i, "reads Linux capture metadata (packet type "
-						"or VLAN tag of a live socket; 'inbound' and "
-						"'outbound' compile to this): use mapi_set_direction "
-						"to choose a direction");
+			/* The first offsets from SKF_AD_OFF (-4096) name Linux
+			 * socket filter metadata, which only a live capture socket
+			 * has, and which libpcap's compiler loads absolutely.  Any
+			 * other offset is one, past every frame: as libpcap's
+			 * interpreter, the load fails and the packet is rejected
+			 * ('ether[4294967295:4] = 1'). */
+			if (CBPF_MODE(c) == CBPF_ABS && i->k >= CBPF_AD_OFF &&
+			    i->k < CBPF_AD_OFF + CBPF_AD_MAX)
+				return bad_insn(pc, i, "reads Linux capture metadata (the packet "
+						"type, interface or VLAN tag of a live socket: "
+						"'inbound', 'outbound' and 'ifindex' compile to "
+						"this): a flow monitors one interface, and "
+						"mapi_set_direction chooses a direction");
 			break;
 		case CBPF_ST:
 		case CBPF_STX:
