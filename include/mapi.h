@@ -343,6 +343,9 @@ const char *mapi_mode_name(int mode);
  * The library reports what it decides on its own (a fallback to another
  * attach mode, the verifier's log of a refused program) through this
  * callback.  Without one, nothing is reported.  Returns the previous one.
+ * libbpf's own messages come through it too (MAPI_LOG_DEBUG): the library
+ * sets libbpf's print function when it is loaded, so that it never prints
+ * itself (an application that sets it afterwards has the last word).
  */
 typedef void (*mapi_log_fn)(int level, const char *msg, void *ctx);
 mapi_log_fn mapi_set_log(mapi_log_fn fn, void *ctx);

@@ -154,6 +154,38 @@ in_mon ip link set lo up
 in_mon timeout -s INT 1 "$MAPI" count -i lo -I 5 >/dev/null 2>"$T/lo.err" || true
 check_eq "-i lo: no warning that loopback lacks native XDP" "$(grep -c warning "$T/lo.err")" 0
 
+# no descriptor left, wherever it runs out: said as such (not as a lack of
+# memory, a verifier's refusal or a missing interface), and libbpf's own
+# messages do not reach the user's terminal
+# (from 5 up, until the limit lets it run: then Ctrl-C ends it, status 0)
+limited() {
+	local n=$1
+	shift
+	in_mon timeout --preserve-status -s INT 2 bash -c "ulimit -n $n; exec \"\$0\" \"\$@\"" "$@" \
+		>/dev/null 2>"$T/limit.err"
+}
+# fd_limits COMMAND ARG...: mapi COMMAND -i mon0 ARG...
+fd_limits() {
+	local bad=0 n=5 rc=1 cmd=$1
+	shift
+	while [ $n -le 64 ]; do
+		rc=0
+		limited $n "$MAPI" "$cmd" -i "$MON" "$@" || rc=$?
+		[ "$rc" = 0 ] && break
+		if [ "$rc" != 1 ] || [ "$(wc -l <"$T/limit.err")" != 1 ] ||
+			! grep -q "no file descriptor left" "$T/limit.err"; then
+			bad=$((bad + 1))
+			echo "    ulimit -n $n: exit $rc: $(cat "$T/limit.err")"
+		fi
+		hooks_empty || { bad=$((bad + 1)); echo "    ulimit -n $n left something attached"; }
+		n=$((n + 1))
+	done
+	check_eq "mapi $cmd under ulimit -n 5..$n: each refusal says no descriptor was left" "$bad $rc" "0 0"
+}
+fd_limits capture -c 1 --search abc tcp
+fd_limits count
+fd_limits run TO_BUFFER PKT_COUNTER
+
 refused "a search offset past an int" "OFFSET \"99999999999\" is out of range" \
 	"$MAPI" capture -r "$T/in.pcap" --search "abc,99999999999,10"
 refused "a snap length past an int" "\"4294967297\" is too large (at most 2147483647)" \

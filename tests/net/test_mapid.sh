@@ -370,6 +370,27 @@ fc_counter "$MON"
 fd=$FC_FD pkts=$FC_PKTS
 pass "then it serves again"
 
+echo "4c. a client with no descriptor left for its flow's maps"
+# (from 4 up, until the limit lets capture run: Ctrl-C then ends it)
+bad=0 n=4 rc=1
+while [ $n -le 64 ]; do
+	rc=0
+	in_mon env MAPI_SOCKET="$SOCK" MAPI_BACKEND=mapid timeout --preserve-status -s INT 2 \
+		prlimit --nofile=$n:$n "$BUILD/mapi" capture -i "$MON" -B 512 -c 1 --search abc tcp \
+		>/dev/null 2>"$T/limit.err" || rc=$?
+	[ "$rc" = 0 ] && break
+	if [ "$rc" != 1 ] || ! grep -q "no file descriptor left" "$T/limit.err"; then
+		bad=$((bad + 1))
+		echo "    ulimit -n $n: exit $rc: $(cat "$T/limit.err")"
+	fi
+	n=$((n + 1))
+done
+check_eq "through mapid, under ulimit -n 4..$n: each refusal says no descriptor was left" \
+	"$bad $rc" "0 0"
+# only flowctl's counter is left: a refused client's flow went from mapid
+check_eq "no flow of a refused client stays in mapid" \
+	"$(in_mon env MAPI_SOCKET="$SOCK" "$BUILD/mapi" flows 2>&1 | grep -c '^[0-9]')" 1
+
 echo "5. kill -9 of mapid"
 fc_ok create "$MON"
 bfd=$V

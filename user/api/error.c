@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "mapi.h"
 
@@ -37,6 +38,39 @@ int err_set(int errnum, int code, const char *fmt, ...)
 	return ret;
 }
 
+int err_is_no_fds(int ret)
+{
+	return ret == -EMFILE || ret == -ENFILE;
+}
+
+int err_no_fds(int ret, const char *what)
+{
+	struct rlimit rl;
+
+	if (ret == -ENFILE)
+		return err_set(ret, MAPI_ERR_LIMIT, "%s: the system has no file descriptor left "
+			       "(ENFILE: fs.file-max)", what);
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		rl.rlim_cur = 0;
+	return err_set(ret, MAPI_ERR_LIMIT, "%s: the process has no file descriptor left "
+		       "(EMFILE: its limit, ulimit -n, is %llu; a flow holds a few: maps, "
+		       "programs, rings)", what, (unsigned long long)rl.rlim_cur);
+}
+
+int err_kernel(int ret, const char *fmt, ...)
+{
+	char what[ERR_MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (err_is_no_fds(ret))
+		return err_no_fds(ret, what);
+	return err_set(ret, ret == -ENOMEM ? MAPI_ERR_NOMEM : MAPI_ERR_KERNEL, "%s: %s", what,
+		       strerror(-ret));
+}
+
 void err_begin(void)
 {
 	pending_set = 0;
@@ -64,6 +98,9 @@ static int code_of_errno(int errnum)
 		return MAPI_ERR_PERMISSION;
 	case ENODEV:
 		return MAPI_NO_SUCH_DEVICE;
+	case EMFILE:
+	case ENFILE:
+		return MAPI_ERR_LIMIT;
 	case EINVAL:
 		return MAPI_INVALID_ARGUMENT;
 	default:

@@ -24,6 +24,22 @@ int err_set(int errnum, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int err_vset(int errnum, int code, const char *fmt, va_list ap);
 
+/*
+ * Whether negative errno ret says no file descriptor was left: EMFILE (the
+ * process's limit) or ENFILE (the system's).  err_no_fds() records it as
+ * MAPI_ERR_LIMIT, naming the limit, for what could not be done: it is not
+ * a lack of memory, a refusing verifier or a missing interface.
+ */
+int err_is_no_fds(int ret);
+int err_no_fds(int ret, const char *what);
+
+/*
+ * A kernel object (a map, a mapping, a program's descriptor) that could not
+ * be made, for negative errno ret: "WHAT: reason", MAPI_ERR_LIMIT when no
+ * descriptor was left, MAPI_ERR_NOMEM for memory, MAPI_ERR_KERNEL else.
+ */
+int err_kernel(int ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Forgets the pending error: called when an exported call starts. */
 void err_begin(void);
 

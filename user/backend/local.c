@@ -21,34 +21,49 @@
 #include "error.h"
 #include "mapi.h"
 
-/* The interface's ARP hardware type, or -1 if it cannot be told. */
-static int link_type(const char *dev)
+/* Interface dev's index and ARP hardware type (-1 if it cannot be told):
+ * 0, -ENODEV, or why it could not be asked (no descriptor left, say, which
+ * if_nametoindex would not tell from a missing interface). */
+static int device_lookup(const char *dev, unsigned int *ifindex, int *type)
 {
 	struct ifreq ifr;
-	int s, type = -1;
+	int s, ret = 0;
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return -1;
+		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, dev, strlen(dev));
-	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
-		type = ifr.ifr_hwaddr.sa_family;
+	if (ioctl(s, SIOCGIFINDEX, &ifr))
+		ret = errno == ENODEV || errno == ENXIO ? -ENODEV : -errno;
+	*ifindex = ret ? 0 : (unsigned int)ifr.ifr_ifindex;
+	*type = -1;
+	if (!ret && !ioctl(s, SIOCGIFHWADDR, &ifr))
+		*type = ifr.ifr_hwaddr.sa_family;
 	close(s);
-	return type;
+	return ret;
+}
+
+static int lookup_error(int ret, const char *dev)
+{
+	if (ret == -ENODEV)
+		return err_set(ret, MAPI_NO_SUCH_DEVICE,
+			       "no network interface named \"%s\" (`ip link` lists them)", dev);
+	return err_kernel(ret, "looking up interface %s", dev);
 }
 
 int backend_open_device(struct flow *f, const char *dev)
 {
 	unsigned int ifindex;
-	int type;
+	int type, ret;
 
-	if (!*dev || strlen(dev) >= IF_NAMESIZE || !(ifindex = if_nametoindex(dev)))
-		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
-			       "no network interface named \"%s\" (`ip link` lists them)", dev);
+	if (!*dev || strlen(dev) >= IF_NAMESIZE)
+		return lookup_error(-ENODEV, dev);
+	ret = device_lookup(dev, &ifindex, &type);
+	if (ret)
+		return lookup_error(ret, dev);
 	/* the link types whose frames start with an Ethernet header; one
 	 * that cannot be told fails at attach if at all */
-	type = link_type(dev);
 	if (type >= 0 && type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_UNSUPPORTED,
 			       "%s is not an Ethernet interface (ARP hardware type %d): "
@@ -68,10 +83,14 @@ static int local_open(struct backend *b, struct flow *f, const char *dev, int fo
 static int local_connect(struct backend *b, struct flow *f)
 {
 	struct engine *e = b->ctx;
+	unsigned int now;
 	char name[16];
-	int ret;
+	int ret, type;
 
-	if (if_nametoindex(f->dev) != (unsigned int)f->ifindex)
+	ret = device_lookup(f->dev, &now, &type);
+	if (ret && ret != -ENODEV)
+		return lookup_error(ret, f->dev);
+	if (now != (unsigned int)f->ifindex)
 		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
 			       "interface %s disappeared after the flow was created", f->dev);
 	ret = caps_check(f->dev);
@@ -79,7 +98,7 @@ static int local_connect(struct backend *b, struct flow *f)
 		return ret;
 	/* libpcap ignores what a loopback interface sends (every packet is
 	 * received too): a flow on it sees each packet once, as tcpdump does. */
-	if (f->direction == MAPI_DIR_BOTH && link_type(f->dev) == ARPHRD_LOOPBACK)
+	if (f->direction == MAPI_DIR_BOTH && type == ARPHRD_LOOPBACK)
 		f->direction = MAPI_DIR_IN;
 	snprintf(name, sizeof(name), "mapi_f%d", f->fd);
 	/* a conversation flow counts in its interface's tables */

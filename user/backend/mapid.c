@@ -66,7 +66,9 @@ static int reply_status(struct mcur *cur)
 /*
  * One request (req, freed) and its reply: 0 with the reply's body in *body
  * (to free) and *cur just past its status, which said yes; or the error,
- * mapid's or the socket's, with the reply and its descriptors gone.
+ * mapid's or the socket's, with the reply and its descriptors gone.  But
+ * -EMFILE when mapid said yes and this process could not take the
+ * descriptors: the body is given, for the caller to undo what was done.
  */
 static int call(struct mapid_client *c, uint16_t type, struct mbuf *req, uint8_t **body,
 		struct mcur *cur, int *fds, int *nfds, int maxfds)
@@ -87,13 +89,19 @@ static int call(struct mapid_client *c, uint16_t type, struct mbuf *req, uint8_t
 			       "(at most %d bytes)", MAPID_MSG_MAX);
 	if (!ret)
 		ret = mapid_recv(c->sock, &h, body, fds, nfds, maxfds);
-	if (!ret && (h.type != (type | MAPID_REPLY) || h.seq != seq))
+	if ((!ret || ret == -EMFILE) && (h.type != (type | MAPID_REPLY) || h.seq != seq))
 		ret = -EPROTO;
-	if (!ret) {
+	if (!ret || ret == -EMFILE) {
+		int cut = ret;
+
 		*cur = (struct mcur){ *body, h.len, 0 };
 		ret = reply_status(cur);
-		if (!ret)
+		if (!ret && !cut)
 			return 0;
+		if (!ret) {
+			err_no_fds(cut, "taking the flow's maps from mapid");
+			return cut;
+		}
 	} else if (ret == -ECONNRESET) {
 		__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
 		ret = gone_error(c);
@@ -323,6 +331,15 @@ static int mapid_connect(struct backend *b, struct flow *f)
 		return ret;
 	spec_encode(&req, &spec);
 	ret = call(c, MAPID_CONNECT, &req, &body, &cur, fds, &nfds, MAPID_MAX_FDS);
+	if (ret == -EMFILE) {
+		/* connected in mapid, but its maps could not come: it goes */
+		uint32_t id = mcur_u32(&cur);
+
+		free(body);
+		if (!cur.err)
+			forget(c, id);
+		return ret;
+	}
 	if (ret)
 		return ret;
 	ret = adopt(c, f, &cur, fds, nfds);

@@ -483,8 +483,7 @@ static int root_create(struct iface *ifc, enum hook_id h)
 				      "mapi_tc_chain", sizeof(uint32_t), sizeof(uint32_t),
 				      CHAIN_SLOTS, NULL);
 	if (hk->array_fd < 0)
-		return err_set(-errno, MAPI_ERR_KERNEL, "%s: creating a prog array: %s",
-			       ifc->name, strerror(errno));
+		return err_kernel(-errno, "%s: creating a prog array", ifc->name);
 	ret = codegen_root(&pb, &hk->target, hk->array_fd);
 	if (!ret) {
 		ret = loader_load(&pb, &hk->target);
@@ -576,6 +575,8 @@ static int attach_tcx(struct iface *ifc, enum hook_id h, struct flow *f)
 			       "%s: the kernel cannot attach tc programs through tcx (Linux 6.6 "
 			       "or later)%s", ifc->name, h == HOOK_TC ?
 			       ": monitor received packets only (MAPI_DIR_IN)" : "");
+	if (link_failed && err_is_no_fds(ret))
+		return err_no_fds(ret, "attaching the programs");
 	if (link_failed)
 		return err_set(ret, MAPI_ERR_ATTACH, "%s: attaching to tc %s: %s", ifc->name,
 			       hook_names[h], strerror(-ret));
@@ -666,6 +667,12 @@ static int attach_new(struct iface *ifc, enum hook_id h, struct flow *f)
 			log_info("%s: flows on received packets run in %s XDP", ifc->name,
 				 mapi_mode_name(m));
 			return 0;
+		}
+		if (err_is_no_fds(ret)) {
+			/* not the mode's fault: no other mode would do better */
+			hook_close(hk);
+			store_destroy(&f->nic);
+			return err_no_fds(ret, "attaching the programs");
 		}
 		if (hk->groups[0].prog_fd < 0 && m != MAPI_MODE_OFFLOAD) {
 			hook_close(hk);

@@ -103,8 +103,7 @@ int hashpath_create(struct hashpath **out)
 fail:
 	ret = -errno;
 	hashpath_destroy(hp);
-	return err_set(ret, ret == -ENOMEM ? MAPI_ERR_NOMEM : MAPI_ERR_KERNEL,
-		       "creating the interface's hash flow tables: %s", strerror(-ret));
+	return err_kernel(ret, "creating the interface's hash flow tables");
 }
 
 int hashpath_share(const struct hashpath *hp, uint32_t *id)

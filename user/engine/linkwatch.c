@@ -130,10 +130,7 @@ static int start_listening(void)
 	if (nl_sock < 0 || stop_fd < 0 || bind(nl_sock, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
 		stop_listening();
-		return err_set(ret, ret == -EMFILE || ret == -ENFILE ? MAPI_ERR_LIMIT :
-				    MAPI_ERR_KERNEL,
-			       "cannot listen for interfaces going away (rtnetlink): %s",
-			       strerror(-ret));
+		return err_kernel(ret, "listening for interfaces going away (rtnetlink)");
 	}
 	ret = pthread_create(&listener, NULL, listen_links, NULL);
 	if (ret) {
@@ -167,10 +164,7 @@ int linkwatch_get(int ifindex, struct link_watch **out)
 	if (w->event_fd < 0) {
 		ret = -errno;
 		free(w);
-		return err_set(ret, ret == -EMFILE || ret == -ENFILE ? MAPI_ERR_LIMIT :
-				    MAPI_ERR_KERNEL,
-			       "cannot watch interface %d for its removal: %s", ifindex,
-			       strerror(-ret));
+		return err_kernel(ret, "watching interface %d for its removal", ifindex);
 	}
 	pthread_mutex_lock(&watch_lock);
 	w->next = watches;

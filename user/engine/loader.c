@@ -56,8 +56,7 @@ static int program_btf(void)
 	} else {
 		btf_fd = bpf_btf_load(raw, size, NULL);
 		if (btf_fd < 0)
-			ret = err_set(-errno, MAPI_ERR_KERNEL, "loading program BTF: %s",
-				      strerror(errno));
+			ret = err_kernel(-errno, "loading program BTF");
 	}
 	btf__free(btf);
 out:
@@ -134,6 +133,10 @@ int loader_load(const struct prog_buf *pb, const struct prog_target *t)
 		return fd;
 	}
 	err = -errno;
+	if (err_is_no_fds(err)) {
+		free(log);
+		return err_no_fds(err, "loading a program");	/* verified, not refused */
+	}
 	if (*log) {
 		size_t len = strlen(log);
 

@@ -20,7 +20,8 @@ int store_ncpus(void)
 
 	if (!v) {
 		v = libbpf_num_possible_cpus();
-		__atomic_store_n(&n, v, __ATOMIC_RELAXED);
+		if (v > 0)	/* a failure (no descriptor left, say) may pass */
+			__atomic_store_n(&n, v, __ATOMIC_RELAXED);
 	}
 	return v;
 }
@@ -37,18 +38,25 @@ static size_t mapped_len(void)
 	return (store_line_size() + page - 1) / page * page;
 }
 
+/* 0 once the possible CPUs are counted (a line is a slot per CPU). */
+static int cpus_counted(void)
+{
+	int n = store_ncpus();
+
+	return n > 0 ? 0 : err_kernel(n < 0 ? n : -ENOENT, "counting the possible CPUs");
+}
+
 int store_line_map(const char *name)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	int fd;
+	int fd = cpus_counted();
 
-	if (store_ncpus() <= 0)
-		return err_set(-ENOENT, MAPI_ERR_KERNEL, "cannot count the possible CPUs");
+	if (fd)
+		return fd;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), store_line_size(), 1,
 			    &opts);
 	if (fd < 0)
-		return err_set(-errno, MAPI_ERR_KERNEL, "creating a result map: %s",
-			       strerror(errno));
+		return err_kernel(-errno, "creating a result map");
 	return fd;
 }
 
@@ -67,15 +75,18 @@ void store_init(struct result_store *st)
 static int line_map(struct result_store *st, uint32_t i, int fd)
 {
 	struct store_line *l = &st->lines[i];
+	int ret = cpus_counted();
 
 	l->map_fd = fd;
 	st->nlines = i + 1;
+	if (ret)
+		return ret;
 	l->mem = mmap(NULL, mapped_len(), PROT_READ, MAP_SHARED, fd, 0);
 	if (l->mem == MAP_FAILED) {
 		int err = -errno;
 
 		l->mem = NULL;
-		return err_set(err, MAPI_ERR_KERNEL, "mapping a result map: %s", strerror(-err));
+		return err_kernel(err, "mapping a result map");
 	}
 	return 0;
 }

@@ -251,15 +251,13 @@ static int capture_map(struct fn_instance *fi)
 		ret = -errno;
 		c->asleep = NULL;
 		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its reader flag: %s",
-			       fi->desc->name, strerror(-ret));
+		return err_kernel(ret, "%s: mapping its reader flag", fi->desc->name);
 	}
 	ret = ring_open(&c->ring, c->ring_fd, c->ring_size,
 			capture_is_buffer(fi) ? c->asleep : NULL);
 	if (ret) {
 		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: mapping its ring buffer: %s",
-			       fi->desc->name, strerror(-ret));
+		return err_kernel(ret, "%s: mapping its ring buffer", fi->desc->name);
 	}
 	c->ring_mapped = 1;
 	fi->maps = 3;
@@ -276,9 +274,11 @@ static int capture_connect(struct fn_instance *fi, const struct flow *f)
 	c->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "mapi_ring", 0, 0, c->ring_size, NULL);
 	if (c->ring_fd < 0) {
 		ret = -errno;
-		return err_set(ret, ret == -ENOMEM || ret == -EPERM ? MAPI_ERR_NOMEM : MAPI_ERR_KERNEL,
-			       "%s: creating a ring buffer of %u bytes: %s", fi->desc->name,
-			       c->ring_size, strerror(-ret));
+		return ret == -EPERM ? err_set(ret, MAPI_ERR_NOMEM, "%s: creating a ring buffer "
+					       "of %u bytes: %s", fi->desc->name, c->ring_size,
+					       strerror(-ret)) :
+			err_kernel(ret, "%s: creating a ring buffer of %u bytes", fi->desc->name,
+				   c->ring_size);
 	}
 	/* one record being built per CPU */
 	c->scratch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_capbuf", sizeof(uint32_t),
@@ -287,16 +287,14 @@ static int capture_connect(struct fn_instance *fi, const struct flow *f)
 	if (c->scratch_fd < 0) {
 		ret = -errno;
 		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its per-CPU buffer: %s",
-			       fi->desc->name, strerror(-ret));
+		return err_kernel(ret, "%s: creating its per-CPU buffer", fi->desc->name);
 	}
 	c->sleep_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_rdsleep", sizeof(uint32_t),
 				     sizeof(uint64_t), 1, &mmapable);
 	if (c->sleep_fd < 0) {
 		ret = -errno;
 		capture_disconnect(fi);
-		return err_set(ret, MAPI_ERR_KERNEL, "%s: creating its reader flag: %s",
-			       fi->desc->name, strerror(-ret));
+		return err_kernel(ret, "%s: creating its reader flag", fi->desc->name);
 	}
 	return capture_map(fi);
 }

@@ -189,8 +189,7 @@ static int search_connect(struct fn_instance *fi, const struct flow *f)
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_search", sizeof(key),
 			    TABLE_SIZE, 1, NULL);
 	if (fd < 0)
-		return err_set(-errno, MAPI_ERR_KERNEL, "creating the STR_SEARCH table: %s",
-			       strerror(errno));
+		return err_kernel(-errno, "creating the STR_SEARCH table");
 	if (bpf_map_update_elem(fd, &key, st->table, BPF_ANY) || bpf_map_freeze(fd)) {
 		int err = -errno;
 

@@ -342,7 +342,7 @@ int mapid_recv(int sock, struct mapid_hdr *h, uint8_t **body, int *fds, int *nfd
 	struct iovec iov = { buf, MAPID_MSG_MAX };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
-	int got = 0, ret = 0;
+	int got = 0, all = 0, ret = 0;
 	ssize_t n;
 
 	*body = NULL;
@@ -370,6 +370,7 @@ int mapid_recv(int sock, struct mapid_hdr *h, uint8_t **body, int *fds, int *nfd
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		cnt = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		all += cnt;
 		for (k = 0; k < cnt; k++) {
 			int fd;
 
@@ -381,13 +382,27 @@ int mapid_recv(int sock, struct mapid_hdr *h, uint8_t **body, int *fds, int *nfd
 		}
 	}
 	*nfds = got;
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*h))
+	/* Descriptors cut short with room left for them: the kernel could
+	 * not install one here (no descriptor left), the message is whole. */
+	if ((msg.msg_flags & MSG_CTRUNC) && maxfds > 0 && all < MAPID_MAX_FDS &&
+	    !(msg.msg_flags & MSG_TRUNC))
+		ret = -EMFILE;
+	else if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*h))
 		ret = -EBADMSG;
-	if (!ret) {
+	if (!ret || ret == -EMFILE) {
 		memcpy(h, buf, sizeof(*h));
-		if (h->magic != MAPID_MAGIC || h->version != MAPID_VERSION ||
-		    h->len != (size_t)n - sizeof(*h))
+		if ((size_t)n < sizeof(*h) || h->magic != MAPID_MAGIC ||
+		    h->version != MAPID_VERSION || h->len != (size_t)n - sizeof(*h))
 			ret = -EBADMSG;
+	}
+	if (ret == -EMFILE) {
+		/* the message, without its descriptors: its sender must hear */
+		while (got--)
+			close(fds[got]);
+		*nfds = 0;
+		memmove(buf, buf + sizeof(*h), h->len);
+		*body = buf;
+		return ret;
 	}
 	if (ret) {
 		while (got--)

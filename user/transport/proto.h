@@ -117,7 +117,9 @@ void entry_decode(struct mcur *c, struct mapid_flow_entry *e);
  * descriptors.  mapid_recv() takes at most maxfds descriptors, closing any
  * beyond (with maxfds 0 it takes none, and a message that carried some is
  * cut); it returns 0, -ECONNRESET when the peer has gone, or -EBADMSG for
- * a message that is not one (wrong magic, version or length, cut).
+ * a message that is not one (wrong magic, version or length, cut).  With
+ * -EMFILE the message came whole but its descriptors could not all be
+ * received here (none left): the body is given, without descriptors.
  * The body is allocated: free(*body).
  */
 int mapid_send(int sock, uint16_t type, uint32_t seq, const struct mbuf *body,
