@@ -102,6 +102,17 @@ static void *listen_links(void *arg)
 	return NULL;
 }
 
+/* No listener from now on (there is none, or it has ended). */
+static void forget_listener(void)
+{
+	listening = 0;
+	if (nl_sock >= 0)
+		close(nl_sock);
+	if (stop_fd >= 0)
+		close(stop_fd);
+	nl_sock = stop_fd = -1;
+}
+
 static void stop_listening(void)
 {
 	uint64_t one = 1;
@@ -112,12 +123,7 @@ static void stop_listening(void)
 		}
 		pthread_join(listener, NULL);
 	}
-	listening = 0;
-	if (nl_sock >= 0)
-		close(nl_sock);
-	if (stop_fd >= 0)
-		close(stop_fd);
-	nl_sock = stop_fd = -1;
+	forget_listener();
 }
 
 static int start_listening(void)
@@ -229,12 +235,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-	listening = 0;
-	if (nl_sock >= 0)
-		close(nl_sock);
-	if (stop_fd >= 0)
-		close(stop_fd);
-	nl_sock = stop_fd = -1;
+	forget_listener();
 	pthread_mutex_unlock(&watch_lock);
 }
 
