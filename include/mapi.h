@@ -51,17 +51,31 @@ extern "C" {
 
 #define MAPI_ERRORSTR_LENGTH 512
 
-/* Codes of the original MAPI, kept for the same failures. */
+/*
+ * Codes of the original MAPI (2.0), given for the same failures, in the
+ * same calls, checked in the same order (a flow's connection before a
+ * function id).
+ */
 #define MAPI_BPF_FILTER_ERROR 1025	/* BPF_FILTER expression rejected (libpcap's text) */
-#define MAPI_FLOW_ALREADY_ACTIVE 3081	/* flow already connected */
-#define MAPI_NO_SUCH_DEVICE 3202	/* no such network interface */
-#define MAPI_STR_SEARCH_BAD_PATTERN 3503 /* malformed search pattern */
-#define MAPI_STR_SEARCH_BAD_HEX 3504	/* bad |hex| run in a search pattern */
-#define MAPI_STR_SEARCH_BAD_RANGE 3505	/* search window cannot hold the pattern */
+#define MAPI_FLOW_ALREADY_ACTIVE 3081	/* flow already connected (mapi_connect twice) */
+#define MAPI_NO_SUCH_DEVICE 3200	/* no such network interface ("no driver for
+					 * the device") */
+#define MAPI_STR_SEARCH_UNTERMINATED 3503 /* a |hex| run of a search pattern not closed */
+#define MAPI_STR_SEARCH_BAD_RANGE 3504	/* search window (depth) cannot hold the pattern */
+#define MAPI_STR_SEARCH_BAD_PATTERN 3505 /* not a search pattern (empty, bad hex...) */
+#define MAPI_STR_SEARCH_BAD_HEX MAPI_STR_SEARCH_BAD_PATTERN
 #define MAPI_FLOW_NOT_CONNECTED 6143	/* flow not connected yet */
-#define MAPI_FUNCTION_NOT_FOUND 6144	/* unknown function name or id */
-#define MAPI_INVALID_FLOW 6145		/* invalid flow descriptor */
+#define MAPI_FUNCTION_NOT_FOUND 6144	/* unknown function name, or id (mapi_read_results) */
+#define MAPI_INVALID_FLOW 6145		/* invalid flow descriptor; mapi_read_results: or
+					 * function id 0 */
+#define MAPI_INVALID_FLOW_OR_FID 6147	/* mapi_get_next_pkt, mapi_loop,
+					 * mapi_apply_function: invalid flow or
+					 * function id */
+#define MAPI_FUNCTION_INFO_NOT_FOUND 6150 /* mapi_get_function_info: no such function */
 #define MAPI_INVALID_ARGUMENT 7000	/* bad argument; 7001..7011 name argument 1..11 */
+#define MAPI_APPLY_CONNECTED 7006	/* could not apply the function: the flow is
+					 * connected (MAPI 2.0's code, which is also
+					 * that of a bad argument 6) */
 
 /* Codes added by mapi-bpf, in a range the original never used. */
 #define MAPI_ERR_PERMISSION 10001	/* a capability or mapid's permission is missing */

@@ -28,10 +28,12 @@ int api_fail(int ret);
 void *api_fail_ptr(int ret);
 void api_end(void);
 
-/* The flow of descriptor fd; MAPI_INVALID_FLOW if there is none. */
+/* The flow of descriptor fd; MAPI_INVALID_FLOW if there is none, or
+ * code (MAPI 2.0's differ by call: docs/semantics.md, Errors). */
 int api_lookup_flow(int fd, struct flow **f);
-/* The function fid of f; MAPI_FUNCTION_NOT_FOUND if it has none. */
-int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi);
+int api_lookup_flow_as(int fd, struct flow **f, int code);
+/* The function fid of f; code if it has none. */
+int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi, int code);
 int api_must_be_running(const struct flow *f);
 /* 0 while a live flow's interface is there; MAPI_ERR_DEVICE_GONE once it
  * went (its counts are final: mapi_get_function_info still gives them). */

@@ -71,14 +71,15 @@ static unsigned long long now_ns(void)
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-/* The flow of descriptor fd, whether or not what runs it is still there. */
-static int lookup_any(int fd, struct flow **f)
+/* The flow of descriptor fd, whether or not what runs it is still there;
+ * code: the call's for a bad descriptor. */
+static int lookup_any(int fd, struct flow **f, int code)
 {
 	if (fd <= 0 || fd >= next_fd)
-		return err_set(-EBADF, MAPI_INVALID_FLOW,
+		return err_set(-EBADF, code,
 			       "invalid flow descriptor %d: no flow was created with it", fd);
 	if (!flow_table[fd])
-		return err_set(-EBADF, MAPI_INVALID_FLOW,
+		return err_set(-EBADF, code,
 			       "invalid flow descriptor %d: that flow was closed", fd);
 	*f = flow_table[fd];
 	return 0;
@@ -86,21 +87,26 @@ static int lookup_any(int fd, struct flow **f)
 
 int api_lookup_flow(int fd, struct flow **f)
 {
-	int ret = lookup_any(fd, f);
+	return api_lookup_flow_as(fd, f, MAPI_INVALID_FLOW);
+}
+
+int api_lookup_flow_as(int fd, struct flow **f, int code)
+{
+	int ret = lookup_any(fd, f, code);
 	const struct backend *b = ret ? NULL : (*f)->backend;
 
 	if (!ret && (*f)->inherited)
-		return err_set(-EBADF, MAPI_INVALID_FLOW,
+		return err_set(-EBADF, code,
 			       "flow %d is process %d's, inherited by fork(): it runs for that "
 			       "process only, and this one may only close its copy", fd,
 			       (*f)->owner_pid);
 	return ret || !b->ops->check ? ret : b->ops->check(b);
 }
 
-int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi)
+int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi, int code)
 {
 	if (fid <= 0 || fid > f->nfns)
-		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+		return err_set(-ENOENT, code,
 			       "flow %d has no function %d (its functions are 1..%d)",
 			       f->fd, fid, f->nfns);
 	*fi = f->fns[fid - 1];
@@ -120,10 +126,11 @@ struct flow *api_next_flow(int *fd)
 	return NULL;
 }
 
-static int must_be_new(const struct flow *f, const char *what)
+/* code: the call's for a connected flow (MAPI 2.0's differ by call). */
+static int must_be_new(const struct flow *f, const char *what, int code)
 {
 	if (f->status != MAPI_FLOW_INIT)
-		return err_set(-EBUSY, MAPI_FLOW_ALREADY_ACTIVE,
+		return err_set(-EBUSY, code,
 			       "flow %d is already connected: %s", f->fd, what);
 	return 0;
 }
@@ -370,7 +377,7 @@ MAPI_EXPORT int mapi_set_direction(int fd, int direction)
 	if (!ret)
 		ret = must_be_live(f, "direction to choose");
 	if (!ret)
-		ret = must_be_new(f, "set the direction before mapi_connect");
+		ret = must_be_new(f, "set the direction before mapi_connect", MAPI_FLOW_ALREADY_ACTIVE);
 	if (!ret)
 		ret = flow_set_direction(f, direction);
 	if (ret)
@@ -389,7 +396,8 @@ MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
 	if (!ret)
 		ret = must_be_live(f, "attach mode");
 	if (!ret)
-		ret = must_be_new(f, "set the attach mode before mapi_connect");
+		ret = must_be_new(f, "set the attach mode before mapi_connect",
+				  MAPI_FLOW_ALREADY_ACTIVE);
 	if (!ret)
 		ret = flow_set_mode(f, mode);
 	if (ret)
@@ -398,11 +406,14 @@ MAPI_EXPORT int mapi_set_attach_mode(int fd, int mode)
 	return 0;
 }
 
-/* The flow fd, not yet connected, and the function named funct. */
+/* The flow fd, not yet connected, and the function named funct: checked
+ * in MAPI 2.0's order, with its codes. */
 static int apply_target(int fd, const char *funct, struct flow **f, const struct fn_desc **d)
 {
-	int ret = api_lookup_flow(fd, f);
+	int ret = api_lookup_flow_as(fd, f, MAPI_INVALID_FLOW_OR_FID);
 
+	if (!ret)
+		ret = must_be_new(*f, "apply functions before mapi_connect", MAPI_APPLY_CONNECTED);
 	if (ret)
 		return ret;
 	if (!funct)
@@ -411,7 +422,7 @@ static int apply_target(int fd, const char *funct, struct flow **f, const struct
 	if (!*d)
 		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
 			       "no function named \"%s\" (`mapi functions` lists them)", funct);
-	return must_be_new(*f, "apply functions before mapi_connect");
+	return 0;
 }
 
 MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
@@ -485,7 +496,7 @@ MAPI_EXPORT int mapi_connect(int fd)
 	api_begin();
 	ret = api_lookup_flow(fd, &f);
 	if (!ret)
-		ret = must_be_new(f, "a flow connects once");
+		ret = must_be_new(f, "a flow connects once", MAPI_FLOW_ALREADY_ACTIVE);
 	if (ret)
 		return api_fail(ret);
 	/* listening before the programs attach: no removal goes unheard */
@@ -525,7 +536,7 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 	uint64_t due;
 
 	api_begin();
-	ret = lookup_any(fd, &f);
+	ret = lookup_any(fd, &f, MAPI_INVALID_FLOW);
 	if (ret)
 		return api_fail(ret);
 	flow_table[fd] = NULL;

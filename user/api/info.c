@@ -141,7 +141,7 @@ MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *in
 	api_begin();
 	ret = api_lookup_flow(fd, &f);
 	if (!ret)
-		ret = api_lookup_fn(f, fid, &fi);
+		ret = api_lookup_fn(f, fid, &fi, MAPI_FUNCTION_INFO_NOT_FOUND);
 	if (!ret && !info)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "mapi_get_function_info: info is NULL");

@@ -29,15 +29,17 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	struct flow *f = NULL;
 	int ret;
 
-	ret = api_lookup_flow(fd, &f);
+	/* MAPI 2.0's order and codes: the connection before the function id;
+	 * one code for a bad flow and a bad function id */
+	ret = api_lookup_flow_as(fd, &f, MAPI_INVALID_FLOW_OR_FID);
 	if (!ret)
-		ret = api_lookup_fn(f, fid, &fi);
+		ret = api_must_be_running(f);
+	if (!ret)
+		ret = api_lookup_fn(f, fid, &fi, MAPI_INVALID_FLOW_OR_FID);
 	if (!ret && !capture_is_buffer(fi))
 		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
 			      "function %d of flow %d is %s, not TO_BUFFER: it keeps no packets "
 			      "for mapi_get_next_pkt", fid, fd, fi->desc->name);
-	if (!ret)
-		ret = api_must_be_running(f);
 	if (!ret && fi->reading)
 		ret = err_set(-EBUSY, MAPI_ERR_BUSY,
 			      "another thread is already waiting for the packets of function %d "
@@ -65,7 +67,7 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	if (!api_flow_is(fd, f)) {
 		pthread_cond_broadcast(&api_reader_left);
 		/* ESHUTDOWN, not EBADF: mapi_loop tells it from a bad descriptor */
-		return err_set(-ESHUTDOWN, MAPI_INVALID_FLOW,
+		return err_set(-ESHUTDOWN, MAPI_INVALID_FLOW_OR_FID,
 			       "flow %d was closed while waiting for a packet", fd);
 	}
 	if (ret && api_interface_check(f))

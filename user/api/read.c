@@ -15,9 +15,13 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	int ret;
 
 	api_begin();
+	/* MAPI 2.0's order and codes: the connection before the function id,
+	 * and an id of 0 or less as an invalid flow */
 	ret = api_lookup_flow(fd, &f);
 	if (!ret)
-		ret = api_lookup_fn(f, fid, &fi);
+		ret = api_must_be_running(f);
+	if (!ret)
+		ret = api_lookup_fn(f, fid, &fi, fid <= 0 ? MAPI_INVALID_FLOW : MAPI_FUNCTION_NOT_FOUND);
 	if (!ret && type != MAPI_COPY && type != MAPI_REF)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "result type %d: use MAPI_COPY or MAPI_REF", type);
@@ -27,8 +31,6 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 			      fid, fd, fi->desc->name,
 			      fi->desc->result == FN_RESULT_PACKETS ?
 			      ": it keeps packets for mapi_get_next_pkt" : "");
-	if (!ret)
-		ret = api_must_be_running(f);
 	if (!ret)
 		ret = api_interface_check(f);
 	if (!ret)

@@ -86,7 +86,7 @@ static int search_parse(const char *s, uint8_t *out, int *len)
 				out[n++] = (uint8_t)(hi << 4 | v);
 			}
 			if (!*p)
-				return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+				return bad_pattern(MAPI_STR_SEARCH_UNTERMINATED, s,
 						   "a |...| run is not closed");
 			if (digits % 2)
 				return bad_pattern(MAPI_STR_SEARCH_BAD_HEX, s,
