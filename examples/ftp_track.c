@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 	if (mapi_apply_function(fd, "BPF_FILTER",
 				"tcp src port 21 or tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0") < 0)
 		return fail("BPF_FILTER");
-	if ((fid = mapi_apply_function(fd, "TO_BUFFER", 512)) < 0)
+	if ((fid = mapi_apply_function(fd, "TO_BUFFER", 512, 0)) < 0)
 		return fail("TO_BUFFER");
 	if (mapi_connect(fd) < 0)
 		return fail("mapi_connect");

@@ -195,8 +195,15 @@ struct mapipkt {
 	unsigned char pkt[];	/* the frame, from its Ethernet header */
 };
 
+/* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
+ * makes mapi_get_next_pkt return NULL at once (MAPI_ERR_TIMEOUT) when no
+ * packet waits.  mapi_loop waits for its packets whatever the flag. */
+#define MAPI_WAIT 0
+#define MAPI_NOWAIT 1
+
 /*
- * The next packet of TO_BUFFER function fid; blocks until one arrives.  The
+ * The next packet of TO_BUFFER function fid; blocks until one arrives (with
+ * TO_BUFFER(MAPI_NOWAIT): NULL at once when none waits).  The
  * packet stays valid until the next call for the same fid or the flow's
  * close: it is the function's one packet buffer, not to be shared between
  * threads (one thread at a time reads a function's packets anyway).  One thread at a time may wait on a fid (else MAPI_ERR_BUSY); if

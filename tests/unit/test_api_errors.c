@@ -171,22 +171,33 @@ static void test_capture_arguments(void **state)
 	int fd = new_flow(), fid;
 
 	(void)state;
-	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", -1), -1);
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", -1, 0), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 1, "snap length -1");
-	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 70000), -1);
+	/* one number is MAPI 2.0's flag, never a snap length read as one */
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 512), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "WAIT (0) or NOWAIT (1)");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 2, 128, 0), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "WAIT (0) or NOWAIT (1)");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT, 70000, 0), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "must be 1 to 65535");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", MAPI_WAIT, 0, 100000), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "power of two");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 70000, 0), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 1, "must be 1 to 65535");
 	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 100000), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 2, "power of two");
 	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 4096), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 2, "cannot hold one packet");
-	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 0, 1), -1);
-	expect_error(MAPI_INVALID_ARGUMENT + 3, "0 to 2 arguments");
+	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 0, 0, 1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 4, "0 to 3 arguments");
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", "/nonexistent/dir/x.pcap"), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 1, "No such file or directory");
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", ""), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 1, "needs a file name");
 	/* defaults, and the optional arguments given */
 	assert_true(mapi_apply_function(fd, "TO_BUFFER") > 0);
+	assert_true(mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT) > 0);
+	assert_true(mapi_apply_function(fd, "TO_BUFFER", MAPI_WAIT, 128, 1 << 16) > 0);
 	fid = mapi_apply_function(fd, "TO_BUFFER", 128, 1 << 16);
 	assert_true(fid > 0);
 	/* before connect (the connection is checked first, as MAPI 2.0 did:

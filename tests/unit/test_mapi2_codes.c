@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +23,7 @@
 #include "tracew.h"
 
 static char trace[64];
+static unsigned int frame_len;	/* the trace's one frame */
 
 static void expect_error(int code, const char *words)
 {
@@ -60,6 +62,7 @@ static int setup(void **state)
 	(void)state;
 	snprintf(trace, sizeof(trace), "/tmp/mapi-codes.%d.pcap", (int)getpid());
 	pkt_bench_frame(&p, 0);
+	frame_len = (unsigned int)p.len;
 	if (tracew_open(&w, trace, 0, LINKTYPE_ETHERNET, 0))
 		return -1;
 	tracew_put(&w, 1000000000ull, p.b, (uint32_t)p.len, (uint32_t)p.len);
@@ -231,6 +234,49 @@ static void test_wrong_function(void **state)
 	mapi_close_flow(fd);
 }
 
+/* TO_BUFFER(NOWAIT): NULL at once when no packet waits, the packets when
+ * some do; WAIT (and no flag) waits for them.  The trace comes down a pipe
+ * kept open, so that its end is not what answers. */
+static void test_nowait(void **state)
+{
+	int fd, nowait, none, waiting, p[2], t;
+	char path[64], buf[4096];
+	struct mapipkt *pkt;
+	ssize_t n;
+
+	(void)state;
+	t = open(trace, O_RDONLY);
+	n = read(t, buf, sizeof(buf));
+	close(t);
+	assert_true(n > 24 && !pipe(p) && write(p[1], buf, (size_t)n) == n);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(fd > 0);
+	waiting = mapi_apply_function(fd, "TO_BUFFER", MAPI_WAIT);
+	nowait = mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "udp") > 0);	/* the frame is TCP */
+	none = mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT);
+	assert_int_equal(mapi_connect(fd), 0);
+	/* the one frame: WAIT waits for it, NOWAIT then has it too */
+	pkt = mapi_get_next_pkt(fd, waiting);
+	assert_non_null(pkt);
+	assert_int_equal(pkt->wlen, frame_len);
+	pkt = mapi_get_next_pkt(fd, nowait);
+	assert_non_null(pkt);
+	assert_int_equal(pkt->wlen, frame_len);
+	/* then none waits, and more may come: NULL at once */
+	assert_null(mapi_get_next_pkt(fd, nowait));
+	expect_code(MAPI_ERR_TIMEOUT);
+	assert_null(mapi_get_next_pkt(fd, none));
+	expect_code(MAPI_ERR_TIMEOUT);
+	/* the trace ends: that is said then */
+	close(p[1]);
+	assert_null(mapi_get_next_pkt(fd, waiting));
+	expect_code(MAPI_ERR_TRACE_END);
+	mapi_close_flow(fd);
+	close(p[0]);
+}
+
 /* 7000 + n: a bad argument n; 7004: mapi_loop's NULL callback */
 static void test_arguments(void **state)
 {
@@ -258,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_device_and_connect),
 		cmocka_unit_test(test_str_search),
 		cmocka_unit_test(test_wrong_function),
+		cmocka_unit_test(test_nowait),
 		cmocka_unit_test(test_arguments),
 	};
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* mapi_get_next_pkt and mapi_loop: the packets a TO_BUFFER keeps. */
 #include <errno.h>
+#include <limits.h>
 
 #include "api.h"
 #include "backend.h"
@@ -8,6 +9,9 @@
 #include "error.h"
 #include "functions.h"
 #include "mapi.h"
+
+/* mapi_get_next_pkt's timeout: as the function says (TO_BUFFER's flag) */
+#define WAIT_AS_FLAGGED INT_MIN
 
 static int trace_end_or(const struct flow *f, int ret)
 {
@@ -46,6 +50,9 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 			      "of flow %d", fid, fd);
 	if (ret)
 		return ret;
+	/* mapi_get_next_pkt waits as the function says (TO_BUFFER's flag) */
+	if (timeout_ms == WAIT_AS_FLAGGED)
+		timeout_ms = capture_nowait(fi) ? 0 : -1;
 	ret = capture_next(fi, pkt);
 	/* what its ring holds still comes, then the interface's going */
 	if (ret == -EAGAIN && api_interface_check(f))
@@ -82,22 +89,27 @@ static int next_pkt(int fd, int fid, int timeout_ms, struct mapipkt **pkt)
 	return trace_end_or(f, ret);
 }
 
-MAPI_EXPORT struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms)
+static struct mapipkt *get_next(int fd, int fid, int timeout_ms)
 {
 	struct mapipkt *pkt = NULL;
 	int ret;
 
 	api_begin();
-	ret = next_pkt(fd, fid, timeout_ms < 0 ? -1 : timeout_ms, &pkt);
+	ret = next_pkt(fd, fid, timeout_ms, &pkt);
 	if (ret)
 		return api_fail_ptr(ret);
 	api_end();
 	return pkt;
 }
 
+MAPI_EXPORT struct mapipkt *mapi_get_next_pkt_timeout(int fd, int fid, int timeout_ms)
+{
+	return get_next(fd, fid, timeout_ms < 0 ? -1 : timeout_ms);
+}
+
 MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
 {
-	return mapi_get_next_pkt_timeout(fd, fid, -1);
+	return get_next(fd, fid, WAIT_AS_FLAGGED);
 }
 
 MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)

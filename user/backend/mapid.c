@@ -156,11 +156,9 @@ static int flow_spec(const struct flow *f, struct mapid_flow_spec *s)
 		struct mapid_fn_spec *fn = &s->fns[i];
 
 		snprintf(fn->name, sizeof(fn->name), "%s", fi->desc->name);
-		for (j = 0; j < fi->nargs && j < MAPID_MAX_ARGS; j++) {
-			if (fi->args[j].type == MAPI_ARG_STR && !fi->args[j].v.s)
-				break;	/* an optional string not given */
+		/* what the application gave: a function's form is told by it */
+		for (j = 0; j < fi->given && j < MAPID_MAX_ARGS; j++)
 			fn->args[j] = fi->args[j];
-		}
 		fn->nargs = j;
 	}
 	return 0;

@@ -23,7 +23,7 @@ static const char run_usage[] =
 	"Applies the functions to one flow, in order, and prints the result of each\n"
 	"function that has one at every interval (with -r: once, for the whole\n"
 	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
-	"in double quotes, numbers bare, e.g.\n"
+	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT) bare, e.g.\n"
 	"\n"
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
@@ -48,6 +48,25 @@ struct fn {
 	int fid;
 	mapi_libfunct_info_t info;
 };
+
+/* MAPI's constant names, taken bare for their values, as in a C program. */
+static const struct { const char *name; int value; } constants[] = {
+	{ "WAIT", MAPI_WAIT }, { "NOWAIT", MAPI_NOWAIT },
+	{ "MAPI_WAIT", MAPI_WAIT }, { "MAPI_NOWAIT", MAPI_NOWAIT },
+};
+
+static int constant(const char *word, long long *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
+		if (!strcmp(word, constants[i].name)) {
+			*v = constants[i].value;
+			return 1;
+		}
+	}
+	return 0;
+}
 
 /* One FUNCTION argument into its name and arguments; dies when malformed. */
 static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg *args)
@@ -92,7 +111,7 @@ static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg
 
 			errno = 0;
 			v = strtoll(word, &e, 0);
-			if (*word && !*e && !errno) {
+			if ((*word && !*e && !errno) || constant(word, &v)) {
 				args[n].type = MAPI_ARG_INT;
 				args[n++].v.i = v;
 				continue;

@@ -26,6 +26,8 @@ struct capture_stats {
 /* True for TO_BUFFER (read with mapi_get_next_pkt) / TO_FILE. */
 int capture_is_buffer(const struct fn_instance *fi);
 int capture_is_file(const struct fn_instance *fi);
+/* TO_BUFFER(NOWAIT): mapi_get_next_pkt does not wait for a packet. */
+int capture_nowait(const struct fn_instance *fi);
 
 /*
  * The next packet of a connected TO_BUFFER: 0 and *pkt (valid until the

@@ -101,6 +101,7 @@ int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *a
 		return ret;
 	}
 	fi->nargs = fn_args_max(d);
+	fi->given = n;
 	ret = d->prepare(fi, f);
 	if (!ret)
 		ret = flow_append(f, fi);

@@ -26,7 +26,9 @@ struct fn_instance {
 	const struct fn_desc *desc;
 	int fid;
 	struct mapi_arg *args;		/* owned; strings are copies */
-	int nargs;
+	int nargs;			/* in args: as many as it takes at most */
+	int given;			/* of them, given by the application (a
+					 * function may have forms by their number) */
 	void *state;			/* what prepare() built, for emit() */
 	int slot;			/* first result slot, or -1 */
 	int maps;			/* maps its code names, once connected */

@@ -73,6 +73,7 @@ struct capture {
 	char *path;			/* TO_FILE */
 	struct pcap_writer file;
 	int offline;			/* over a trace: the queue, no ring */
+	int nowait;			/* TO_BUFFER(NOWAIT): mapi_get_next_pkt waits not */
 	struct pkt_queue queue;		/* TO_BUFFER over a trace */
 };
 
@@ -84,6 +85,13 @@ int capture_is_buffer(const struct fn_instance *fi)
 int capture_is_file(const struct fn_instance *fi)
 {
 	return fi->desc == &fn_to_file;
+}
+
+int capture_nowait(const struct fn_instance *fi)
+{
+	const struct capture *c = fi->state;
+
+	return capture_is_buffer(fi) && c->nowait;
 }
 
 void capture_flush(struct fn_instance *fi)
@@ -161,16 +169,29 @@ static int alloc_packet(struct capture *c)
 	return c->pkt ? 0 : -ENOMEM;
 }
 
+/*
+ * TO_BUFFER's forms, told by their number of arguments so that none is
+ * read as another: (), (FLAG) as MAPI 2.0's, (SNAPLEN, RING_BYTES), and
+ * (FLAG, SNAPLEN, RING_BYTES).  FLAG is MAPI_WAIT or MAPI_NOWAIT; a lone
+ * number that is neither is refused, not taken for a snap length.
+ */
 static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
 {
 	struct capture *c = capture_new();
-	int ret;
+	int flagged = fi->given == 1 || fi->given == 3, first = flagged ? 1 : 0, ret = 0;
 
 	if (!c)
 		return -ENOMEM;
-	ret = check_snaplen(fi, 1, fi->args[0].v.i, c);
+	if (flagged && fi->args[0].v.i != MAPI_WAIT && fi->args[0].v.i != MAPI_NOWAIT)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+			      "TO_BUFFER flag %lld: WAIT (%d) or NOWAIT (%d), as MAPI 2.0's; a snap "
+			      "length comes with a ring size: TO_BUFFER(SNAPLEN, RING_BYTES), "
+			      "0 for the default ring", fi->args[0].v.i, MAPI_WAIT, MAPI_NOWAIT);
+	c->nowait = flagged && fi->args[0].v.i == MAPI_NOWAIT;
 	if (!ret)
-		ret = check_ring(fi, 2, fi->args[1].v.i, c);
+		ret = check_snaplen(fi, first + 1, fi->args[first].v.i, c);
+	if (!ret)
+		ret = check_ring(fi, first + 2, fi->args[first + 1].v.i, c);
 	if (!ret)
 		ret = alloc_packet(c);
 	if (ret) {
@@ -628,10 +649,11 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 
 const struct fn_desc fn_to_buffer = {
 	.name = "TO_BUFFER",
-	.args = "II",
-	.arg_names = "[SNAPLEN] [RING_BYTES]",
-	.help = "keep packets for mapi_get_next_pkt: the first SNAPLEN bytes (0: all) in a "
-		"ring of RING_BYTES (0: 4 MiB); a full ring drops and counts",
+	.args = "III",
+	.arg_names = "[WAIT|NOWAIT] [SNAPLEN RING_BYTES]",
+	.help = "keep packets for mapi_get_next_pkt (with NOWAIT it returns at once when none "
+		"waits): the first SNAPLEN bytes (0: all) in a ring of RING_BYTES (0: 4 MiB); "
+		"a full ring drops and counts",
 	.result = FN_RESULT_PACKETS,
 	.payload = 1,
 	.slots = 2,
