@@ -20,9 +20,9 @@ mkdir -p "$work/proto"
 python3 - "$work/proto" <<'PY'
 import struct, sys
 def s32(t): b = t.encode(); return struct.pack("=I", len(b)) + b
-def msg(t, body): return struct.pack("=IHHII", 0x4d415049, 1, t, 1, len(body)) + body
+def msg(t, body): return struct.pack("=IHHII", 0x4d415049, 2, t, 1, len(body)) + body
 STR, INT = 1, 2
-flow = (struct.pack("=i", 3) + s32("eth0") + struct.pack("=iiI", 3, 1, 3) +
+flow = (struct.pack("=i", 3) + s32("eth0") + struct.pack("=iiiI", 2, 3, 1, 3) +
         s32("BPF_FILTER") + struct.pack("=II", 1, STR) + s32("tcp port 80") +
         s32("STR_SEARCH") + struct.pack("=II", 3, STR) + s32("|00 00|E") +
         struct.pack("=IqIq", INT, 0, INT, 100) + s32("PKT_COUNTER") + struct.pack("=I", 0))

@@ -292,6 +292,75 @@ static void test_fork(void)
 	nothing_attached("v4", "after the idle hook went");
 }
 
+static int churn_stop;
+
+/* Connects and closes flows on v4 until told to stop: every connect takes
+ * the API lock and then the interface watch's. */
+static void *churn(void *arg)
+{
+	int *n = arg;
+
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
+		int fd = counting_flow("v4");
+
+		if (mapi_connect(fd) == 0)
+			++*n;
+		mapi_close_flow(fd);
+	}
+	return NULL;
+}
+
+/*
+ * fork() while another thread connects and closes flows: fork takes the
+ * library's locks in the order every call does, so neither the parent nor
+ * the child hangs, and the child can use the library.
+ */
+static void test_fork_while_connecting(void)
+{
+	int hung = 0, failed = 0, n = 0, connects = 0;
+	struct timespec start;
+	pthread_t t;
+
+	if (!CHECK(pthread_create(&t, NULL, churn, &connects) == 0, "start connecting"))
+		return;
+	alarm(60);	/* a parent stuck in fork() fails the test by dying */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < 1500) {
+		int status = 0, p[2];
+		char ok = 0;
+		pid_t pid;
+
+		if (pipe(p)) {
+			failed++;
+			break;
+		}
+		pid = fork();
+		if (pid == 0) {
+			int c;
+
+			alarm(5);
+			c = mapi_create_flow("v4");
+			ok = c > 0 && mapi_close_flow(c) == 0;
+			if (write(p[1], &ok, 1) != 1)
+				ok = 0;
+			_exit(0);
+		}
+		close(p[1]);
+		n++;
+		if (pid < 0 || read(p[0], &ok, 1) != 1 || waitpid(pid, &status, 0) != pid)
+			WIFSIGNALED(status) ? hung++ : failed++;
+		else if (!ok)
+			failed++;
+		close(p[0]);
+	}
+	__atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	alarm(0);
+	CHECK(!hung && !failed && connects > 0, "%d children forked while %d flows connected and "
+	      "closed (%d hung, %d failed)", n, connects, hung, failed);
+	nothing_attached("v4", "after connecting while forking");
+}
+
 static int drop_caps(const int *caps, int n)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -795,6 +864,7 @@ int main(void)
 	test_modes();
 	test_foreign_program();
 	test_fork();
+	test_fork_while_connecting();
 	test_fork_flows();
 	test_capabilities();
 	test_vanished_interface();

@@ -6,6 +6,7 @@
  * sanitizer report; and a flow spec that decodes encodes back to the
  * same bytes (nothing read is misread).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mapid_hdr h;
 	uint8_t *body = NULL;
-	int sv[2], fds[4], nfds = 0;
+	int sv[2], fds[4], nfds = 0, ret;
 
 	if (size > MAPID_MSG_MAX + 64)
 		return 0;
@@ -79,7 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;	/* more than the socket takes: mapid never sees it */
 	}
 	close(sv[0]);
-	if (!mapid_recv(sv[1], &h, &body, fds, &nfds, 4)) {
+	ret = mapid_recv(sv[1], &h, &body, fds, &nfds, 4);
+	if (ret == -EMFILE)
+		finding("descriptors said cut from a message that carried none");
+	if (!ret) {
 		if (nfds)
 			finding("descriptors from a message that carried none");
 		as_request(&h, body);

@@ -159,6 +159,76 @@ fc_ok close "$FC_FD"
 wait_until 5 hooks_empty && pass "nothing left attached" ||
 	fail "left attached: $(in_mon "$BUILD/tests/hookstate" "$MON")"
 
+# stopped FD: waits (2 s at most) until flow FD says it stopped
+stopped() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		fc_ok info "$1"
+		[[ $V == *status=3* ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+echo "what is not going away"
+# down and up again, out of a bridge, the bridge deleted: the flow stays.
+# Then another watched interface goes: once its flow has stopped, every
+# notification before it has been read.
+in_mon ip link add aux0 type veth peer name aux1
+fc_counter aux0
+aux=$FC_FD
+fc_counter "$MON"
+fd=$FC_FD
+in_mon ip link set "$MON" down
+in_mon ip link set "$MON" up
+in_mon ip link add br0 type bridge
+in_mon ip link set "$MON" master br0
+in_mon ip link set "$MON" nomaster
+in_mon ip link set "$MON" master br0
+in_mon ip link del br0
+in_mon ip link set "$MON" up
+in_mon ip link del aux0
+stopped "$aux" && pass "(the other interface's flow stopped)" || fail "aux0's flow did not stop"
+fc_ok info "$fd"
+check_match "down and up, a bridge left and deleted: the flow still runs" "$V" "status=2"
+fc_ok close "$aux"
+traces_send in
+fc_ok wait "$fd" "$FC_PKTS" "$in_pkts" 5000
+check_eq "and counts" "$V" "$in_pkts"
+fc_ok close "$fd"
+
+echo "made again between create and connect, moved away and back"
+fc_ok create "$MON"
+fd=$V
+in_mon ip link del "$MON"
+testbed_link
+fc_ok apply "$fd" PKT_COUNTER
+fc connect "$fd"
+check_match "a flow whose interface was made again before its connect is refused" "$R" \
+	"^err 3200 .*disappeared after the flow was created"
+fc_ok close "$fd"
+# away to another namespace and back: the same index, another interface
+fc_counter "$MON"
+old=$FC_FD
+idx=$(in_mon cat "/sys/class/net/$MON/ifindex")
+in_mon ip link set "$MON" netns "$NS_PEER"
+in_peer ip link set "$MON" netns "$NS_MON"
+in_mon ip link set "$MON" up
+check_eq "(back with the same index)" "$(in_mon cat "/sys/class/net/$MON/ifindex")" "$idx"
+stopped "$old" && pass "the flow of before the move stopped" || fail "the flow of before the move runs on"
+fc_ok finfo "$old" 1
+final=$V
+fc_counter "$MON"
+traces_send in
+fc_ok wait "$FC_FD" "$FC_PKTS" "$in_pkts" 5000
+check_eq "a new flow on the interface moved back counts (it is attached anew)" "$V" "$in_pkts"
+# the programs would have gone on counting on the moved interface: the
+# stopped flow's were taken off, so its counts stay final
+fc_ok finfo "$old" 1
+check_eq "the stopped flow's count stays final" "$V" "$final"
+fc_ok close "$FC_FD"
+fc_ok close "$old"
+
 echo "through mapid"
 mapid_start
 export MAPI_BACKEND=mapid

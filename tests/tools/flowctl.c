@@ -16,16 +16,20 @@
  *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
  *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
  *	close FD                -> ok
+ *	nofile N                -> ok OPEN     at most N descriptors more than
+ *	                                         the OPEN it has now
  *	wait FD FID VALUE MS    -> ok VALUE      until the result reaches VALUE
  *	refwait FD FID VALUE MS -> ok VALUE      the same, watching a MAPI_REF
  *	                                         pointer with no library call
  *	echo TEXT               -> TEXT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <mapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_TOKENS 16
@@ -189,6 +193,17 @@ static void run(char **tok, int *quoted, int n)
 		pkt ? (void)printf("ok %u %u\n", pkt->caplen, pkt->wlen) : reply_err();
 	} else if (!strcmp(cmd, "close") && n == 2) {
 		mapi_close_flow(fd) < 0 ? reply_err() : (void)printf("ok\n");
+	} else if (!strcmp(cmd, "nofile") && n == 2) {
+		/* the descriptors it may have open: so many more than now */
+		struct rlimit rl;
+		int open_now = 0, k;
+
+		for (k = 0; k < 4096; k++)
+			open_now += fcntl(k, F_GETFD) >= 0;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)(open_now + atoi(tok[1]));
+		setrlimit(RLIMIT_NOFILE, &rl) ? (void)printf("err 0 setrlimit\n") :
+						(void)printf("ok %d\n", open_now);
 	} else {
 		printf("err 0 flowctl: bad command \"%s\" with %d arguments\n", cmd, n - 1);
 	}

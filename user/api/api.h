@@ -35,11 +35,13 @@ int api_lookup_flow_as(int fd, struct flow **f, int code);
 /* The function fid of f; code if it has none. */
 int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi, int code);
 int api_must_be_running(const struct flow *f);
-/* 0 while a live flow's interface is there; MAPI_ERR_DEVICE_GONE once it
- * went (its counts are final: mapi_get_function_info still gives them). */
-int api_interface_check(const struct flow *f);
-/* Connected, and stopped for good since (its interface went). */
-int api_stopped(const struct flow *f);
+/* Connected, and stopped for good since (its interface went): then its
+ * programs are taken off, at the first call that sees it, and its counts
+ * are final (mapi_get_function_info still gives them).  Every call that
+ * reads a flow's counts asks this first. */
+int api_stopped(struct flow *f);
+/* 0 while a live flow's interface is there; else MAPI_ERR_DEVICE_GONE. */
+int api_interface_check(struct flow *f);
 /* Whether descriptor fd still names f (it may have been closed while the
  * lock was let go). */
 int api_flow_is(int fd, const struct flow *f);

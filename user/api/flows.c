@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,18 +142,28 @@ int api_must_be_running(const struct flow *f)
 	return 0;
 }
 
-int api_interface_check(const struct flow *f)
+int api_stopped(struct flow *f)
 {
-	if (f->link && linkwatch_gone(f->link))
+	if (f->status != MAPI_FLOW_RUNNING || !f->link || !linkwatch_gone(f->link))
+		return 0;
+	/* Deleted, its programs went with it; moved to another namespace,
+	 * they would go on counting there: taken off now, at the first look,
+	 * so that what is read from here on is final. */
+	if (!f->detached && f->backend->ops->stop) {
+		f->backend->ops->stop(f->backend, f);
+		err_begin();	/* (a detach that failed on a dead interface) */
+	}
+	f->detached = 1;
+	return 1;
+}
+
+int api_interface_check(struct flow *f)
+{
+	if (api_stopped(f))
 		return err_set(-ENODEV, MAPI_ERR_DEVICE_GONE,
 			       "flow %d: interface %s went away (deleted, or moved to another "
 			       "network namespace): the flow has stopped", f->fd, f->dev);
 	return 0;
-}
-
-int api_stopped(const struct flow *f)
-{
-	return f->status == MAPI_FLOW_RUNNING && f->link && linkwatch_gone(f->link);
 }
 
 /* A connection to mapid whose last flow closed and that can serve no more
@@ -476,18 +485,6 @@ static int count_files(const struct flow *f)
 	return n;
 }
 
-/* A live flow's readers wake when its interface goes. */
-static int watch_interface(struct flow *f)
-{
-	int i, ret = 0;
-
-	for (i = 0; !ret && i < f->nfns; i++)
-		if (capture_is_buffer(f->fns[i]))
-			ret = capture_watch(f->fns[i], linkwatch_fd(f->link), EPOLLIN);
-	return ret ? err_set(ret, MAPI_ERR_KERNEL, "cannot watch interface %s for its "
-			     "removal: %s", f->dev, strerror(-ret)) : 0;
-}
-
 MAPI_EXPORT int mapi_connect(int fd)
 {
 	struct flow *f = NULL;
@@ -502,13 +499,9 @@ MAPI_EXPORT int mapi_connect(int fd)
 	/* listening before the programs attach: no removal goes unheard */
 	if (f->backend->ops->live)
 		ret = linkwatch_get(f->ifindex, &f->link);
+	/* (a TO_BUFFER's reader also wakes when it goes: capture_map) */
 	if (!ret)
 		ret = f->backend->ops->connect(f->backend, f);
-	if (!ret && f->link) {
-		ret = watch_interface(f);
-		if (ret)
-			f->backend->ops->close(f->backend, f);
-	}
 	if (ret) {
 		linkwatch_put(f->link);
 		f->link = NULL;

@@ -33,11 +33,11 @@ static int result_kind(const struct fn_desc *d)
 }
 
 /* What flow information says of f. */
-static int flow_info(const struct flow *f, mapi_flow_info_t *info)
+static int flow_info(struct flow *f, mapi_flow_info_t *info)
 {
 	uint64_t seen = 0, dropped = 0;
 	struct capture_stats cs;
-	int i, ret = 0;
+	int i, ret = 0, stopped = api_stopped(f);
 
 	if (f->status == MAPI_FLOW_RUNNING)
 		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
@@ -51,7 +51,7 @@ static int flow_info(const struct flow *f, mapi_flow_info_t *info)
 		return ret;
 	memset(info, 0, sizeof(*info));
 	info->fd = f->fd;
-	info->status = api_stopped(f) ? MAPI_FLOW_STOPPED : f->status;
+	info->status = stopped ? MAPI_FLOW_STOPPED : f->status;
 	memcpy(info->device, f->dev, sizeof(f->dev) < sizeof(info->device) ?
 	       sizeof(f->dev) : sizeof(info->device));
 	info->ifindex = f->ifindex;

@@ -12,7 +12,9 @@
 #include "backend.h"
 #include "capture.h"
 #include "error.h"
+#include "linkwatch.h"
 #include "mapi.h"
+#include "threads.h"
 
 static int nrefs;			/* MAPI_REF results of open flows */
 static int nfiles;			/* TO_FILE functions of connected flows */
@@ -48,6 +50,7 @@ static void refresh_refs(void)
 
 		if (f->status != MAPI_FLOW_RUNNING)
 			continue;
+		api_stopped(f);	/* its interface went: final values, from now on */
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i];
 
@@ -132,7 +135,7 @@ int keeper_kick(void)
 	if (keeper_on)
 		pthread_join(keeper, NULL);	/* it has ended: reap it */
 	keeper_on = keeper_done = keeper_stop = 0;
-	ret = pthread_create(&keeper, NULL, keeper_main, NULL);
+	ret = thread_start(&keeper, keeper_main, NULL);
 	if (ret)
 		return err_set(-ret, MAPI_ERR_NOMEM,
 			       "cannot start the library's housekeeping thread: %s", strerror(ret));
@@ -159,16 +162,19 @@ static void wake_init(void)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&api_lock);
+	linkwatch_fork_prepare();
 	api_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+	linkwatch_fork_parent();
 	pthread_mutex_unlock(&api_lock);
 }
 
 static void fork_child(void)
 {
+	linkwatch_fork_child();
 	keeper_on = keeper_done = keeper_stop = 0;
 	/* the inherited flows are the parent's: nothing to refresh or write */
 	nrefs = nfiles = 0;

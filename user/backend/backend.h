@@ -36,6 +36,9 @@ struct backend_ops {
 	 * problems are logged.  No thread waits for f's packets any more.
 	 */
 	void (*close)(struct backend *b, struct flow *f);
+	/* Takes running f's programs off (its interface went away), its
+	 * results still readable; close() then frees the rest. */
+	void (*stop)(struct backend *b, struct flow *f);
 	/* The total of a result slot of running flow f. */
 	int (*read_slot)(const struct flow *f, uint32_t slot, uint64_t *val);
 	/* 0 while what runs f is there; else why not (MAPI_ERR_DAEMON).  It
@@ -76,6 +79,13 @@ int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info
 
 /* The interface a live flow monitors: checked, and named in f. */
 int backend_open_device(struct flow *f, const char *dev);
+/* At connect: it is still there with the index it had (not another of the
+ * same name): 0 and its ARP hardware type (-1: not told), or why not. */
+int backend_check_device(const struct flow *f, int *type);
+
+/* Running f's results as they are now, kept in memory from now on: what
+ * its reads give once its programs are taken off (stop). */
+void backend_freeze(struct flow *f);
 
 /* The trace-file reader; it keeps no state outside its flows. */
 struct backend *backend_trace(void);

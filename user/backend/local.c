@@ -73,6 +73,19 @@ int backend_open_device(struct flow *f, const char *dev)
 	return 0;
 }
 
+int backend_check_device(const struct flow *f, int *type)
+{
+	unsigned int now;
+	int ret = device_lookup(f->dev, &now, type);
+
+	if (ret && ret != -ENODEV)
+		return lookup_error(ret, f->dev);
+	if (now != (unsigned int)f->ifindex)
+		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+			       "interface %s disappeared after the flow was created", f->dev);
+	return 0;
+}
+
 static int local_open(struct backend *b, struct flow *f, const char *dev, int format)
 {
 	(void)b;
@@ -83,17 +96,12 @@ static int local_open(struct backend *b, struct flow *f, const char *dev, int fo
 static int local_connect(struct backend *b, struct flow *f)
 {
 	struct engine *e = b->ctx;
-	unsigned int now;
 	char name[16];
 	int ret, type;
 
-	ret = device_lookup(f->dev, &now, &type);
-	if (ret && ret != -ENODEV)
-		return lookup_error(ret, f->dev);
-	if (now != (unsigned int)f->ifindex)
-		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
-			       "interface %s disappeared after the flow was created", f->dev);
-	ret = caps_check(f->dev);
+	ret = backend_check_device(f, &type);
+	if (!ret)
+		ret = caps_check(f->dev);
 	if (ret)
 		return ret;
 	/* libpcap ignores what a loopback interface sends (every packet is
@@ -118,8 +126,31 @@ static int local_connect(struct backend *b, struct flow *f)
 
 static void local_close(struct backend *b, struct flow *f)
 {
-	if (f->status == MAPI_FLOW_RUNNING)
+	if (f->status == MAPI_FLOW_RUNNING && !f->detached)
 		engine_disconnect(b->ctx, f);
+}
+
+void backend_freeze(struct flow *f)
+{
+	struct result_store frozen;
+	uint32_t slot;
+	uint64_t v;
+
+	if (store_create_memory(&frozen, f->nslots))
+		return;		/* out of memory: it reads its maps on */
+	for (slot = 0; slot < f->nslots; slot++)
+		if (!f->backend->ops->read_slot(f, slot, &v))
+			store_add(&frozen, slot, v);
+	store_destroy(&f->host);
+	store_destroy(&f->nic);
+	f->host = frozen;
+	f->hashed = 0;		/* (its counters were the interface table's) */
+}
+
+static void local_stop(struct backend *b, struct flow *f)
+{
+	backend_freeze(f);
+	engine_disconnect(b->ctx, f);
 }
 
 static int local_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
@@ -155,6 +186,7 @@ static const struct backend_ops local_ops = {
 	.open = local_open,
 	.connect = local_connect,
 	.close = local_close,
+	.stop = local_stop,
 	.read_slot = local_read_slot,
 	.housekeep = local_housekeep,
 	.destroy = local_destroy,

@@ -30,6 +30,7 @@
 #include "hashpath.h"
 #include "log.h"
 #include "proto.h"
+#include "threads.h"
 
 struct table_view;
 
@@ -148,6 +149,7 @@ static int flow_spec(const struct flow *f, struct mapid_flow_spec *s)
 			       MAPID_MAX_FNS);
 	s->client_fd = f->fd;
 	snprintf(s->dev, sizeof(s->dev), "%s", f->dev);
+	s->ifindex = f->ifindex;
 	s->direction = f->direction;
 	s->mode_req = f->mode_req;
 	s->nfns = f->nfns;
@@ -298,7 +300,7 @@ static int adopt(struct mapid_client *c, struct flow *f, struct mcur *cur, int *
 		if (ret)
 			close_fds(fds + used, (int)per[i]);
 		else if (per[i])
-			ret = fi->desc->adopt(fi, fds + used, (int)per[i]);
+			ret = fi->desc->adopt(fi, f, fds + used, (int)per[i]);
 		/* a reader waiting for its packets wakes when mapid goes */
 		if (!ret && capture_is_buffer(fi))
 			ret = capture_watch(fi, c->sock, EPOLLRDHUP);
@@ -351,13 +353,23 @@ static void mapid_close(struct backend *b, struct flow *f)
 {
 	struct mapid_client *c = b->ctx;
 
-	if (f->status == MAPI_FLOW_RUNNING && !__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)) {
+	if (f->status == MAPI_FLOW_RUNNING && !f->detached &&
+	    !__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)) {
 		forget(c, f->remote_id);
 		err_begin();	/* mapid closes a client's flows when it goes, anyway */
 	}
 	if (f->hp_view)
 		view_put(c, f->hp_view);
 	f->hp_view = NULL;
+}
+
+static void mapid_stop(struct backend *b, struct flow *f)
+{
+	struct mapid_client *c = b->ctx;
+
+	backend_freeze(f);
+	if (!__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
+		forget(c, f->remote_id);
 }
 
 static int mapid_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
@@ -454,6 +466,7 @@ static const struct backend_ops mapid_ops = {
 	.open = mapid_open,
 	.connect = mapid_connect,
 	.close = mapid_close,
+	.stop = mapid_stop,
 	.read_slot = mapid_read_slot,
 	.check = mapid_check,
 	.destroy = mapid_destroy,
@@ -516,7 +529,7 @@ int backend_mapid_new(struct backend **out, const char *path)
 	b->ctx = c;
 	ret = hello(c);
 	if (!ret) {
-		ret = -pthread_create(&c->watcher, NULL, watch, b);
+		ret = -thread_start(&c->watcher, watch, b);
 		if (ret)
 			err_set(ret, MAPI_ERR_NOMEM, "cannot start a thread to watch mapid: %s",
 				strerror(-ret));

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "functions.h"
 #include "mapi.h"
+#include "threads.h"
 
 #define PCAPNG_MAGIC 0x0a0d0d0au
 #define READ_BUFFER (256 * 1024)
@@ -235,7 +236,7 @@ static int trace_start(struct trace *t, struct flow *f)
 	int ret;
 
 	t->flow = f;
-	ret = pthread_create(&t->thread, NULL, trace_main, t);
+	ret = thread_start(&t->thread, trace_main, t);
 	if (ret)
 		return err_set(-ret, MAPI_ERR_NOMEM, "cannot start the trace's reader: %s",
 			       strerror(ret));

@@ -41,7 +41,9 @@
 #include "functions.h"
 #include "loader.h"
 #include "hashpath.h"
+#include "linkwatch.h"
 #include "log.h"
+#include "threads.h"
 
 /*
  * enum bpf_attach_type's BPF_TCX_EGRESS (Linux 6.6).  The UAPI headers this
@@ -86,6 +88,9 @@ struct iface {
 	struct hook hooks[HOOK_COUNT];
 	size_t nflows;
 	struct hashpath *hp;	/* conversation flows' tables, made for the first */
+	struct link_watch *link;	/* says when it goes: then its hooks are
+					 * dead, and an interface of its index
+					 * (moved back, say) is another */
 	struct iface *next;
 };
 
@@ -149,21 +154,28 @@ static struct iface *iface_find(const struct engine *e, int ifindex)
 {
 	struct iface *ifc;
 
-	for (ifc = e->ifaces; ifc && ifc->ifindex != ifindex; ifc = ifc->next)
+	for (ifc = e->ifaces; ifc && (ifc->ifindex != ifindex || linkwatch_gone(ifc->link));
+	     ifc = ifc->next)
 		;
 	return ifc;
 }
 
-static struct iface *iface_get(struct engine *e, const struct flow *f)
+static int iface_get(struct engine *e, const struct flow *f, struct iface **out)
 {
 	struct iface *ifc = iface_find(e, f->ifindex);
-	int h;
+	int h, ret;
 
+	*out = ifc;
 	if (ifc)
-		return ifc;
+		return 0;
 	ifc = calloc(1, sizeof(*ifc));
 	if (!ifc)
-		return NULL;
+		return -ENOMEM;
+	ret = linkwatch_get(f->ifindex, &ifc->link);
+	if (ret) {
+		free(ifc);
+		return ret;
+	}
 	ifc->eng = e;
 	ifc->ifindex = f->ifindex;
 	memcpy(ifc->name, f->dev, sizeof(ifc->name));
@@ -171,7 +183,8 @@ static struct iface *iface_get(struct engine *e, const struct flow *f)
 		hook_reset(&ifc->hooks[h]);
 	ifc->next = e->ifaces;
 	e->ifaces = ifc;
-	return ifc;
+	*out = ifc;
+	return 0;
 }
 
 static uint64_t now_ms(void)
@@ -200,6 +213,7 @@ static void iface_put(struct iface *ifc)
 		}
 	}
 	hashpath_destroy(ifc->hp);
+	linkwatch_put(ifc->link);
 	free(ifc);
 }
 
@@ -1006,15 +1020,16 @@ static int join_mode(struct iface *ifc, struct flow *f)
 
 int engine_connect(struct engine *e, struct flow *f)
 {
-	struct iface *ifc = iface_get(e, f);
+	struct iface *ifc = NULL;
 	struct hook_change in = { .h = HOOK_XDP, .old_prog = -1 };
 	struct hook_change out = { .h = HOOK_TC, .old_prog = -1 };
 	int both = (f->direction & MAPI_DIR_BOTH) == MAPI_DIR_BOTH;
 	pthread_t tid;
 	int threaded = 0, ret;
 
-	if (!ifc)
-		return -ENOMEM;
+	ret = iface_get(e, f, &ifc);
+	if (ret)
+		return ret;
 	ret = join_mode(ifc, f);
 	if (ret) {
 		iface_put(ifc);
@@ -1032,7 +1047,7 @@ int engine_connect(struct engine *e, struct flow *f)
 	/* Loading and attaching wait on the kernel (verification, RCU grace
 	 * periods): the egress side works on a thread of its own meanwhile.
 	 * Only the ingress side, on this thread, may log. */
-	if (both && !pthread_create(&tid, NULL, hook_add_thread, &out))
+	if (both && !thread_start(&tid, hook_add_thread, &out))
 		threaded = 1;
 	if (f->direction & MAPI_DIR_IN)
 		in.ret = hook_add(&in);

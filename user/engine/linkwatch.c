@@ -16,12 +16,14 @@
 
 #include "error.h"
 #include "mapi.h"
+#include "threads.h"
 
 struct link_watch {
 	int ifindex;
 	int gone;		/* atomic */
 	int event_fd;		/* readable once gone */
 	int refs;
+	int inherited;		/* a child of fork()'s copy of the parent's */
 	struct link_watch *next;
 };
 
@@ -43,18 +45,27 @@ static void mark_gone(struct link_watch *w)
 	}
 }
 
-/* Interface ifindex went (0: look at every interface watched). */
-static void links_gone(int ifindex)
+/* 1 if this namespace has no interface ifindex (any other answer, one
+ * that could not be had included, is not proof). */
+static int no_such_link(int ifindex)
 {
 	char name[IF_NAMESIZE];
+
+	return !if_indextoname((unsigned int)ifindex, name) && errno == ENXIO;
+}
+
+/* Interface ifindex was said to go (0: look at every interface watched);
+ * marked gone once it is seen to be so. */
+static void links_gone(int ifindex)
+{
 	struct link_watch *w;
 
+	if (ifindex && !no_such_link(ifindex))
+		return;
 	pthread_mutex_lock(&watch_lock);
-	for (w = watches; w; w = w->next) {
-		if (ifindex ? w->ifindex == ifindex :
-			      !if_indextoname((unsigned int)w->ifindex, name) && errno == ENXIO)
+	for (w = watches; w; w = w->next)
+		if (ifindex ? w->ifindex == ifindex : no_such_link(w->ifindex))
 			mark_gone(w);
-	}
 	pthread_mutex_unlock(&watch_lock);
 }
 
@@ -66,8 +77,10 @@ static void read_notifications(const void *buf, size_t len)
 	for (h = buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 		const struct ifinfomsg *ifi = NLMSG_DATA(h);
 
+		/* (a bridge says RTM_DELLINK, AF_BRIDGE, of a port that leaves it:
+		 * that port stays) */
 		if (h->nlmsg_type == RTM_DELLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
-		    ifi->ifi_index > 0)
+		    ifi->ifi_family == AF_UNSPEC && ifi->ifi_index > 0)
 			links_gone(ifi->ifi_index);
 	}
 }
@@ -90,8 +103,9 @@ static void *listen_links(void *arg)
 			break;
 		if (p[1].revents)
 			break;
-		if (!(p[0].revents & POLLIN))
+		if (!p[0].revents)
 			continue;
+		/* read on any event: an error (ENOBUFS) is taken by reading */
 		n = recvfrom(nl_sock, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
 			     &flen);
 		if (n < 0 && errno == ENOBUFS)
@@ -138,7 +152,7 @@ static int start_listening(void)
 		stop_listening();
 		return err_kernel(ret, "listening for interfaces going away (rtnetlink)");
 	}
-	ret = pthread_create(&listener, NULL, listen_links, NULL);
+	ret = thread_start(&listener, listen_links, NULL);
 	if (ret) {
 		stop_listening();
 		return err_set(-ret, MAPI_ERR_NOMEM,
@@ -155,7 +169,7 @@ int linkwatch_get(int ifindex, struct link_watch **out)
 	int ret;
 
 	for (w = watches; w; w = w->next) {
-		if (w->ifindex == ifindex && !linkwatch_gone(w)) {
+		if (w->ifindex == ifindex && !linkwatch_gone(w) && !w->inherited) {
 			w->refs++;
 			*out = w;
 			return 0;
@@ -217,29 +231,24 @@ int linkwatch_fd(const struct link_watch *w)
 	return w->event_fd;
 }
 
-/*
- * fork(): the child has no listener, and the socket it inherits is the
- * parent's to read.  Its watches stay (its copies of the parent's flows
- * hold them until closed); a watch the child makes starts a listener of
- * its own, which first looks at every interface watched.
- */
-static void fork_prepare(void)
+void linkwatch_fork_prepare(void)
 {
 	pthread_mutex_lock(&watch_lock);
 }
 
-static void fork_parent(void)
+void linkwatch_fork_parent(void)
 {
 	pthread_mutex_unlock(&watch_lock);
 }
 
-static void fork_child(void)
+void linkwatch_fork_child(void)
 {
+	struct link_watch *w;
+
 	forget_listener();
+	/* the watches it has are its copies of the parent's flows': their
+	 * descriptors are the parent's too, so none serves a new flow */
+	for (w = watches; w; w = w->next)
+		w->inherited = 1;
 	pthread_mutex_unlock(&watch_lock);
-}
-
-__attribute__((constructor)) static void linkwatch_init(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

@@ -30,4 +30,15 @@ int linkwatch_gone(const struct link_watch *w);
  * thread that sleeps in poll or epoll to wake. */
 int linkwatch_fd(const struct link_watch *w);
 
+/*
+ * fork(), from the API's handlers, inside its lock (the order every call
+ * takes them in): the child has no listener, and the socket it inherits
+ * is the parent's to read.  Its watches stay for its copies of the
+ * parent's flows; a watch it makes starts a listener of its own, which
+ * first looks at every interface watched.
+ */
+void linkwatch_fork_prepare(void);
+void linkwatch_fork_parent(void);
+void linkwatch_fork_child(void);
+
 #endif

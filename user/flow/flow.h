@@ -80,6 +80,8 @@ struct flow {
 	struct hashpath *hp_view;	/* a client of mapid: the table, mapped */
 	struct link_watch *link;	/* a live flow, connected: says when its
 					 * interface goes */
+	int detached;			/* its interface went: its programs were
+					 * taken off (backend_ops.stop) */
 };
 
 /* A new flow named name, run by b, with the defaults: both directions,

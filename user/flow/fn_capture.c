@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "codegen.h"
 #include "error.h"
 #include "functions.h"
+#include "linkwatch.h"
 #include "pcapwrite.h"
 #include "pktqueue.h"
 #include "ringbuf.h"
@@ -260,8 +262,9 @@ static void capture_disconnect(struct fn_instance *fi)
 	fi->maps = 0;
 }
 
-/* Maps the ring and the reader's flag, which connect() or adopt() gave. */
-static int capture_map(struct fn_instance *fi)
+/* Maps the ring and the reader's flag, which connect() or adopt() gave;
+ * a reader then also wakes when the flow's interface goes. */
+static int capture_map(struct fn_instance *fi, const struct flow *f)
 {
 	struct capture *c = fi->state;
 	int ret;
@@ -282,6 +285,14 @@ static int capture_map(struct fn_instance *fi)
 	}
 	c->ring_mapped = 1;
 	fi->maps = 3;
+	if (f->link && capture_is_buffer(fi)) {
+		ret = ring_watch(&c->ring, linkwatch_fd(f->link), EPOLLIN);
+		if (ret) {
+			capture_disconnect(fi);
+			return err_kernel(ret, "%s: watching interface %s for its removal",
+					  fi->desc->name, f->dev);
+		}
+	}
 	return 0;
 }
 
@@ -317,7 +328,7 @@ static int capture_connect(struct fn_instance *fi, const struct flow *f)
 		capture_disconnect(fi);
 		return err_kernel(ret, "%s: creating its reader flag", fi->desc->name);
 	}
-	return capture_map(fi);
+	return capture_map(fi, f);
 }
 
 /* Shared with a client of mapid: the ring and the reader's flag. */
@@ -332,7 +343,7 @@ static int capture_share(const struct fn_instance *fi, int *fds, int max)
 	return 2;
 }
 
-static int capture_adopt(struct fn_instance *fi, const int *fds, int n)
+static int capture_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
 {
 	struct capture *c = fi->state;
 
@@ -346,7 +357,7 @@ static int capture_adopt(struct fn_instance *fi, const int *fds, int n)
 	}
 	c->ring_fd = fds[0];
 	c->sleep_fd = fds[1];
-	return capture_map(fi);
+	return capture_map(fi, f);
 }
 
 static void capture_release(struct fn_instance *fi)

@@ -61,7 +61,7 @@ struct fn_desc {
 	int (*share)(const struct fn_instance *fi, int *fds, int max);
 	/* In the client: takes those descriptors (now its own) instead of
 	 * connect(); disconnect() closes them. */
-	int (*adopt)(struct fn_instance *fi, const int *fds, int n);
+	int (*adopt)(struct fn_instance *fi, const struct flow *f, const int *fds, int n);
 	/* Frees what connect() made (the flow is no longer running). */
 	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);

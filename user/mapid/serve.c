@@ -250,6 +250,11 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 	 * the kernel lets a mapper write: only root's may (hashpath.h) */
 	f->own_maps = c->uid != 0;
 	ret = s->engine->ops->open(s->engine, f, sp->dev, 0);
+	/* the interface the client opened, not another made since by its name */
+	if (!ret && f->ifindex != sp->ifindex)
+		ret = err_set(-ENODEV, MAPI_NO_SUCH_DEVICE,
+			      "interface %s disappeared after the flow was created (the one of "
+			      "that name now is another)", sp->dev);
 	if (!ret)
 		ret = flow_set_direction(f, sp->direction);
 	if (!ret)

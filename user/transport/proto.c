@@ -161,6 +161,7 @@ void spec_encode(struct mbuf *b, const struct mapid_flow_spec *s)
 
 	mbuf_i32(b, s->client_fd);
 	mbuf_str(b, s->dev);
+	mbuf_i32(b, s->ifindex);
 	mbuf_i32(b, s->direction);
 	mbuf_i32(b, s->mode_req);
 	mbuf_u32(b, (uint32_t)s->nfns);
@@ -193,6 +194,7 @@ int spec_decode(struct mcur *c, struct mapid_flow_spec *s, char *why, size_t why
 	memset(s, 0, sizeof(*s));
 	s->client_fd = mcur_i32(c);
 	mcur_str(c, s->dev, sizeof(s->dev));
+	s->ifindex = mcur_i32(c);
 	s->direction = mcur_i32(c);
 	s->mode_req = mcur_i32(c);
 	nfns = mcur_u32(c);

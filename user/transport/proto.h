@@ -22,7 +22,7 @@
 
 #define MAPID_SOCKET_DEFAULT "/run/mapi/mapid.sock"
 #define MAPID_MAGIC 0x4d415049u		/* "MAPI" */
-#define MAPID_VERSION 1
+#define MAPID_VERSION 2
 
 /* Limits on what a message may hold. */
 #define MAPID_MSG_MAX (128 * 1024)	/* bytes, header included */
@@ -87,6 +87,7 @@ struct mapid_fn_spec {
 struct mapid_flow_spec {
 	int32_t client_fd;	/* the client's descriptor, for listings */
 	char dev[IF_NAMESIZE];
+	int32_t ifindex;	/* the interface the client opened by that name */
 	int32_t direction, mode_req;
 	int nfns;
 	struct mapid_fn_spec fns[MAPID_MAX_FNS];
