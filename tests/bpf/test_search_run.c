@@ -9,17 +9,21 @@
  * before it, not at all, or almost (one byte changed).  The kernel's
  * verdict must be the verdict of memmem() over the window
  * [offset, min(offset + depth, length)), in native XDP, in XDP with
- * fragments (frames up to 9 KB over several pages) and at tc.
+ * fragments (frames up to 9 KB over several pages) and at tc.  Cases of
+ * MAPI 2.0's alternatives (a||b||c) match when memmem finds any one.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cbpf.h"
 #include "check.h"
 #include "flowprog.h"
 #include "mapi.h"
+#include "tracew.h"
 
 #define CASES 150
 #define FRAMES_PER_CASE 24
@@ -85,6 +89,15 @@ static int reference(const uint8_t *frame, uint32_t len, const uint8_t *pat, int
 	return memmem(frame + offset, end - offset, pat, (size_t)m) != NULL;
 }
 
+#define ALTS_MAX 4
+
+/* Alternatives: n of them, alt[i] of len[i] bytes. */
+struct alts {
+	uint8_t b[ALTS_MAX][255];
+	int len[ALTS_MAX];
+	int n;
+};
+
 /* A frame for the case: where = 0 random, 1..5 the pattern placed. */
 static uint32_t make_frame(uint8_t *f, uint32_t max, const uint8_t *pat, int m,
 			   uint32_t offset, uint32_t depth)
@@ -125,15 +138,51 @@ static uint32_t make_frame(uint8_t *f, uint32_t max, const uint8_t *pat, int m,
 	return len;
 }
 
-static int run_case(const uint8_t *pat, int m, uint32_t offset, uint32_t depth)
+/* The trace half: the same search over the trace of the frames the last
+ * kind ran on; how many it kept. */
+static long offline_count(const char *trace, const char *text, uint32_t offset, uint32_t depth)
 {
-	static uint8_t frame[9216];
-	char text[4 * 256 + 8];
-	struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
-	unsigned int k;
-	int i, ok = 1;
+	int fd = mapi_create_offline_flow(trace, MFF_PCAP), fid;
+	unsigned long long *v;
+	mapi_flow_info_t info;
+	long n = -1;
 
-	encode(pat, m, text);
+	if (fd < 0 || mapi_apply_function(fd, "STR_SEARCH", text, (int)offset, (int)depth) < 0 ||
+	    (fid = mapi_apply_function(fd, "PKT_COUNTER")) < 0 || mapi_connect(fd) < 0)
+		return -1;
+	do {
+		if (mapi_get_flow_info(fd, &info) < 0)
+			break;
+	} while (info.trace_status == MAPI_TRACE_READING && !usleep(1000));
+	v = info.trace_status == MAPI_TRACE_DONE ? mapi_read_results(fd, fid, MAPI_COPY) : NULL;
+	if (v)
+		n = (long)*v;
+	mapi_close_flow(fd);
+	return n;
+}
+
+static int run_alts(const struct alts *al, uint32_t offset, uint32_t depth)
+{
+	char trace[64];
+	long wanted = 0, offline;
+	struct tracew w;
+	static uint8_t frame[9216];
+	char text[ALTS_MAX * (4 * 256 + 8)];
+	struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
+	int i, ok = 1, a, longest = 0;
+	unsigned int k;
+	char *t = text;
+
+	for (a = 0; a < al->n; a++) {
+		if (a) {
+			*t++ = '|';	/* MAPI 2.0's separator */
+			*t++ = '|';
+		}
+		encode(al->b[a], al->len[a], t);
+		t += strlen(t);
+		if (al->len[a] > longest)
+			longest = al->len[a];
+	}
 	fn.args[0] = (struct mapi_arg){ MAPI_ARG_STR, { .s = text } };
 	fn.args[1] = (struct mapi_arg){ MAPI_ARG_INT, { .i = offset } };
 	fn.args[2] = (struct mapi_arg){ MAPI_ARG_INT, { .i = depth } };
@@ -151,23 +200,56 @@ static int run_case(const uint8_t *pat, int m, uint32_t offset, uint32_t depth)
 			flowprog_free(&fp);
 			return 0;
 		}
+		/* the last kind's frames, for the trace half */
+		if (k + 1 == sizeof(kinds) / sizeof(kinds[0])) {
+			snprintf(trace, sizeof(trace), "/tmp/mapi-search.%d.pcap", (int)getpid());
+			if (!CHECK_OK(tracew_open(&w, trace, 0, LINKTYPE_ETHERNET, 0), "a trace")) {
+				flowprog_free(&fp);
+				return 0;
+			}
+		}
 		for (i = 0; i < FRAMES_PER_CASE; i++) {
-			uint32_t len = make_frame(frame, max, pat, m, offset, depth);
-			int want = reference(frame, len, pat, m, offset, depth), got;
+			/* one of them planted (or none), the verdict any one's */
+			int pick = (int)below((uint32_t)al->n), want = 0, got;
+			uint32_t len = make_frame(frame, max, al->b[pick], al->len[pick], offset,
+						  depth);
 
+			for (a = 0; a < al->n; a++)
+				want |= reference(frame, len, al->b[a], al->len[a], offset, depth);
+			if (k + 1 == sizeof(kinds) / sizeof(kinds[0])) {
+				tracew_put(&w, 1000000000ull + (uint64_t)i, frame, len, len);
+				wanted += want;
+			}
 			err = flowprog_run(&fp, frame, len, &got);
 			if (!CHECK_OK(err, "running"))
 				break;
 			verdicts++;
 			matches += (unsigned long)want;
-			if (!CHECK(got == want, "pattern \"%.300s\" (%d bytes) offset %u depth %u, "
-				   "kind %u, frame of %u bytes: kernel %d, memmem %d", text, m,
-				   offset, depth, k, len, got, want))
+			if (!CHECK(got == want, "pattern \"%.300s\" (%d alternatives, the longest %d "
+				   "bytes) offset %u depth %u, kind %u, frame of %u bytes: kernel %d, "
+				   "memmem %d", text, al->n, longest, offset, depth, k, len, got, want))
 				ok = 0;
 		}
 		flowprog_free(&fp);
 	}
+	if (!CHECK_OK(tracew_close(&w), "writing the trace"))
+		return 0;
+	offline = offline_count(trace, text, offset, depth);
+	unlink(trace);
+	if (!CHECK(offline == wanted, "pattern \"%.300s\" offset %u depth %u over a trace: "
+		   "kept %ld, memmem %ld", text, offset, depth, offline, wanted))
+		ok = 0;
 	return ok;
+}
+
+static int run_case(const uint8_t *pat, int m, uint32_t offset, uint32_t depth)
+{
+	static struct alts one;
+
+	memcpy(one.b[0], pat, (size_t)m);
+	one.len[0] = m;
+	one.n = 1;
+	return run_alts(&one, offset, depth);
 }
 
 /*
@@ -227,8 +309,38 @@ int main(void)
 		depth = below(3) ? 0 : (uint32_t)m + below(600);
 		run_case(pat, m, offset, depth);
 	}
+	/* MAPI 2.0's alternatives: 2 to 4, together at most 255 bytes,
+	 * sharing prefixes and suffixes often (the automaton's fall-backs) */
+	for (c = 0; c < CASES / 2; c++) {
+		static struct alts al;
+		uint32_t offset, depth;
+		int a, total = 0, longest = 0;
+
+		al.n = 2 + (int)below(ALTS_MAX - 1);
+		for (a = 0; a < al.n; a++) {
+			m = 1 + (int)below(a ? 40 : 64);
+			if (total + m > 255)
+				m = 255 - total;
+			if (m < 1) {
+				al.n = a;
+				break;
+			}
+			for (i = 0; i < m; i++)
+				al.b[a][i] = a && below(3) == 0 && i < al.len[0] ? al.b[0][i]
+									: some_byte();
+			if (a && below(4) == 0 && m <= al.len[0])	/* a suffix of the first */
+				memcpy(al.b[a], al.b[0] + al.len[0] - m, (size_t)m);
+			al.len[a] = m;
+			total += m;
+			if (m > longest)
+				longest = m;
+		}
+		offset = below(4) ? below(300) : below(3000);
+		depth = below(3) ? 0 : (uint32_t)longest + below(600);
+		run_alts(&al, offset, depth);
+	}
 	printf("test_search_run: %lu verdicts (%lu matches) over %d cases and 3 program kinds\n",
-	       verdicts, matches, CASES + 2);
+	       verdicts, matches, CASES + CASES / 2 + 2);
 	CHECK(matches > verdicts / 10 && matches < verdicts - verdicts / 10,
 	      "the frames mix matches (%lu) and misses", matches);
 	return check_summary("test_search_run");

@@ -146,7 +146,15 @@ static void test_search_arguments(void **state)
 	search_refused("|00 00", 0, 0, MAPI_STR_SEARCH_UNTERMINATED, "not closed");
 	search_refused("ab|0|", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "odd number of hex digits");
 	search_refused("|0g|", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "'g' is not a hex digit");
-	search_refused("||", 0, 0, MAPI_STR_SEARCH_BAD_HEX, "empty |...| run");
+	search_refused("||", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "an alternative is empty");
+	search_refused("ab||", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "an alternative is empty");
+	search_refused("ab||||cd", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "an alternative is empty");
+	search_refused("a||b||c||d||e||f||g||h||i||j||k||l||m||n||o||p||q", 0, 0,
+		       MAPI_STR_SEARCH_BAD_PATTERN, "more than 16 alternatives");
+	search_refused("ab||abcdef", 0, 5, MAPI_STR_SEARCH_BAD_RANGE, "longest alternative");
+	/* MAPI 2.0's alternatives, text and hex mixed */
+	assert_true(mapi_apply_function(fd, "STR_SEARCH", "abcd|||65 66|||ijkl", 0, 0) > 0);
+	assert_true(mapi_apply_function(fd, "STR_SEARCH", "|41||||42|||\\|", 0, 0) > 0);
 	search_refused("", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "empty");
 	search_refused("a\\b\\q", 0, 0, MAPI_STR_SEARCH_BAD_PATTERN, "escapes only");
 	search_refused("abcdef", 0, 5, MAPI_STR_SEARCH_BAD_RANGE, "shorter than the pattern");

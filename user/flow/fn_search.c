@@ -4,11 +4,12 @@
  * inside a window of the frame, searched in the kernel.
  *
  * PATTERN is text with |hex hex ...| runs for bytes and \| (\\) for a
- * literal pipe (backslash).  The window starts OFFSET bytes into the frame
+ * literal pipe (backslash); "||" separates alternatives, any one of which
+ * matches (MAPI 2.0's).  The window starts OFFSET bytes into the frame
  * and spans DEPTH bytes (0: to the end); the whole pattern must lie inside
- * it.  The search is a finite automaton (Knuth-Morris-Pratt's, with every
- * transition computed): one table lookup a byte, whatever the pattern's
- * length, O(window) a packet.  The table lives in a map of the function's
+ * it.  The search is a finite automaton (Aho-Corasick's, with every
+ * transition computed): one table lookup a byte, whatever the patterns'
+ * number and length, O(window) a packet.  The table lives in a map of the function's
  * own; the scan runs in a bpf_loop callback, 64 bytes a round, so that the
  * verifier checks it once whatever the window.
  */
@@ -23,7 +24,7 @@
 #include "error.h"
 #include "functions.h"
 
-/* States are bytes: a pattern of m bytes has states 0..m. */
+/* States are bytes: alternatives of m bytes together have at most m + 1. */
 #define PATTERN_MAX 255
 /* A window may start anywhere in the largest frame the kernel builds. */
 #define OFFSET_MAX 65535
@@ -31,11 +32,18 @@
 #define ROUND 64
 #define ROUND_SHIFT 6
 
+/* MAPI 2.0's a||b: alternatives, any one of which matches. */
+#define SEARCH_ALTS_MAX 16
+
 struct search {
-	uint8_t pat[PATTERN_MAX];
-	int m;
+	uint8_t pat[PATTERN_MAX];	/* the alternatives, one after another */
+	int alt_len[SEARCH_ALTS_MAX];
+	int nalt;
+	int shortest, longest;		/* of the alternatives, in bytes */
 	int offset, depth;
-	uint8_t *table;		/* m rows of 256: the next state */
+	uint8_t *table;		/* the automaton: the next state */
+	int accept;		/* the first state where an alternative ends */
+	int first;		/* the one byte that leaves the start, or -1 */
 	int map_fd;
 };
 
@@ -55,13 +63,34 @@ static int hexval(char c)
 	return -1;
 }
 
-/* MAPI's pattern syntax into bytes. */
-static int search_parse(const char *s, uint8_t *out, int *len)
+/*
+ * MAPI's pattern syntax into bytes: the alternatives one after another in
+ * out, alt_len[i] bytes each.  Outside a |hex| run, "||" separates two
+ * alternatives (MAPI 2.0's "abcd|||65 66|||ijkl" is abcd, AB and ijkl).
+ */
+static int search_parse(const char *s, uint8_t *out, int *alt_len, int *nalt)
 {
 	const char *p = s;
-	int n = 0;
+	int n = 0, start = 0;
 
-	while (*p) {
+	*nalt = 0;
+	for (;;) {
+		if (!*p || (p[0] == '|' && p[1] == '|')) {
+			/* the end of an alternative */
+			if (n == start)
+				return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+						   *p || *nalt ? "an alternative is empty" :
+								 "the pattern is empty");
+			if (*nalt == SEARCH_ALTS_MAX)
+				return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+						   "more than 16 alternatives");
+			alt_len[(*nalt)++] = n - start;
+			start = n;
+			if (!*p)
+				return 0;
+			p += 2;
+			continue;
+		}
 		if (*p == '|') {
 			int digits = 0, hi = 0;
 
@@ -106,43 +135,101 @@ static int search_parse(const char *s, uint8_t *out, int *len)
 			goto too_long;
 		out[n++] = (uint8_t)*p++;
 	}
-	if (!n)
-		return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s, "the pattern is empty");
-	*len = n;
-	return 0;
 too_long:
-	return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s, "longer than 255 bytes");
+	return bad_pattern(MAPI_STR_SEARCH_BAD_PATTERN, s,
+			   "longer than 255 bytes (its alternatives together)");
 }
 
 /*
- * The automaton: table[s * 256 + c] is the state after c in state s < m.
- * It has a row for every byte value a state could be, not only m: any
- * state * 256 + byte is then inside it, which the verifier sees without
- * a check that would split its paths.  64 KiB a search.
+ * The automaton: table[s * 256 + c] is the state after c in state s.
+ * It has a row for every byte value a state could be, not only those it
+ * uses: any state * 256 + byte is then inside it, which the verifier sees
+ * without a check that would split its paths.  64 KiB a search.
+ *
+ * Aho-Corasick's, with every transition computed: the states are the
+ * prefixes of the alternatives (a trie), and a byte that leaves the trie
+ * goes where the longest suffix that is a prefix of one leads, so that
+ * one table lookup a byte finds any of them.  States at which an
+ * alternative ends are numbered last, from st->accept: the scan stops at
+ * the first state >= accept.  With one alternative it is
+ * Knuth-Morris-Pratt's automaton.
  */
 #define TABLE_SIZE (256 * 256)
 
-static uint8_t *search_dfa(const uint8_t *pat, int m)
+static int search_dfa(struct search *st)
 {
-	uint8_t *t = calloc(1, TABLE_SIZE);
-	int s, c, x = 0;	/* x: the state the automaton would be in without pat[0] */
+	/* trie[s * 256 + c]: the child, or 0; 0 is the root.  At most 256
+	 * states: the root and one a byte of the alternatives. */
+	uint16_t *trie = calloc(TABLE_SIZE, sizeof(*trie)), fail[256], queue[256], order[256];
+	uint8_t ends[256] = { 0 }, renum[256];
+	int nstates = 1, i, k, head = 0, tail = 0, off = 0, c, s, n = 0, naccept = 0;
 
-	if (!t)
-		return NULL;
-	t[pat[0]] = 1;
-	for (s = 1; s < m; s++) {
-		for (c = 0; c < 256; c++)
-			t[s * 256 + c] = t[x * 256 + c];
-		t[s * 256 + pat[s]] = (uint8_t)(s + 1);
-		x = t[x * 256 + pat[s]];
+	st->table = calloc(1, TABLE_SIZE);
+	if (!trie || !st->table) {
+		free(trie);
+		return -ENOMEM;
 	}
-	return t;
+	for (i = 0; i < st->nalt; off += st->alt_len[i++]) {
+		for (s = 0, k = 0; k < st->alt_len[i]; k++) {
+			uint16_t *next = &trie[s * 256 + st->pat[off + k]];
+
+			if (!*next)
+				*next = (uint16_t)nstates++;
+			s = *next;
+		}
+		ends[s] = 1;
+	}
+	/* breadth first: each state's fall-back before its children's; the
+	 * transitions of a state made whole from its fall-back's */
+	fail[0] = 0;
+	queue[tail++] = 0;
+	while (head < tail) {
+		s = queue[head++];
+		order[n++] = (uint16_t)s;
+		ends[s] |= ends[fail[s]];	/* an alternative ends in a suffix */
+		for (c = 0; c < 256; c++) {
+			uint16_t child = trie[s * 256 + c];
+
+			if (child) {
+				fail[child] = s ? trie[fail[s] * 256 + c] : 0;
+				queue[tail++] = child;
+			} else {
+				trie[s * 256 + c] = s ? trie[fail[s] * 256 + c] : 0;
+			}
+		}
+	}
+	/* numbered: the states that accept after the others, root first */
+	for (k = 0, i = 0; i < n; i++)
+		if (!ends[order[i]])
+			renum[order[i]] = (uint8_t)k++;
+	st->accept = k;
+	for (i = 0; i < n; i++)
+		if (ends[order[i]])
+			renum[order[i]] = (uint8_t)(k + naccept++);
+	for (s = 0; s < nstates; s++)
+		if (!ends[s])
+			for (c = 0; c < 256; c++)
+				st->table[renum[s] * 256 + c] = renum[trie[s * 256 + c]];
+	free(trie);
+	/* the first bytes that leave the start: a word without one is skipped
+	 * (emit_scan), when there is only one */
+	st->first = -1;
+	for (c = 0; c < 256; c++) {
+		if (!st->table[c])
+			continue;
+		if (st->first >= 0) {
+			st->first = -1;
+			break;
+		}
+		st->first = c;
+	}
+	return 0;
 }
 
 static int search_prepare(struct fn_instance *fi, const struct flow *f)
 {
 	struct search *st = calloc(1, sizeof(*st));
-	int ret;
+	int ret, i;
 
 	(void)f;
 	if (!st)
@@ -150,7 +237,14 @@ static int search_prepare(struct fn_instance *fi, const struct flow *f)
 	st->map_fd = -1;
 	st->offset = (int)fi->args[1].v.i;
 	st->depth = (int)fi->args[2].v.i;
-	ret = search_parse(fi->args[0].v.s, st->pat, &st->m);
+	ret = search_parse(fi->args[0].v.s, st->pat, st->alt_len, &st->nalt);
+	st->shortest = PATTERN_MAX;
+	for (i = 0; !ret && i < st->nalt; i++) {
+		if (st->alt_len[i] < st->shortest)
+			st->shortest = st->alt_len[i];
+		if (st->alt_len[i] > st->longest)
+			st->longest = st->alt_len[i];
+	}
 	if (!ret && st->offset < 0)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
 			      "STR_SEARCH offset %d: must not be negative", st->offset);
@@ -158,19 +252,19 @@ static int search_prepare(struct fn_instance *fi, const struct flow *f)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "STR_SEARCH depth %d: must not be negative (0: to the end)",
 			      st->depth);
-	if (!ret && st->offset > OFFSET_MAX - st->m)
+	/* every alternative must be able to match: one that never could is a
+	 * mistake to say, not to carry */
+	if (!ret && st->offset > OFFSET_MAX - st->longest)
 		ret = err_set(-EINVAL, MAPI_STR_SEARCH_BAD_RANGE,
 			      "STR_SEARCH offset %d: no frame is that long (at most %d bytes)",
 			      st->offset, OFFSET_MAX);
-	if (!ret && st->depth && st->depth < st->m)
+	if (!ret && st->depth && st->depth < st->longest)
 		ret = err_set(-EINVAL, MAPI_STR_SEARCH_BAD_RANGE,
-			      "STR_SEARCH depth %d is shorter than the pattern (%d bytes): "
-			      "nothing could match", st->depth, st->m);
-	if (!ret) {
-		st->table = search_dfa(st->pat, st->m);
-		if (!st->table)
-			ret = -ENOMEM;
-	}
+			      "STR_SEARCH depth %d is shorter than the pattern%s (%d bytes): "
+			      "%s could match", st->depth, st->nalt > 1 ? "'s longest alternative" : "",
+			      st->longest, st->nalt > 1 ? "that alternative never" : "nothing");
+	if (!ret)
+		ret = search_dfa(st);
 	if (ret) {
 		free(st);
 		return ret;
@@ -232,7 +326,7 @@ static void search_release(struct fn_instance *fi)
 #define C_TABLE R3
 
 /* One byte (in the low 8 bits of reg) through the automaton; found if done. */
-static void step(struct prog_buf *pb, int reg, int m, int found)
+static void step(struct prog_buf *pb, int reg, int accept, int found)
 {
 	pb_emit(pb, ALU64_IMM(BPF_AND, reg, 0xff));
 	/* state * 256 + byte: with ADD, not OR, the verifier's bounds stay
@@ -242,21 +336,41 @@ static void step(struct prog_buf *pb, int reg, int m, int found)
 	pb_emit(pb, MOV64_REG(R4, C_TABLE));
 	pb_emit(pb, ALU64_REG(BPF_ADD, R4, C_STATE));
 	pb_emit(pb, LDX_MEM(BPF_B, C_STATE, R4, 0));
-	pb_jmp_imm(pb, BPF_JGE, C_STATE, m, found);
+	pb_jmp_imm(pb, BPF_JGE, C_STATE, accept, found);
+}
+
+/* The word in R0, in state 0, has no byte `first`: to skip, else to steps. */
+static void emit_skip_test(struct prog_buf *pb, uint8_t first, int steps, int skip)
+{
+	/* state 0?  Asked of a copy (a shift breaks the verifier's link), so
+	 * that the answer does not split the state's range */
+	pb_emit(pb, MOV64_REG(R1, C_STATE));
+	pb_emit(pb, ALU64_IMM(BPF_LSH, R1, 1));
+	pb_jmp_imm(pb, BPF_JNE, R1, 0, steps);
+	pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * first);
+	pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
+	pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
+	pb_emit(pb, MOV64_REG(R5, R1));
+	pb_emit(pb, ALU64_REG(BPF_SUB, R5, R4));
+	pb_emit(pb, ALU64_IMM(BPF_XOR, R1, -1));
+	pb_emit(pb, ALU64_REG(BPF_AND, R5, R1));
+	pb_ld_imm64(pb, R4, 0, 0x8080808080808080ull);
+	pb_emit(pb, ALU64_REG(BPF_AND, R5, R4));
+	pb_jmp_imm(pb, BPF_JEQ, R5, 0, skip);
 }
 
 /*
  * The bytes [R2, R2 + n), n = args->n (1..ROUND), a word at a time, low
- * byte first, then the last n % 8 one by one.  In state 0 only the
- * pattern's first byte leaves state 0: a word without that byte (a test
- * for a zero byte in word ^ first * 0x0101..., a few ALU operations) is
- * skipped whole.  On random data that skips nearly every word; the
+ * byte first, then the last n % 8 one by one.  In state 0, when one byte
+ * only leaves state 0 (one alternative, or all starting alike), a word
+ * without that byte (a test for a zero byte in word ^ first * 0x0101...,
+ * a few ALU operations) is skipped whole.  On random data that skips nearly every word; the
  * automaton's steps, a dependent load each, run only where the pattern may
  * start.  R2 is a packet pointer or the stack buffer: the same code serves
  * both, which the verifier checks once for each.  Goes to `full` after n
  * = ROUND bytes, to `done` after fewer, to `found` on a match.
  */
-static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int done,
+static void emit_scan(struct prog_buf *pb, int first, int accept, int full, int done,
 		      int found)
 {
 	int tail = pb_new_label(pb), w, k;
@@ -276,27 +390,16 @@ static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int d
 		pb_emit(pb, ALU64_IMM(BPF_XOR, R5, 0));
 		pb_jmp_imm(pb, BPF_JLT, R5, 8 * (w + 1), tail);
 		pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, (int16_t)(8 * w)));
-		/* state 0?  Asked of a copy (a shift breaks the verifier's link),
-		 * so that the answer does not split the state's range */
-		pb_emit(pb, MOV64_REG(R1, C_STATE));
-		pb_emit(pb, ALU64_IMM(BPF_LSH, R1, 1));
-		pb_jmp_imm(pb, BPF_JNE, R1, 0, steps);
-		pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * first);
-		pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
-		pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
-		pb_emit(pb, MOV64_REG(R5, R1));
-		pb_emit(pb, ALU64_REG(BPF_SUB, R5, R4));
-		pb_emit(pb, ALU64_IMM(BPF_XOR, R1, -1));
-		pb_emit(pb, ALU64_REG(BPF_AND, R5, R1));
-		pb_ld_imm64(pb, R4, 0, 0x8080808080808080ull);
-		pb_emit(pb, ALU64_REG(BPF_AND, R5, R4));
-		pb_jmp_imm(pb, BPF_JEQ, R5, 0, skip);
+		/* in state 0 (several bytes leave it: no skipping), a word
+		 * without the byte that leaves it is skipped */
+		if (first >= 0)
+			emit_skip_test(pb, (uint8_t)first, steps, skip);
 		pb_bind(pb, steps);
 		for (k = 0; k < 8; k++) {
 			pb_emit(pb, MOV64_REG(R1, R0));
 			if (k)
 				pb_emit(pb, ALU64_IMM(BPF_RSH, R1, 8 * k));
-			step(pb, R1, m, found);
+			step(pb, R1, accept, found);
 		}
 		pb_bind(pb, skip);
 	}
@@ -312,7 +415,7 @@ static void emit_scan(struct prog_buf *pb, uint8_t first, int m, int full, int d
 	for (k = 0; k < 7; k++) {
 		pb_jmp_imm(pb, BPF_JLE, R5, k, done);
 		pb_emit(pb, LDX_MEM(BPF_B, R1, R2, (int16_t)k));
-		step(pb, R1, m, found);
+		step(pb, R1, accept, found);
 	}
 	pb_goto(pb, done);
 }
@@ -386,7 +489,7 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 
 	pb_bind(pb, scan);
 	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
-	emit_scan(pb, st->pat[0], st->m, save, stop, found);
+	emit_scan(pb, st->first, st->accept, save, stop, found);
 
 	/* go on with the next round */
 	pb_bind(pb, save);
@@ -421,8 +524,8 @@ static int search_emit(struct codegen *cg, const struct fn_instance *fi)
 		pb_emit(pb, MOV64_IMM(R1, st->offset + st->depth));
 		pb_bind(pb, shorter);
 	}
-	/* too short a window for the pattern: no match */
-	pb_jmp_imm(pb, BPF_JLT, R1, st->offset + st->m, cg->flow_end);
+	/* too short a window for any alternative: no match */
+	pb_jmp_imm(pb, BPF_JLT, R1, st->offset + st->shortest, cg->flow_end);
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, R1, STK_SEARCH + SEARCH_END));
 	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_SEARCH + SEARCH_STATE, 0));
 	pb_emit(pb, ST_MEM(BPF_DW, RFP, STK_SEARCH + SEARCH_FOUND, 0));
@@ -454,11 +557,11 @@ static int search_run(struct fn_instance *fi, struct flow *f, const struct trace
 	(void)f;
 	if (st->depth && (uint32_t)(st->offset + st->depth) < end)
 		end = (uint32_t)(st->offset + st->depth);
-	if (end < (uint32_t)(st->offset + st->m))
+	if (end < (uint32_t)(st->offset + st->shortest))
 		return 0;
 	for (pos = (uint32_t)st->offset; pos < end; pos++) {
 		state = st->table[state * 256 + p->data[pos]];
-		if (state == (uint32_t)st->m)
+		if (state >= (uint32_t)st->accept)
 			return 1;
 	}
 	return 0;
@@ -468,8 +571,8 @@ const struct fn_desc fn_str_search = {
 	.name = "STR_SEARCH",
 	.args = "sii",
 	.arg_names = "PATTERN OFFSET DEPTH",
-	.help = "keep packets with PATTERN (text, |hex| runs, \\| for |) inside DEPTH bytes "
-		"(0: to the end) from byte OFFSET of the frame",
+	.help = "keep packets with PATTERN (text, |hex| runs, \\| for |; a||b: either) inside "
+		"DEPTH bytes (0: to the end) from byte OFFSET of the frame",
 	.result = FN_RESULT_NONE,
 	.payload = 1,
 	.prepare = search_prepare,
