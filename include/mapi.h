@@ -325,6 +325,15 @@ typedef struct mapi_function_info {
 
 int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info);
 
+/* MAPI 2.0's iterator: the function of flow fd after fid (0: the first);
+ * -1 with MAPI_FUNCTION_INFO_NOT_FOUND after the last. */
+int mapi_get_next_function_info(int fd, int fid, mapi_function_info_t *info);
+
+/* MAPI 2.0 (DiMAPI): whether flow fd spans remote sensors.  0: every flow
+ * of mapi-bpf runs on this machine (in this process, or in its mapid);
+ * -1 for a descriptor that is not a flow's. */
+int mapi_is_remote(int fd);
+
 /* What a function of the library is, as `mapi functions` lists it. */
 
 typedef struct mapi_libfunct_info {

@@ -277,6 +277,30 @@ static void test_nowait(void **state)
 	close(p[0]);
 }
 
+/* MAPI 2.0's calls for walking a flow's functions and asking if it is
+ * remote */
+static void test_iterators(void **state)
+{
+	mapi_function_info_t info;
+	int fd = trace_flow(1), fid = 0, n = 0;
+
+	(void)state;
+	while (mapi_get_next_function_info(fd, fid, &info) == 0) {
+		assert_int_equal(info.fid, fid + 1);
+		assert_string_equal(info.name, fid ? "TO_BUFFER" : "PKT_COUNTER");
+		fid = info.fid;
+		n++;
+	}
+	expect_code(6150);
+	assert_int_equal(n, 2);
+	assert_int_equal(mapi_get_next_function_info(fd + 1000, 0, &info), -1);
+	expect_code(6145);
+	assert_int_equal(mapi_is_remote(fd), 0);
+	assert_int_equal(mapi_is_remote(fd + 1000), -1);
+	expect_code(6145);
+	mapi_close_flow(fd);
+}
+
 /* 7000 + n: a bad argument n; 7004: mapi_loop's NULL callback */
 static void test_arguments(void **state)
 {
@@ -305,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_str_search),
 		cmocka_unit_test(test_wrong_function),
 		cmocka_unit_test(test_nowait),
+		cmocka_unit_test(test_iterators),
 		cmocka_unit_test(test_arguments),
 	};
 

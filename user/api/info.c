@@ -130,29 +130,23 @@ MAPI_EXPORT int mapi_get_next_flow_info(int fd, mapi_flow_info_t *info)
 	return 0;
 }
 
-MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info)
+/* What function information says of fi, a function of f. */
+static int function_info(struct flow *f, const struct fn_instance *fi,
+			 mapi_function_info_t *info)
 {
-	struct fn_instance *fi = NULL;
 	struct capture_stats cs = { 0 };
-	struct flow *f = NULL;
 	uint64_t v = 0;
-	int ret;
+	int ret = 0;
 
-	api_begin();
-	ret = api_lookup_flow(fd, &f);
-	if (!ret)
-		ret = api_lookup_fn(f, fid, &fi, MAPI_FUNCTION_INFO_NOT_FOUND);
-	if (!ret && !info)
-		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
-			      "mapi_get_function_info: info is NULL");
-	if (!ret && f->status == MAPI_FLOW_RUNNING) {
+	api_stopped(f);	/* its interface went: final values, from now on */
+	if (f->status == MAPI_FLOW_RUNNING) {
 		if (capture_is_buffer(fi) || capture_is_file(fi))
 			ret = capture_stats(f, fi, &cs);
 		else if (fi->desc->result == FN_RESULT_U64)
 			ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
 	}
 	if (ret)
-		return api_fail(ret);
+		return ret;
 	memset(info, 0, sizeof(*info));
 	info->fid = fi->fid;
 	snprintf(info->name, sizeof(info->name), "%s", fi->desc->name);
@@ -162,6 +156,61 @@ MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *in
 	info->delivered = cs.delivered;
 	info->dropped = cs.dropped;
 	info->queued = cs.queued;
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info)
+{
+	struct fn_instance *fi = NULL;
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret)
+		ret = api_lookup_fn(f, fid, &fi, MAPI_FUNCTION_INFO_NOT_FOUND);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "mapi_get_function_info: info is NULL");
+	if (!ret)
+		ret = function_info(f, fi, info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_next_function_info(int fd, int fid, mapi_function_info_t *info)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (!ret && !info)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "mapi_get_next_function_info: info is NULL");
+	if (!ret && (fid < 0 ? 0 : fid) >= f->nfns)
+		ret = err_set(-ENOENT, MAPI_FUNCTION_INFO_NOT_FOUND,
+			      "flow %d has no function after %d (its functions are 1..%d)", fd, fid,
+			      f->nfns);
+	if (!ret)
+		ret = function_info(f, f->fns[fid < 0 ? 0 : fid], info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_is_remote(int fd)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (ret)
+		return api_fail(ret);
 	api_end();
 	return 0;
 }
