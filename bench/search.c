@@ -11,6 +11,10 @@
  *    BPF_PROG_TEST_RUN, minus an empty XDP program on the same frame;
  *  - memmem: the same search in user space.
  *
+ * And MAPI 2.0's alternatives: 1, 4 and 16 patterns of 8 bytes (a||b||...)
+ * over a 1,500-byte frame that holds none, one automaton in the kernel,
+ * against memmem once a pattern (what searching each would take).
+ *
  * One JSON line a case: medians over RUNS and their ratio.
  */
 #include <bpf/bpf.h>
@@ -123,6 +127,51 @@ int main(int argc, char **argv)
 				fflush(stdout);
 				flowprog_free(&fp);
 			}
+	for (p = 0; p < 3; p++) {
+		static const int nalts[] = { 1, 4, 16 };
+		int n = nalts[p], passed = 0, a;
+		struct flowprog_fn fn = { .name = "STR_SEARCH", .nargs = 3 };
+		double kern[64], user[64], ratio[64];
+		uint8_t alts[16][8];
+		char alt_text[16 * 20 + 1] = "";
+		struct flowprog fp;
+
+		for (i = 0; i < 1500; i++)
+			frame[i] = (uint8_t)rand();
+		for (a = 0; a < n; a++) {
+			for (i = 0; i < 8; i++)
+				alts[a][i] = (uint8_t)rand();
+			as_text(alts[a], 8, text);
+			if (a)
+				strcat(alt_text, "||");
+			strcat(alt_text, text);
+		}
+		fn.args[0] = (struct mapi_arg){ MAPI_ARG_STR, { .s = alt_text } };
+		fn.args[1] = (struct mapi_arg){ MAPI_ARG_INT, { .i = 0 } };
+		fn.args[2] = (struct mapi_arg){ MAPI_ARG_INT, { .i = 0 } };
+		if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP) ||
+		    flowprog_run(&fp, frame, 1500, &passed) || passed) {
+			fprintf(stderr, "search: the alternatives case does not work\n");
+			return 1;
+		}
+		for (r = 0; r < runs; r++) {
+			double empty = kernel_ns(bpf_program__fd(skel->progs.xdp_pass), frame, 1500);
+
+			kern[r] = kernel_ns(fp.prog_fd, frame, 1500) - empty;
+			user[r] = 0;
+			for (a = 0; a < n; a++)
+				user[r] += memmem_ns(frame, 1500, alts[a], 8);
+			ratio[r] = kern[r] / user[r];
+		}
+		printf("{\"case\":\"search.alternatives.%d\",\"frame\":1500,\"pattern\":8,"
+		       "\"alternatives\":%d,\"unit\":\"ns/packet\",\"kernel\":%.3f,"
+		       "\"memmem\":%.3f,\"median\":%.3f,\"runs\":", n, n,
+		       bench_median(kern, runs), bench_median(user, runs), bench_median(ratio, runs));
+		bench_print_runs(ratio, runs);
+		printf("}\n");
+		fflush(stdout);
+		flowprog_free(&fp);
+	}
 	baseline_bpf__destroy(skel);
 	return 0;
 }

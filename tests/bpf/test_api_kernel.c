@@ -243,6 +243,49 @@ static long long elapsed_ms(const struct timespec *since)
 }
 
 /*
+ * Forks children for ms milliseconds, one at a time: each must create and
+ * close a flow on v4 at once (5 s at most, or it dies of its alarm) and say
+ * so through a pipe (under valgrind the exit status is valgrind's, about
+ * memory the parent's threads hold).  Counts them, those that hung and
+ * those that failed.
+ */
+static void fork_children(long ms, int *n, int *hung, int *failed)
+{
+	struct timespec start;
+
+	*n = *hung = *failed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < ms) {
+		int status = 0, p[2];
+		char ok = 0;
+		pid_t pid;
+
+		if (pipe(p)) {
+			++*failed;
+			break;
+		}
+		pid = fork();
+		if (pid == 0) {
+			int c;
+
+			alarm(5);	/* a child stuck on a lock dies of it */
+			c = mapi_create_flow("v4");
+			ok = c > 0 && mapi_close_flow(c) == 0;
+			if (write(p[1], &ok, 1) != 1)
+				ok = 0;
+			_exit(0);
+		}
+		close(p[1]);
+		++*n;
+		if (pid < 0 || read(p[0], &ok, 1) != 1 || waitpid(pid, &status, 0) != pid)
+			WIFSIGNALED(status) ? ++*hung : ++*failed;
+		else if (!ok)
+			++*failed;
+		close(p[0]);
+	}
+}
+
+/*
  * fork() while the library's own thread holds its lock (it does while it
  * detaches a hook left idle, a second after the last flow closed, for tens
  * of milliseconds): the child, which does not have that thread, must be
@@ -250,43 +293,13 @@ static long long elapsed_ms(const struct timespec *since)
  */
 static void test_fork(void)
 {
-	int fd = counting_flow("v4"), hung = 0, failed = 0, n = 0;
-	struct timespec closed;
+	int fd = counting_flow("v4"), hung, failed, n;
 
 	if (!CHECK(mapi_connect(fd) == 0, "connect a flow on v4"))
 		return;
 	mapi_close_flow(fd);
-	clock_gettime(CLOCK_MONOTONIC, &closed);
-	while (elapsed_ms(&closed) < 1500) {
-		int status = 0, p[2];
-		char ok = 0;
-		pid_t pid;
-
-		if (pipe(p)) {
-			failed++;
-			break;
-		}
-		pid = fork();
-		if (pid == 0) {
-			int c;
-
-			alarm(5);	/* a child stuck on the lock dies of it */
-			c = mapi_create_flow("v4");
-			ok = c > 0 && mapi_close_flow(c) == 0;
-			/* the answer by a pipe: under valgrind the exit status is
-			 * valgrind's, about memory the parent's threads hold */
-			if (write(p[1], &ok, 1) != 1)
-				ok = 0;
-			_exit(0);
-		}
-		close(p[1]);
-		n++;
-		if (pid < 0 || read(p[0], &ok, 1) != 1 || waitpid(pid, &status, 0) != pid)
-			WIFSIGNALED(status) ? hung++ : failed++;
-		else if (!ok)
-			failed++;
-		close(p[0]);
-	}
+	/* the idle hook goes a second after the close: fork across it */
+	fork_children(1500, &n, &hung, &failed);
 	CHECK(!hung && !failed, "%d children forked while the idle hook went used the library "
 	      "(%d hung, %d failed)", n, hung, failed);
 	nothing_attached("v4", "after the idle hook went");
@@ -317,42 +330,13 @@ static void *churn(void *arg)
  */
 static void test_fork_while_connecting(void)
 {
-	int hung = 0, failed = 0, n = 0, connects = 0;
-	struct timespec start;
+	int hung, failed, n, connects = 0;
 	pthread_t t;
 
 	if (!CHECK(pthread_create(&t, NULL, churn, &connects) == 0, "start connecting"))
 		return;
 	alarm(60);	/* a parent stuck in fork() fails the test by dying */
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (elapsed_ms(&start) < 1500) {
-		int status = 0, p[2];
-		char ok = 0;
-		pid_t pid;
-
-		if (pipe(p)) {
-			failed++;
-			break;
-		}
-		pid = fork();
-		if (pid == 0) {
-			int c;
-
-			alarm(5);
-			c = mapi_create_flow("v4");
-			ok = c > 0 && mapi_close_flow(c) == 0;
-			if (write(p[1], &ok, 1) != 1)
-				ok = 0;
-			_exit(0);
-		}
-		close(p[1]);
-		n++;
-		if (pid < 0 || read(p[0], &ok, 1) != 1 || waitpid(pid, &status, 0) != pid)
-			WIFSIGNALED(status) ? hung++ : failed++;
-		else if (!ok)
-			failed++;
-		close(p[0]);
-	}
+	fork_children(1500, &n, &hung, &failed);
 	__atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	alarm(0);
