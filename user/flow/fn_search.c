@@ -34,6 +34,9 @@
 
 /* MAPI 2.0's a||b: alternatives, any one of which matches. */
 #define SEARCH_ALTS_MAX 16
+/* A word is skipped when it holds none of the bytes that leave the start,
+ * if there are at most this many: a test each, cheaper than 8 steps. */
+#define SKIP_FIRSTS_MAX 4
 
 struct search {
 	uint8_t pat[PATTERN_MAX];	/* the alternatives, one after another */
@@ -43,7 +46,8 @@ struct search {
 	int offset, depth;
 	uint8_t *table;		/* the automaton: the next state */
 	int accept;		/* the first state where an alternative ends */
-	int first;		/* the one byte that leaves the start, or -1 */
+	uint8_t firsts[SKIP_FIRSTS_MAX];	/* the bytes that leave the start, */
+	int nfirst;		/* if so few (else 0: no word is skipped) */
 	int map_fd;
 };
 
@@ -211,17 +215,17 @@ static int search_dfa(struct search *st)
 			for (c = 0; c < 256; c++)
 				st->table[renum[s] * 256 + c] = renum[trie[s * 256 + c]];
 	free(trie);
-	/* the first bytes that leave the start: a word without one is skipped
-	 * (emit_scan), when there is only one */
-	st->first = -1;
+	/* the bytes that leave the start: a word without any is skipped
+	 * (emit_scan), when they are few */
+	st->nfirst = 0;
 	for (c = 0; c < 256; c++) {
 		if (!st->table[c])
 			continue;
-		if (st->first >= 0) {
-			st->first = -1;
+		if (st->nfirst == SKIP_FIRSTS_MAX) {
+			st->nfirst = 0;
 			break;
 		}
-		st->first = c;
+		st->firsts[st->nfirst++] = (uint8_t)c;
 	}
 	return 0;
 }
@@ -339,38 +343,46 @@ static void step(struct prog_buf *pb, int reg, int accept, int found)
 	pb_jmp_imm(pb, BPF_JGE, C_STATE, accept, found);
 }
 
-/* The word in R0, in state 0, has no byte `first`: to skip, else to steps. */
-static void emit_skip_test(struct prog_buf *pb, uint8_t first, int steps, int skip)
+/* In state 0, the word in R0 holds none of the bytes that leave it: to
+ * skip; else to steps. */
+static void emit_skip_test(struct prog_buf *pb, const uint8_t *firsts, int n, int steps,
+			   int skip)
 {
+	int i;
+
 	/* state 0?  Asked of a copy (a shift breaks the verifier's link), so
 	 * that the answer does not split the state's range */
 	pb_emit(pb, MOV64_REG(R1, C_STATE));
 	pb_emit(pb, ALU64_IMM(BPF_LSH, R1, 1));
 	pb_jmp_imm(pb, BPF_JNE, R1, 0, steps);
-	pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * first);
-	pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
-	pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
-	pb_emit(pb, MOV64_REG(R5, R1));
-	pb_emit(pb, ALU64_REG(BPF_SUB, R5, R4));
-	pb_emit(pb, ALU64_IMM(BPF_XOR, R1, -1));
-	pb_emit(pb, ALU64_REG(BPF_AND, R5, R1));
-	pb_ld_imm64(pb, R4, 0, 0x8080808080808080ull);
-	pb_emit(pb, ALU64_REG(BPF_AND, R5, R4));
-	pb_jmp_imm(pb, BPF_JEQ, R5, 0, skip);
+	for (i = 0; i < n; i++) {
+		/* a zero byte in word ^ (byte * 0x0101...): the byte is there */
+		pb_ld_imm64(pb, R1, 0, 0x0101010101010101ull * firsts[i]);
+		pb_emit(pb, ALU64_REG(BPF_XOR, R1, R0));
+		pb_ld_imm64(pb, R4, 0, 0x0101010101010101ull);
+		pb_emit(pb, MOV64_REG(R5, R1));
+		pb_emit(pb, ALU64_REG(BPF_SUB, R5, R4));
+		pb_emit(pb, ALU64_IMM(BPF_XOR, R1, -1));
+		pb_emit(pb, ALU64_REG(BPF_AND, R5, R1));
+		pb_ld_imm64(pb, R4, 0, 0x8080808080808080ull);
+		pb_emit(pb, ALU64_REG(BPF_AND, R5, R4));
+		pb_jmp_imm(pb, BPF_JNE, R5, 0, steps);
+	}
+	pb_goto(pb, skip);
 }
 
 /*
  * The bytes [R2, R2 + n), n = args->n (1..ROUND), a word at a time, low
- * byte first, then the last n % 8 one by one.  In state 0, when one byte
- * only leaves state 0 (one alternative, or all starting alike), a word
- * without that byte (a test for a zero byte in word ^ first * 0x0101...,
- * a few ALU operations) is skipped whole.  On random data that skips nearly every word; the
+ * byte first, then the last n % 8 one by one.  In state 0, when at most
+ * four bytes leave state 0 (the alternatives' first bytes), a word without
+ * any of them (a test for a zero byte in word ^ byte * 0x0101..., a few
+ * ALU operations each) is skipped whole.  On random data that skips nearly every word; the
  * automaton's steps, a dependent load each, run only where the pattern may
  * start.  R2 is a packet pointer or the stack buffer: the same code serves
  * both, which the verifier checks once for each.  Goes to `full` after n
  * = ROUND bytes, to `done` after fewer, to `found` on a match.
  */
-static void emit_scan(struct prog_buf *pb, int first, int accept, int full, int done,
+static void emit_scan(struct prog_buf *pb, const struct search *st, int full, int done,
 		      int found)
 {
 	int tail = pb_new_label(pb), w, k;
@@ -390,16 +402,16 @@ static void emit_scan(struct prog_buf *pb, int first, int accept, int full, int 
 		pb_emit(pb, ALU64_IMM(BPF_XOR, R5, 0));
 		pb_jmp_imm(pb, BPF_JLT, R5, 8 * (w + 1), tail);
 		pb_emit(pb, LDX_MEM(BPF_DW, R0, R2, (int16_t)(8 * w)));
-		/* in state 0 (several bytes leave it: no skipping), a word
-		 * without the byte that leaves it is skipped */
-		if (first >= 0)
-			emit_skip_test(pb, (uint8_t)first, steps, skip);
+		/* in state 0, a word without a byte that leaves it is skipped
+		 * (unless many bytes do) */
+		if (st->nfirst)
+			emit_skip_test(pb, st->firsts, st->nfirst, steps, skip);
 		pb_bind(pb, steps);
 		for (k = 0; k < 8; k++) {
 			pb_emit(pb, MOV64_REG(R1, R0));
 			if (k)
 				pb_emit(pb, ALU64_IMM(BPF_RSH, R1, 8 * k));
-			step(pb, R1, accept, found);
+			step(pb, R1, st->accept, found);
 		}
 		pb_bind(pb, skip);
 	}
@@ -415,7 +427,7 @@ static void emit_scan(struct prog_buf *pb, int first, int accept, int full, int 
 	for (k = 0; k < 7; k++) {
 		pb_jmp_imm(pb, BPF_JLE, R5, k, done);
 		pb_emit(pb, LDX_MEM(BPF_B, R1, R2, (int16_t)k));
-		step(pb, R1, accept, found);
+		step(pb, R1, st->accept, found);
 	}
 	pb_goto(pb, done);
 }
@@ -489,7 +501,7 @@ static void emit_callback(struct codegen *cg, const struct fn_instance *fi, int 
 
 	pb_bind(pb, scan);
 	pb_ld_map_value(pb, C_TABLE, st->map_fd, 0);
-	emit_scan(pb, st->first, st->accept, save, stop, found);
+	emit_scan(pb, st, save, stop, found);
 
 	/* go on with the next round */
 	pb_bind(pb, save);
