@@ -71,7 +71,8 @@ extern "C" {
 #define MAPI_INVALID_FLOW_OR_FID 6147	/* mapi_get_next_pkt, mapi_loop,
 					 * mapi_apply_function: invalid flow or
 					 * function id */
-#define MAPI_FUNCTION_INFO_NOT_FOUND 6150 /* mapi_get_function_info: no such function */
+#define MAPI_FUNCTION_INFO_NOT_FOUND 6150 /* mapi_get_function_info: no such function;
+					   * mapi_get_next_function_info: none after */
 #define MAPI_INVALID_ARGUMENT 7000	/* bad argument; 7001..7011 name argument 1..11 */
 #define MAPI_APPLY_CONNECTED 7006	/* could not apply the function: the flow is
 					 * connected (MAPI 2.0's code, which is also

@@ -89,7 +89,7 @@ static int reference(const uint8_t *frame, uint32_t len, const uint8_t *pat, int
 	return memmem(frame + offset, end - offset, pat, (size_t)m) != NULL;
 }
 
-#define ALTS_MAX 4
+#define ALTS_MAX 16
 
 /* Alternatives: n of them, alt[i] of len[i] bytes. */
 struct alts {
@@ -309,16 +309,17 @@ int main(void)
 		depth = below(3) ? 0 : (uint32_t)m + below(600);
 		run_case(pat, m, offset, depth);
 	}
-	/* MAPI 2.0's alternatives: 2 to 4, together at most 255 bytes,
+	/* MAPI 2.0's alternatives: 2 to 16, together at most 255 bytes,
 	 * sharing prefixes and suffixes often (the automaton's fall-backs) */
 	for (c = 0; c < CASES / 2; c++) {
 		static struct alts al;
 		uint32_t offset, depth;
 		int a, total = 0, longest = 0;
 
-		al.n = 2 + (int)below(ALTS_MAX - 1);
+		/* up to four: the word skip's; more: every byte stepped */
+		al.n = 2 + (int)below(c % 2 ? 3 : ALTS_MAX - 1);
 		for (a = 0; a < al.n; a++) {
-			m = 1 + (int)below(a ? 40 : 64);
+			m = 1 + (int)below(al.n > 4 ? 14 : a ? 40 : 64);
 			if (total + m > 255)
 				m = 255 - total;
 			if (m < 1) {

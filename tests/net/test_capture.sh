@@ -119,7 +119,7 @@ tcpdump_stop tdfile
 fc_ok finfo "$fd" "$fid"
 check_match "TO_FILE's accounting before the close" "$V" "^pkts=$n_file .*dropped=0 "
 fc_ok info "$fd"
-check_match "the flow's information: nothing dropped" "$V" " dropped=0 backend=in-process$"
+check_match "the flow's information: nothing dropped" "$V" " dropped=0 lookup=0 backend=in-process$"
 fc_ok close "$fd"
 check_eq "TO_FILE's file is tcpdump's capture" \
 	"$("$BUILD/tests/pcapcmp" "$T/tdfile.pcap" "$T/file.pcap")" "same $n_file"

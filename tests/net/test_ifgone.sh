@@ -197,6 +197,49 @@ fc_ok wait "$fd" "$FC_PKTS" "$in_pkts" 5000
 check_eq "and counts" "$V" "$in_pkts"
 fc_ok close "$fd"
 
+echo "conversation flows (counted in the interface's table) when it goes"
+# past 16 flows on a hook, such filters are table lookups: their counts
+# must be kept when the interface goes, and the table let go
+# (every other flow counts bytes only: its counter is the table's, past
+# the flow's own slots)
+convs=() cfilters=() bytes_fid=()
+for p in $(seq 80 99); do
+	cfilters+=("tcp and host 10.1.0.1 and host 10.1.0.80 and port $p")
+	if ((p % 2)); then
+		fc_ok create "$MON" && fd=$V
+		fc_ok apply "$fd" BPF_FILTER "\"${cfilters[-1]}\""
+		fc_ok apply "$fd" BYTE_COUNTER
+		fc_ok connect "$fd"
+		bytes_fid+=(2)
+	else
+		fc_counter "$MON" "${cfilters[-1]}"
+		fd=$FC_FD
+		bytes_fid+=(3)
+	fi
+	convs+=("$fd")
+done
+fc_ok info "${convs[19]}"
+check_match "(the last ones are table lookups)" "$V" "lookup=1"
+traces_send in
+fc_ok wait "${convs[0]}" 2 "$(traces_count in -- "${cfilters[0]}" | cut -d' ' -f1)" 5000
+fc_ok wait "${convs[19]}" "${bytes_fid[19]}" "$(traces_count in -- "${cfilters[19]}" | cut -d' ' -f2)" 5000
+in_mon ip link del "$MON"
+testbed_link
+bad=0
+for i in "${!convs[@]}"; do
+	fd=${convs[i]}
+	read -r wp wb < <(traces_count in -- "${cfilters[i]}")
+	stopped "$fd" || bad=$((bad + 1))
+	if [ "${bytes_fid[i]}" = 3 ]; then
+		fc finfo "$fd" 2
+		[[ $R == "ok "*" value=$wp" ]] || { bad=$((bad + 1)); echo "    flow $fd (want $wp packets): $R"; }
+	fi
+	fc finfo "$fd" "${bytes_fid[i]}"
+	[[ $R == "ok "*" value=$wb" ]] || { bad=$((bad + 1)); echo "    flow $fd (want $wb bytes): $R"; }
+	fc_ok close "$fd"
+done
+check_eq "20 conversation flows stopped, their counts kept, and closed" "$bad" 0
+
 echo "made again between create and connect, moved away and back"
 fc_ok create "$MON"
 fd=$V

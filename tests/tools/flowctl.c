@@ -12,7 +12,7 @@
  *	read FD FID             -> ok VALUE      (MAPI_COPY)
  *	ref FD FID              -> ok VALUE      (MAPI_REF, the value behind it now)
  *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S dropped=N
- *	                           backend=B
+ *	                           lookup=L backend=B
  *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
  *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
  *	close FD                -> ok
@@ -176,8 +176,9 @@ static void run(char **tok, int *quoted, int n)
 			reply_err();
 		else
 			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d dropped=%llu "
-			       "backend=%s\n", info.packets_seen, mapi_mode_name(info.mode_in),
-			       mapi_mode_name(info.mode_out), info.status, info.packets_dropped,
+			       "lookup=%d backend=%s\n", info.packets_seen,
+			       mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out),
+			       info.status, info.packets_dropped, info.lookup,
 			       info.backend);
 	} else if (!strcmp(cmd, "finfo") && n == 3) {
 		mapi_function_info_t fi;

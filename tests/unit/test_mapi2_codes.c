@@ -252,8 +252,10 @@ static void test_nowait(void **state)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
 	fd = mapi_create_offline_flow(path, MFF_PCAP);
 	assert_true(fd > 0);
-	waiting = mapi_apply_function(fd, "TO_BUFFER", MAPI_WAIT);
+	/* NOWAIT's first: the trace's reader gives it the frame before WAIT's
+	 * reader, which the test waits on, can wake */
 	nowait = mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT);
+	waiting = mapi_apply_function(fd, "TO_BUFFER", MAPI_WAIT);
 	assert_true(mapi_apply_function(fd, "BPF_FILTER", "udp") > 0);	/* the frame is TCP */
 	none = mapi_apply_function(fd, "TO_BUFFER", MAPI_NOWAIT);
 	assert_int_equal(mapi_connect(fd), 0);

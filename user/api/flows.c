@@ -148,12 +148,14 @@ int api_stopped(struct flow *f)
 		return 0;
 	/* Deleted, its programs went with it; moved to another namespace,
 	 * they would go on counting there: taken off now, at the first look,
-	 * so that what is read from here on is final. */
-	if (!f->detached && f->backend->ops->stop) {
-		f->backend->ops->stop(f->backend, f);
-		err_begin();	/* (a detach that failed on a dead interface) */
+	 * so that what is read from here on is final.  (A child of fork()'s
+	 * copy is the parent's to stop.) */
+	if (!f->detached && !f->inherited && f->backend->ops->stop &&
+	    !f->backend->ops->stop(f->backend, f)) {
+		f->detached = 1;
+		keeper_idle_due(api_housekeep(0));	/* a hook it leaves idle goes */
 	}
-	f->detached = 1;
+	err_begin();	/* a detach that failed is tried again at the next look */
 	return 1;
 }
 

@@ -48,7 +48,7 @@ static void refresh_refs(void)
 	for (fd = 0; (f = api_next_flow(&fd));) {
 		uint64_t v;
 
-		if (f->status != MAPI_FLOW_RUNNING)
+		if (f->status != MAPI_FLOW_RUNNING || f->inherited)
 			continue;
 		api_stopped(f);	/* its interface went: final values, from now on */
 		for (i = 0; i < f->nfns; i++) {
@@ -69,8 +69,9 @@ static void drain_files(void)
 	int fd, i;
 
 	for (fd = 0; (f = api_next_flow(&fd));) {
-		if (f->status != MAPI_FLOW_RUNNING || !f->backend->ops->live)
+		if (f->status != MAPI_FLOW_RUNNING || !f->backend->ops->live || f->inherited)
 			continue;
+		api_stopped(f);	/* its interface went: nothing more comes */
 		for (i = 0; i < f->nfns; i++)
 			if (capture_is_file(f->fns[i]))
 				capture_drain(f->fns[i]);

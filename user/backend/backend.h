@@ -37,8 +37,9 @@ struct backend_ops {
 	 */
 	void (*close)(struct backend *b, struct flow *f);
 	/* Takes running f's programs off (its interface went away), its
-	 * results still readable; close() then frees the rest. */
-	void (*stop)(struct backend *b, struct flow *f);
+	 * results still readable (from memory: backend_stop_frozen); close()
+	 * then frees the rest.  0, or it may be tried again. */
+	int (*stop)(struct backend *b, struct flow *f);
 	/* The total of a result slot of running flow f. */
 	int (*read_slot)(const struct flow *f, uint32_t slot, uint64_t *val);
 	/* 0 while what runs f is there; else why not (MAPI_ERR_DAEMON).  It
@@ -83,9 +84,9 @@ int backend_open_device(struct flow *f, const char *dev);
  * same name): 0 and its ARP hardware type (-1: not told), or why not. */
 int backend_check_device(const struct flow *f, int *type);
 
-/* Running f's results as they are now, kept in memory from now on: what
- * its reads give once its programs are taken off (stop). */
-void backend_freeze(struct flow *f);
+/* A backend's stop: detach takes f's programs off, and f's results as
+ * they were then are kept in memory for its reads from now on. */
+int backend_stop_frozen(struct flow *f, int (*detach)(struct backend *b, struct flow *f));
 
 /* The trace-file reader; it keeps no state outside its flows. */
 struct backend *backend_trace(void);

@@ -19,6 +19,7 @@
 #include "caps.h"
 #include "engine.h"
 #include "error.h"
+#include "functions.h"
 #include "mapi.h"
 
 /* Interface dev's index and ARP hardware type (-1 if it cannot be told):
@@ -130,27 +131,61 @@ static void local_close(struct backend *b, struct flow *f)
 		engine_disconnect(b->ctx, f);
 }
 
-void backend_freeze(struct flow *f)
+/* f's results now, in memory: every slot a function of it reads (a
+ * conversation flow's are the table's, past its own count). */
+static int snapshot(const struct flow *f, struct result_store *frozen)
 {
-	struct result_store frozen;
-	uint32_t slot;
+	uint32_t n = f->nslots, slot;
 	uint64_t v;
+	int i;
 
-	if (store_create_memory(&frozen, f->nslots))
-		return;		/* out of memory: it reads its maps on */
-	for (slot = 0; slot < f->nslots; slot++)
+	for (i = 0; i < f->nfns; i++) {
+		const struct fn_instance *fi = f->fns[i];
+		uint32_t end = (uint32_t)fi->slot + (uint32_t)(fi->desc->slots ? fi->desc->slots : 1);
+
+		if (fi->slot >= 0 && end > n)
+			n = end;
+	}
+	if (store_create_memory(frozen, n))
+		return -ENOMEM;
+	for (slot = 0; slot < n; slot++)
 		if (!f->backend->ops->read_slot(f, slot, &v))
-			store_add(&frozen, slot, v);
-	store_destroy(&f->host);
-	store_destroy(&f->nic);
-	f->host = frozen;
-	f->hashed = 0;		/* (its counters were the interface table's) */
+			store_add(frozen, slot, v);
+	return 0;
 }
 
-static void local_stop(struct backend *b, struct flow *f)
+int backend_stop_frozen(struct flow *f, int (*detach)(struct backend *b, struct flow *f))
 {
-	backend_freeze(f);
+	struct result_store frozen;
+	int hashed = f->hashed, made = -1, ret;
+
+	/* A conversation flow counts in its interface's table, which the
+	 * detach takes from it: read first.  A flow's own maps outlive the
+	 * detach: read after, so that nothing counted in between is left out
+	 * (a TO_BUFFER's matched covers what its ring got). */
+	if (hashed)
+		made = snapshot(f, &frozen);
+	ret = detach(f->backend, f);
+	if (!hashed)
+		made = snapshot(f, &frozen);
+	if (!made) {
+		store_destroy(&f->host);
+		store_destroy(&f->nic);
+		f->host = frozen;
+		f->hashed = 0;	/* its counters are the memory's now */
+	}
+	return ret;
+}
+
+static int local_detach(struct backend *b, struct flow *f)
+{
 	engine_disconnect(b->ctx, f);
+	return 0;
+}
+
+static int local_stop(struct backend *b, struct flow *f)
+{
+	return backend_stop_frozen(f, local_detach);
 }
 
 static int local_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)

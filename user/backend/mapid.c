@@ -172,15 +172,18 @@ static void close_fds(int *fds, int n)
 		close(fds[n]);
 }
 
-static void forget(struct mapid_client *c, uint32_t id)
+static int forget(struct mapid_client *c, uint32_t id)
 {
 	struct mbuf req = { 0 };
 	struct mcur cur;
 	uint8_t *body;
+	int ret;
 
 	mbuf_u32(&req, id);
-	if (!call(c, MAPID_CLOSE, &req, &body, &cur, NULL, NULL, 0))
+	ret = call(c, MAPID_CLOSE, &req, &body, &cur, NULL, NULL, 0);
+	if (!ret)
 		free(body);
+	return ret;
 }
 
 /* The interface tables conversation flows count in, mapped once each. */
@@ -363,13 +366,17 @@ static void mapid_close(struct backend *b, struct flow *f)
 	f->hp_view = NULL;
 }
 
-static void mapid_stop(struct backend *b, struct flow *f)
+static int mapid_detach(struct backend *b, struct flow *f)
 {
 	struct mapid_client *c = b->ctx;
 
-	backend_freeze(f);
-	if (!__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
-		forget(c, f->remote_id);
+	/* (mapid gone: it closed its flows itself) */
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE) ? 0 : forget(c, f->remote_id);
+}
+
+static int mapid_stop(struct backend *b, struct flow *f)
+{
+	return backend_stop_frozen(f, mapid_detach);
 }
 
 static int mapid_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)

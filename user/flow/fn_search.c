@@ -70,7 +70,7 @@ static int hexval(char c)
 /*
  * MAPI's pattern syntax into bytes: the alternatives one after another in
  * out, alt_len[i] bytes each.  Outside a |hex| run, "||" separates two
- * alternatives (MAPI 2.0's "abcd|||65 66|||ijkl" is abcd, AB and ijkl).
+ * alternatives (MAPI 2.0's "abcd|||65 66|||ijkl" is abcd, ef and ijkl).
  */
 static int search_parse(const char *s, uint8_t *out, int *alt_len, int *nalt)
 {
@@ -171,6 +171,8 @@ static int search_dfa(struct search *st)
 	st->table = calloc(1, TABLE_SIZE);
 	if (!trie || !st->table) {
 		free(trie);
+		free(st->table);
+		st->table = NULL;
 		return -ENOMEM;
 	}
 	for (i = 0; i < st->nalt; off += st->alt_len[i++]) {
@@ -267,6 +269,10 @@ static int search_prepare(struct fn_instance *fi, const struct flow *f)
 			      "STR_SEARCH depth %d is shorter than the pattern%s (%d bytes): "
 			      "%s could match", st->depth, st->nalt > 1 ? "'s longest alternative" : "",
 			      st->longest, st->nalt > 1 ? "that alternative never" : "nothing");
+	/* a window past the largest frame is one to its end (and offset +
+	 * depth then stays far from overflowing) */
+	if (!ret && st->depth > OFFSET_MAX + 1)
+		st->depth = OFFSET_MAX + 1;
 	if (!ret)
 		ret = search_dfa(st);
 	if (ret) {
