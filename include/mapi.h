@@ -348,6 +348,34 @@ typedef struct mapi_libfunct_info {
 /* Function n (from 0) of the library; -1 with MAPI_FUNCTION_NOT_FOUND past the end. */
 int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info);
 
+/* --- Devices --------------------------------------------------------------- */
+
+/*
+ * MAPI 2.0's device information: a network interface of this network
+ * namespace, as a flow would find it.  Looks without attaching anything:
+ * native XDP support is known from the driver.
+ */
+typedef struct mapi_device_info {
+	int id;				/* its interface index: the devid of these calls */
+	char name[MAPI_DEVNAME_LENGTH];
+	char alias[64];			/* `ip link set DEV alias ...`, or "" */
+	char description[32];		/* its driver, as ethtool names it, or "" */
+	long long link_speed;		/* Mbit/s; -1 when the driver does not say */
+	int up;				/* administratively up */
+	int mtu;
+	char type[16];			/* "ethernet" or "loopback" (what flows monitor),
+					 * or "other" */
+	char native[16];		/* native XDP: "yes", "no", or "unknown" (a driver
+					 * mapi-bpf does not know: a flow tries it first) */
+	char offload[16];		/* "possible" (a NIC that runs BPF) or "no" */
+} mapi_device_info_t;
+
+/* Device devid; -1 with MAPI_NO_SUCH_DEVICE if there is none. */
+int mapi_get_device_info(int devid, mapi_device_info_t *info);
+/* The first device whose id is above devid (0: the first of all); -1 with
+ * MAPI_NO_SUCH_DEVICE after the last. */
+int mapi_get_next_device_info(int devid, mapi_device_info_t *info);
+
 /*
  * What a BPF_FILTER expression becomes, as text for people: libpcap's
  * classic BPF (MAPI_DUMP_CLASSIC, as `tcpdump -d` prints it) and the eBPF

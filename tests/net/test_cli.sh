@@ -122,6 +122,32 @@ check_match "mapi info shows the veth with native XDP" "$info" "$MON +yes +ether
 in_mon "$MAPI" info --json >"$T/info.json"
 json_ok "$T/info.json" kernel btf cap_bpf cap_net_admin bpf_loop ringbuf xdp_frags tcx interfaces &&
 	pass "mapi info --json parses" || fail "info --json: $(cat "$T/info.json")"
+# the devices (mapi_get_next_device_info) as ip and ethtool see them: every
+# interface, its index, MTU, state, driver, speed and alias
+in_mon ip link set "$MON" alias 'uplink "A" \ sensor'
+in_mon ip link set "$MON" mtu 1400
+in_mon "$MAPI" info --json >"$T/info.json"
+in_mon ip -j -d link show >"$T/ip.json"
+in_mon ethtool -i "$MON" | sed -n 's/^driver: //p' >"$T/driver"
+in_mon ethtool "$MON" 2>/dev/null | sed -n 's/^[[:space:]]*Speed: \([0-9]*\)Mb\/s$/\1/p' >"$T/speed"
+python3 - "$T/info.json" "$T/ip.json" "$MON" "$(cat "$T/driver")" "$(cat "$T/speed")" <<'EOF2' &&
+import json, sys
+info, ip = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+mon, driver, speed = sys.argv[3], sys.argv[4], sys.argv[5]
+ours = {d["name"]: d for d in info["interfaces"]}
+theirs = {l["ifname"]: l for l in ip}
+assert sorted(ours) == sorted(theirs), (sorted(ours), sorted(theirs))
+for name, l in theirs.items():
+    d = ours[name]
+    assert d["ifindex"] == l["ifindex"] and d["mtu"] == l["mtu"], (d, l)
+    assert d["up"] == ("UP" in l["flags"]), (d, l)
+    assert d["alias"] == l.get("ifalias", ""), (d, l)
+assert ours[mon]["driver"] == driver, (ours[mon], driver)
+assert ours[mon]["speed_mbps"] == (int(speed) if speed else -1), (ours[mon], speed)
+EOF2
+	pass "the devices, as ip and ethtool see them (index, MTU, state, alias, driver, speed)" ||
+	fail "mapi info's devices differ from ip's: $(cat "$T/info.json")"
+in_mon ip link set "$MON" mtu 1500
 
 echo "bad input: exit 1, one line, nothing attached"
 # refused WHAT WORDS CMD...

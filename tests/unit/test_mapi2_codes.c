@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -303,6 +304,32 @@ static void test_iterators(void **state)
 	mapi_close_flow(fd);
 }
 
+/* MAPI 2.0's device information: lo is there, ids are interface indexes,
+ * the walk ends with MAPI_NO_SUCH_DEVICE */
+static void test_devices(void **state)
+{
+	mapi_device_info_t d;
+	int id = 0, n = 0, lo = 0;
+
+	(void)state;
+	while (mapi_get_next_device_info(id, &d) == 0) {
+		assert_true(d.id > id);
+		assert_int_equal((int)if_nametoindex(d.name), d.id);
+		lo += !strcmp(d.name, "lo") && !strcmp(d.type, "loopback");
+		id = d.id;
+		n++;
+	}
+	expect_code(MAPI_NO_SUCH_DEVICE);
+	assert_true(n >= 1);
+	assert_int_equal(lo, 1);
+	assert_int_equal(mapi_get_device_info((int)if_nametoindex("lo"), &d), 0);
+	assert_string_equal(d.name, "lo");
+	assert_int_equal(mapi_get_device_info(0, &d), -1);
+	expect_code(3200);
+	assert_int_equal(mapi_get_device_info(id + 1000, &d), -1);
+	expect_code(3200);
+}
+
 /* 7000 + n: a bad argument n; 7004: mapi_loop's NULL callback */
 static void test_arguments(void **state)
 {
@@ -332,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_function),
 		cmocka_unit_test(test_nowait),
 		cmocka_unit_test(test_iterators),
+		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_arguments),
 	};
 

@@ -9,15 +9,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/capability.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -39,24 +34,6 @@ static const char info_usage[] =
 	"  --json   one JSON object\n";
 
 #define ATTACH_TCX_EGRESS 47	/* BPF_TCX_EGRESS, newer than these headers */
-
-/* Drivers with native XDP in Linux 6.x, and those that offload it. */
-static const char *const native_drivers[] = {
-	"veth", "virtio_net", "tun", "bonding", "netdevsim", "ixgbe", "ixgbevf", "i40e",
-	"ice", "igb", "igc", "mlx4_en", "mlx5_core", "bnxt_en", "nfp", "qede", "ena",
-	"hv_netvsc", "gve", "sfc", "thunder-nicvf", "mvneta", "mvpp2", "dpaa2-eth", "fec",
-	"stmmaceth", "st_gmac", "lan966x-switch", "cpsw", "am65-cpsw-nuss", "enetc",
-	"fbnic", "idpf", "octeontx2-nicpf", "ionic", "mana", "xen-netfront", NULL,
-};
-static const char *const offload_drivers[] = { "nfp", "netdevsim", NULL };
-
-static int in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++)
-		if (!strcmp(*list, s))
-			return 1;
-	return 0;
-}
 
 static int has_cap(int cap)
 {
@@ -105,51 +82,25 @@ static const char *yes_no(int v)
 	return v > 0 ? "yes" : v == 0 ? "no" : "unknown (needs CAP_BPF)";
 }
 
+/* s with " and \\ escaped (and control bytes dropped), for JSON. */
+static const char *json_escaped(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 2 < len; s++) {
+		if ((unsigned char)*s < 0x20)
+			continue;
+		if (*s == '"' || *s == '\\')
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n] = 0;
+	return out;
+}
+
 static const char *json_bool(int v)
 {
 	return v > 0 ? "true" : v == 0 ? "false" : "null";
-}
-
-struct iface_info {
-	char name[IF_NAMESIZE];
-	unsigned int ifindex;
-	int up, mtu, hwtype;
-	char driver[32];
-	const char *type, *native, *offload;
-};
-
-static void describe(int s, const char *name, unsigned int ifindex, struct iface_info *ii)
-{
-	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr;
-
-	memset(ii, 0, sizeof(*ii));
-	snprintf(ii->name, sizeof(ii->name), "%s", name);
-	ii->ifindex = ifindex;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (!ioctl(s, SIOCGIFFLAGS, &ifr))
-		ii->up = !!(ifr.ifr_flags & IFF_UP);
-	if (!ioctl(s, SIOCGIFMTU, &ifr))
-		ii->mtu = ifr.ifr_mtu;
-	ii->hwtype = -1;
-	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
-		ii->hwtype = ifr.ifr_hwaddr.sa_family;
-	ifr.ifr_data = (void *)&drv;
-	if (!ioctl(s, SIOCETHTOOL, &ifr))
-		snprintf(ii->driver, sizeof(ii->driver), "%s", drv.driver);
-	if (ii->hwtype == ARPHRD_LOOPBACK) {
-		ii->type = "loopback";
-		ii->native = "no";
-		ii->offload = "no";
-	} else if (ii->hwtype == ARPHRD_ETHER) {
-		ii->type = "ethernet";
-		ii->native = in_list(native_drivers, ii->driver) ? "yes" : "unknown";
-		ii->offload = in_list(offload_drivers, ii->driver) ? "possible" : "no";
-	} else {
-		ii->type = "other";	/* flows refuse it */
-		ii->native = ii->offload = "no";
-	}
 }
 
 int cmd_info(int argc, char **argv)
@@ -159,8 +110,10 @@ int cmd_info(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
-	struct if_nameindex *ifs, *i;
-	int c, json = 0, s, btf, cap_bpf, cap_perf, cap_net, loop, ringbuf, frags, tcx, first = 1;
+	int c, json = 0, btf, cap_bpf, cap_perf, cap_net, loop, ringbuf, frags, tcx, first = 1;
+	int id, code;
+	mapi_device_info_t d;
+	char alias[2 * sizeof(d.alias)];
 	char why[MAPI_ERRORSTR_LENGTH] = "";
 	const char *backend;
 	struct utsname u;
@@ -211,32 +164,28 @@ int cmd_info(int argc, char **argv)
 		       "in mapid" : "in this process (no mapid listens)", backend ? "" : why,
 		       "interface", "up", "type", "mtu", "driver", "native", "generic",
 		       "offload", "tc egress");
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ifs = if_nameindex();
-	if (s < 0 || !ifs)
-		die("cannot list the interfaces");
-	for (i = ifs; i->if_index; i++) {
-		struct iface_info ii;
-		int flows = 0;
+	for (id = 0; mapi_get_next_device_info(id, &d) == 0; id = d.id) {
+		int flows = strcmp(d.type, "other") != 0;
 
-		describe(s, i->if_name, i->if_index, &ii);
-		flows = strcmp(ii.type, "other") != 0;
 		if (json)
-			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"up\":%s,\"type\":\"%s\",\"mtu\":%d,"
-			       "\"driver\":\"%s\",\"native\":\"%s\",\"generic\":%s,\"offload\":\"%s\","
-			       "\"tc\":%s}", first ? "" : ",", ii.name, ii.ifindex,
-			       ii.up ? "true" : "false", ii.type, ii.mtu, ii.driver, ii.native,
-			       flows ? "true" : "false", ii.offload, flows && tcx ? "true" : "false");
+			printf("%s{\"name\":\"%s\",\"ifindex\":%d,\"up\":%s,\"type\":\"%s\","
+			       "\"mtu\":%d,\"driver\":\"%s\",\"speed_mbps\":%lld,\"alias\":\"%s\","
+			       "\"native\":\"%s\",\"generic\":%s,\"offload\":\"%s\",\"tc\":%s}",
+			       first ? "" : ",", d.name, d.id, d.up ? "true" : "false", d.type, d.mtu,
+			       d.description, d.link_speed, json_escaped(d.alias, alias, sizeof(alias)),
+			       d.native, flows ? "true" : "false", d.offload,
+			       flows && tcx ? "true" : "false");
 		else
-			printf("%-16s %-4s %-9s %6d  %-12s %-8s %-8s %-8s %s\n", ii.name,
-			       ii.up ? "yes" : "no", ii.type, ii.mtu, *ii.driver ? ii.driver : "-",
-			       ii.native, flows ? "yes" : "no", ii.offload,
+			printf("%-16s %-4s %-9s %6d  %-12s %-8s %-8s %-8s %s\n", d.name,
+			       d.up ? "yes" : "no", d.type, d.mtu, *d.description ? d.description : "-",
+			       d.native, flows ? "yes" : "no", d.offload,
 			       !flows ? "no" : tcx > 0 ? "yes" : tcx == 0 ? "no" : "unknown");
 		first = 0;
 	}
+	mapi_read_error(&code, why);
+	if (code != MAPI_NO_SUCH_DEVICE)
+		die("listing the interfaces: %s", why);
 	if (json)
 		printf("]}\n");
-	if_freenameindex(ifs);
-	close(s);
 	return 0;
 }
