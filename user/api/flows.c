@@ -15,6 +15,7 @@
 #include "args.h"
 #include "backend.h"
 #include "capture.h"
+#include "clock.h"
 #include "error.h"
 #include "functions.h"
 #include "linkwatch.h"
@@ -60,14 +61,6 @@ void *api_fail_ptr(int ret)
 void api_end(void)
 {
 	pthread_mutex_unlock(&api_lock);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
 /* The flow of descriptor fd, whether or not what runs it is still there;
@@ -510,7 +503,7 @@ MAPI_EXPORT int mapi_connect(int fd)
 		return api_fail(ret);
 	}
 	f->status = MAPI_FLOW_RUNNING;
-	f->start_ns = now_ns();
+	f->start_ns = realtime_ns();
 	files = f->backend->ops->live ? count_files(f) : 0;
 	if (files) {
 		keeper_count_files(files);

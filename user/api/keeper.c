@@ -11,6 +11,7 @@
 #include "api.h"
 #include "backend.h"
 #include "capture.h"
+#include "clock.h"
 #include "error.h"
 #include "linkwatch.h"
 #include "mapi.h"
@@ -88,14 +89,6 @@ static void deadline_after(struct timespec *t, long ms)
 		t->tv_sec++;
 		t->tv_nsec -= 1000000000L;
 	}
-}
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static void *keeper_main(void *arg)

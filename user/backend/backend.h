@@ -80,10 +80,6 @@ int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info
 
 /* The interface a live flow monitors: checked, and named in f. */
 int backend_open_device(struct flow *f, const char *dev);
-/* At connect: it is still there with the index it had (not another of the
- * same name): 0 and its ARP hardware type (-1: not told), or why not. */
-int backend_check_device(const struct flow *f, int *type);
-
 /* A backend's stop: detach takes f's programs off, and f's results as
  * they were then are kept in memory for its reads from now on. */
 int backend_stop_frozen(struct flow *f, int (*detach)(struct backend *b, struct flow *f));

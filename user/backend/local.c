@@ -74,7 +74,10 @@ int backend_open_device(struct flow *f, const char *dev)
 	return 0;
 }
 
-int backend_check_device(const struct flow *f, int *type)
+/* At connect: f's interface is still there with the index it had (not
+ * another of the same name): 0 and its ARP hardware type (-1: not told),
+ * or why not.  (mapid checks its clients' by the index they send.) */
+static int check_device(const struct flow *f, int *type)
 {
 	unsigned int now;
 	int ret = device_lookup(f->dev, &now, type);
@@ -100,7 +103,7 @@ static int local_connect(struct backend *b, struct flow *f)
 	char name[16];
 	int ret, type;
 
-	ret = backend_check_device(f, &type);
+	ret = check_device(f, &type);
 	if (!ret)
 		ret = caps_check(f->dev);
 	if (ret)

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "codegen.h"
 #include "error.h"
 #include "functions.h"
@@ -185,14 +186,6 @@ static int iface_get(struct engine *e, const struct flow *f, struct iface **out)
 	e->ifaces = ifc;
 	*out = ifc;
 	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Frees ifc once no flow uses it and no hook is attached. */
@@ -991,7 +984,7 @@ static void hash_remove(struct iface *ifc, struct flow *f)
 		for (k = 0; k < hk->ngroups; k++)
 			users += (int)hk->groups[k].nflows;
 		if (!users && !hk->nhash)
-			hk->idle_since = now_ms();
+			hk->idle_since = monotonic_ms();
 	}
 }
 
@@ -1132,7 +1125,7 @@ static void hook_remove(struct iface *ifc, enum hook_id h, struct flow *f)
 	while (hk->ngroups > 0 && hk->groups[hk->ngroups - 1].prog_fd < 0)
 		hk->ngroups--;
 	if (users == 1 && !hk->nhash)
-		hk->idle_since = now_ms();
+		hk->idle_since = monotonic_ms();
 }
 
 void engine_disconnect(struct engine *e, struct flow *f)
@@ -1153,7 +1146,7 @@ void engine_disconnect(struct engine *e, struct flow *f)
 
 uint64_t engine_housekeep(struct engine *e, int force)
 {
-	uint64_t now = now_ms(), next = 0;
+	uint64_t now = monotonic_ms(), next = 0;
 	struct iface *ifc, *nxt;
 	int h;
 

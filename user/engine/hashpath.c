@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "mapi.h"
 #include "results.h"
@@ -18,14 +19,6 @@
 #define FREE_DELAY_MS 100
 /* Keys a hook's map holds: every flow with its most keys. */
 #define MAX_KEYS (HP_MAX_FLOWS * HF_MAX_KEYS)
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 static uint32_t ncpus(void)
 {
@@ -146,7 +139,7 @@ int hashpath_view(struct hashpath **out, int store_fd)
 
 static int take_number(struct hashpath *hp, uint32_t *idx)
 {
-	if (hp->nfreed && hp->freed_at[hp->freed_head] + FREE_DELAY_MS <= now_ms()) {
+	if (hp->nfreed && hp->freed_at[hp->freed_head] + FREE_DELAY_MS <= monotonic_ms()) {
 		*idx = hp->freed[hp->freed_head];
 		hp->freed_head = (hp->freed_head + 1) % HP_MAX_FLOWS;
 		hp->nfreed--;
@@ -169,7 +162,7 @@ static void give_number(struct hashpath *hp, uint32_t idx)
 	uint32_t tail = (hp->freed_head + hp->nfreed) % HP_MAX_FLOWS;
 
 	hp->freed[tail] = idx;
-	hp->freed_at[tail] = now_ms();
+	hp->freed_at[tail] = monotonic_ms();
 	hp->nfreed++;
 }
 

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static size_t page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
@@ -187,14 +189,6 @@ static int ring_ready(struct ring_reader *r)
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return !ring_peek(r, &data, &len);
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 int ring_wait(struct ring_reader *r, int timeout_ms)

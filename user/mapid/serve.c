@@ -26,6 +26,7 @@
 
 #include "backend.h"
 #include "capture.h"
+#include "clock.h"
 #include "engine.h"
 #include "error.h"
 #include "functions.h"
@@ -79,22 +80,6 @@ struct server {
 	struct served *flows;		/* in id order */
 	int next_id;
 };
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static gid_t group_id(const char *name)
 {
@@ -295,7 +280,7 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 		return ret;
 	}
 	f->status = MAPI_FLOW_RUNNING;
-	f->start_ns = now_ns();
+	f->start_ns = realtime_ns();
 	sv->f = f;
 	sv->owner = c;
 	sv->client_fd = sp->client_fd;
