@@ -171,6 +171,11 @@ refused "an unwritable output" "/nonexistent/x.pcap" "$MAPI" capture -i "$MON" -
 refused "a bad search" "not a hex digit" "$MAPI" capture -i "$MON" --search '|0g|'
 refused "a function that does not exist" "no function named" "$MAPI" run -i "$MON" NOPE
 refused "run without functions" "no FUNCTION" "$MAPI" run -i "$MON"
+refused "TO_BUFFER with a lone number" "WAIT (0) or NOWAIT (1)" "$MAPI" run -i "$MON" 'TO_BUFFER 512'
+# MAPI's constants bare: TO_BUFFER(NOWAIT) keeps every frame of a trace
+out=$("$MAPI" run -r "$T/in.pcap" 'TO_BUFFER NOWAIT' PKT_COUNTER 2>&1 | tail -n 1)
+check_match "run 'TO_BUFFER NOWAIT': every frame kept and counted" "$out" \
+	"TO_BUFFER\[1\]=$(pcap_count "$T/in.pcap") packets, $(pcap_count "$T/in.pcap") delivered.*PKT_COUNTER\[2\]=$(pcap_count "$T/in.pcap")$"
 refused "an unknown command" "unknown command" "$MAPI" bogus
 refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
 refused "a /proc file, not a trace" "unknown file format" "$MAPI" count -r /proc/self/maps

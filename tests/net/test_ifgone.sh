@@ -31,16 +31,17 @@ ended_within() {
 	wait "$pid" || RC=$?
 }
 
-# start_tool NAME COMMAND...: runs `mapi COMMAND` on mon0 in the background,
-# its stdout in $T/NAME.out and stderr in $T/NAME.err; waits until its flow
-# is attached.
+# start_tool NAME COMMAND ARG...: runs `mapi COMMAND -v ARG...` on mon0 in
+# the background, its stdout in $T/NAME.out and stderr in $T/NAME.err;
+# waits until its flow is connected (-v says where it runs, once it does).
 start_tool() {
-	local name=$1
-	shift
-	(exec ip netns exec "$NS_MON" "$BUILD/mapi" "$@" >"$T/$name.out" 2>"$T/$name.err") &
+	local name=$1 cmd=$2
+	shift 2
+	(exec ip netns exec "$NS_MON" "$BUILD/mapi" "$cmd" -v "$@" >"$T/$name.out" 2>"$T/$name.err") &
 	TOOL_PID=$!
 	BG_PIDS+=($!)
-	wait_until 10 attached || fail "$name: no program attached: $(cat "$T/$name.err")"
+	wait_until 10 grep -Eq "^mapi: (counting|capturing|running) on $MON:" "$T/$name.err" ||
+		fail "$name: its flow did not connect: $(cat "$T/$name.err")"
 }
 
 # the_link_goes HOW: mon0 goes: deleted (peer0 with it), or moved to
@@ -293,6 +294,16 @@ fc_ok finfo "$FC_FD" "$FC_PKTS"
 check_match "a client's function information: the final count" "$V" "value=$want_pkts$"
 fc_ok close "$FC_FD"
 testbed_link
+# made again between create and connect: mapid refuses it by its index
+fc_ok create "$MON"
+fd=$V
+in_mon ip link del "$MON"
+testbed_link
+fc_ok apply "$fd" PKT_COUNTER
+fc connect "$fd"
+check_match "through mapid, an interface made again before the connect is refused" "$R" \
+	"^err 3200 .*disappeared after the flow was created"
+fc_ok close "$fd"
 tool_case mapid_count delete count -i "$MON" -I 60
 total=$(sed -n 's/^\([0-9]*\) packets (\([0-9]*\) bytes) counted on.*/\1 \2/p' "$T/mapid_count.err")
 check_eq "count through mapid: final totals" "$total" "$want_pkts $want_bytes"
