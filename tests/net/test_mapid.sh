@@ -394,7 +394,10 @@ check_eq "through mapid, under ulimit -n 4..$n: each refusal says no descriptor 
 undone=""
 for k in $(seq 0 12); do
 	fc_ok nofile "$k" || break
-	fc_ok create "$MON" && cfd=$V
+	fc create "$MON"	# it looks the interface up with a descriptor of its own
+	if [[ $R == *"no file descriptor left"* ]]; then continue; fi
+	[[ $R == ok* ]] || { fail "flowctl 'create $MON' under nofile $k: $R"; break; }
+	cfd=${R#ok }
 	fc_ok apply "$cfd" TO_BUFFER 0 524288
 	fc connect "$cfd"
 	if [[ $R == *"taking the flow's maps from mapid"* ]]; then

@@ -16,8 +16,8 @@
  *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
  *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
  *	close FD                -> ok
- *	nofile N                -> ok OPEN     at most N descriptors more than
- *	                                         the OPEN it has now
+ *	nofile N                -> ok OPEN     exactly N more descriptors may be
+ *	                                         opened (OPEN: below the limit)
  *	wait FD FID VALUE MS    -> ok VALUE      until the result reaches VALUE
  *	refwait FD FID VALUE MS -> ok VALUE      the same, watching a MAPI_REF
  *	                                         pointer with no library call
@@ -195,14 +195,20 @@ static void run(char **tok, int *quoted, int n)
 	} else if (!strcmp(cmd, "close") && n == 2) {
 		mapi_close_flow(fd) < 0 ? reply_err() : (void)printf("ok\n");
 	} else if (!strcmp(cmd, "nofile") && n == 2) {
-		/* the descriptors it may have open: so many more than now */
+		/* exactly N more descriptors may be opened: the limit goes just
+		 * past the Nth free number, holes below the highest open one
+		 * counted (a new descriptor takes the lowest free number) */
 		struct rlimit rl;
-		int open_now = 0, k;
+		int want = atoi(tok[1]), open_now = 0, k;
 
-		for (k = 0; k < 4096; k++)
-			open_now += fcntl(k, F_GETFD) >= 0;
+		for (k = 0; k < 4096 && (want > 0 || fcntl(k, F_GETFD) >= 0); k++) {
+			if (fcntl(k, F_GETFD) >= 0)
+				open_now++;
+			else
+				want--;
+		}
 		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = (rlim_t)(open_now + atoi(tok[1]));
+		rl.rlim_cur = (rlim_t)k;
 		setrlimit(RLIMIT_NOFILE, &rl) ? (void)printf("err 0 setrlimit\n") :
 						(void)printf("ok %d\n", open_now);
 	} else {
