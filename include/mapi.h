@@ -118,8 +118,13 @@ int mapi_create_flow(const char *dev);
  * the trace is finished; results stay readable until the flow is closed.
  * Needs no privileges.
  */
-#define MFF_PCAP 1
-#define MFF_PCAPNG 2
+/* MAPI 2.0's values; its formats of capture cards (MFF_RAW, MFF_DAG_ERF,
+ * MFF_NAPATECH) are refused with a message: convert such traces first. */
+#define MFF_PCAP 0
+#define MFF_RAW 1
+#define MFF_DAG_ERF 2
+#define MFF_NAPATECH 3
+#define MFF_PCAPNG 16
 int mapi_create_offline_flow(const char *path, int format);
 
 /*
@@ -309,9 +314,11 @@ const char *mapi_backend(void);
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,
  * delivered went to the application (or the file), dropped were lost to a
- * full ring, queued wait in the ring; pkts = delivered + dropped + queued
- * once traffic stops (while it runs the four are read at slightly
- * different moments).  For a counter, value is its count.
+ * full ring, queued wait in the ring, past came after a TO_FILE's count
+ * and were not written; pkts = delivered + dropped + queued + past once
+ * traffic stops (while it runs they are read at slightly different
+ * moments).  For a counter, value is its count; for TO_FILE, its result
+ * (1 while it writes, 0 once its count is written).
  */
 typedef struct mapi_function_info {
 	int fid;
@@ -322,6 +329,7 @@ typedef struct mapi_function_info {
 	unsigned long long delivered;
 	unsigned long long dropped;
 	unsigned long long queued;
+	unsigned long long past;
 } mapi_function_info_t;
 
 int mapi_get_function_info(int fd, int fid, mapi_function_info_t *info);
@@ -339,9 +347,14 @@ int mapi_is_remote(int fd);
 
 typedef struct mapi_libfunct_info {
 	char name[32];
-	char args[64];		/* argument names, space-separated, e.g. "EXPR" */
-	char argtypes[16];	/* one letter an argument: s string, i int */
-	char descr[192];
+	/* argument names, space-separated, e.g. "EXPR"; a function with
+	 * several forms, told apart by their number of arguments, lists each
+	 * in parentheses: "(PATH [SNAPLEN]) or (FORMAT PATH COUNT)" */
+	char args[128];
+	/* one letter an argument: s string, i int (upper case: optional);
+	 * forms separated by '|': "sI|isi" */
+	char argtypes[32];
+	char descr[320];
 	int result;		/* MAPI_RES_* */
 } mapi_libfunct_info_t;
 

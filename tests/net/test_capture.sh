@@ -10,7 +10,9 @@
 #     equals the matching frames sent, exactly, and the drops show in the
 #     function's and the flow's information.
 #  4. TO_FILE writes what tcpdump -w writes, packet for packet, complete when
-#     the flow is closed; tcpdump reads the file.
+#     the flow is closed; tcpdump reads the file.  MAPI 2.0's TO_FILE(MFF_PCAP,
+#     PATH, COUNT) beside it writes the first COUNT, complete then while the
+#     flow runs; its result turns 0, the packets after are counted as past.
 #  5. mapi capture writes the frames sent (-w), prints one line a packet,
 #     stops at -c or on SIGTERM, and reports its drops.
 . "$(dirname "$0")/../lib.sh"
@@ -112,12 +114,34 @@ fc_ok apply "$fd" TO_FILE "\"$T/file.pcap\""
 fid=$V
 fc_ok connect "$fd"
 n_file=$(pcap_count "$T/sent.pcap" tcp or icmp)
+k=$((n_file / 3))
+fc_ok create "$MON"
+cfd=$V
+fc_ok apply "$cfd" BPF_FILTER '"tcp or icmp"'
+fc_ok apply "$cfd" TO_FILE 0 "\"$T/count.pcap\"" "$k"	# MFF_PCAP is 0, as in MAPI 2.0
+cfid=$V
+fc_ok connect "$cfd"
+fc_ok read "$cfd" "$cfid"
+check_eq "MAPI 2.0's TO_FILE: 1 while it writes" "$V" 1
 tcpdump_start tdfile tcp or icmp
 send_both
 tcpdump_wait tdfile "$n_file"
 tcpdump_stop tdfile
 fc_ok finfo "$fd" "$fid"
 check_match "TO_FILE's accounting before the close" "$V" "^pkts=$n_file .*dropped=0 "
+for _ in $(seq 100); do
+	fc_ok read "$cfd" "$cfid"
+	[ "$V" = 0 ] && break
+	sleep 0.05
+done
+check_eq "MAPI 2.0's TO_FILE: 0 once COUNT were written" "$V" 0
+fc_ok finfo "$cfd" "$cfid"
+check_match "and the packets after COUNT counted, not written" "$V" \
+	"^pkts=$n_file delivered=$k dropped=0 queued=0 past=$((n_file - k)) value=0$"
+check_eq "its file is complete while the flow runs: tcpdump's first COUNT" \
+	"$("$BUILD/tests/pcapcmp" "$T/count.pcap" "$T/tdfile.pcap" | cut -d' ' -f1-4)" \
+	"$T/count.pcap ends after $k"
+fc_ok close "$cfd"
 fc_ok info "$fd"
 check_match "the flow's information: nothing dropped" "$V" " dropped=0 lookup=0 backend=in-process$"
 fc_ok close "$fd"

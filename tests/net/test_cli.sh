@@ -176,6 +176,16 @@ refused "TO_BUFFER with a lone number" "WAIT (0) or NOWAIT (1)" "$MAPI" run -i "
 out=$("$MAPI" run -r "$T/in.pcap" 'TO_BUFFER NOWAIT' PKT_COUNTER 2>&1 | tail -n 1)
 check_match "run 'TO_BUFFER NOWAIT': every frame kept and counted" "$out" \
 	"TO_BUFFER\[1\]=$(pcap_count "$T/in.pcap") packets, $(pcap_count "$T/in.pcap") delivered.*PKT_COUNTER\[2\]=$(pcap_count "$T/in.pcap")$"
+# MAPI 2.0's TO_FILE(MFF_PCAP, PATH, COUNT): the first COUNT udp frames,
+# as tcpdump -r -c picks them; the rest counted past the count
+n_udp_in=$(pcap_count "$T/in.pcap" udp)
+out=$("$MAPI" run -r "$T/in.pcap" 'BPF_FILTER "udp"' "TO_FILE MFF_PCAP \"$T/run5.pcap\" 5" 2>&1 |
+	tail -n 1)
+check_match "run 'TO_FILE MFF_PCAP PATH 5': 5 written, the rest past the count" "$out" \
+	"TO_FILE\[2\]=$n_udp_in packets, 5 delivered, 0 dropped, $((n_udp_in - 5)) past the count$"
+tcpdump -r "$T/in.pcap" -c 5 -w "$T/td5.pcap" udp 2>/dev/null
+check_eq "and the file holds tcpdump's first 5" \
+	"$("$BUILD/tests/pcapcmp" "$T/run5.pcap" "$T/td5.pcap")" "same 5"
 refused "an unknown command" "unknown command" "$MAPI" bogus
 refused "-r with -i" "do not go with" "$MAPI" capture -r x.pcap -i "$MON"
 refused "a /proc file, not a trace" "unknown file format" "$MAPI" count -r /proc/self/maps

@@ -13,7 +13,8 @@
  *	ref FD FID              -> ok VALUE      (MAPI_REF, the value behind it now)
  *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S dropped=N
  *	                           lookup=L backend=B
- *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N value=N
+ *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N past=N
+ *	                           value=N
  *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
  *	close FD                -> ok
  *	nofile N                -> ok OPEN     exactly N more descriptors may be
@@ -146,10 +147,18 @@ static void run(char **tok, int *quoted, int n)
 	} else if (!strcmp(cmd, "connect") && n == 2) {
 		mapi_connect(fd) < 0 ? reply_err() : (void)printf("ok\n");
 	} else if ((!strcmp(cmd, "read") || !strcmp(cmd, "ref")) && n == 3) {
-		int type = !strcmp(cmd, "read") ? MAPI_COPY : MAPI_REF;
-		unsigned long long *v = mapi_read_results(fd, atoi(tok[2]), type);
+		int type = !strcmp(cmd, "read") ? MAPI_COPY : MAPI_REF, fid = atoi(tok[2]);
+		mapi_function_info_t fi = { .result = MAPI_RES_ULL };
+		void *v;
 
-		v ? (void)printf("ok %llu\n", *v) : reply_err();
+		mapi_get_function_info(fd, fid, &fi);	/* what kind of result */
+		v = mapi_read_results(fd, fid, type);
+		if (!v)
+			reply_err();
+		else if (fi.result == MAPI_RES_FILE)	/* TO_FILE's: an int */
+			printf("ok %d\n", *(int *)v);
+		else
+			printf("ok %llu\n", *(unsigned long long *)v);
 	} else if (!strcmp(cmd, "wait") && n == 5) {
 		unsigned long long want = strtoull(tok[3], NULL, 0), *v = NULL;
 		unsigned long long deadline = now_ms() + strtoull(tok[4], NULL, 0);
@@ -186,8 +195,9 @@ static void run(char **tok, int *quoted, int n)
 		if (mapi_get_function_info(fd, atoi(tok[2]), &fi) < 0)
 			reply_err();
 		else
-			printf("ok pkts=%llu delivered=%llu dropped=%llu queued=%llu value=%llu\n",
-			       fi.pkts, fi.delivered, fi.dropped, fi.queued, fi.value);
+			printf("ok pkts=%llu delivered=%llu dropped=%llu queued=%llu past=%llu "
+			       "value=%llu\n", fi.pkts, fi.delivered, fi.dropped, fi.queued, fi.past,
+			       fi.value);
 	} else if (!strcmp(cmd, "pkt") && n == 3) {
 		struct mapipkt *pkt = mapi_get_next_pkt(fd, atoi(tok[2]));
 

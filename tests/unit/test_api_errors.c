@@ -197,7 +197,7 @@ static void test_capture_arguments(void **state)
 	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 4096), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 2, "cannot hold one packet");
 	assert_int_equal(mapi_apply_function(fd, "TO_BUFFER", 0, 0, 0, 1), -1);
-	expect_error(MAPI_INVALID_ARGUMENT + 4, "0 to 3 arguments");
+	expect_error(MAPI_INVALID_ARGUMENT + 4, "TO_BUFFER takes () or (FLAG) or (SNAPLEN RING_BYTES) or (FLAG SNAPLEN RING_BYTES), got 4");
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", "/nonexistent/dir/x.pcap"), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 1, "No such file or directory");
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", ""), -1);
@@ -220,6 +220,42 @@ static void test_capture_arguments(void **state)
 	/* a closed flow */
 	assert_null(mapi_get_next_pkt(fd, fid));
 	expect_error(MAPI_INVALID_FLOW_OR_FID, "was closed");
+}
+
+/* A function's forms are told by their number of arguments alone: no two
+ * of one function take the same number.  Every form is listed. */
+static void test_function_forms(void **state)
+{
+	mapi_libfunct_info_t fi;
+	int n, multi = 0;
+
+	(void)state;
+	for (n = 0; mapi_get_libfunct_info(n, &fi) == 0; n++) {
+		char taken[16] = { 0 }, *form, *save = NULL;
+		int forms = 0;
+
+		for (form = strtok_r(fi.argtypes, "|", &save); form || !forms;
+		     form = strtok_r(NULL, "|", &save)) {
+			const char *a = form ? form : "";
+			int need = 0, most = (int)strlen(a), k;
+
+			while (a[need] == 's' || a[need] == 'i')
+				need++;
+			for (k = need; k <= most; k++) {
+				if (taken[k])
+					fail_msg("%s: two forms take %d arguments", fi.name, k);
+				taken[k] = 1;
+			}
+			forms++;
+			if (!form)
+				break;
+		}
+		multi += forms > 1;
+		if (forms > 1 && !strstr(fi.args, ") or ("))
+			fail_msg("%s lists its forms as \"%s\"", fi.name, fi.args);
+	}
+	assert_true(n >= 6);
+	assert_true(multi >= 2);	/* TO_BUFFER's and TO_FILE's */
 }
 
 static void test_flow_options(void **state)
@@ -302,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_search_arguments),
 		cmocka_unit_test(test_capture_arguments),
+		cmocka_unit_test(test_function_forms),
 		cmocka_unit_test(test_flow_options),
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_mode_names),

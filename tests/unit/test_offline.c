@@ -254,33 +254,21 @@ static void test_close_while_reading(void **state)
 }
 
 /* TO_FILE over a trace writes what the filter keeps, with its timestamps. */
-static void test_to_file(void **state)
+/* That out holds the packets of the trace that pass filter, the first
+ * limit of them (0: all) and no more, byte for byte with their times;
+ * returns their number. */
+static int file_holds(const char *out, const char *filter, int limit)
 {
-	char path[128], out[128];
 	struct cbpf_prog prog;
-	int fd, i, n = 0;
+	int i, n = 0;
 	FILE *f;
 
-	(void)state;
-	path_of(path, sizeof(path), "f.pcap");
-	path_of(out, sizeof(out), "out.pcap");
-	write_trace(path, 0, 0, 1, NPKTS);
-	fd = mapi_create_offline_flow(path, MFF_PCAP);
-	assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
-	assert_true(mapi_apply_function(fd, "TO_FILE", out) > 0);
-	assert_int_equal(mapi_connect(fd), 0);
-	{
-		mapi_flow_info_t info;
-
-		wait_read(fd, &info);
-	}
-	assert_int_equal(mapi_close_flow(fd), 0);
-	/* the file: a 24-byte header, then per packet 16 bytes and the data */
-	assert_int_equal(cbpf_compile("tcp", LINKTYPE_ETHERNET, 0, &prog), 0);
+	assert_int_equal(cbpf_compile(filter, LINKTYPE_ETHERNET, 0, &prog), 0);
 	f = fopen(out, "rb");
 	assert_non_null(f);
+	/* the file: a 24-byte header, then per packet 16 bytes and the data */
 	assert_int_equal(fseek(f, 24, SEEK_SET), 0);
-	for (i = 0; i < NPKTS; i++) {
+	for (i = 0; i < NPKTS && (!limit || n < limit); i++) {
 		uint32_t len = (uint32_t)pkts[i].len, h[4];
 		uint8_t data[PKT_MAX];
 
@@ -295,9 +283,93 @@ static void test_to_file(void **state)
 		n++;
 	}
 	assert_int_equal(fgetc(f), EOF);
-	assert_true(n > 0);
 	fclose(f);
 	cbpf_prog_free(&prog);
+	return n;
+}
+
+static void test_to_file(void **state)
+{
+	char path[128], out[128];
+	mapi_flow_info_t info;
+	int fd;
+
+	(void)state;
+	path_of(path, sizeof(path), "f.pcap");
+	path_of(out, sizeof(out), "out.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
+	assert_true(mapi_apply_function(fd, "TO_FILE", out) > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	assert_int_equal(mapi_close_flow(fd), 0);
+	assert_true(file_holds(out, "tcp", 0) > 0);
+}
+
+/* MAPI 2.0's TO_FILE(FORMAT, PATH, COUNT): COUNT packets, the file complete
+ * once they are written, while the flow runs; its result says so, and the
+ * packets after them are counted, not written. */
+static void test_to_file_count(void **state)
+{
+	char path[128], out[128];
+	mapi_function_info_t fi;
+	mapi_flow_info_t info;
+	int fd, fid, all, *status, k;
+
+	(void)state;
+	path_of(path, sizeof(path), "f.pcap");
+	path_of(out, sizeof(out), "count.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	/* how many pass, from a whole file */
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
+	fid = mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, 0);
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	status = mapi_read_results(fd, fid, MAPI_REF);
+	assert_non_null(status);
+	wait_read(fd, &info);
+	assert_int_equal(*status, 1);	/* no count: it writes until the end */
+	assert_int_equal(mapi_close_flow(fd), 0);
+	all = file_holds(out, "tcp", 0);
+	assert_true(all > 4);
+
+	for (k = 1; k <= all + 1; k += all / 2) {
+		fd = mapi_create_offline_flow(path, MFF_PCAP);
+		assert_true(mapi_apply_function(fd, "BPF_FILTER", "tcp") > 0);
+		fid = mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, k);
+		assert_true(fid > 0);
+		assert_int_equal(mapi_connect(fd), 0);
+		wait_read(fd, &info);
+		assert_int_equal(*(int *)mapi_read_results(fd, fid, MAPI_COPY), k <= all ? 0 : 1);
+		assert_int_equal(mapi_get_function_info(fd, fid, &fi), 0);
+		assert_int_equal(fi.value, k <= all ? 0 : 1);
+		assert_int_equal(fi.pkts, all);
+		assert_int_equal(fi.delivered, k <= all ? k : all);
+		assert_int_equal(fi.past, k <= all ? all - k : 0);
+		assert_int_equal(fi.dropped + fi.queued, 0);
+		/* complete before the flow is closed */
+		if (k <= all)
+			assert_int_equal(file_holds(out, "tcp", k), k);
+		assert_int_equal(mapi_close_flow(fd), 0);
+		assert_int_equal(file_holds(out, "tcp", k), k <= all ? k : all);
+	}
+
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_DAG_ERF, out, 1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "only MFF_PCAP");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, -1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "0 for no end");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, "", 1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "needs a file name");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", out, 0, 1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "must be an integer");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "must be a string");
+	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, 1, 2), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 4, "(PATH [SNAPLEN]) or (FORMAT PATH COUNT)");
+	assert_int_equal(mapi_close_flow(fd), 0);
 }
 
 static void create_refused(const char *path, int format, int code, const char *words)
@@ -561,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_packets),
 		cmocka_unit_test(test_close_while_reading),
 		cmocka_unit_test(test_to_file),
+		cmocka_unit_test(test_to_file_count),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

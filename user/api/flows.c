@@ -459,7 +459,7 @@ MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
 	ret = apply_target(fd, funct, &f, &d);
 	if (!ret) {
 		va_start(ap, funct);
-		ret = args_from_va(d, ap, &args, &n);
+		ret = args_from_va(d, 0, ap, &args, &n);
 		va_end(ap);
 	}
 	if (!ret)

@@ -156,6 +156,10 @@ static int function_info(struct flow *f, const struct fn_instance *fi,
 	info->delivered = cs.delivered;
 	info->dropped = cs.dropped;
 	info->queued = cs.queued;
+	info->past = cs.past;
+	if (capture_is_file(fi))
+		info->value = (unsigned long long)__atomic_load_n(capture_writing(fi),
+								  __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -233,8 +237,8 @@ MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)
 		return api_fail(ret);
 	memset(info, 0, sizeof(*info));
 	snprintf(info->name, sizeof(info->name), "%s", all[i]->name);
-	snprintf(info->args, sizeof(info->args), "%s", all[i]->arg_names);
-	snprintf(info->argtypes, sizeof(info->argtypes), "%s", all[i]->args);
+	fn_form_names(all[i], info->args, sizeof(info->args));
+	fn_form_letters(all[i], info->argtypes, sizeof(info->argtypes));
 	snprintf(info->descr, sizeof(info->descr), "%s", all[i]->help);
 	info->result = result_kind(all[i]);
 	api_end();

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "api.h"
+#include "capture.h"
 #include "error.h"
 #include "functions.h"
 #include "mapi.h"
@@ -25,7 +26,7 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	if (!ret && type != MAPI_COPY && type != MAPI_REF)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "result type %d: use MAPI_COPY or MAPI_REF", type);
-	if (!ret && fi->desc->result != FN_RESULT_U64)
+	if (!ret && fi->desc->result != FN_RESULT_U64 && fi->desc->result != FN_RESULT_FILE)
 		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
 			      "function %d of flow %d (%s) has no result to read%s",
 			      fid, fd, fi->desc->name,
@@ -33,6 +34,23 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 			      ": it keeps packets for mapi_get_next_pkt" : "");
 	if (!ret)
 		ret = api_interface_check(f);
+	if (!ret && fi->desc->result == FN_RESULT_FILE) {
+		/* MAPI 2.0's status, an int that the writer keeps up to date;
+		 * a file that failed says so instead */
+		const int *live = capture_writing(fi);
+		struct capture_stats cs;
+
+		ret = capture_stats(f, fi, &cs);
+		if (ret)
+			return api_fail_ptr(ret);
+		if (type == MAPI_REF) {
+			api_end();
+			return (void *)live;
+		}
+		fi->copy_int = __atomic_load_n(live, __ATOMIC_ACQUIRE);
+		api_end();
+		return &fi->copy_int;
+	}
 	if (!ret)
 		ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
 	if (ret)

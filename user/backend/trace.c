@@ -110,6 +110,12 @@ static int trace_open(struct trace **out, const char *path, int format)
 	*out = NULL;
 	if (!path)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "the trace's path is NULL");
+	if (format == MFF_RAW || format == MFF_DAG_ERF || format == MFF_NAPATECH)
+		return err_set(-EOPNOTSUPP, MAPI_INVALID_ARGUMENT + 2,
+			       "trace format %s: mapi-bpf reads pcap and pcapng files (MFF_PCAP, "
+			       "MFF_PCAPNG); convert others first (editcap, for one)",
+			       format == MFF_RAW ? "MFF_RAW" : format == MFF_DAG_ERF ?
+			       "MFF_DAG_ERF" : "MFF_NAPATECH");
 	if (format != MFF_PCAP && format != MFF_PCAPNG)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
 			       "trace format %d: use MFF_PCAP or MFF_PCAPNG", format);

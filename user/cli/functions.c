@@ -16,7 +16,9 @@ int cmd_functions(int argc, char **argv)
 			printf("usage: mapi functions\n\n"
 			       "Lists the functions a flow can apply, with their arguments and\n"
 			       "what they give (apply them with mapi_apply_function).  Arguments in\n"
-			       "brackets are optional.\n");
+			       "brackets are optional; a function with several forms (MAPI 2.0's and\n"
+			       "mapi-bpf's) lists each in parentheses, told apart by the number of\n"
+			       "arguments.\n");
 			return 0;
 		}
 		die("functions takes no arguments (mapi functions --help)");

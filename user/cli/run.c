@@ -23,7 +23,8 @@ static const char run_usage[] =
 	"Applies the functions to one flow, in order, and prints the result of each\n"
 	"function that has one at every interval (with -r: once, for the whole\n"
 	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
-	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT) bare, e.g.\n"
+	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT, MFF_PCAP)\n"
+	"bare, e.g.\n"
 	"\n"
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
@@ -53,6 +54,7 @@ struct fn {
 static const struct { const char *name; int value; } constants[] = {
 	{ "WAIT", MAPI_WAIT }, { "NOWAIT", MAPI_NOWAIT },
 	{ "MAPI_WAIT", MAPI_WAIT }, { "MAPI_NOWAIT", MAPI_NOWAIT },
+	{ "MFF_PCAP", MFF_PCAP },
 };
 
 static int constant(const char *word, long long *v)
@@ -155,11 +157,13 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 				printf("  %s[%d]=%llu", fi.name, fi.fid, fi.value);
 		} else if (json) {
 			printf("%s{\"fid\":%d,\"function\":\"%s\",\"packets\":%llu,\"delivered\":%llu,"
-			       "\"dropped\":%llu}", first ? "" : ",", fi.fid, fi.name, fi.pkts,
-			       fi.delivered, fi.dropped);
+			       "\"dropped\":%llu,\"past\":%llu}", first ? "" : ",", fi.fid, fi.name,
+			       fi.pkts, fi.delivered, fi.dropped, fi.past);
 		} else {
 			printf("  %s[%d]=%llu packets, %llu delivered, %llu dropped", fi.name, fi.fid,
 			       fi.pkts, fi.delivered, fi.dropped);
+			if (fi.past)	/* a TO_FILE with a count: after it */
+				printf(", %llu past the count", fi.past);
 		}
 		first = 0;
 	}

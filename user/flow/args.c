@@ -9,10 +9,10 @@
 
 #include "error.h"
 
-/* The name of argument i (0-based) in d's "A B C" list. */
-static void arg_name(const struct fn_desc *d, int i, char *buf, size_t len)
+/* The name of argument i (0-based) in a form's "A B C" list. */
+static void arg_name(const struct fn_form *form, int i, char *buf, size_t len)
 {
-	const char *p = d->arg_names;
+	const char *p = form->names;
 	size_t n;
 
 	while (i-- > 0 && p) {
@@ -39,11 +39,12 @@ static const char *type_name(int t)
 	}
 }
 
-static int bad_arg(const struct fn_desc *d, int i, const char *fmt, const char *what)
+static int bad_arg(const struct fn_desc *d, const struct fn_form *form, int i,
+		   const char *fmt, const char *what)
 {
 	char name[64];
 
-	arg_name(d, i, name, sizeof(name));
+	arg_name(form, i, name, sizeof(name));
 	return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (i < 11 ? i + 1 : 11),
 		       "%s argument %d (%s) %s%s", d->name, i + 1, name, fmt, what);
 }
@@ -60,44 +61,78 @@ void args_free(struct mapi_arg *args, int n)
 	free(args);
 }
 
-int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
-	       struct mapi_arg **out)
+/* n arguments fit no form of d: how many it takes. */
+static int bad_count(const struct fn_desc *d, int n)
 {
-	int need = fn_args_required(d), most = fn_args_max(d), i;
+	const struct fn_form *form = &d->forms[0];
+	int need = fn_args_required(form), most = fn_args_max(form), i, forms = fn_forms(d);
+	char names[160];
+
+	if (forms > 1) {
+		for (i = 1; i < forms; i++) {
+			if (fn_args_required(&d->forms[i]) < need)
+				need = fn_args_required(&d->forms[i]);
+			if (fn_args_max(&d->forms[i]) > most)
+				most = fn_args_max(&d->forms[i]);
+		}
+		fn_form_names(d, names, sizeof(names));
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 :
+			       n > most ? (most < 10 ? most + 1 : 11) : (n < 11 ? n : 11)),
+			       "%s takes %s, got %d argument%s", d->name, names, n,
+			       n == 1 ? "" : "s");
+	}
+	if (most == 0)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < 11 ? n : 11),
+			       "%s takes no arguments, got %d", d->name, n);
+	if (need == most)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : need + 1),
+			       "%s takes %d argument%s (%s), got %d", d->name, need,
+			       need == 1 ? "" : "s", form->names, n);
+	return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : most + 1),
+		       "%s takes %d to %d arguments (%s), got %d", d->name, need, most,
+		       form->names, n);
+}
+
+int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
+	       struct mapi_arg **out, int *which)
+{
+	const struct fn_form *form = NULL;
 	struct mapi_arg *copy;
+	int i, most, room;
 
 	*out = NULL;
 	if (n < 0 || (n && !in))
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT, "%s: bad argument list", d->name);
-	if (n < need || n > most) {
-		if (most == 0)
-			return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < 11 ? n : 11),
-				       "%s takes no arguments, got %d", d->name, n);
-		if (need == most)
-			return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : need + 1),
-				       "%s takes %d argument%s (%s), got %d", d->name, need,
-				       need == 1 ? "" : "s", d->arg_names, n);
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + (n < need ? n + 1 : most + 1),
-			       "%s takes %d to %d arguments (%s), got %d", d->name, need, most,
-			       d->arg_names, n);
-	}
-	/* one more, zeroed: a missing optional argument reads as 0/NULL */
-	copy = calloc((size_t)most + 1, sizeof(*copy));
+	/* the form is told by the number of arguments alone */
+	for (i = 0; i < fn_forms(d) && !form; i++)
+		if (n >= fn_args_required(&d->forms[i]) && n <= fn_args_max(&d->forms[i])) {
+			form = &d->forms[i];
+			*which = i;
+		}
+	if (!form)
+		return bad_count(d, n);
+	most = fn_args_max(form);
+	/* as many as the longest form takes, and one more, zeroed: a missing
+	 * optional argument reads as 0/NULL, whichever form was given */
+	for (i = 0, room = most; i < fn_forms(d); i++)
+		if (fn_args_max(&d->forms[i]) > room)
+			room = fn_args_max(&d->forms[i]);
+	copy = calloc((size_t)room + 1, sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
 	for (i = n; i < most; i++)
-		copy[i].type = d->args[i] == 'S' ? MAPI_ARG_STR : MAPI_ARG_INT;
+		copy[i].type = form->args[i] == 'S' ? MAPI_ARG_STR : MAPI_ARG_INT;
 	for (i = 0; i < n; i++) {
 		const struct mapi_arg *a = &in[i];
 		int ret = 0;
 
-		switch (d->args[i]) {
+		switch (form->args[i]) {
 		case 'S':
 		case 's':
 			if (a->type != MAPI_ARG_STR && !(a->type == MAPI_ARG_PTR && !a->v.p))
-				ret = bad_arg(d, i, "must be a string, not ", type_name(a->type));
+				ret = bad_arg(d, form, i, "must be a string, not ", type_name(a->type));
 			else if (!a->v.s)
-				ret = bad_arg(d, i, "is NULL", "");
+				ret = bad_arg(d, form, i, "is NULL", "");
 			else if (!(copy[i].v.s = strdup(a->v.s)))
 				ret = -ENOMEM;
 			copy[i].type = MAPI_ARG_STR;
@@ -109,9 +144,9 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 			else if (a->type == MAPI_ARG_UINT && a->v.u <= INT_MAX)
 				copy[i].v.i = (long long)a->v.u;
 			else if (a->type == MAPI_ARG_INT || a->type == MAPI_ARG_UINT)
-				ret = bad_arg(d, i, "does not fit in an int", "");
+				ret = bad_arg(d, form, i, "does not fit in an int", "");
 			else
-				ret = bad_arg(d, i, "must be an integer, not ", type_name(a->type));
+				ret = bad_arg(d, form, i, "must be an integer, not ", type_name(a->type));
 			copy[i].type = MAPI_ARG_INT;
 			break;
 		}
@@ -124,15 +159,16 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 	return 0;
 }
 
-int args_from_va(const struct fn_desc *d, va_list ap, struct mapi_arg **out, int *n)
+int args_from_va(const struct fn_desc *d, int which, va_list ap, struct mapi_arg **out, int *n)
 {
-	int want = fn_args_required(d), i;
+	const struct fn_form *form = &d->forms[which];
+	int want = fn_args_required(form), i;
 	struct mapi_arg *a = calloc(want ? want : 1, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
 	for (i = 0; i < want; i++) {
-		if (d->args[i] == 's' || d->args[i] == 'S') {
+		if (form->args[i] == 's' || form->args[i] == 'S') {
 			a[i].type = MAPI_ARG_STR;
 			a[i].v.s = va_arg(ap, const char *);
 		} else {

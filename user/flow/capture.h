@@ -21,6 +21,7 @@ struct capture_stats {
 	uint64_t delivered;	/* handed to the application or written */
 	uint64_t dropped;	/* lost because the ring was full */
 	uint64_t queued;	/* in the ring, not read yet */
+	uint64_t past;		/* TO_FILE: after its count, not written */
 };
 
 /* True for TO_BUFFER (read with mapi_get_next_pkt) / TO_FILE. */
@@ -47,6 +48,10 @@ int capture_watch(struct fn_instance *fi, int fd, uint32_t events);
 int capture_drain(struct fn_instance *fi);
 /* TO_FILE, once its programs no longer run: the rest, and the file closed. */
 int capture_finish(struct fn_instance *fi);
+
+/* TO_FILE's result, live: 1 while it writes, 0 once its count of packets
+ * is written (never, without a count). */
+const int *capture_writing(const struct fn_instance *fi);
 
 /* TO_FILE: what its file buffers, written out (before a fork). */
 void capture_flush(struct fn_instance *fi);

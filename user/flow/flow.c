@@ -95,12 +95,12 @@ int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *a
 		return -ENOMEM;
 	fi->desc = d;
 	fi->slot = -1;
-	ret = args_check(d, args, n, &fi->args);
+	ret = args_check(d, args, n, &fi->args, &fi->form);
 	if (ret) {
 		free(fi);
 		return ret;
 	}
-	fi->nargs = fn_args_max(d);
+	fi->nargs = fn_args_max(&d->forms[fi->form]);
 	fi->given = n;
 	ret = d->prepare(fi, f);
 	if (!ret)

@@ -27,8 +27,8 @@ struct fn_instance {
 	int fid;
 	struct mapi_arg *args;		/* owned; strings are copies */
 	int nargs;			/* in args: as many as it takes at most */
-	int given;			/* of them, given by the application (a
-					 * function may have forms by their number) */
+	int given;			/* of them, given by the application */
+	int form;			/* which of the function's forms they are */
 	void *state;			/* what prepare() built, for emit() */
 	int slot;			/* first result slot, or -1 */
 	int maps;			/* maps its code names, once connected */
@@ -36,6 +36,7 @@ struct fn_instance {
 					 * flow gets a group of its own */
 	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
+	int copy_int;			/* the same, of a result that is an int */
 	unsigned long long ref;		/* MAPI_REF value, refreshed */
 	int ref_on;
 };

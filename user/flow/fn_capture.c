@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * TO_BUFFER([SNAPLEN], [RING_BYTES]) and TO_FILE(PATH, [SNAPLEN]): keep the
- * packets that reach them.
+ * TO_BUFFER and TO_FILE: keep the packets that reach them.  TO_BUFFER([FLAG],
+ * [SNAPLEN, RING_BYTES]) for mapi_get_next_pkt; TO_FILE(PATH, [SNAPLEN]) or,
+ * as MAPI 2.0's, TO_FILE(FORMAT, PATH, COUNT) writes them to a pcap file.
  *
  * In the kernel both do the same: count the packet (matched), build a
  * record (the struct mapipkt header, then the first SNAPLEN bytes of the
@@ -74,6 +75,9 @@ struct capture {
 	struct mapipkt *pkt;		/* the packet last handed out */
 	char *path;			/* TO_FILE */
 	struct pcap_writer file;
+	uint64_t count;			/* TO_FILE: packets to write (0: no end) */
+	uint64_t past;			/* atomic: packets after count, not written */
+	int writing;			/* atomic: its result, 1 until count are written */
 	int offline;			/* over a trace: the queue, no ring */
 	int nowait;			/* TO_BUFFER(NOWAIT): mapi_get_next_pkt waits not */
 	struct pkt_queue queue;		/* TO_BUFFER over a trace */
@@ -94,6 +98,13 @@ int capture_nowait(const struct fn_instance *fi)
 	const struct capture *c = fi->state;
 
 	return capture_is_buffer(fi) && c->nowait;
+}
+
+const int *capture_writing(const struct fn_instance *fi)
+{
+	const struct capture *c = fi->state;
+
+	return &c->writing;
 }
 
 void capture_flush(struct fn_instance *fi)
@@ -171,16 +182,19 @@ static int alloc_packet(struct capture *c)
 	return c->pkt ? 0 : -ENOMEM;
 }
 
+/* TO_BUFFER's forms (see fn_to_buffer): with the flag, or without. */
+#define BUFFER_FLAG 1
+#define BUFFER_FLAG_SIZES 3
+
 /*
- * TO_BUFFER's forms, told by their number of arguments so that none is
- * read as another: (), (FLAG) as MAPI 2.0's, (SNAPLEN, RING_BYTES), and
- * (FLAG, SNAPLEN, RING_BYTES).  FLAG is MAPI_WAIT or MAPI_NOWAIT; a lone
+ * TO_BUFFER(FLAG) is MAPI 2.0's.  FLAG is MAPI_WAIT or MAPI_NOWAIT; a lone
  * number that is neither is refused, not taken for a snap length.
  */
 static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
 {
 	struct capture *c = capture_new();
-	int flagged = fi->given == 1 || fi->given == 3, first = flagged ? 1 : 0, ret = 0;
+	int flagged = fi->form == BUFFER_FLAG || fi->form == BUFFER_FLAG_SIZES;
+	int first = flagged ? 1 : 0, ret = 0;
 
 	if (!c)
 		return -ENOMEM;
@@ -208,20 +222,35 @@ static int to_buffer_prepare(struct fn_instance *fi, const struct flow *f)
 	return 0;
 }
 
+/* TO_FILE's forms: mapi-bpf's (PATH, [SNAPLEN]) and MAPI 2.0's (FORMAT,
+ * PATH, COUNT), which writes whole packets. */
+#define FILE_MAPI2 1
+
 /* The file is created now, so that a path it cannot be written to is an
  * error of mapi_apply_function, not of mapi_connect. */
 static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 {
-	const char *path = fi->args[0].v.s;
+	int mapi2 = fi->form == FILE_MAPI2, at = mapi2 ? 1 : 0;
+	const char *path = fi->args[at].v.s;
 	struct capture *c;
-	int ret;
+	int ret = 0;
 
+	if (mapi2 && fi->args[0].v.i != MFF_PCAP)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+			       "TO_FILE format %lld: only MFF_PCAP (%d) is written", fi->args[0].v.i,
+			       MFF_PCAP);
+	if (mapi2 && fi->args[2].v.i < 0)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			       "TO_FILE count %lld: packets to write, 0 for no end", fi->args[2].v.i);
 	if (!path || !*path)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "TO_FILE needs a file name");
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + at + 1, "TO_FILE needs a file name");
 	c = capture_new();
 	if (!c)
 		return -ENOMEM;
-	ret = check_snaplen(fi, 2, fi->args[1].v.i, c);
+	c->writing = 1;
+	if (mapi2)
+		c->count = (uint64_t)fi->args[2].v.i;
+	ret = check_snaplen(fi, 2, mapi2 ? 0 : fi->args[1].v.i, c);
 	if (!ret)
 		ret = check_ring(fi, 3, 0, c);
 	if (!ret && !(c->path = strdup(path)))
@@ -230,8 +259,8 @@ static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 	if (!ret && !f->served) {
 		ret = pcapw_open(&c->file, path, c->snaplen);
 		if (ret)
-			ret = err_set(ret, MAPI_INVALID_ARGUMENT + 1, "TO_FILE \"%s\": %s", path,
-				      strerror(-ret));
+			ret = err_set(ret, MAPI_INVALID_ARGUMENT + at + 1, "TO_FILE \"%s\": %s",
+				      path, strerror(-ret));
 	}
 	if (ret) {
 		capture_free(c);
@@ -459,6 +488,36 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
 	return 0;
 }
 
+/*
+ * A packet for TO_FILE's file, counted as written, lost (a write error stays
+ * with the file; the packets it loses are counted as dropped, and the
+ * flow's calls say so) or past its count.  The count's last packet closes
+ * the file, complete while the flow goes on.
+ */
+static void file_take(struct capture *c, uint64_t ts_ns, uint32_t caplen, uint32_t wlen,
+		      const void *data)
+{
+	uint64_t written = __atomic_load_n(&c->delivered, __ATOMIC_RELAXED);
+	int ret;
+
+	if (c->count && written >= c->count) {
+		__atomic_add_fetch(&c->past, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	ret = c->file.err ? c->file.err : pcapw_write(&c->file, ts_ns, caplen, wlen, data);
+	if (ret) {
+		__atomic_add_fetch(&c->lost, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_store_n(&c->delivered, written + 1, __ATOMIC_RELEASE);
+	if (written + 1 == c->count) {
+		ret = pcapw_close(&c->file);
+		if (ret)
+			c->file.err = ret;
+		__atomic_store_n(&c->writing, 0, __ATOMIC_RELEASE);
+	}
+}
+
 /* On a packet of a trace: what the kernel's record holds, from the trace. */
 static int capture_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
 {
@@ -467,12 +526,7 @@ static int capture_run(struct fn_instance *fi, struct flow *f, const struct trac
 
 	store_add(&f->host, (uint32_t)(fi->slot + SLOT_MATCHED), 1);
 	if (c->path) {
-		/* a write error stays with the file; the packets it loses are
-		 * counted as dropped, and the flow's calls say so */
-		if (!pcapw_write(&c->file, p->ts_ns, caplen, p->wlen, p->data))
-			__atomic_add_fetch(&c->delivered, 1, __ATOMIC_RELAXED);
-		else
-			__atomic_add_fetch(&c->lost, 1, __ATOMIC_RELAXED);
+		file_take(c, p->ts_ns, caplen, p->wlen, p->data);
 	} else {
 		struct mapipkt hdr = {
 			.ts = p->ts_ns,
@@ -604,14 +658,12 @@ int capture_drain(struct fn_instance *fi)
 
 	if (!c->ring_mapped)
 		return 0;
+	/* after a failed write, or the count, every packet is still taken
+	 * out, and counted: the ring must not fill (and drop) behind a file
+	 * that takes no more */
 	while (!(ret = peek_record(c, &rec))) {
-		/* after a failed write every packet is lost, and counted: the
-		 * ring must not fill (and drop) behind a file that cannot take */
-		ret = c->file.err ? c->file.err :
-		      pcapw_write(&c->file, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen,
-				  rec->pkt);
+		file_take(c, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen, rec->pkt);
 		ring_consume(&c->ring);
-		__atomic_add_fetch(ret ? &c->lost : &c->delivered, 1, __ATOMIC_RELAXED);
 	}
 	if (c->file.err)
 		return file_error(fi);
@@ -652,6 +704,7 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 	if (!ret)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + SLOT_MATCHED), &st->matched);
 	st->dropped += __atomic_load_n(&c->lost, __ATOMIC_ACQUIRE);
+	st->past = __atomic_load_n(&c->past, __ATOMIC_ACQUIRE);
 	/* the file's failure, at once: not only when the flow closes */
 	if (!ret && capture_is_file(fi) && c->file.err)
 		ret = file_error(fi);
@@ -660,11 +713,16 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 
 const struct fn_desc fn_to_buffer = {
 	.name = "TO_BUFFER",
-	.args = "III",
-	.arg_names = "[WAIT|NOWAIT] [SNAPLEN RING_BYTES]",
-	.help = "keep packets for mapi_get_next_pkt (with NOWAIT it returns at once when none "
-		"waits): the first SNAPLEN bytes (0: all) in a ring of RING_BYTES (0: 4 MiB); "
-		"a full ring drops and counts",
+	.forms = {
+		{ "", "" },
+		[BUFFER_FLAG] = { "i", "FLAG" },
+		{ "ii", "SNAPLEN RING_BYTES" },
+		[BUFFER_FLAG_SIZES] = { "iii", "FLAG SNAPLEN RING_BYTES" },
+	},
+	.mapi2_form = BUFFER_FLAG,
+	.help = "keep packets for mapi_get_next_pkt (FLAG NOWAIT: it returns at once when none "
+		"waits; WAIT, the default: it waits): the first SNAPLEN bytes (0: all) in a ring "
+		"of RING_BYTES (0: 4 MiB); a full ring drops and counts",
 	.result = FN_RESULT_PACKETS,
 	.payload = 1,
 	.slots = 2,
@@ -680,10 +738,15 @@ const struct fn_desc fn_to_buffer = {
 
 const struct fn_desc fn_to_file = {
 	.name = "TO_FILE",
-	.args = "sI",
-	.arg_names = "PATH [SNAPLEN]",
+	.forms = {
+		{ "sI", "PATH [SNAPLEN]" },
+		[FILE_MAPI2] = { "isi", "FORMAT PATH COUNT" },
+	},
+	.mapi2_form = FILE_MAPI2,
 	.help = "write packets to the pcap file PATH (nanosecond timestamps), the first "
-		"SNAPLEN bytes (0: all); complete when the flow is closed",
+		"SNAPLEN bytes (0: all), complete when the flow is closed; or, as MAPI 2.0's, "
+		"COUNT whole packets (0: no end) in FORMAT MFF_PCAP, complete then (result: "
+		"an int, 1 while writing, 0 once COUNT are written)",
 	.result = FN_RESULT_FILE,
 	.payload = 1,
 	.slots = 2,

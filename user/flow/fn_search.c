@@ -587,8 +587,7 @@ static int search_run(struct fn_instance *fi, struct flow *f, const struct trace
 
 const struct fn_desc fn_str_search = {
 	.name = "STR_SEARCH",
-	.args = "sii",
-	.arg_names = "PATTERN OFFSET DEPTH",
+	.forms = { { "sii", "PATTERN OFFSET DEPTH" } },
 	.help = "keep packets with PATTERN (text, |hex| runs, \\| for |; a||b: either) inside "
 		"DEPTH bytes (0: to the end) from byte OFFSET of the frame",
 	.result = FN_RESULT_NONE,

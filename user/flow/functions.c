@@ -2,6 +2,7 @@
 #include "functions.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,8 +95,7 @@ static int byte_counter_run(struct fn_instance *fi, struct flow *f, const struct
 
 static const struct fn_desc fn_bpf_filter = {
 	.name = "BPF_FILTER",
-	.args = "s",
-	.arg_names = "EXPR",
+	.forms = { { "s", "EXPR" } },
 	.help = "keep packets that match a tcpdump filter expression",
 	.result = FN_RESULT_NONE,
 	.offloadable = 1,
@@ -107,8 +107,7 @@ static const struct fn_desc fn_bpf_filter = {
 
 static const struct fn_desc fn_pkt_counter = {
 	.name = "PKT_COUNTER",
-	.args = "",
-	.arg_names = "",
+	.forms = { { "", "" } },
 	.help = "count packets (unsigned long long)",
 	.result = FN_RESULT_U64,
 	.slots = 1,
@@ -120,8 +119,7 @@ static const struct fn_desc fn_pkt_counter = {
 
 static const struct fn_desc fn_byte_counter = {
 	.name = "BYTE_COUNTER",
-	.args = "",
-	.arg_names = "",
+	.forms = { { "", "" } },
 	.help = "count bytes on the wire, Ethernet header included, as tcpdump's "
 		"length (unsigned long long)",
 	.result = FN_RESULT_U64,
@@ -142,18 +140,53 @@ static const struct fn_desc *const library[] = {
 	NULL,
 };
 
-int fn_args_required(const struct fn_desc *d)
+int fn_args_required(const struct fn_form *form)
 {
 	int n = 0;
 
-	while (d->args[n] == 's' || d->args[n] == 'i')
+	while (form->args[n] == 's' || form->args[n] == 'i')
 		n++;
 	return n;
 }
 
-int fn_args_max(const struct fn_desc *d)
+int fn_args_max(const struct fn_form *form)
 {
-	return (int)strlen(d->args);
+	return (int)strlen(form->args);
+}
+
+int fn_forms(const struct fn_desc *d)
+{
+	int n = 0;
+
+	while (n < FN_FORMS_MAX && d->forms[n].args)
+		n++;
+	return n;
+}
+
+void fn_form_names(const struct fn_desc *d, char *buf, size_t len)
+{
+	int i, n = fn_forms(d);
+	size_t used = 0;
+
+	buf[0] = 0;
+	if (n == 1) {
+		snprintf(buf, len, "%s", d->forms[0].names);
+		return;
+	}
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s(%s)", i ? " or " : "",
+					 d->forms[i].names);
+}
+
+void fn_form_letters(const struct fn_desc *d, char *buf, size_t len)
+{
+	int i, n = fn_forms(d);
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "",
+					 d->forms[i].args);
 }
 
 const struct fn_desc *fn_find(const char *name)

@@ -6,6 +6,7 @@
 #ifndef MAPI_FUNCTIONS_H
 #define MAPI_FUNCTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -27,13 +28,26 @@ enum fn_result {
 	FN_RESULT_FILE,		/* packets, written to a file */
 };
 
+/*
+ * One way of calling a function: its arguments, one letter each, s string,
+ * i integer; upper case (S, I): optional, and only after the required ones.
+ * A missing optional argument reads as 0 (integers) or NULL (strings).
+ */
+struct fn_form {
+	const char *args;
+	const char *names;	/* for messages and help, e.g. "EXPR" */
+};
+
+/* A function may have several forms (MAPI 2.0's and mapi-bpf's), told
+ * apart by their number of arguments: no two take the same number. */
+#define FN_FORMS_MAX 4
+
 struct fn_desc {
 	const char *name;
-	/* One letter an argument: s string, i integer; upper case (S, I):
-	 * optional, and only after the required ones.  A missing optional
-	 * argument reads as 0 (integers) or NULL (strings). */
-	const char *args;
-	const char *arg_names;	/* for messages and help, e.g. "EXPR" */
+	struct fn_form forms[FN_FORMS_MAX];	/* the first: .args NULL ends them */
+	/* the form MAPI 2.0 had, which its programs' plain calls pass
+	 * (mapi_apply_function under MAPI_V2 without C11) */
+	int mapi2_form;
 	const char *help;	/* one line */
 	enum fn_result result;
 	int slots;		/* result slots it needs in the flow's store */
@@ -67,9 +81,15 @@ struct fn_desc {
 	void (*release)(struct fn_instance *fi);
 };
 
-/* The number of arguments d requires, and takes at most. */
-int fn_args_required(const struct fn_desc *d);
-int fn_args_max(const struct fn_desc *d);
+/* The number of arguments a form requires, and takes at most. */
+int fn_args_required(const struct fn_form *form);
+int fn_args_max(const struct fn_form *form);
+int fn_forms(const struct fn_desc *d);
+
+/* Every form, as help shows it: "EXPR", or "(PATH [SNAPLEN]) or (FORMAT
+ * PATH COUNT)"; their letters, "sI|isi". */
+void fn_form_names(const struct fn_desc *d, char *buf, size_t len);
+void fn_form_letters(const struct fn_desc *d, char *buf, size_t len);
 
 const struct fn_desc *fn_find(const char *name);
 
