@@ -95,6 +95,7 @@ extern "C" {
 #define MAPI_ERR_DAEMON 10014		/* mapid is not there, refused, or went away */
 #define MAPI_ERR_IO 10015		/* writing a file failed (TO_FILE) */
 #define MAPI_ERR_DEVICE_GONE 10016	/* the flow's interface went away: it stopped */
+#define MAPI_ERR_DEVICE_STARTED 10017	/* the offline device already reads its trace */
 
 /*
  * The last error of the calling thread.  Either pointer may be NULL; errstr
@@ -126,6 +127,23 @@ int mapi_create_flow(const char *dev);
 #define MFF_NAPATECH 3
 #define MFF_PCAPNG 16
 int mapi_create_offline_flow(const char *path, int format);
+
+/*
+ * MAPI 2.0's offline devices: a trace file opened as a device, whose name
+ * ("trace:1"; no interface's name holds ':') mapi_create_flow takes, so
+ * that several flows read one trace together.  Connect its flows, then
+ * mapi_start_offline_device reads the trace once, each packet through
+ * every connected flow, in the order they connected; a flow connected
+ * after the start is refused (MAPI_ERR_DEVICE_STARTED).  A flow's
+ * TO_BUFFER that fills waits for its reader, so one slow reader holds up
+ * the device's other flows: nothing is dropped.  mapi_delete_offline_device
+ * removes the name; started flows read on to the end, unstarted ones see
+ * the trace fail.  The name returned stays valid until then.  Formats and
+ * errors as mapi_create_offline_flow's.  Needs no privileges.
+ */
+char *mapi_create_offline_device(const char *path, int format);
+int mapi_start_offline_device(const char *dev);
+int mapi_delete_offline_device(const char *dev);
 
 /*
  * Direction of traffic a flow sees.  A flow sees both, like tcpdump -i dev;

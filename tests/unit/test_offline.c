@@ -253,7 +253,6 @@ static void test_close_while_reading(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 2);
 }
 
-/* TO_FILE over a trace writes what the filter keeps, with its timestamps. */
 /* That out holds the packets of the trace that pass filter, the first
  * limit of them (0: all) and no more, byte for byte with their times;
  * returns their number. */
@@ -288,6 +287,7 @@ static int file_holds(const char *out, const char *filter, int limit)
 	return n;
 }
 
+/* TO_FILE over a trace writes what the filter keeps, with its timestamps. */
 static void test_to_file(void **state)
 {
 	char path[128], out[128];
@@ -370,6 +370,162 @@ static void test_to_file_count(void **state)
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, 1, 2), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 4, "(PATH [SNAPLEN]) or (FORMAT PATH COUNT)");
 	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
+/* Flow n of an offline device: BPF_FILTER expr (if any), PKT_COUNTER (fid
+ * *pf), BYTE_COUNTER, TO_BUFFER (fid *pb, or none), connected. */
+static int device_flow(const char *dev, const char *expr, int *pf, int *pb)
+{
+	int fd = mapi_create_flow(dev);
+
+	assert_true(fd > 0);
+	if (*expr)
+		assert_true(mapi_apply_function(fd, "BPF_FILTER", expr) > 0);
+	*pf = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_true(mapi_apply_function(fd, "BYTE_COUNTER") == *pf + 1);
+	if (pb)
+		*pb = mapi_apply_function(fd, "TO_BUFFER");
+	assert_int_equal(mapi_connect(fd), 0);
+	return fd;
+}
+
+/* MAPI 2.0's offline device: three flows read one trace together, each
+ * packet once through every one; their counts equal libpcap's, and one's
+ * packets are the trace's, in order. */
+static void test_offline_device(void **state)
+{
+	static const char *const filters[] = { "tcp", "udp", "" };
+	int fds[3], pfs[3], pb = 0, i, k, n = 0;
+	unsigned long long want_p, want_b;
+	struct cbpf_prog prog;
+	mapi_flow_info_t info;
+	struct mapipkt *pkt;
+	char path[128], name[MAPI_DEVNAME_LENGTH];
+	char *dev;
+
+	(void)state;
+	path_of(path, sizeof(path), "dev.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	dev = mapi_create_offline_device(path, MFF_PCAP);
+	assert_non_null(dev);
+	assert_non_null(strchr(dev, ':'));	/* no interface's name */
+	for (i = 0; i < 3; i++)
+		fds[i] = device_flow(dev, filters[i], &pfs[i], i == 0 ? &pb : NULL);
+	assert_int_equal(mapi_get_flow_info(fds[0], &info), 0);
+	assert_int_equal(info.trace_status, MAPI_TRACE_OPEN);
+	assert_string_equal(info.device, dev);
+	assert_int_equal(mapi_start_offline_device(dev), 0);
+	/* a flow connected after the start would miss packets: refused */
+	k = mapi_create_flow(dev);
+	assert_true(k > 0);
+	assert_int_equal(mapi_connect(k), -1);
+	expect_error(MAPI_ERR_DEVICE_STARTED, "before mapi_start_offline_device");
+	assert_int_equal(mapi_close_flow(k), 0);
+	assert_int_equal(mapi_start_offline_device(dev), -1);
+	expect_error(MAPI_ERR_DEVICE_STARTED, "already reading");
+	/* the first flow's packets: the trace's tcp packets, in order */
+	assert_int_equal(cbpf_compile("tcp", LINKTYPE_ETHERNET, 0, &prog), 0);
+	for (i = 0; i < NPKTS; i++) {
+		if (!oracle_run(&prog, pkts[i].b, (uint32_t)pkts[i].len, (uint32_t)pkts[i].len))
+			continue;
+		pkt = mapi_get_next_pkt(fds[0], pb);
+		assert_non_null(pkt);
+		assert_int_equal(pkt->ts, ts_of(i));
+		assert_int_equal(pkt->wlen, pkts[i].len);
+		assert_memory_equal(pkt->pkt, pkts[i].b, pkts[i].len);
+		n++;
+	}
+	cbpf_prog_free(&prog);
+	assert_null(mapi_get_next_pkt(fds[0], pb));
+	expect_error(MAPI_ERR_TRACE_END, "");
+	assert_true(n > 0);
+	for (i = 0; i < 3; i++) {
+		wait_read(fds[i], &info);
+		assert_int_equal(info.trace_status, MAPI_TRACE_DONE);
+		assert_int_equal(info.packets_seen, NPKTS);
+		oracle(filters[i], 0, NPKTS, &want_p, &want_b);
+		assert_int_equal(read_ull(fds[i], pfs[i]), want_p);
+		assert_int_equal(read_ull(fds[i], pfs[i] + 1), want_b);
+	}
+	/* the name goes; the flows keep their results */
+	snprintf(name, sizeof(name), "%s", dev);
+	assert_int_equal(mapi_delete_offline_device(name), 0);
+	assert_int_equal(mapi_create_flow(name), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, name);
+	assert_int_equal(mapi_start_offline_device(name), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "no offline device");
+	for (i = 0; i < 3; i++) {
+		oracle(filters[i], 0, NPKTS, &want_p, &want_b);
+		assert_int_equal(read_ull(fds[i], pfs[i]), want_p);
+		assert_int_equal(mapi_close_flow(fds[i]), 0);
+	}
+}
+
+/* A flow of a device closes at once while the reader waits for room in
+ * another flow's full TO_BUFFER; a device deleted before its start ends
+ * its flows' trace, so that no reader waits for ever; bad calls. */
+static void test_offline_device_ends(void **state)
+{
+	struct timespec t0, t1;
+	mapi_flow_info_t info;
+	int full, other, pf, fid, i;
+	char path[128], *dev;
+
+	(void)state;
+	path_of(path, sizeof(path), "dev.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	dev = mapi_create_offline_device(path, MFF_PCAP);
+	assert_non_null(dev);
+	full = mapi_create_flow(dev);
+	fid = mapi_apply_function(full, "TO_BUFFER", 100, 4096 * 4);	/* never read */
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(full), 0);
+	other = device_flow(dev, "", &pf, NULL);
+	assert_int_equal(mapi_start_offline_device(dev), 0);
+	/* the reader stops at the full buffer, the other flow with it */
+	for (i = 0; i < 200 && read_ull(other, pf) == 0; i++)
+		usleep(10000);
+	usleep(50000);
+	assert_true(read_ull(other, pf) > 0);
+	assert_true(read_ull(other, pf) < NPKTS);
+	assert_int_equal(mapi_get_flow_info(other, &info), 0);
+	assert_int_equal(info.trace_status, MAPI_TRACE_READING);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(mapi_close_flow(other), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(mapi_delete_offline_device(dev), 0);
+	assert_int_equal(mapi_close_flow(full), 0);
+
+	/* deleted before it started */
+	dev = mapi_create_offline_device(path, MFF_PCAP);
+	assert_non_null(dev);
+	full = mapi_create_flow(dev);
+	fid = mapi_apply_function(full, "TO_BUFFER");
+	other = mapi_create_flow(dev);	/* not connected yet */
+	assert_int_equal(mapi_connect(full), 0);
+	assert_int_equal(mapi_delete_offline_device(dev), 0);
+	assert_null(mapi_get_next_pkt(full, fid));
+	expect_error(MAPI_ERR_TRACE_END, "");
+	assert_int_equal(mapi_get_flow_info(full, &info), 0);
+	assert_int_equal(info.trace_status, MAPI_TRACE_FAILED);
+	assert_non_null(strstr(info.trace_error, "deleted before mapi_start_offline_device"));
+	assert_int_equal(mapi_connect(other), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "deleted before");
+	assert_int_equal(mapi_close_flow(other), 0);
+	assert_int_equal(mapi_close_flow(full), 0);
+
+	/* bad calls */
+	assert_null(mapi_create_offline_device("/nonexistent/x.pcap", MFF_PCAP));
+	expect_error(MAPI_ERR_TRACE, "No such file");
+	assert_null(mapi_create_offline_device(path, MFF_DAG_ERF));
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "MFF_DAG_ERF");
+	assert_null(mapi_create_offline_device(NULL, MFF_PCAP));
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "NULL");
+	assert_int_equal(mapi_start_offline_device(NULL), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "no offline device");
+	assert_int_equal(mapi_delete_offline_device("trace:99999"), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "trace:99999");
 }
 
 static void create_refused(const char *path, int format, int code, const char *words)
@@ -634,6 +790,8 @@ int main(void)
 		cmocka_unit_test(test_close_while_reading),
 		cmocka_unit_test(test_to_file),
 		cmocka_unit_test(test_to_file_count),
+		cmocka_unit_test(test_offline_device),
+		cmocka_unit_test(test_offline_device_ends),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

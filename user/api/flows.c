@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mapi.h"
 #include "proto.h"
+#include "trace.h"
 
 pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -270,6 +271,7 @@ void api_forked(void)
 	parents_local = local;
 	parents_remote = remote;
 	local = remote = NULL;
+	trace_forked();
 }
 
 struct backend *api_mapid(void)
@@ -342,8 +344,10 @@ MAPI_EXPORT int mapi_create_flow(const char *dev)
 	if (!dev)
 		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
 					"mapi_create_flow: the device name is NULL"));
-	ret = live_backend(&b);
-	if (!ret)
+	/* an offline device's name cannot be an interface's (':') */
+	if (trace_is_device(dev))
+		ret = create(backend_trace(), dev, TRACE_DEVICE);
+	else if (!(ret = live_backend(&b)))
 		ret = create(b, dev, 0);
 	if (ret < 0)
 		return api_fail(ret);

@@ -23,17 +23,38 @@
 #define PCAPNG_MAGIC 0x0a0d0d0au
 #define READ_BUFFER (256 * 1024)
 
+/*
+ * A trace being read, for one flow (mapi_create_offline_flow) or for the
+ * flows of an offline device (mapi_create_offline_device), each packet
+ * once through every connected flow.
+ */
 struct trace {
 	char path[4096];
 	int fd;			/* the file; reads wait on it and on stop_fd */
-	int stop_fd;		/* an eventfd: the flow closes */
+	int stop_fd;		/* an eventfd: the reading ends */
 	FILE *file;		/* fd, read through read_cookie() */
 	pcap_t *pcap;
-	struct flow *flow;
 	pthread_t thread;
 	int started;
 	struct trace_info info;	/* status and packets: atomic; the rest once */
+	/* the flows it feeds: connected ones in flows[] (a closed one's
+	 * entry set to NULL, never moved, so the reader misses none) */
+	pthread_mutex_t lock;
+	pthread_cond_t left;	/* the reader left the flow it ran */
+	struct flow **flows;
+	int nflows, room;
+	const struct flow *running;	/* the flow whose functions run now */
+	int refs;		/* flows opened on it, and a device's name */
+	/* an offline device: its name, and the next in the list */
+	char device[MAPI_DEVNAME_LENGTH];
+	int shared;		/* an offline device's, started by its own call */
+	struct trace *next;
 };
+
+/* The offline devices, by name (under the API lock); a child of fork()
+ * keeps its parent's as they are, never used. */
+static struct trace *devices, *parents_devices;
+static unsigned int device_serial;
 
 /*
  * libpcap reads the trace through this: a read that also returns (as the
@@ -88,6 +109,9 @@ static uint32_t magic_of(int fd)
 
 static void trace_free(struct trace *t)
 {
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->left);
+	free(t->flows);
 	if (t->pcap)
 		pcap_close(t->pcap);	/* closes t->file */
 	else if (t->file)
@@ -125,6 +149,8 @@ static int trace_open(struct trace **out, const char *path, int format)
 	if (!t)
 		return -ENOMEM;
 	t->stop_fd = -1;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->left, NULL);
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if (!strcmp(path, "-")) {
 		t->fd = STDIN_FILENO;
@@ -180,7 +206,7 @@ static int trace_open(struct trace **out, const char *path, int format)
 		ret = bad_trace(path, why);
 		goto fail;
 	}
-	t->info.status = MAPI_TRACE_READING;
+	t->info.status = MAPI_TRACE_OPEN;
 	*out = t;
 	return 0;
 fail:
@@ -195,14 +221,39 @@ static const char *trace_name(const struct trace *t)
 	return slash ? slash + 1 : t->path;
 }
 
-/* The reader: every packet through the flow's functions, in order. */
+/* Packet p through flow f's functions, in order. */
+static void run_flow(struct flow *f, const struct trace_pkt *p)
+{
+	int i;
+
+	store_add(&f->host, FLOW_SLOT_SEEN, 1);
+	for (i = 0; i < f->nfns; i++)
+		if (!f->fns[i]->desc->run(f->fns[i], f, p))
+			break;
+}
+
+/* The trace has no more packets for f's TO_BUFFERs. */
+static void flow_trace_end(struct flow *f)
+{
+	int i;
+
+	for (i = 0; i < f->nfns; i++)
+		if (capture_is_buffer(f->fns[i]))
+			capture_trace_end(f->fns[i]);
+}
+
+/*
+ * The reader: every packet through every connected flow.  The lock is not
+ * held while a flow's functions run, which may wait for room in its
+ * TO_BUFFER: a flow closing meanwhile waits only for the reader to leave
+ * it (trace_leave), not for another flow's application to read.
+ */
 static void *trace_main(void *arg)
 {
 	struct trace *t = arg;
-	struct flow *f = t->flow;
 	struct pcap_pkthdr *h;
 	const unsigned char *data;
-	int r, i, status;
+	int r, k, status;
 
 	while ((r = pcap_next_ex(t->pcap, &h, &data)) == 1) {
 		struct trace_pkt p = {
@@ -216,10 +267,20 @@ static void *trace_main(void *arg)
 		if (!t->info.packets)
 			t->info.first_ns = p.ts_ns;
 		__atomic_store_n(&t->info.last_ns, p.ts_ns, __ATOMIC_RELAXED);
-		store_add(&f->host, FLOW_SLOT_SEEN, 1);
-		for (i = 0; i < f->nfns; i++)
-			if (!f->fns[i]->desc->run(f->fns[i], f, &p))
-				break;
+		pthread_mutex_lock(&t->lock);
+		for (k = 0; k < t->nflows; k++) {
+			struct flow *f = t->flows[k];
+
+			if (!f)
+				continue;
+			t->running = f;
+			pthread_mutex_unlock(&t->lock);
+			run_flow(f, &p);
+			pthread_mutex_lock(&t->lock);
+			t->running = NULL;
+			pthread_cond_broadcast(&t->left);
+		}
+		pthread_mutex_unlock(&t->lock);
 		__atomic_store_n(&t->info.packets, t->info.packets + 1, __ATOMIC_RELEASE);
 	}
 	status = MAPI_TRACE_DONE;
@@ -231,23 +292,68 @@ static void *trace_main(void *arg)
 	}
 	/* the status first: a reader told of the end finds the trace ended */
 	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
-	for (i = 0; i < f->nfns; i++)
-		if (capture_is_buffer(f->fns[i]))
-			capture_trace_end(f->fns[i]);
+	pthread_mutex_lock(&t->lock);
+	for (k = 0; k < t->nflows; k++)
+		if (t->flows[k])
+			flow_trace_end(t->flows[k]);
+	pthread_mutex_unlock(&t->lock);
 	return NULL;
 }
 
-static int trace_start(struct trace *t, struct flow *f)
+static int trace_start(struct trace *t)
 {
 	int ret;
 
-	t->flow = f;
+	__atomic_store_n(&t->info.status, MAPI_TRACE_READING, __ATOMIC_RELEASE);
 	ret = thread_start(&t->thread, trace_main, t);
-	if (ret)
+	if (ret) {
+		__atomic_store_n(&t->info.status, MAPI_TRACE_OPEN, __ATOMIC_RELEASE);
 		return err_set(-ret, MAPI_ERR_NOMEM, "cannot start the trace's reader: %s",
 			       strerror(ret));
+	}
 	t->started = 1;
 	return 0;
+}
+
+/* Flow f is fed from now on (it is connected). */
+static int trace_join(struct trace *t, struct flow *f)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->nflows == t->room) {
+		int room = t->room ? 2 * t->room : 4;
+		struct flow **more = realloc(t->flows, (size_t)room * sizeof(*more));
+
+		if (more) {
+			t->flows = more;
+			t->room = room;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	if (!ret)
+		t->flows[t->nflows++] = f;
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+/* Flow f is no longer fed: once this returns, the reader does not touch
+ * it.  Its TO_BUFFERs stop waiting for room first. */
+static void trace_leave(struct trace *t, struct flow *f)
+{
+	int i;
+
+	for (i = 0; i < f->nfns; i++)
+		if (capture_is_buffer(f->fns[i]))
+			capture_interrupt(f->fns[i]);
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->nflows; i++)
+		if (t->flows[i] == f)
+			t->flows[i] = NULL;
+	while (t->running == f)
+		pthread_cond_wait(&t->left, &t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void trace_info(struct trace *t, struct trace_info *info)
@@ -265,59 +371,181 @@ void trace_info(struct trace *t, struct trace_info *info)
 	}
 }
 
-static void trace_close(struct trace *t)
+/* One reference fewer; the last stops the reader and frees the trace. */
+static void trace_put(struct trace *t)
 {
 	uint64_t one = 1;
-	int i;
 
+	if (--t->refs > 0)
+		return;
 	if (t->started) {
-		/* unblock the reader: its file, and a full TO_BUFFER queue */
+		/* unblock the reader: its file (no flow is left to wait on) */
 		if (write(t->stop_fd, &one, sizeof(one)) < 0) {
 			/* already written: it is awake */
 		}
-		for (i = 0; i < t->flow->nfns; i++)
-			if (capture_is_buffer(t->flow->fns[i]))
-				capture_interrupt(t->flow->fns[i]);
 		pthread_join(t->thread, NULL);
 	}
 	trace_free(t);
 }
 
+/* --- Offline devices ------------------------------------------------------- */
+
+static struct trace *device_find(const char *name)
+{
+	struct trace *t;
+
+	for (t = devices; t; t = t->next)
+		if (!strcmp(t->device, name))
+			return t;
+	return NULL;
+}
+
+int trace_is_device(const char *name)
+{
+	return name && device_find(name) != NULL;
+}
+
+static int no_device(const char *name)
+{
+	return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE, "no offline device named \"%s\" "
+		       "(mapi_create_offline_device makes one)", name ? name : "(NULL)");
+}
+
+int trace_device_create(const char *path, int format, const char **name)
+{
+	struct trace *t = NULL;
+	int ret = trace_open(&t, path, format);
+
+	if (ret)
+		return ret;
+	snprintf(t->device, sizeof(t->device), "trace:%u", ++device_serial);
+	t->shared = 1;
+	t->refs = 1;	/* the name's */
+	t->next = devices;
+	devices = t;
+	*name = t->device;
+	return 0;
+}
+
+int trace_device_start(const char *name)
+{
+	struct trace *t = name ? device_find(name) : NULL;
+
+	if (!t)
+		return no_device(name);
+	if (t->started)
+		return err_set(-EALREADY, MAPI_ERR_DEVICE_STARTED,
+			       "offline device %s is already reading its trace", name);
+	return trace_start(t);
+}
+
+/* A device deleted before it started: its flows' trace ends unread, so
+ * that nothing waits for packets that will not come. */
+static void trace_unread(struct trace *t)
+{
+	int k;
+
+	snprintf(t->info.msg, sizeof(t->info.msg), "offline device %s was deleted before "
+		 "mapi_start_offline_device: its trace was not read", t->device);
+	t->info.code = MAPI_ERR_TRACE;
+	__atomic_store_n(&t->info.status, MAPI_TRACE_FAILED, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&t->lock);
+	for (k = 0; k < t->nflows; k++)
+		if (t->flows[k])
+			flow_trace_end(t->flows[k]);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int trace_device_delete(const char *name)
+{
+	struct trace **p;
+
+	for (p = &devices; *p; p = &(*p)->next) {
+		if (name && !strcmp((*p)->device, name)) {
+			struct trace *t = *p;
+
+			*p = t->next;
+			if (!t->started)
+				trace_unread(t);
+			trace_put(t);	/* a started one's flows read on, to the end */
+			return 0;
+		}
+	}
+	return no_device(name);
+}
+
+void trace_forked(void)
+{
+	struct trace **end = &parents_devices;
+
+	while (*end)
+		end = &(*end)->next;
+	*end = devices;
+	devices = NULL;
+}
+
 /* --- The trace backend ---------------------------------------------------- */
 
-static int trace_backend_open(struct backend *b, struct flow *f, const char *path, int format)
+/* source: a trace file in format, or an offline device (TRACE_DEVICE). */
+static int trace_backend_open(struct backend *b, struct flow *f, const char *source,
+			      int format)
 {
 	struct trace *t = NULL;
 	int ret;
 
 	(void)b;
-	ret = trace_open(&t, path, format);
+	if (format == TRACE_DEVICE) {
+		t = device_find(source);
+		if (!t)
+			return no_device(source);
+		t->refs++;
+		f->trace = t;
+		snprintf(f->dev, sizeof(f->dev), "%s", t->device);
+		return 0;
+	}
+	ret = trace_open(&t, source, format);
 	if (ret)
 		return ret;
+	t->refs = 1;
 	f->trace = t;
 	/* the file's name, cut to what flow information holds */
 	snprintf(f->dev, sizeof(f->dev), "%.*s", (int)sizeof(f->dev) - 1, trace_name(t));
 	return 0;
 }
 
+/* A flow's own trace starts with it; an offline device's flows join it
+ * before it starts, so that each sees every packet. */
 static int trace_backend_connect(struct backend *b, struct flow *f)
 {
-	int ret;
+	struct trace *t = f->trace;
+	int ret = 0;
 
 	(void)b;
+	if (t->shared && t->started)
+		return err_set(-EALREADY, MAPI_ERR_DEVICE_STARTED,
+			       "offline device %s is already reading its trace: connect its flows "
+			       "before mapi_start_offline_device", f->dev);
+	if (t->shared && __atomic_load_n(&t->info.status, __ATOMIC_ACQUIRE) == MAPI_TRACE_FAILED)
+		return err_set(-ENODEV, MAPI_NO_SUCH_DEVICE, "%s", t->info.msg);
 	ret = store_create_memory(&f->host, f->nslots);
 	if (!ret)
-		ret = trace_start(f->trace, f);
+		ret = trace_join(t, f);
+	if (!ret && !t->shared) {
+		ret = trace_start(t);
+		if (ret)
+			trace_leave(t, f);
+	}
 	if (ret)
 		store_destroy(&f->host);
 	return ret;
 }
 
-/* Stops and joins the reader, which may be running. */
+/* The reader leaves f (and stops, with the last flow of its trace). */
 static void trace_backend_close(struct backend *b, struct flow *f)
 {
 	(void)b;
-	trace_close(f->trace);
+	trace_leave(f->trace, f);
+	trace_put(f->trace);
 	f->trace = NULL;
 }
 
