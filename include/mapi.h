@@ -120,11 +120,13 @@ int mapi_create_flow(const char *dev);
  * Needs no privileges.
  */
 /* MAPI 2.0's values; its formats of capture cards (MFF_RAW, MFF_DAG_ERF,
- * MFF_NAPATECH) are refused with a message: convert such traces first. */
+ * MFF_COMBO6, MFF_NAPATECH) are refused with a message: convert such
+ * traces first. */
 #define MFF_PCAP 0
 #define MFF_RAW 1
 #define MFF_DAG_ERF 2
-#define MFF_NAPATECH 3
+#define MFF_COMBO6 3
+#define MFF_NAPATECH 4
 #define MFF_PCAPNG 16
 int mapi_create_offline_flow(const char *path, int format);
 
@@ -379,6 +381,21 @@ typedef struct mapi_libfunct_info {
 /* Function n (from 0) of the library; -1 with MAPI_FUNCTION_NOT_FOUND past the end. */
 int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info);
 
+/* MAPI 2.0's function libraries: mapi-bpf's functions are one, number 0,
+ * "mapi-bpf".  The next after libnum (-1: the first); -1 with
+ * MAPI_FUNCTION_NOT_FOUND when there is none. */
+typedef struct mapi_lib_info {
+	int id;
+	char libname[64];
+	unsigned int functs;	/* its functions: mapi_get_libfunct_info's */
+} mapi_lib_info_t;
+
+int mapi_get_library_info(int libnum, mapi_lib_info_t *info);
+int mapi_get_next_library_info(int libnum, mapi_lib_info_t *info);
+
+/* MAPI 2.0 (DiMAPI): the sensors flow fd spans: 1, this machine. */
+int mapi_get_scope_size(int fd);
+
 /* --- Devices --------------------------------------------------------------- */
 
 /*
@@ -406,6 +423,27 @@ int mapi_get_device_info(int devid, mapi_device_info_t *info);
 /* The first device whose id is above devid (0: the first of all); -1 with
  * MAPI_NO_SUCH_DEVICE after the last. */
 int mapi_get_next_device_info(int devid, mapi_device_info_t *info);
+
+/*
+ * MAPI 2.0's statistics of a device, as the kernel and this process's
+ * flows count them: for an interface of this network namespace, the
+ * packets it received (ps_recv) and sent (ps_sent, which flows see too:
+ * both directions, as tcpdump), and dropped itself (ps_ifdrop: no buffer,
+ * missed, as `ip -s link` says); for an offline device, the packets read
+ * so far.  ps_drop: the packets this process's flows on dev lost to full
+ * rings (or a failed TO_FILE), as their mapi_get_flow_info says.
+ */
+struct mapi_stat {
+	unsigned long long ps_recv;
+	unsigned long long ps_drop;
+	unsigned long long ps_ifdrop;
+	unsigned long long ps_sent;
+	char hostname[64];
+	char dev[MAPI_DEVNAME_LENGTH];
+};
+
+/* 0, or -1 with MAPI_NO_SUCH_DEVICE for a name that is neither. */
+int mapi_stats(const char *dev, struct mapi_stat *stats);
 
 /*
  * What a BPF_FILTER expression becomes, as text for people: libpcap's

@@ -8,7 +8,8 @@
 #  2. A snap length cuts frames as tcpdump -s cuts them.
 #  3. A reader that pauses overflows a small ring: delivered + dropped
 #     equals the matching frames sent, exactly, and the drops show in the
-#     function's and the flow's information.
+#     function's and the flow's information, and in mapi_stats, whose
+#     interface counters are ip -s link's.
 #  4. TO_FILE writes what tcpdump -w writes, packet for packet, complete when
 #     the flow is closed; tcpdump reads the file.  MAPI 2.0's TO_FILE(MFF_PCAP,
 #     PATH, COUNT) beside it writes the first COUNT, complete then while the
@@ -82,7 +83,8 @@ check_eq "frames cut at 100 bytes as tcpdump -s 100 cuts them" \
 echo "3. a paused reader overflows its ring"
 "$BUILD/tests/gen_traffic" mix 23 3000 "$T/burst.pcap" no-vlan
 n_burst=$(pcap_count "$T/burst.pcap" udp or tcp)
-capbuf_start burst -w -s 2048 -r 65536 -n "$n_burst" "$MON" "$T/burst-got.pcap" "udp or tcp" || finish
+capbuf_start burst -w -T -s 2048 -r 65536 -n "$n_burst" "$MON" "$T/burst-got.pcap" "udp or tcp" ||
+	finish
 tcpdump_start tdburst "udp or tcp"
 in_peer "$BUILD/tests/sendpcap" "$PEER" "$T/burst.pcap" >/dev/null
 tcpdump_wait tdburst "$n_burst"
@@ -97,7 +99,18 @@ if [[ $CAP =~ ^matched=([0-9]+)\ delivered=([0-9]+)\ dropped=([0-9]+)\ queued=0 
 	[ "$x" -gt 0 ] && pass "the 64 KiB ring overflowed: $x dropped, $d delivered" ||
 		fail "nothing was dropped: the test did not overflow the ring"
 	[ "$d" -gt 0 ] && pass "the ring delivered what it held" || fail "nothing delivered"
-	check_match "the flow's information shows the drops" "$CAP" " flow_dropped=$x$"
+	check_match "the flow's information shows the drops" "$CAP" " flow_dropped=$x "
+	# mapi_stats: the interface's counters as ip -s says them, the flows' drops
+	ipstat=$(in_mon ip -s -s -j link show "$MON" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)[0]["stats64"]
+print("recv=%d sent=%d ifdrop=%d" % (s["rx"]["packets"], s["tx"]["packets"],
+      s["rx"]["dropped"] + s["rx"].get("missed_errors", 0)))')
+	check_match "mapi_stats: the interface's counters, as ip -s link" "$CAP" \
+		" stats $ipstat drop=$x$"
+	[[ $ipstat =~ recv=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge "$n_burst" ] &&
+		pass "(the interface received the burst: ${BASH_REMATCH[1]} packets)" ||
+		fail "the interface's count is below the burst: $ipstat"
 	check_eq "what was delivered is the first frames sent" \
 		"$("$BUILD/tests/pcapcmp" "$T/burst-got.pcap" "$T/tdburst.pcap" | cut -d' ' -f1-4)" \
 		"$T/burst-got.pcap ends after $d"

@@ -2,7 +2,7 @@
 /*
  * capbuf: a TO_BUFFER reader for the tests.
  *
- *	capbuf [-s SNAPLEN] [-r RING] [-S PATTERN -o OFFSET -d DEPTH] [-w] [-C]
+ *	capbuf [-s SNAPLEN] [-r RING] [-S PATTERN -o OFFSET -d DEPTH] [-w] [-C] [-T]
  *	       -n COUNT IFACE OUT.pcap [FILTER]
  *
  * Creates a flow (BPF_FILTER FILTER; with -C, PKT_COUNTER and BYTE_COUNTER;
@@ -13,9 +13,9 @@
  * every packet it got to OUT.pcap (nanosecond timestamps, libpcap's writer)
  * and prints
  *	matched=M delivered=D dropped=X queued=Q in=I out=O ts_ok=0|1 ifindex_ok=0|1
- *	flow_dropped=X [pkts=P bytes=B]
+ *	flow_dropped=X [pkts=P bytes=B] [stats recv=R sent=S ifdrop=I drop=X]
  * where ts_ok says every timestamp lies between the connect and the end of
- * reading by this process's own clock.
+ * reading by this process's own clock, and -T adds mapi_stats of IFACE.
  */
 #include <mapi.h>
 #include <net/if.h>
@@ -50,13 +50,14 @@ int main(int argc, char **argv)
 	const char *pattern = NULL, *dev, *out, *filter = NULL;
 	unsigned long long t0, n_in = 0, n_out = 0;
 	int fd, fid, opt, wait_line = 0, ts_ok = 1, if_ok = 1, counters = 0, pf = 0, bf = 0;
+	int stats = 0;
 	mapi_function_info_t fi;
 	mapi_flow_info_t flow;
 	pcap_dumper_t *dump;
 	pcap_t *dead;
 	char line[16];
 
-	while ((opt = getopt(argc, argv, "s:r:S:o:d:wCn:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:S:o:d:wCTn:")) != -1) {
 		switch (opt) {
 		case 's': snaplen = atol(optarg); break;
 		case 'r': ring = atol(optarg); break;
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 		case 'd': depth = atol(optarg); break;
 		case 'w': wait_line = 1; break;
 		case 'C': counters = 1; break;
+		case 'T': stats = 1; break;
 		case 'n': count = atol(optarg); break;
 		default: return 2;
 		}
@@ -152,6 +154,14 @@ int main(int argc, char **argv)
 		if (!(p = mapi_read_results(fd, bf, MAPI_COPY)))
 			return fail("BYTE_COUNTER");
 		printf(" pkts=%llu bytes=%llu", pkts, *p);
+	}
+	if (stats) {
+		struct mapi_stat st;
+
+		if (mapi_stats(dev, &st) < 0)
+			return fail("mapi_stats");
+		printf(" stats recv=%llu sent=%llu ifdrop=%llu drop=%llu", st.ps_recv, st.ps_sent,
+		       st.ps_ifdrop, st.ps_drop);
 	}
 	printf("\n");
 	if (mapi_close_flow(fd) < 0)

@@ -258,6 +258,44 @@ static void test_function_forms(void **state)
 	assert_true(multi >= 2);	/* TO_BUFFER's and TO_FILE's */
 }
 
+/* MAPI 2.0's library calls: one library, number 0, of every function;
+ * mapi_stats and mapi_get_scope_size refuse what they cannot describe. */
+static void test_library_info(void **state)
+{
+	mapi_libfunct_info_t fi;
+	mapi_lib_info_t lib;
+	struct mapi_stat st;
+	int n, fd;
+
+	(void)state;
+	for (n = 0; mapi_get_libfunct_info(n, &fi) == 0; n++)
+		;
+	assert_int_equal(mapi_get_next_library_info(-1, &lib), 0);
+	assert_int_equal(lib.id, 0);
+	assert_string_equal(lib.libname, "mapi-bpf");
+	assert_int_equal(lib.functs, n);
+	assert_int_equal(mapi_get_library_info(0, &lib), 0);
+	assert_int_equal(mapi_get_next_library_info(0, &lib), -1);
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "number 0");
+	assert_int_equal(mapi_get_library_info(1, &lib), -1);
+	expect_error(MAPI_FUNCTION_NOT_FOUND, "no function library number 1");
+	assert_int_equal(mapi_get_library_info(0, NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "NULL");
+	assert_int_equal(mapi_stats(NULL, &st), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "NULL");
+	assert_int_equal(mapi_stats("lo", NULL), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "NULL");
+	assert_int_equal(mapi_stats("nosuchif0", &st), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "nosuchif0");
+	assert_int_equal(mapi_stats("lo", &st), 0);
+	assert_string_equal(st.dev, "lo");
+	assert_int_equal(mapi_get_scope_size(12345), -1);
+	expect_error(MAPI_INVALID_FLOW, "12345");
+	fd = new_flow();
+	assert_int_equal(mapi_get_scope_size(fd), 1);
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void test_flow_options(void **state)
 {
 	int fd = new_flow();
@@ -339,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_search_arguments),
 		cmocka_unit_test(test_capture_arguments),
 		cmocka_unit_test(test_function_forms),
+		cmocka_unit_test(test_library_info),
 		cmocka_unit_test(test_flow_options),
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_mode_names),

@@ -401,6 +401,7 @@ static void test_offline_device(void **state)
 	mapi_flow_info_t info;
 	struct mapipkt *pkt;
 	char path[128], name[MAPI_DEVNAME_LENGTH];
+	struct mapi_stat st;
 	char *dev;
 
 	(void)state;
@@ -447,6 +448,11 @@ static void test_offline_device(void **state)
 		assert_int_equal(read_ull(fds[i], pfs[i]), want_p);
 		assert_int_equal(read_ull(fds[i], pfs[i] + 1), want_b);
 	}
+	/* mapi_stats of the device: the packets read */
+	assert_int_equal(mapi_stats(dev, &st), 0);
+	assert_int_equal(st.ps_recv, NPKTS);
+	assert_int_equal(st.ps_drop + st.ps_ifdrop + st.ps_sent, 0);
+	assert_string_equal(st.dev, dev);
 	/* the name goes; the flows keep their results */
 	snprintf(name, sizeof(name), "%s", dev);
 	assert_int_equal(mapi_delete_offline_device(name), 0);
@@ -454,6 +460,8 @@ static void test_offline_device(void **state)
 	expect_error(MAPI_NO_SUCH_DEVICE, name);
 	assert_int_equal(mapi_start_offline_device(name), -1);
 	expect_error(MAPI_NO_SUCH_DEVICE, "no offline device");
+	assert_int_equal(mapi_stats(name, &st), -1);
+	expect_error(MAPI_NO_SUCH_DEVICE, "offline device");
 	for (i = 0; i < 3; i++) {
 		oracle(filters[i], 0, NPKTS, &want_p, &want_b);
 		assert_int_equal(read_ull(fds[i], pfs[i]), want_p);

@@ -45,6 +45,8 @@ int api_interface_check(struct flow *f);
 /* Whether descriptor fd still names f (it may have been closed while the
  * lock was let go). */
 int api_flow_is(int fd, const struct flow *f);
+/* The packets f's TO_BUFFERs and TO_FILEs lost (full rings, a failed file). */
+int api_flow_dropped(const struct flow *f, uint64_t *dropped);
 /* The open flows in descriptor order:
  *     for (fd = 0; (f = api_next_flow(&fd)); ) */
 struct flow *api_next_flow(int *fd);

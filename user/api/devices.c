@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* mapi_get_device_info: the network interfaces a flow could monitor. */
+/* mapi_get_device_info: the network interfaces a flow could monitor;
+ * mapi_stats: what was received and lost on one. */
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -15,6 +16,7 @@
 #include "api.h"
 #include "error.h"
 #include "mapi.h"
+#include "trace.h"
 
 /* Drivers with native XDP in Linux 6.x, and those that offload it. */
 static const char *const native_drivers[] = {
@@ -165,6 +167,81 @@ MAPI_EXPORT int mapi_get_next_device_info(int devid, mapi_device_info_t *info)
 
 	api_begin();
 	ret = device_info(devid < 0 ? 0 : devid, 1, info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+/* The interface's counters, from /proc/self/net/dev, which shows this
+ * network namespace's: "dev: rx_bytes rx_packets errs drop fifo frame
+ * compressed multicast tx_bytes tx_packets ...".  Its drop column is the
+ * kernel's rx_dropped plus rx_missed_errors. */
+static int interface_counters(const char *dev, struct mapi_stat *st)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/net/dev", "re");
+	int ret = -ENODEV;
+
+	if (!f)
+		return err_kernel(-errno, "reading /proc/self/net/dev");
+	while (ret == -ENODEV && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *name = line;
+		unsigned long long v[10];
+
+		if (!colon)
+			continue;
+		*colon = 0;
+		while (*name == ' ')
+			name++;
+		if (strcmp(name, dev))
+			continue;
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 10) {
+			ret = err_set(-EPROTO, MAPI_ERR_INTERNAL,
+				      "/proc/self/net/dev: cannot read %s's line", dev);
+			break;
+		}
+		st->ps_recv = v[1];
+		st->ps_ifdrop = v[3];
+		st->ps_sent = v[9];
+		ret = 0;
+	}
+	fclose(f);
+	return ret == -ENODEV ? err_set(ret, MAPI_NO_SUCH_DEVICE, "no network interface or "
+					"offline device named \"%s\"", dev) : ret;
+}
+
+MAPI_EXPORT int mapi_stats(const char *dev, struct mapi_stat *stats)
+{
+	struct flow *f;
+	int fd, ret = 0;
+
+	api_begin();
+	if (!dev)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "mapi_stats: dev is NULL");
+	else if (!stats)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2, "mapi_stats: stats is NULL");
+	if (!ret) {
+		memset(stats, 0, sizeof(*stats));
+		snprintf(stats->dev, sizeof(stats->dev), "%s", dev);
+		if (gethostname(stats->hostname, sizeof(stats->hostname) - 1))
+			stats->hostname[0] = 0;
+		uint64_t packets = 0;
+
+		ret = trace_is_device(dev) ? trace_device_packets(dev, &packets) :
+					     interface_counters(dev, stats);
+		stats->ps_recv += packets;
+	}
+	/* what this process's flows on it lost: their rings' drops */
+	for (fd = 0; !ret && (f = api_next_flow(&fd));) {
+		uint64_t lost;
+
+		if (f->inherited || strcmp(f->dev, dev))
+			continue;
+		ret = api_flow_dropped(f, &lost);
+		stats->ps_drop += lost;
+	}
 	if (ret)
 		return api_fail(ret);
 	api_end();

@@ -32,21 +32,31 @@ static int result_kind(const struct fn_desc *d)
 	}
 }
 
-/* What flow information says of f. */
-static int flow_info(struct flow *f, mapi_flow_info_t *info)
+int api_flow_dropped(const struct flow *f, uint64_t *dropped)
 {
-	uint64_t seen = 0, dropped = 0;
 	struct capture_stats cs;
-	int i, ret = 0, stopped = api_stopped(f);
+	int i, ret = 0;
 
-	if (f->status == MAPI_FLOW_RUNNING)
-		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
+	*dropped = 0;
 	for (i = 0; !ret && f->status == MAPI_FLOW_RUNNING && i < f->nfns; i++) {
 		if (!capture_is_buffer(f->fns[i]) && !capture_is_file(f->fns[i]))
 			continue;
 		ret = capture_stats(f, f->fns[i], &cs);
-		dropped += cs.dropped;
+		*dropped += cs.dropped;
 	}
+	return ret;
+}
+
+/* What flow information says of f. */
+static int flow_info(struct flow *f, mapi_flow_info_t *info)
+{
+	uint64_t seen = 0, dropped = 0;
+	int ret = 0, stopped = api_stopped(f);
+
+	if (f->status == MAPI_FLOW_RUNNING)
+		ret = flow_read_slot(f, FLOW_SLOT_SEEN, &seen);
+	if (!ret)
+		ret = api_flow_dropped(f, &dropped);
 	if (ret)
 		return ret;
 	memset(info, 0, sizeof(*info));
@@ -217,6 +227,64 @@ MAPI_EXPORT int mapi_is_remote(int fd)
 		return api_fail(ret);
 	api_end();
 	return 0;
+}
+
+/* MAPI 2.0 had several function libraries, numbered from 0; mapi-bpf's
+ * functions are one. */
+static int library_info(int libnum, mapi_lib_info_t *info)
+{
+	const struct fn_desc *const *all = fn_all();
+	int n = 0;
+
+	if (libnum != 0)
+		return err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+			       "no function library number %d: mapi-bpf has one, number 0", libnum);
+	if (!info)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2, "the library's info is NULL");
+	while (all[n])
+		n++;
+	memset(info, 0, sizeof(*info));
+	info->id = 0;
+	snprintf(info->libname, sizeof(info->libname), "mapi-bpf");
+	info->functs = (unsigned int)n;
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_library_info(int libnum, mapi_lib_info_t *info)
+{
+	int ret;
+
+	api_begin();
+	ret = library_info(libnum, info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_next_library_info(int libnum, mapi_lib_info_t *info)
+{
+	int ret;
+
+	api_begin();
+	ret = library_info(libnum < 0 ? 0 : libnum + 1, info);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 0;
+}
+
+MAPI_EXPORT int mapi_get_scope_size(int fd)
+{
+	struct flow *f = NULL;
+	int ret;
+
+	api_begin();
+	ret = api_lookup_flow(fd, &f);
+	if (ret)
+		return api_fail(ret);
+	api_end();
+	return 1;
 }
 
 MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)

@@ -134,12 +134,12 @@ static int trace_open(struct trace **out, const char *path, int format)
 	*out = NULL;
 	if (!path)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "the trace's path is NULL");
-	if (format == MFF_RAW || format == MFF_DAG_ERF || format == MFF_NAPATECH)
+	if (format >= MFF_RAW && format <= MFF_NAPATECH)
 		return err_set(-EOPNOTSUPP, MAPI_INVALID_ARGUMENT + 2,
 			       "trace format %s: mapi-bpf reads pcap and pcapng files (MFF_PCAP, "
 			       "MFF_PCAPNG); convert others first (editcap, for one)",
-			       format == MFF_RAW ? "MFF_RAW" : format == MFF_DAG_ERF ?
-			       "MFF_DAG_ERF" : "MFF_NAPATECH");
+			       (const char *const[]){ "MFF_RAW", "MFF_DAG_ERF", "MFF_COMBO6",
+						      "MFF_NAPATECH" }[format - MFF_RAW]);
 	if (format != MFF_PCAP && format != MFF_PCAPNG)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
 			       "trace format %d: use MFF_PCAP or MFF_PCAPNG", format);
@@ -454,6 +454,16 @@ static void trace_unread(struct trace *t)
 		if (t->flows[k])
 			flow_trace_end(t->flows[k]);
 	pthread_mutex_unlock(&t->lock);
+}
+
+int trace_device_packets(const char *name, uint64_t *packets)
+{
+	struct trace *t = name ? device_find(name) : NULL;
+
+	if (!t)
+		return no_device(name);
+	*packets = __atomic_load_n(&t->info.packets, __ATOMIC_ACQUIRE);
+	return 0;
 }
 
 int trace_device_delete(const char *name)

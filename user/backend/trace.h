@@ -36,6 +36,8 @@ void trace_info(struct trace *t, struct trace_info *info);
 int trace_device_create(const char *path, int format, const char **name);
 int trace_is_device(const char *name);
 int trace_device_start(const char *name);
+/* The packets its reader has read so far. */
+int trace_device_packets(const char *name, uint64_t *packets);
 /* Its name goes at once; its flows, started, read on to the end. */
 int trace_device_delete(const char *name);
 /* In a child of fork(): the parent's devices are not the child's. */
