@@ -126,6 +126,20 @@ $(BUILD)/tests/common/%.o: tests/common/%.c $(SKELS) | $(BUILD)/tests/common
 $(BUILD)/tests/%: tests/tools/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 
+# A program written for MAPI 2.0, built as its users built theirs: the
+# public header with the compatibility switch, the shared library; in C11
+# (the header's checking macro) and in C99 (the plain call, which reads
+# MAPI 2.0's argument forms).
+MAPI2_PROGS := $(BUILD)/tests/mapi2_trace $(BUILD)/tests/mapi2_trace_c99
+MAPI2_BUILD = $(CC) $(CFLAGS) -Wall -Werror -DMAPI_V2 -Iinclude -o $@ $< -L$(BUILD) \
+	-lmapi-bpf -lpcap -Wl,-rpath,'$$ORIGIN/..'
+
+$(BUILD)/tests/mapi2_trace: tests/mapi2/mapi2_trace.c include/mapi.h include/mapi2.h $(SHLIB) | $(BUILD)/tests
+	$(MAPI2_BUILD) -std=gnu11
+
+$(BUILD)/tests/mapi2_trace_c99: tests/mapi2/mapi2_trace.c include/mapi.h include/mapi2.h $(SHLIB) | $(BUILD)/tests
+	$(MAPI2_BUILD) -std=gnu99
+
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
 
@@ -155,7 +169,7 @@ check: deps
 	$(MAKE) all tests $(BENCH)
 	tests/run.sh $(BUILD)
 
-tests: $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+tests: $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) $(MAPI2_PROGS)
 
 demo: deps
 	$(MAKE) all tests
@@ -180,7 +194,7 @@ install: all
 	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmapi-bpf.so
 	install -m 644 $(STLIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/mapi.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/mapi.h include/mapi2.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/mapi-bpf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/mapi.1 $(DESTDIR)$(PREFIX)/share/man/man1/
@@ -194,6 +208,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libmapi-bpf.so \
 		$(DESTDIR)$(PREFIX)/lib/libmapi-bpf.a $(DESTDIR)$(PREFIX)/include/mapi.h \
+		$(DESTDIR)$(PREFIX)/include/mapi2.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/mapi-bpf.pc $(DESTDIR)$(PREFIX)/bin/mapi \
 		$(DESTDIR)$(PREFIX)/share/man/man1/mapi.1 $(DESTDIR)$(PREFIX)/sbin/mapid \
 		$(DESTDIR)$(PREFIX)/share/man/man8/mapid.8 \

@@ -551,4 +551,9 @@ static inline struct mapi_arg mapi__arg_ptr(const void *p) { struct mapi_arg a =
 }
 #endif
 
+/* MAPI 2.0's programs: cc -DMAPI_V2 (mapi2.h says what changes). */
+#ifdef MAPI_V2
+#include "mapi2.h"
+#endif
+
 #endif /* MAPI_H */

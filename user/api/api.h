@@ -45,6 +45,12 @@ int api_interface_check(struct flow *f);
 /* Whether descriptor fd still names f (it may have been closed while the
  * lock was let go). */
 int api_flow_is(int fd, const struct flow *f);
+struct mapipkt;
+
+/* mapi_loop, calling each(pkt, ctx) without the lock; a failure of each
+ * (negative errno, its error set) ends the loop with it. */
+int api_loop(int fd, int fid, int cnt, int (*each)(const struct mapipkt *pkt, void *ctx),
+	     void *ctx);
 /* The packets f's TO_BUFFERs and TO_FILEs lost (full rings, a failed file). */
 int api_flow_dropped(const struct flow *f, uint64_t *dropped);
 /* The open flows in descriptor order:

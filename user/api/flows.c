@@ -21,6 +21,7 @@
 #include "linkwatch.h"
 #include "log.h"
 #include "mapi.h"
+#include "mapi2.h"
 #include "proto.h"
 #include "trace.h"
 
@@ -450,28 +451,50 @@ MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
 	return ret;
 }
 
-/* The plain function (the header's macro hides it from C11 callers). */
-MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
+/* A call without the arguments' number and types: the required
+ * arguments of the function's first form (mapi-bpf's own), or of its MAPI
+ * 2.0 form, are read. */
+static int apply_va(int fd, const char *funct, int mapi2, va_list ap)
 {
 	const struct fn_desc *d = NULL;
 	struct mapi_arg *args = NULL;
 	struct flow *f = NULL;
-	va_list ap;
 	int n = 0, ret;
 
 	api_begin();
 	ret = apply_target(fd, funct, &f, &d);
-	if (!ret) {
-		va_start(ap, funct);
-		ret = args_from_va(d, 0, ap, &args, &n);
-		va_end(ap);
-	}
+	if (!ret)
+		ret = args_from_va(d, mapi2 ? d->mapi2_form : 0, ap, &args, &n);
 	if (!ret)
 		ret = flow_apply(f, d, args, n);
 	free(args);	/* the strings belong to the caller; flow_apply copied them */
 	if (ret < 0)
 		return api_fail(ret);
 	api_end();
+	return ret;
+}
+
+/* The plain function (the header's macro hides it from C11 callers). */
+MAPI_EXPORT int (mapi_apply_function)(int fd, const char *funct, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, funct);
+	ret = apply_va(fd, funct, 0, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The same for MAPI 2.0's programs (mapi2.h), which pass its forms. */
+MAPI_EXPORT int mapi_v2_apply_function(int fd, const char *funct, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, funct);
+	ret = apply_va(fd, funct, 1, ap);
+	va_end(ap);
 	return ret;
 }
 

@@ -112,23 +112,23 @@ MAPI_EXPORT struct mapipkt *mapi_get_next_pkt(int fd, int fid)
 	return get_next(fd, fid, WAIT_AS_FLAGGED);
 }
 
-MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
+int api_loop(int fd, int fid, int cnt, int (*each)(const struct mapipkt *pkt, void *ctx),
+	     void *ctx)
 {
 	struct mapipkt *pkt;
 	int n = 0, ret = 0;
 
 	api_begin();
-	if (!callback)
-		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4,
-					"mapi_loop: the callback is NULL"));
 	while (cnt <= 0 || n < cnt) {
 		ret = next_pkt(fd, fid, -1, &pkt);
 		if (ret)
 			break;
 		api_end();
-		callback(pkt);	/* without the lock: it may call the library */
-		n++;
+		ret = each(pkt, ctx);	/* without the lock: it may call the library */
 		api_begin();
+		if (ret)
+			return api_fail(ret);
+		n++;
 	}
 	/* without a count, the loop runs until the flow is closed (by the
 	 * callback, or by another thread while it waits, before any packet as
@@ -138,4 +138,22 @@ MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
 		return api_fail(ret);
 	api_end();
 	return n;
+}
+
+static int call_handler(const struct mapipkt *pkt, void *ctx)
+{
+	const mapi_handler *callback = ctx;
+
+	(*callback)(pkt);
+	return 0;
+}
+
+MAPI_EXPORT int mapi_loop(int fd, int fid, int cnt, mapi_handler callback)
+{
+	if (!callback) {
+		api_begin();
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4,
+					"mapi_loop: the callback is NULL"));
+	}
+	return api_loop(fd, fid, cnt, call_handler, &callback);
 }

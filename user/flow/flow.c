@@ -66,6 +66,8 @@ void fn_instance_free(struct fn_instance *fi)
 	if (fi->desc->release)
 		fi->desc->release(fi);
 	args_free(fi->args, fi->nargs);
+	free(fi->v2_result);
+	free(fi->v2_pkt);
 	free(fi);
 }
 

@@ -37,6 +37,11 @@ struct fn_instance {
 	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
 	int copy_int;			/* the same, of a result that is an int */
+	/* what MAPI 2.0's calls hand out (mapi2.c): its read_results view,
+	 * and its last packet in MAPI 2.0's layout */
+	void *v2_result;
+	void *v2_pkt;
+	size_t v2_room;
 	unsigned long long ref;		/* MAPI_REF value, refreshed */
 	int ref_on;
 };
