@@ -10,6 +10,7 @@
  *     (seconds since the epoch << 32 | fraction), an unsigned short
  *     ifindex, caplen, wlen, and the frame at &pkt->pkt;
  *   - mapi_loop's callback takes that packet;
+ *   - mapi_connect returns -1 when permission is missing, -2 otherwise;
  *   - the information structures (flows, functions, devices, library
  *     functions, mapi_stats) have MAPI 2.0's fields, and the library
  *     function calls its (library, function) numbers;
@@ -123,6 +124,8 @@ int mapi_v2_get_next_device_info(int devid, mapi2_device_info_t *info);
 int mapi_v2_get_libfunct_info(int libnum, int fnum, mapi2_libfunct_info_t *info);
 int mapi_v2_get_next_libfunct_info(int libnum, int fnum, mapi2_libfunct_info_t *info);
 int mapi_v2_stats(const char *dev, struct mapi2_stat *stats);
+/* mapi_connect: -1 when permission is missing, -2 for any other failure. */
+int mapi_v2_connect(int fd);
 /* mapi_apply_function without the header's checking macro (C before C11,
  * C++): reads the arguments of the function's MAPI 2.0 form. */
 int mapi_v2_apply_function(int fd, const char *funct, ...);
@@ -159,6 +162,7 @@ enum {
 #define mapi_get_libfunct_info mapi_v2_get_libfunct_info
 #define mapi_get_next_libfunct_info mapi_v2_get_next_libfunct_info
 #define mapi_stats mapi_v2_stats
+#define mapi_connect mapi_v2_connect
 #if !defined(MAPI__CHECKED) || defined(MAPI_NO_CHECKED_APPLY)
 #define mapi_apply_function mapi_v2_apply_function
 #endif

@@ -13,7 +13,7 @@
  * it prints, from mapi_read_results(fd, fid) (a mapi_results_t):
  *	flow1 pkts=N bytes=B read=R
  *	flow2 pkts=N looped=L tofile=S
- * and its flows' information.
+ * and its flows' information.  A second mapi_connect must return -2.
  */
 #include <mapi.h>
 #include <pcap/pcap.h>
@@ -99,6 +99,9 @@ int main(int argc, char *argv[])
 
 	if (mapi_connect(fd1) < 0 || mapi_connect(fd2) < 0)
 		die("mapi_connect");
+	/* connected twice: MAPI 2.0's -2 for what is not a permission */
+	if (mapi_connect(fd1) != -2)
+		die("a second mapi_connect (not -2)");
 	if (mapi_get_flow_info(fd1, &finfo) < 0)
 		die("mapi_get_flow_info");
 	if (finfo.status != FLOW_ACTIVE || strcmp(finfo.device, dev))

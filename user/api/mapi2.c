@@ -285,6 +285,16 @@ MAPI_EXPORT int mapi_v2_get_next_libfunct_info(int libnum, int fnum,
 	return mapi_v2_get_libfunct_info(libnum, fnum < 0 ? 0 : fnum + 1, info);
 }
 
+MAPI_EXPORT int mapi_v2_connect(int fd)
+{
+	int code = 0;
+
+	if (!mapi_connect(fd))
+		return 0;
+	mapi_read_error(&code, NULL);
+	return code == MAPI_ERR_PERMISSION ? -1 : -2;
+}
+
 MAPI_EXPORT int mapi_v2_stats(const char *dev, struct mapi2_stat *stats)
 {
 	struct mapi_stat in;
