@@ -77,6 +77,8 @@ extern "C" {
 #define MAPI_APPLY_CONNECTED 7006	/* could not apply the function: the flow is
 					 * connected (MAPI 2.0's code, which is also
 					 * that of a bad argument 6) */
+#define MAPI_APPLY_FAILED 7006		/* the same code for TO_FILE's format other
+					 * than MFF_PCAP, as MAPI 2.0 gave it */
 
 /* Codes added by mapi-bpf, in a range the original never used. */
 #define MAPI_ERR_PERMISSION 10001	/* a capability or mapid's permission is missing */
@@ -431,7 +433,8 @@ int mapi_get_next_device_info(int devid, mapi_device_info_t *info);
  * both directions, as tcpdump), and dropped itself (ps_ifdrop: no buffer,
  * missed, as `ip -s link` says); for an offline device, the packets read
  * so far.  ps_drop: the packets this process's flows on dev lost to full
- * rings (or a failed TO_FILE), as their mapi_get_flow_info says.
+ * rings, as their mapi_get_flow_info says (a flow's failed TO_FILE makes
+ * mapi_stats fail with MAPI_ERR_IO, as every call that reports on it).
  */
 struct mapi_stat {
 	unsigned long long ps_recv;

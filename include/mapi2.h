@@ -18,6 +18,10 @@
  *     MAPI_STR_LENGTH.  MFF_* and the error codes are mapi-bpf's own, which
  *     are MAPI 2.0's values.
  *
+ * mapi-bpf's calls that MAPI 2.0 did not have and that take mapi-bpf's
+ * shapes (mapi_get_next_pkt_timeout, say) are not for such programs: the
+ * compiler says so.
+ *
  * Without MAPI_V2 this file only declares the compatibility calls under
  * names of their own (mapi_v2_*, struct mapi2_*): mapi-bpf's API is as
  * mapi.h says.  Everything else of mapi.h is the same in both.
@@ -97,8 +101,8 @@ typedef struct mapi2_device_info {
 typedef struct mapi2_libfunct_info {
 	char name[MAPI2_STR_LENGTH];
 	char descr[1024];
-	char argdescr[MAPI2_STR_LENGTH];	/* argument letters, s string, i int;
-						 * forms separated by '|' */
+	char argdescr[MAPI2_STR_LENGTH];	/* the letters of its MAPI 2.0 form's
+						 * arguments: s string, i int */
 	char devtype[MAPI2_STR_LENGTH];
 } mapi2_libfunct_info_t;
 
@@ -127,7 +131,10 @@ int mapi_v2_stats(const char *dev, struct mapi2_stat *stats);
 /* mapi_connect: -1 when permission is missing, -2 for any other failure. */
 int mapi_v2_connect(int fd);
 /* mapi_apply_function without the header's checking macro (C before C11,
- * C++): reads the arguments of the function's MAPI 2.0 form. */
+ * C++): reads the arguments of the function's MAPI 2.0 form, integers as
+ * int (TO_FILE's count, which MAPI 2.0's programs pass as an int or an
+ * unsigned long long: on x86-64 and other little-endian ABIs the int is
+ * the low half of the same slot). */
 int mapi_v2_apply_function(int fd, const char *funct, ...);
 
 #ifdef MAPI_V2

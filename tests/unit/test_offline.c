@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -358,7 +360,7 @@ static void test_to_file_count(void **state)
 
 	fd = mapi_create_offline_flow(path, MFF_PCAP);
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_DAG_ERF, out, 1), -1);
-	expect_error(MAPI_INVALID_ARGUMENT + 1, "only MFF_PCAP");
+	expect_error(MAPI_APPLY_FAILED, "only MFF_PCAP");	/* MAPI 2.0's 7006 */
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, -1), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 3, "0 for no end");
 	assert_int_equal(mapi_apply_function(fd, "TO_FILE", MFF_PCAP, "", 1), -1);
@@ -534,6 +536,60 @@ static void test_offline_device_ends(void **state)
 	expect_error(MAPI_NO_SUCH_DEVICE, "no offline device");
 	assert_int_equal(mapi_delete_offline_device("trace:99999"), -1);
 	expect_error(MAPI_NO_SUCH_DEVICE, "trace:99999");
+	/* no format of mapi_create_offline_flow opens a device, with one there */
+	dev = mapi_create_offline_device(path, MFF_PCAP);
+	assert_non_null(dev);
+	assert_int_equal(mapi_create_offline_flow(dev, -1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "use MFF_PCAP or MFF_PCAPNG");
+	assert_int_equal(mapi_create_offline_flow(NULL, -1), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "use MFF_PCAP or MFF_PCAPNG");
+	assert_int_equal(mapi_delete_offline_device(dev), 0);
+}
+
+/* A TO_FILE whose file fails (past the file size limit, as on a full
+ * disk): its result turns 0, so that a program waiting for it through
+ * MAPI_REF does not wait for ever, and reading it then says why. */
+static void test_to_file_fails(void **state)
+{
+	struct rlimit was, small = { 64 * 1024, 64 * 1024 };
+	char path[128], out[128], *dev;
+	mapi_function_info_t fi;
+	mapi_flow_info_t info;
+	int fd, fid, *status, i;
+
+	(void)state;
+	path_of(path, sizeof(path), "big.pcap");
+	path_of(out, sizeof(out), "limited.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	dev = mapi_create_offline_device(path, MFF_PCAP);
+	assert_non_null(dev);
+	fd = mapi_create_flow(dev);
+	signal(SIGXFSZ, SIG_IGN);	/* a write past the limit fails (EFBIG) instead */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+	small.rlim_max = was.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	fid = mapi_apply_function(fd, "TO_FILE", MFF_PCAP, out, NPKTS);
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	status = mapi_read_results(fd, fid, MAPI_REF);
+	assert_non_null(status);
+	assert_int_equal(*status, 1);
+	assert_int_equal(mapi_start_offline_device(dev), 0);
+	/* (flow information fails with the file: wait on the result) */
+	for (i = 0; i < 1000 && *(volatile int *)status; i++)
+		usleep(10000);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+	assert_int_equal(*(volatile int *)status, 0);
+	assert_null(mapi_read_results(fd, fid, MAPI_COPY));
+	expect_error(MAPI_ERR_IO, "File too large");
+	assert_int_equal(mapi_get_flow_info(fd, &info), -1);
+	expect_error(MAPI_ERR_IO, "File too large");
+	assert_int_equal(mapi_get_function_info(fd, fid, &fi), -1);
+	expect_error(MAPI_ERR_IO, "counted as dropped");
+	assert_int_equal(mapi_close_flow(fd), -1);
+	expect_error(MAPI_ERR_IO, "limited.pcap");
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(mapi_delete_offline_device(dev), 0);
 }
 
 static void create_refused(const char *path, int format, int code, const char *words)
@@ -800,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_to_file_count),
 		cmocka_unit_test(test_offline_device),
 		cmocka_unit_test(test_offline_device_ends),
+		cmocka_unit_test(test_to_file_fails),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

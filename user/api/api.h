@@ -63,6 +63,8 @@ struct flow *api_next_flow(int *fd);
  * the engine and the connection to mapid are left to the parent.
  */
 void api_fork_prepare(void);
+/* After it, in parent and child (before api_forked): the files' locks. */
+void api_fork_done(void);
 void api_forked(void);
 
 /* The connection to mapid, made if need be; NULL when there is none (or

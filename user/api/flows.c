@@ -256,7 +256,17 @@ void api_fork_prepare(void)
 
 	for (fd = 0; (f = api_next_flow(&fd));)
 		for (i = 0; i < f->nfns; i++)
-			capture_flush(f->fns[i]);
+			capture_fork_prepare(f->fns[i]);
+}
+
+void api_fork_done(void)
+{
+	struct flow *f;
+	int fd, i;
+
+	for (fd = 0; (f = api_next_flow(&fd));)
+		for (i = 0; i < f->nfns; i++)
+			capture_fork_done(f->fns[i]);
 }
 
 void api_forked(void)
@@ -361,7 +371,9 @@ MAPI_EXPORT int mapi_create_offline_flow(const char *path, int format)
 	int ret;
 
 	api_begin();
-	ret = create(backend_trace(), path, format);
+	ret = trace_check_format(format);
+	if (!ret)
+		ret = create(backend_trace(), path, format);
 	if (ret < 0)
 		return api_fail(ret);
 	api_end();

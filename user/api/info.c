@@ -216,7 +216,9 @@ MAPI_EXPORT int mapi_get_next_function_info(int fd, int fid, mapi_function_info_
 	return 0;
 }
 
-MAPI_EXPORT int mapi_is_remote(int fd)
+/* DiMAPI's questions of flow fd: answer, as every flow of mapi-bpf runs
+ * on this machine; -1 for a descriptor that is not a flow's. */
+static int local_flow(int fd, int answer)
 {
 	struct flow *f = NULL;
 	int ret;
@@ -226,7 +228,17 @@ MAPI_EXPORT int mapi_is_remote(int fd)
 	if (ret)
 		return api_fail(ret);
 	api_end();
-	return 0;
+	return answer;
+}
+
+MAPI_EXPORT int mapi_is_remote(int fd)
+{
+	return local_flow(fd, 0);
+}
+
+MAPI_EXPORT int mapi_get_scope_size(int fd)
+{
+	return local_flow(fd, 1);
 }
 
 /* MAPI 2.0 had several function libraries, numbered from 0; mapi-bpf's
@@ -272,19 +284,6 @@ MAPI_EXPORT int mapi_get_next_library_info(int libnum, mapi_lib_info_t *info)
 		return api_fail(ret);
 	api_end();
 	return 0;
-}
-
-MAPI_EXPORT int mapi_get_scope_size(int fd)
-{
-	struct flow *f = NULL;
-	int ret;
-
-	api_begin();
-	ret = api_lookup_flow(fd, &f);
-	if (ret)
-		return api_fail(ret);
-	api_end();
-	return 1;
 }
 
 MAPI_EXPORT int mapi_get_libfunct_info(int n, mapi_libfunct_info_t *info)

@@ -162,6 +162,7 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
+	api_fork_done();
 	linkwatch_fork_parent();
 	pthread_mutex_unlock(&api_lock);
 }
@@ -174,6 +175,7 @@ static void fork_child(void)
 	nrefs = nfiles = 0;
 	idle_due = 0;
 	wake_init();
+	api_fork_done();
 	api_forked();
 	pthread_mutex_unlock(&api_lock);
 }

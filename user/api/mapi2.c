@@ -168,24 +168,25 @@ static int info_null(const void *info, int argno)
 	return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + argno, "info is NULL"));
 }
 
-MAPI_EXPORT int mapi_v2_get_flow_info(int fd, mapi2_flow_info_t *info)
+/* What get (mapi-bpf's call, or its iterator) says, in MAPI 2.0's shape. */
+static int flow_as_v2(int fd, mapi2_flow_info_t *info, int (*get)(int, mapi_flow_info_t *))
 {
 	mapi_flow_info_t in;
 
-	if (info_null(info, 2) || mapi_get_flow_info(fd, &in))
+	if (info_null(info, 2) || get(fd, &in))
 		return -1;
 	v2_flow(&in, info);
 	return 0;
 }
 
+MAPI_EXPORT int mapi_v2_get_flow_info(int fd, mapi2_flow_info_t *info)
+{
+	return flow_as_v2(fd, info, mapi_get_flow_info);
+}
+
 MAPI_EXPORT int mapi_v2_get_next_flow_info(int fd, mapi2_flow_info_t *info)
 {
-	mapi_flow_info_t in;
-
-	if (info_null(info, 2) || mapi_get_next_flow_info(fd, &in))
-		return -1;
-	v2_flow(&in, info);
-	return 0;
+	return flow_as_v2(fd, info, mapi_get_next_flow_info);
 }
 
 /* MAPI 2.0's function information: the packets that reached a function,
@@ -211,22 +212,24 @@ static int v2_function(int fd, const mapi_function_info_t *in, mapi2_function_in
 	return 0;
 }
 
-MAPI_EXPORT int mapi_v2_get_function_info(int fd, int fid, mapi2_function_info_t *info)
+static int function_as_v2(int fd, int fid, mapi2_function_info_t *info,
+			  int (*get)(int, int, mapi_function_info_t *))
 {
 	mapi_function_info_t in;
 
-	if (info_null(info, 3) || mapi_get_function_info(fd, fid, &in))
+	if (info_null(info, 3) || get(fd, fid, &in))
 		return -1;
 	return v2_function(fd, &in, info);
 }
 
+MAPI_EXPORT int mapi_v2_get_function_info(int fd, int fid, mapi2_function_info_t *info)
+{
+	return function_as_v2(fd, fid, info, mapi_get_function_info);
+}
+
 MAPI_EXPORT int mapi_v2_get_next_function_info(int fd, int fid, mapi2_function_info_t *info)
 {
-	mapi_function_info_t in;
-
-	if (info_null(info, 3) || mapi_get_next_function_info(fd, fid, &in))
-		return -1;
-	return v2_function(fd, &in, info);
+	return function_as_v2(fd, fid, info, mapi_get_next_function_info);
 }
 
 static void v2_device(const mapi_device_info_t *in, mapi2_device_info_t *out)
@@ -243,24 +246,37 @@ static void v2_device(const mapi_device_info_t *in, mapi2_device_info_t *out)
 			  (int)in->link_speed;
 }
 
-MAPI_EXPORT int mapi_v2_get_device_info(int devid, mapi2_device_info_t *info)
+static int device_as_v2(int devid, mapi2_device_info_t *info,
+			int (*get)(int, mapi_device_info_t *))
 {
 	mapi_device_info_t in;
 
-	if (info_null(info, 2) || mapi_get_device_info(devid, &in))
+	if (info_null(info, 2) || get(devid, &in))
 		return -1;
 	v2_device(&in, info);
 	return 0;
 }
 
+MAPI_EXPORT int mapi_v2_get_device_info(int devid, mapi2_device_info_t *info)
+{
+	return device_as_v2(devid, info, mapi_get_device_info);
+}
+
 MAPI_EXPORT int mapi_v2_get_next_device_info(int devid, mapi2_device_info_t *info)
 {
-	mapi_device_info_t in;
+	return device_as_v2(devid, info, mapi_get_next_device_info);
+}
 
-	if (info_null(info, 2) || mapi_get_next_device_info(devid, &in))
-		return -1;
-	v2_device(&in, info);
-	return 0;
+/* MAPI 2.0's argument letters: those of the function's MAPI 2.0 form,
+ * lower case (it had no optional arguments). */
+static void v2_letters(const struct fn_desc *d, char *buf, size_t len)
+{
+	const char *a = d->forms[d->mapi2_form].args;
+	size_t i;
+
+	for (i = 0; a[i] && i + 1 < len; i++)
+		buf[i] = a[i] == 'S' ? 's' : a[i] == 'I' ? 'i' : a[i];
+	buf[i] = 0;
 }
 
 MAPI_EXPORT int mapi_v2_get_libfunct_info(int libnum, int fnum, mapi2_libfunct_info_t *info)
@@ -274,7 +290,7 @@ MAPI_EXPORT int mapi_v2_get_libfunct_info(int libnum, int fnum, mapi2_libfunct_i
 	memset(info, 0, sizeof(*info));
 	snprintf(info->name, sizeof(info->name), "%s", in.name);
 	snprintf(info->descr, sizeof(info->descr), "%s", in.descr);
-	snprintf(info->argdescr, sizeof(info->argdescr), "%s", in.argtypes);
+	v2_letters(fn_all()[fnum], info->argdescr, sizeof(info->argdescr));
 	snprintf(info->devtype, sizeof(info->devtype), "%s", lib.libname);
 	return 0;
 }

@@ -41,6 +41,7 @@ struct trace {
 	 * entry set to NULL, never moved, so the reader misses none) */
 	pthread_mutex_t lock;
 	pthread_cond_t left;	/* the reader left the flow it ran */
+	int leaving;		/* closing flows waiting on left */
 	struct flow **flows;
 	int nflows, room;
 	const struct flow *running;	/* the flow whose functions run now */
@@ -123,6 +124,20 @@ static void trace_free(struct trace *t)
 	free(t);
 }
 
+int trace_check_format(int format)
+{
+	if (format >= MFF_RAW && format <= MFF_NAPATECH)
+		return err_set(-EOPNOTSUPP, MAPI_INVALID_ARGUMENT + 2,
+			       "trace format %s: mapi-bpf reads pcap and pcapng files (MFF_PCAP, "
+			       "MFF_PCAPNG); convert others first (editcap, for one)",
+			       (const char *const[]){ "MFF_RAW", "MFF_DAG_ERF", "MFF_COMBO6",
+						      "MFF_NAPATECH" }[format - MFF_RAW]);
+	if (format != MFF_PCAP && format != MFF_PCAPNG)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+			       "trace format %d: use MFF_PCAP or MFF_PCAPNG", format);
+	return 0;
+}
+
 static int trace_open(struct trace **out, const char *path, int format)
 {
 	static const cookie_io_functions_t io = { .read = read_cookie, .close = close_cookie };
@@ -134,15 +149,9 @@ static int trace_open(struct trace **out, const char *path, int format)
 	*out = NULL;
 	if (!path)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1, "the trace's path is NULL");
-	if (format >= MFF_RAW && format <= MFF_NAPATECH)
-		return err_set(-EOPNOTSUPP, MAPI_INVALID_ARGUMENT + 2,
-			       "trace format %s: mapi-bpf reads pcap and pcapng files (MFF_PCAP, "
-			       "MFF_PCAPNG); convert others first (editcap, for one)",
-			       (const char *const[]){ "MFF_RAW", "MFF_DAG_ERF", "MFF_COMBO6",
-						      "MFF_NAPATECH" }[format - MFF_RAW]);
-	if (format != MFF_PCAP && format != MFF_PCAPNG)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
-			       "trace format %d: use MFF_PCAP or MFF_PCAPNG", format);
+	ret = trace_check_format(format);
+	if (ret)
+		return ret;
 	if (strlen(path) >= sizeof(t->path))
 		return bad_trace("(path)", "the path is too long");
 	t = calloc(1, sizeof(*t));
@@ -242,6 +251,21 @@ static void flow_trace_end(struct flow *f)
 			capture_trace_end(f->fns[i]);
 }
 
+/* No more packets, for every flow: status (MAPI_TRACE_DONE or _FAILED,
+ * whose message is written before) first, so that a reader told of the
+ * end finds the trace ended. */
+static void trace_end(struct trace *t, int status)
+{
+	int k;
+
+	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&t->lock);
+	for (k = 0; k < t->nflows; k++)
+		if (t->flows[k])
+			flow_trace_end(t->flows[k]);
+	pthread_mutex_unlock(&t->lock);
+}
+
 /*
  * The reader: every packet through every connected flow.  The lock is not
  * held while a flow's functions run, which may wait for room in its
@@ -278,7 +302,8 @@ static void *trace_main(void *arg)
 			run_flow(f, &p);
 			pthread_mutex_lock(&t->lock);
 			t->running = NULL;
-			pthread_cond_broadcast(&t->left);
+			if (t->leaving)
+				pthread_cond_broadcast(&t->left);
 		}
 		pthread_mutex_unlock(&t->lock);
 		__atomic_store_n(&t->info.packets, t->info.packets + 1, __ATOMIC_RELEASE);
@@ -290,13 +315,7 @@ static void *trace_main(void *arg)
 		snprintf(t->info.msg, sizeof(t->info.msg), "trace %.60s: %.120s (after %llu packets)",
 			 trace_name(t), pcap_geterr(t->pcap), (unsigned long long)t->info.packets);
 	}
-	/* the status first: a reader told of the end finds the trace ended */
-	__atomic_store_n(&t->info.status, status, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&t->lock);
-	for (k = 0; k < t->nflows; k++)
-		if (t->flows[k])
-			flow_trace_end(t->flows[k]);
-	pthread_mutex_unlock(&t->lock);
+	trace_end(t, status);
 	return NULL;
 }
 
@@ -339,7 +358,7 @@ static int trace_join(struct trace *t, struct flow *f)
 }
 
 /* Flow f is no longer fed: once this returns, the reader does not touch
- * it.  Its TO_BUFFERs stop waiting for room first. */
+ * it.  Its TO_BUFFERs stop waiting for room first (for good: it closes). */
 static void trace_leave(struct trace *t, struct flow *f)
 {
 	int i;
@@ -351,8 +370,20 @@ static void trace_leave(struct trace *t, struct flow *f)
 	for (i = 0; i < t->nflows; i++)
 		if (t->flows[i] == f)
 			t->flows[i] = NULL;
+	t->leaving++;
 	while (t->running == f)
 		pthread_cond_wait(&t->left, &t->lock);
+	t->leaving--;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* A connect that failed after trace_join, before any reader ran: f may
+ * connect again, its TO_BUFFERs as they were. */
+static void trace_unjoin(struct trace *t, struct flow *f)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->nflows && t->flows[t->nflows - 1] == f)
+		t->nflows--;
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -443,17 +474,10 @@ int trace_device_start(const char *name)
  * that nothing waits for packets that will not come. */
 static void trace_unread(struct trace *t)
 {
-	int k;
-
 	snprintf(t->info.msg, sizeof(t->info.msg), "offline device %s was deleted before "
 		 "mapi_start_offline_device: its trace was not read", t->device);
 	t->info.code = MAPI_ERR_TRACE;
-	__atomic_store_n(&t->info.status, MAPI_TRACE_FAILED, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&t->lock);
-	for (k = 0; k < t->nflows; k++)
-		if (t->flows[k])
-			flow_trace_end(t->flows[k]);
-	pthread_mutex_unlock(&t->lock);
+	trace_end(t, MAPI_TRACE_FAILED);
 }
 
 int trace_device_packets(const char *name, uint64_t *packets)
@@ -543,7 +567,7 @@ static int trace_backend_connect(struct backend *b, struct flow *f)
 	if (!ret && !t->shared) {
 		ret = trace_start(t);
 		if (ret)
-			trace_leave(t, f);
+			trace_unjoin(t, f);
 	}
 	if (ret)
 		store_destroy(&f->host);

@@ -33,6 +33,9 @@ void trace_info(struct trace *t, struct trace_info *info);
  * A flow is opened on one with the backend's open(), format TRACE_DEVICE.
  */
 #define TRACE_DEVICE (-1)
+/* 0 for a format mapi-bpf reads (MFF_PCAP, MFF_PCAPNG), else the error:
+ * TRACE_DEVICE is not one an application may name. */
+int trace_check_format(int format);
 int trace_device_create(const char *path, int format, const char **name);
 int trace_is_device(const char *name);
 int trace_device_start(const char *name);

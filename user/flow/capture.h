@@ -53,8 +53,10 @@ int capture_finish(struct fn_instance *fi);
  * is written (never, without a count). */
 const int *capture_writing(const struct fn_instance *fi);
 
-/* TO_FILE: what its file buffers, written out (before a fork). */
-void capture_flush(struct fn_instance *fi);
+/* TO_FILE, around fork(): what its file buffers is written out, and no
+ * writer touches the file until capture_fork_done (in parent and child). */
+void capture_fork_prepare(struct fn_instance *fi);
+void capture_fork_done(struct fn_instance *fi);
 
 /* A flow over a trace: the trace has no more packets. */
 void capture_trace_end(struct fn_instance *fi);

@@ -17,6 +17,7 @@
  */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,9 @@ struct capture {
 	unsigned int tai_age;		/* packets since it was read */
 	struct mapipkt *pkt;		/* the packet last handed out */
 	char *path;			/* TO_FILE */
+	/* the file, written by the keeper or a trace's reader while a fork()
+	 * flushes it and calls read its error: under file_lock */
+	pthread_mutex_t file_lock;
 	struct pcap_writer file;
 	uint64_t count;			/* TO_FILE: packets to write (0: no end) */
 	uint64_t past;			/* atomic: packets after count, not written */
@@ -107,12 +111,33 @@ const int *capture_writing(const struct fn_instance *fi)
 	return &c->writing;
 }
 
-void capture_flush(struct fn_instance *fi)
+void capture_fork_prepare(struct fn_instance *fi)
+{
+	struct capture *c = fi->state;
+
+	if (c && capture_is_file(fi)) {
+		pthread_mutex_lock(&c->file_lock);
+		pcapw_flush(&c->file);
+	}
+}
+
+void capture_fork_done(struct fn_instance *fi)
 {
 	struct capture *c = fi->state;
 
 	if (c && capture_is_file(fi))
-		pcapw_flush(&c->file);
+		pthread_mutex_unlock(&c->file_lock);
+}
+
+/* The file's first error, or 0. */
+static int file_err(struct capture *c)
+{
+	int err;
+
+	pthread_mutex_lock(&c->file_lock);
+	err = c->file.err;
+	pthread_mutex_unlock(&c->file_lock);
+	return err;
 }
 
 uint32_t capture_ring_bytes(const struct fn_instance *fi)
@@ -162,8 +187,10 @@ static struct capture *capture_new(void)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		c->ring_fd = c->scratch_fd = c->sleep_fd = -1;
+		pthread_mutex_init(&c->file_lock, NULL);
+	}
 	return c;
 }
 
@@ -171,6 +198,7 @@ static void capture_free(struct capture *c)
 {
 	if (c->offline && !c->path)
 		pq_destroy(&c->queue);
+	pthread_mutex_destroy(&c->file_lock);
 	free(c->pkt);
 	free(c->path);
 	free(c);
@@ -235,8 +263,9 @@ static int to_file_prepare(struct fn_instance *fi, const struct flow *f)
 	struct capture *c;
 	int ret = 0;
 
+	/* MAPI 2.0 said "could not apply the function" of another format */
 	if (mapi2 && fi->args[0].v.i != MFF_PCAP)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+		return err_set(-EINVAL, MAPI_APPLY_FAILED,
 			       "TO_FILE format %lld: only MFF_PCAP (%d) is written", fi->args[0].v.i,
 			       MFF_PCAP);
 	if (mapi2 && fi->args[2].v.i < 0)
@@ -396,7 +425,7 @@ static void capture_release(struct fn_instance *fi)
 	if (!c)
 		return;
 	if (capture_is_file(fi))
-		pcapw_close(&c->file);
+		pcapw_close(&c->file);	/* no writer is left */
 	capture_disconnect(fi);
 	capture_free(c);
 	fi->state = NULL;
@@ -492,7 +521,8 @@ static int capture_emit(struct codegen *cg, const struct fn_instance *fi)
  * A packet for TO_FILE's file, counted as written, lost (a write error stays
  * with the file; the packets it loses are counted as dropped, and the
  * flow's calls say so) or past its count.  The count's last packet closes
- * the file, complete while the flow goes on.
+ * the file, complete while the flow goes on.  Its result turns 0 then, or
+ * when the file fails: it writes no more either way.
  */
 static void file_take(struct capture *c, uint64_t ts_ns, uint32_t caplen, uint32_t wlen,
 		      const void *data)
@@ -504,18 +534,22 @@ static void file_take(struct capture *c, uint64_t ts_ns, uint32_t caplen, uint32
 		__atomic_add_fetch(&c->past, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	pthread_mutex_lock(&c->file_lock);
 	ret = c->file.err ? c->file.err : pcapw_write(&c->file, ts_ns, caplen, wlen, data);
-	if (ret) {
-		__atomic_add_fetch(&c->lost, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	__atomic_store_n(&c->delivered, written + 1, __ATOMIC_RELEASE);
-	if (written + 1 == c->count) {
+	if (!ret && written + 1 == c->count) {
 		ret = pcapw_close(&c->file);
 		if (ret)
 			c->file.err = ret;
-		__atomic_store_n(&c->writing, 0, __ATOMIC_RELEASE);
+		else
+			__atomic_store_n(&c->delivered, written + 1, __ATOMIC_RELEASE);
+	} else if (!ret) {
+		__atomic_store_n(&c->delivered, written + 1, __ATOMIC_RELEASE);
 	}
+	if (ret || written + 1 == c->count)
+		__atomic_store_n(&c->writing, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&c->file_lock);
+	if (ret)
+		__atomic_add_fetch(&c->lost, 1, __ATOMIC_RELAXED);
 }
 
 /* On a packet of a trace: what the kernel's record holds, from the trace. */
@@ -640,12 +674,12 @@ void capture_interrupt(struct fn_instance *fi)
 }
 
 /* A TO_FILE whose file failed: the error, and the packets it lost. */
-static int file_error(const struct fn_instance *fi)
+static int file_error(const struct fn_instance *fi, int err)
 {
 	const struct capture *c = fi->state;
 
-	return err_set(c->file.err, MAPI_ERR_IO, "TO_FILE \"%s\": writing failed: %s; %llu "
-		       "packets lost so far (counted as dropped)", c->path, strerror(-c->file.err),
+	return err_set(err, MAPI_ERR_IO, "TO_FILE \"%s\": writing failed: %s; %llu "
+		       "packets lost so far (counted as dropped)", c->path, strerror(-err),
 		       (unsigned long long)__atomic_load_n(&c->lost, __ATOMIC_ACQUIRE));
 }
 
@@ -654,7 +688,7 @@ int capture_drain(struct fn_instance *fi)
 	struct capture *c = fi->state;
 	int64_t offset = tai_to_real_ns();
 	const struct mapipkt *rec;
-	int ret;
+	int ret, err;
 
 	if (!c->ring_mapped)
 		return 0;
@@ -665,8 +699,8 @@ int capture_drain(struct fn_instance *fi)
 		file_take(c, rec->ts + (uint64_t)offset, rec->caplen, rec->wlen, rec->pkt);
 		ring_consume(&c->ring);
 	}
-	if (c->file.err)
-		return file_error(fi);
+	if ((err = file_err(c)))
+		return file_error(fi, err);
 	if (ret != -EAGAIN)
 		ring_consume(&c->ring);
 	return ret == -EAGAIN ? 0 : ret;
@@ -677,11 +711,13 @@ int capture_finish(struct fn_instance *fi)
 	struct capture *c = fi->state;
 	int ret = capture_drain(fi), closed;
 
+	pthread_mutex_lock(&c->file_lock);
 	closed = pcapw_close(&c->file);
-	if (!ret && closed) {
+	if (closed)
 		c->file.err = closed;	/* the close's flush failed: the same */
-		ret = file_error(fi);
-	}
+	pthread_mutex_unlock(&c->file_lock);
+	if (!ret && closed)
+		ret = file_error(fi, closed);
 	return ret;
 }
 
@@ -689,7 +725,7 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 		  struct capture_stats *st)
 {
 	struct capture *c = fi->state;
-	int ret;
+	int ret, err;
 
 	memset(st, 0, sizeof(*st));
 	if (!c->ring_mapped && !c->offline)
@@ -706,8 +742,8 @@ int capture_stats(const struct flow *f, const struct fn_instance *fi,
 	st->dropped += __atomic_load_n(&c->lost, __ATOMIC_ACQUIRE);
 	st->past = __atomic_load_n(&c->past, __ATOMIC_ACQUIRE);
 	/* the file's failure, at once: not only when the flow closes */
-	if (!ret && capture_is_file(fi) && c->file.err)
-		ret = file_error(fi);
+	if (!ret && capture_is_file(fi) && (err = file_err(c)))
+		ret = file_error(fi, err);
 	return ret;
 }
 
