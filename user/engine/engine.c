@@ -884,12 +884,12 @@ int engine_hashable(struct engine *e, struct flow *f)
 	f->hashed = 0;
 	if (f->own_maps)
 		return 0;
-	if (!filter || strcmp(filter->desc->name, "BPF_FILTER") ||
+	if (!filter || filter->desc->lookup != FN_LOOKUP_KEY ||
 	    (f->mode_req & ~MAPI_MODE_REQUIRE) == MAPI_MODE_OFFLOAD)
 		return 0;
 	for (i = 1; i < f->nfns; i++)
-		if (strcmp(f->fns[i]->desc->name, "PKT_COUNTER") &&
-		    strcmp(f->fns[i]->desc->name, "BYTE_COUNTER"))
+		if (f->fns[i]->desc->lookup != FN_LOOKUP_PACKETS &&
+		    f->fns[i]->desc->lookup != FN_LOOKUP_BYTES)
 			return 0;
 	ifc = iface_find(e, f->ifindex);
 	/* a NIC runs general flows only */
@@ -900,8 +900,8 @@ int engine_hashable(struct engine *e, struct flow *f)
 	f->hashed = 1;
 	/* its counters are the lookup's */
 	for (i = 1; i < f->nfns; i++)
-		f->fns[i]->slot = strcmp(f->fns[i]->desc->name, "PKT_COUNTER") ? HP_SLOT_BYTES :
-										   HP_SLOT_PKTS;
+		f->fns[i]->slot = f->fns[i]->desc->lookup == FN_LOOKUP_PACKETS ? HP_SLOT_PKTS :
+										 HP_SLOT_BYTES;
 	return 1;
 }
 

@@ -53,6 +53,15 @@ struct fn_desc {
 	int slots;		/* result slots it needs in the flow's store */
 	int offloadable;	/* may run on a NIC */
 	int payload;		/* shows payloads (mapid may restrict it) */
+	/* What an interface's conversation table can do in its stead, for a
+	 * flow of a filter and counters only (docs/semantics.md): */
+	enum fn_lookup {
+		FN_LOOKUP_NONE,		/* nothing: the flow runs as a program */
+		FN_LOOKUP_KEY,		/* the filter whose expression names the
+					 * conversation (its first function) */
+		FN_LOOKUP_PACKETS,	/* a counter the table keeps: its packets */
+		FN_LOOKUP_BYTES,	/* or its bytes */
+	} lookup;
 	/* Checks arguments and builds what emit() needs; at apply time. */
 	int (*prepare)(struct fn_instance *fi, const struct flow *f);
 	/* Creates its kernel objects (maps) when the flow connects; sets
