@@ -118,7 +118,7 @@ $(BUILD)/examples/%: examples/%.c $(SHLIB) | $(BUILD)/examples
 
 # Tests and benchmarks may use internals: they link the objects directly,
 # with the helpers of tests/common.
-TEST_LINK = $(TEST_COMMON) $(LIB_OBJS) $(LIBS)
+TEST_LINK = $(TEST_COMMON) $(LIB_OBJS) $(LIBS) -lm
 
 $(BUILD)/tests/common/%.o: tests/common/%.c $(SKELS) | $(BUILD)/tests/common
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -c $< -o $@

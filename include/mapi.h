@@ -223,6 +223,10 @@ struct mapipkt {
 	unsigned char pkt[];	/* the frame, from its Ethernet header */
 };
 
+/* SAMPLE's modes (MAPI 2.0's PERIODIC and PROBABILISTIC). */
+#define MAPI_PERIODIC 0		/* SAMPLE(VALUE, MAPI_PERIODIC): one of every VALUE */
+#define MAPI_PROBABILISTIC 1	/* SAMPLE(VALUE, MAPI_PROBABILISTIC): VALUE % at random */
+
 /* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
  * makes mapi_get_next_pkt return NULL at once (MAPI_ERR_TIMEOUT) when no
  * packet waits.  mapi_loop waits for its packets whatever the flag. */

@@ -14,7 +14,8 @@
  *   - the information structures (flows, functions, devices, library
  *     functions, mapi_stats) have MAPI 2.0's fields, and the library
  *     function calls its (library, function) numbers;
- *   - MAPI 2.0's constant names: WAIT, NOWAIT, FLOW_INIT..., CLIENT_SIDE...,
+ *   - MAPI 2.0's constant names: WAIT, NOWAIT, PERIODIC, PROBABILISTIC,
+ *     FLOW_INIT..., CLIENT_SIDE...,
  *     MAPI_STR_LENGTH.  MFF_* and the error codes are mapi-bpf's own, which
  *     are MAPI 2.0's values.
  *
@@ -140,6 +141,7 @@ int mapi_v2_apply_function(int fd, const char *funct, ...);
 #ifdef MAPI_V2
 #define MAPI_STR_LENGTH MAPI2_STR_LENGTH
 enum { WAIT = MAPI_WAIT, NOWAIT = MAPI_NOWAIT };
+enum { PERIODIC = MAPI_PERIODIC, PROBABILISTIC = MAPI_PROBABILISTIC };
 enum { CLIENT_SIDE = 1, SERVER_SIDE, BOTH_SIDE };
 enum {
 	FLOW_INIT = MAPI2_FLOW_INIT,

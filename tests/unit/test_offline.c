@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -592,6 +593,78 @@ static void test_to_file_fails(void **state)
 	assert_int_equal(mapi_delete_offline_device(dev), 0);
 }
 
+/* SAMPLE over a trace: PERIODIC keeps exactly the VALUE-th, 2 VALUE-th, ...
+ * packets reaching it; PROBABILISTIC keeps VALUE % within five standard
+ * deviations, for each of 40 flows (40 seeds), and within four of the mean
+ * over all of them; bad arguments name themselves. */
+static void test_sample(void **state)
+{
+	unsigned long long want_p, want_b, total = 0;
+	struct cbpf_prog prog;
+	mapi_flow_info_t info;
+	struct mapipkt *pkt;
+	int fd, fid, pf, i, n = 0, k;
+	double sd = sqrt(NPKTS * 0.25 * 0.75);
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "sample.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_true(mapi_apply_function(fd, "BPF_FILTER", "udp") > 0);
+	assert_true(mapi_apply_function(fd, "SAMPLE", 7, MAPI_PERIODIC) > 0);
+	pf = mapi_apply_function(fd, "PKT_COUNTER");
+	fid = mapi_apply_function(fd, "TO_BUFFER");
+	assert_int_equal(mapi_connect(fd), 0);
+	assert_int_equal(cbpf_compile("udp", LINKTYPE_ETHERNET, 0, &prog), 0);
+	for (i = 0, k = 0; i < NPKTS; i++) {
+		if (!oracle_run(&prog, pkts[i].b, (uint32_t)pkts[i].len, (uint32_t)pkts[i].len))
+			continue;
+		if (++k % 7)
+			continue;
+		pkt = mapi_get_next_pkt(fd, fid);
+		assert_non_null(pkt);
+		assert_int_equal(pkt->ts, ts_of(i));
+		n++;
+	}
+	cbpf_prog_free(&prog);
+	assert_null(mapi_get_next_pkt(fd, fid));
+	expect_error(MAPI_ERR_TRACE_END, "");
+	oracle("udp", 0, NPKTS, &want_p, &want_b);
+	assert_int_equal(n, want_p / 7);
+	assert_int_equal(read_ull(fd, pf), want_p / 7);
+	assert_int_equal(mapi_close_flow(fd), 0);
+
+	for (i = 0; i < 40; i++) {
+		unsigned long long got;
+
+		fd = mapi_create_offline_flow(path, MFF_PCAP);
+		assert_true(mapi_apply_function(fd, "SAMPLE", 25, MAPI_PROBABILISTIC) > 0);
+		pf = mapi_apply_function(fd, "PKT_COUNTER");
+		assert_int_equal(mapi_connect(fd), 0);
+		wait_read(fd, &info);
+		got = read_ull(fd, pf);
+		if (fabs((double)got - NPKTS * 0.25) > 5 * sd)
+			fail_msg("SAMPLE(25, PROBABILISTIC) kept %llu of %d", got, NPKTS);
+		total += got;
+		assert_int_equal(mapi_close_flow(fd), 0);
+	}
+	if (fabs((double)total / 40 - NPKTS * 0.25) > 4 * sd / sqrt(40))
+		fail_msg("SAMPLE(25, PROBABILISTIC) kept %.1f on average of %d", (double)total / 40,
+			 NPKTS);
+
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_int_equal(mapi_apply_function(fd, "SAMPLE", 5, 2), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "PERIODIC (0) or PROBABILISTIC (1)");
+	assert_int_equal(mapi_apply_function(fd, "SAMPLE", 0, MAPI_PERIODIC), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "VALUE 1 or more");
+	assert_int_equal(mapi_apply_function(fd, "SAMPLE", 101, MAPI_PROBABILISTIC), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 1, "0 to 100");
+	assert_int_equal(mapi_apply_function(fd, "SAMPLE", 5), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 2, "SAMPLE takes 2 arguments (VALUE MODE)");
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void create_refused(const char *path, int format, int code, const char *words)
 {
 	if (mapi_create_offline_flow(path, format) != -1)
@@ -857,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_offline_device),
 		cmocka_unit_test(test_offline_device_ends),
 		cmocka_unit_test(test_to_file_fails),
+		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

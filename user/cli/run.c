@@ -23,8 +23,8 @@ static const char run_usage[] =
 	"Applies the functions to one flow, in order, and prints the result of each\n"
 	"function that has one at every interval (with -r: once, for the whole\n"
 	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
-	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT, MFF_PCAP)\n"
-	"bare, e.g.\n"
+	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT, MFF_PCAP,\n"
+	"PERIODIC, PROBABILISTIC) bare, e.g.\n"
 	"\n"
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
@@ -55,6 +55,8 @@ static const struct { const char *name; int value; } constants[] = {
 	{ "WAIT", MAPI_WAIT }, { "NOWAIT", MAPI_NOWAIT },
 	{ "MAPI_WAIT", MAPI_WAIT }, { "MAPI_NOWAIT", MAPI_NOWAIT },
 	{ "MFF_PCAP", MFF_PCAP },
+	{ "PERIODIC", MAPI_PERIODIC }, { "PROBABILISTIC", MAPI_PROBABILISTIC },
+	{ "MAPI_PERIODIC", MAPI_PERIODIC }, { "MAPI_PROBABILISTIC", MAPI_PROBABILISTIC },
 };
 
 static int constant(const char *word, long long *v)

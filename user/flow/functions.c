@@ -140,6 +140,7 @@ static const struct fn_desc *const library[] = {
 	&fn_str_search,
 	&fn_to_buffer,
 	&fn_to_file,
+	&fn_sample,
 	NULL,
 };
 

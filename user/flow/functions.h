@@ -106,6 +106,7 @@ const struct fn_desc *fn_find(const char *name);
 extern const struct fn_desc fn_str_search;
 extern const struct fn_desc fn_to_buffer;
 extern const struct fn_desc fn_to_file;
+extern const struct fn_desc fn_sample;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 
