@@ -18,6 +18,10 @@
  * caller measures memory meanwhile), then times creating and connecting
  * flow N+1, RUNS times (each closed again).
  *
+ * functions RUNS: per-packet cost of each function of the library that
+ * has no case of its own, alone before a PKT_COUNTER, over the counter
+ * alone (as attached, XDP with fragments), against the empty program.
+ *
  * Each prints JSON lines: the median of RUNS runs and every run.
  */
 #include <bpf/bpf.h>
@@ -304,6 +308,62 @@ static int convs_connect(int runs, const char *dev, int n)
 	return 0;
 }
 
+/* The functions: name, then its arguments. */
+static const struct {
+	const char *label;
+	struct flowprog_fn fn;
+} lib_fns[] = {
+	{ "sample_periodic_10", { "SAMPLE", { { MAPI_ARG_INT, { .i = 10 } },
+					      { MAPI_ARG_INT, { .i = MAPI_PERIODIC } } }, 2 } },
+	{ "sample_probabilistic_50", { "SAMPLE", { { MAPI_ARG_INT, { .i = 50 } },
+						   { MAPI_ARG_INT, { .i = MAPI_PROBABILISTIC } } },
+				       2 } },
+};
+
+static int functions_cost(int runs)
+{
+	struct baseline_bpf *skel = baseline_bpf__open_and_load();
+	struct flowprog counter;
+	struct pkt p;
+	size_t k;
+	int r;
+
+	if (!skel || flowprog_build_fns(&counter, NULL, NULL, 0, FP_XDP_FRAGS)) {
+		fprintf(stderr, "functions: cannot load the programs\n");
+		return 1;
+	}
+	pkt_bench_frame(&p, 0);
+	if (runs > MAX_RUNS)
+		runs = MAX_RUNS;
+	for (k = 0; k < sizeof(lib_fns) / sizeof(lib_fns[0]); k++) {
+		double empty[MAX_RUNS], alone[MAX_RUNS], with[MAX_RUNS], delta[MAX_RUNS];
+		struct flowprog fp;
+
+		if (flowprog_build_fns(&fp, NULL, &lib_fns[k].fn, 1, FP_XDP_FRAGS)) {
+			fprintf(stderr, "functions: cannot load %s\n", lib_fns[k].label);
+			return 1;
+		}
+		for (r = 0; r < runs; r++) {
+			/* interleaved, so that all see the same machine */
+			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &p);
+			alone[r] = time_ns(counter.prog_fd, &p);
+			with[r] = time_ns(fp.prog_fd, &p);
+			delta[r] = with[r] - alone[r];
+		}
+		printf("{\"case\":\"function.%s\",\"unit\":\"ns/packet\",\"median\":%.3f,"
+		       "\"baseline\":%.3f,\"counter\":%.3f,\"runs\":", lib_fns[k].label,
+		       bench_median(delta, runs), bench_median(empty, runs),
+		       bench_median(alone, runs));
+		bench_print_runs(delta, runs);
+		printf("}\n");
+		fflush(stdout);
+		flowprog_free(&fp);
+	}
+	flowprog_free(&counter);
+	baseline_bpf__destroy(skel);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "cost"))
@@ -314,7 +374,10 @@ int main(int argc, char **argv)
 		return convs_cost(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "convs-connect"))
 		return convs_connect(atoi(argv[2]), argv[3], atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "functions"))
+		return functions_cost(atoi(argv[2]));
 	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS |\n"
-			"       cost convs RUNS | cost convs-connect RUNS IFACE N\n");
+			"       cost convs RUNS | cost convs-connect RUNS IFACE N |\n"
+			"       cost functions RUNS\n");
 	return 2;
 }

@@ -13,7 +13,7 @@ import math
 import sys
 
 # Each case family a run must produce, by the prefix of its name.
-FAMILIES = ["cost.", "filter.", "search.", "connect.", "convs.", "live.", "capture.", "offline."]
+FAMILIES = ["cost.", "function.", "filter.", "search.", "connect.", "convs.", "live.", "capture.", "offline."]
 
 # The end-to-end bars: (case, label, group).
 BARS = [

@@ -5,8 +5,8 @@
 #   BENCH_RUNS   runs per case, the median is reported (default 5)
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
-#   BENCH_CASES  the cases to run (default: cost filters search connect convs
-#                live capture memory offline mapid)
+#   BENCH_CASES  the cases to run (default: cost functions filters search
+#                connect convs live capture memory offline mapid)
 #   BENCH_TRACE_PKTS  packets in the offline case's trace (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +80,18 @@ bench_cost() {
 		row "$name" "$(jget median <<<"$line")" "ns/pkt" "$(jget baseline <<<"$line")" "-" \
 			"median of (flow - empty) per run; goal <= 10 ns"
 	done < "$T/cost.json"
+}
+
+# --- 1b. the library's other functions, each over a counter alone ----------------
+bench_functions() {
+	echo "functions: BPF_PROG_TEST_RUN, each function before a PKT_COUNTER, over the counter alone"
+	"$B/cost" functions "$RUNS" > "$T/functions.json"
+	while read -r line; do
+		record "$line"
+		row "$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")" "$(jget median <<<"$line")" \
+			"ns/pkt" "$(jget counter <<<"$line")" "-" \
+			"median of (with it - counter alone) per run; goal <= 15 ns"
+	done < "$T/functions.json"
 }
 
 # --- 2. filters against libpcap's interpreter ------------------------------------
@@ -391,7 +403,7 @@ bench_mapid() {
 		"baseline: 1 process x 100 flows; goal: equal"
 }
 
-CASES_WANTED=${BENCH_CASES:-cost filters search connect convs live capture memory offline mapid}
+CASES_WANTED=${BENCH_CASES:-cost functions filters search connect convs live capture memory offline mapid}
 testbed_up
 for c in $CASES_WANTED; do
 	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }
