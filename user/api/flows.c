@@ -249,24 +249,25 @@ __attribute__((destructor)) static void remote_shutdown(void)
 		backend_mapid_hang_up(b);
 }
 
-void api_fork_prepare(void)
+/* fn on every function of every flow. */
+static void each_function(void (*fn)(struct fn_instance *fi))
 {
 	struct flow *f;
 	int fd, i;
 
 	for (fd = 0; (f = api_next_flow(&fd));)
 		for (i = 0; i < f->nfns; i++)
-			capture_fork_prepare(f->fns[i]);
+			fn(f->fns[i]);
+}
+
+void api_fork_prepare(void)
+{
+	each_function(capture_fork_prepare);
 }
 
 void api_fork_done(void)
 {
-	struct flow *f;
-	int fd, i;
-
-	for (fd = 0; (f = api_next_flow(&fd));)
-		for (i = 0; i < f->nfns; i++)
-			capture_fork_done(f->fns[i]);
+	each_function(capture_fork_done);
 }
 
 void api_forked(void)
