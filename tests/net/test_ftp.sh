@@ -69,12 +69,17 @@ for i in $(seq "$near"); do get "$url/f150000" -o "$T/near$i"; done
 wait_until 30 reported $((far + near)) ||
 	fail "ftp_track reported $(reports) of $((far + near)) transfers"
 
-# stopped in the middle of a transfer: it reports it, open
-get --limit-rate 100k "$url/f3000000" -o "$T/slow" 2>/dev/null &
+# stopped in the middle of a transfer: it reports it, open.  The client
+# writes into a pipe that is read once and then held: it stops reading, so
+# the transfer cannot end (curl's --limit-rate averages over seconds and
+# now and then lets a whole file through at once).
+get "$url/f3000000" -o - 2>/dev/null | { head -c 1 >"$T/slow"; exec sleep 120; } &
+slow_pid=$!
 wait_until 20 test -s "$T/slow" || fail "the slow transfer did not start"
 kill -TERM "$track_pid"
 wait_until 10 sh -c "! kill -0 $track_pid 2>/dev/null" || fail "ftp_track did not stop on SIGTERM"
-pkill -f -- "-o $T/slow" || true
+kill "$slow_pid" 2>/dev/null || true	# the reader goes, and curl with the pipe
+pkill -f -- "$url/f3000000" || true
 ftp_capture_flush all || fail "tcpdump did not write the last packets"
 tcpdump_stop all
 check_eq "transfers reported" "$(reports)" $((far + near + 1))
