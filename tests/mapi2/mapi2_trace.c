@@ -13,7 +13,13 @@
  * it prints, from mapi_read_results(fd, fid) (a mapi_results_t):
  *	flow1 pkts=N bytes=B read=R
  *	flow2 pkts=N looped=L tofile=S
- * and its flows' information.  A second mapi_connect must return -2.
+ * and its flows' information.  A second mapi_connect must return -2.  Then,
+ * in MAPI 2.0's shapes:
+ *	flows N                 mapi_get_next_flow_info from -1
+ *	stats recv=R drop=D     mapi_stats of the device
+ *	device ID NAME          mapi_get_next_device_info(0): the first interface
+ *	library NAME N          mapi_get_next_library_info(-1), its functions
+ *	args NAME=LETTERS ...   mapi_get_next_libfunct_info over them
  */
 #include <mapi.h>
 #include <pcap/pcap.h>
@@ -62,6 +68,11 @@ int main(int argc, char *argv[])
 	int fd1, fd2, buf1, cnt1, bytes1, cnt2, file2, buf2, read = 0;
 	mapi_flow_info_t finfo;
 	mapi_function_info_t fninfo;
+	mapi_device_info_t dinfo;
+	mapi_libfunct_info_t lfinfo;
+	mapi_lib_info_t linfo;
+	struct mapi_stat stats;
+	int n, fd;
 	struct mapipkt *pkt;
 	pcap_dumper_t *out;
 	mapi_results_t *r;
@@ -148,6 +159,22 @@ int main(int argc, char *argv[])
 	printf("flow2 status=%s functions=%u buffer=%s pkts=%llu\n",
 	       finfo.status == FLOW_FINISHED ? "finished" : "other", finfo.num_functions,
 	       fninfo.name, fninfo.pkts);
+
+	for (n = 0, fd = 0; mapi_get_next_flow_info(fd, &finfo) == 0; fd = finfo.fd)
+		n++;
+	printf("flows %d\n", n);
+	if (mapi_stats(dev, &stats) < 0)
+		die("mapi_stats");
+	printf("stats recv=%u drop=%u\n", stats.ps_recv, stats.ps_drop);
+	if (mapi_get_next_device_info(0, &dinfo) < 0)
+		die("mapi_get_next_device_info");
+	printf("device %d %s\n", dinfo.id, dinfo.device);
+	if (mapi_get_next_library_info(-1, &linfo) < 0)
+		die("mapi_get_next_library_info");
+	printf("library %s %u\nargs", linfo.libname, linfo.functs);
+	for (n = -1; mapi_get_next_libfunct_info(linfo.id, n, &lfinfo) == 0; n++)
+		printf(" %s=%s", lfinfo.name, lfinfo.argdescr);
+	printf("\n");
 
 	if (mapi_close_flow(fd1) < 0 || mapi_close_flow(fd2) < 0)
 		die("mapi_close_flow");

@@ -241,16 +241,21 @@ for i in "${!convs[@]}"; do
 done
 check_eq "20 conversation flows stopped, their counts kept, and closed" "$bad" 0
 
+# remade_refused WHAT: a flow created on mon0, mon0 deleted and made again
+# before its connect: the connect is refused (the index tells them apart)
+remade_refused() {
+	fc_ok create "$MON"
+	local fd=$V
+	in_mon ip link del "$MON"
+	testbed_link
+	fc_ok apply "$fd" PKT_COUNTER
+	fc connect "$fd"
+	check_match "$1" "$R" "^err 3200 .*disappeared after the flow was created"
+	fc_ok close "$fd"
+}
+
 echo "made again between create and connect, moved away and back"
-fc_ok create "$MON"
-fd=$V
-in_mon ip link del "$MON"
-testbed_link
-fc_ok apply "$fd" PKT_COUNTER
-fc connect "$fd"
-check_match "a flow whose interface was made again before its connect is refused" "$R" \
-	"^err 3200 .*disappeared after the flow was created"
-fc_ok close "$fd"
+remade_refused "a flow whose interface was made again before its connect is refused"
 # away to another namespace and back: the same index, another interface
 fc_counter "$MON"
 old=$FC_FD
@@ -295,15 +300,7 @@ check_match "a client's function information: the final count" "$V" "value=$want
 fc_ok close "$FC_FD"
 testbed_link
 # made again between create and connect: mapid refuses it by its index
-fc_ok create "$MON"
-fd=$V
-in_mon ip link del "$MON"
-testbed_link
-fc_ok apply "$fd" PKT_COUNTER
-fc connect "$fd"
-check_match "through mapid, an interface made again before the connect is refused" "$R" \
-	"^err 3200 .*disappeared after the flow was created"
-fc_ok close "$fd"
+remade_refused "through mapid, an interface made again before the connect is refused"
 tool_case mapid_count delete count -i "$MON" -I 60
 total=$(sed -n 's/^\([0-9]*\) packets (\([0-9]*\) bytes) counted on.*/\1 \2/p' "$T/mapid_count.err")
 check_eq "count through mapid: final totals" "$total" "$want_pkts $want_bytes"

@@ -57,5 +57,17 @@ for prog in mapi2_trace mapi2_trace_c99; do
 	check_eq "flow 2's information in MAPI 2.0's shape" \
 		"$(grep '^flow2 status' "$T/$prog.out")" \
 		"flow2 status=finished functions=4 buffer=TO_BUFFER pkts=$p2"
+	check_eq "mapi_get_next_flow_info: its two flows" "$(grep '^flows' "$T/$prog.out")" "flows 2"
+	check_eq "mapi_stats of the device: every packet of the trace, none dropped" \
+		"$(grep '^stats' "$T/$prog.out")" "stats recv=$(pcap_count "$T/trace.pcap") drop=0"
+	check_eq "mapi_get_next_device_info(0): the first interface, as ip link says" \
+		"$(grep '^device' "$T/$prog.out")" "device $(ip -j link show | python3 -c '
+import json, sys
+first = min(json.load(sys.stdin), key=lambda l: l["ifindex"])
+print(first["ifindex"], first["ifname"])')"
+	check_eq "the library, as mapi functions lists it" "$(grep '^library' "$T/$prog.out")" \
+		"library mapi-bpf $("$BUILD/mapi" functions | grep -c '^[A-Z]')"
+	check_match "MAPI 2.0's argument letters, of its forms" "$(grep '^args' "$T/$prog.out")" \
+		" BPF_FILTER=s .* TO_BUFFER=i TO_FILE=isi SAMPLE=ii"
 done
 finish

@@ -96,10 +96,7 @@ static void dump_one(FILE *f, const struct bpf_insn *in, size_t pc, size_t n, in
 			in->off);
 		break;
 	case BPF_STX:
-		if (BPF_MODE(in->code) == BPF_ATOMIC && in->imm == (BPF_ADD | BPF_FETCH))
-			fprintf(f, "r%d = atomic_fetch_add((%s *)(r%d %+d), r%d)", in->src_reg,
-				size_name(in->code), in->dst_reg, in->off, in->src_reg);
-		else if (BPF_MODE(in->code) == BPF_ATOMIC)
+		if (BPF_MODE(in->code) == BPF_ATOMIC)
 			fprintf(f, "lock *(%s *)(r%d %+d) += r%d", size_name(in->code), in->dst_reg,
 				in->off, in->src_reg);
 		else
