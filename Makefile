@@ -24,7 +24,11 @@ LIBS := -lbpf -lpcap -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -Wall -Werror
 
 LIB_SRCS := $(foreach l,$(LIB_LAYERS),$(wildcard user/$(l)/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+# The function library's routines in BPF C, spliced into generated programs.
+ROUTINE_SRCS := $(wildcard bpf/fn/*.bpf.c)
+ROUTINE_CS := $(patsubst bpf/fn/%.bpf.c,$(BUILD)/routines/%.c,$(ROUTINE_SRCS))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
+	$(patsubst $(BUILD)/routines/%.c,$(BUILD)/lib/routines/%.o,$(ROUTINE_CS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -36,7 +40,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 BENCH := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
-FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/lib/%.o,$(LIB_SRCS))
+FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/lib/%.o,$(LIB_SRCS)) \
+	$(patsubst $(BUILD)/routines/%.c,$(BUILD)/fuzz/lib/routines/%.o,$(ROUTINE_CS))
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -std=gnu11 \
 	-D_GNU_SOURCE -Wall -Iinclude $(LIB_INCLUDES)
@@ -68,6 +73,18 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)/bpf
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
 	$(BPFTOOL) gen skeleton $< > $@
+
+# Routines (user/engine/routines.h): no relocations, checked by the script.
+$(BUILD)/routines/%.bpf.o: bpf/fn/%.bpf.c vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -mcpu=v3 $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/routines/%.c: $(BUILD)/routines/%.bpf.o scripts/bpf-routines.py
+	scripts/bpf-routines.py $< $@
+
+$(BUILD)/lib/routines/%.o: $(BUILD)/routines/%.c
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 vmlinux:
 	scripts/gen-vmlinux.sh
@@ -153,6 +170,10 @@ $(BUILD)/bench/%: bench/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
 $(BUILD)/fuzz/lib/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/lib/routines/%.o: $(BUILD)/routines/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests -o $@ $< $(FUZZ_OBJS) $(LIBS)

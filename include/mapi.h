@@ -227,6 +227,77 @@ struct mapipkt {
 #define MAPI_PERIODIC 0		/* SAMPLE(VALUE, MAPI_PERIODIC): one of every VALUE */
 #define MAPI_PROBABILISTIC 1	/* SAMPLE(VALUE, MAPI_PROBABILISTIC): VALUE % at random */
 
+/*
+ * TOP(X, PROTOCOL, FIELD [, SORT [, PREFIX [, PREFIX6]]]), MAPI 2.0's: the X
+ * values of a header field with the most packets (or bytes).  PROTOCOL and
+ * FIELD are MAPI 2.0's numbers; a field of another protocol than the one
+ * named is an error.  Addresses are IPv4 and IPv6 alike, cut to PREFIX bits
+ * (IPv4, default 32) and PREFIX6 bits (IPv6, default 128): "which /24".
+ * docs/functions.md says which packets have each field.
+ */
+#define MAPI_TOPX_IP 1
+#define MAPI_TOPX_TCP 2
+#define MAPI_TOPX_UDP 3
+#define MAPI_TOPX_ICMP 4	/* MAPI 2.0 had no ICMP field: refused */
+#define MAPI_TOPX_IP_TOS 1	/* IPv6: the traffic class */
+#define MAPI_TOPX_IP_LENGTH 2	/* total length (IPv6: payload length + 40) */
+#define MAPI_TOPX_IP_ID 3	/* IPv4 only */
+#define MAPI_TOPX_IP_OFFSET 4	/* fragment offset, 8-byte units; IPv4 only */
+#define MAPI_TOPX_IP_TTL 5	/* IPv6: the hop limit */
+#define MAPI_TOPX_IP_PROTOCOL 6	/* IPv6: the next header */
+#define MAPI_TOPX_IP_CHECKSUM 7	/* IPv4 only */
+#define MAPI_TOPX_IP_SRCIP 8
+#define MAPI_TOPX_IP_DSTIP 9
+#define MAPI_TOPX_TCP_SRCPORT 10
+#define MAPI_TOPX_TCP_DSTPORT 11
+#define MAPI_TOPX_TCP_SEQ 12
+#define MAPI_TOPX_TCP_ACK 13
+#define MAPI_TOPX_TCP_FLAGS 14	/* the flags byte */
+#define MAPI_TOPX_TCP_WIN 15
+#define MAPI_TOPX_TCP_CRC 16	/* the checksum */
+#define MAPI_TOPX_TCP_URGENT 17
+#define MAPI_TOPX_UDP_SRCPORT 18
+#define MAPI_TOPX_UDP_DSTPORT 19
+#define MAPI_TOPX_UDP_LENGTH 20
+#define MAPI_TOPX_UDP_CHECKSUM 21
+#define MAPI_SORT_BY_PACKETS 1	/* TOP's SORT (the default) */
+#define MAPI_SORT_BY_BYTES 2
+#define MAPI_TOP_MAX 1000	/* TOP's X at most */
+
+/* One value of TOP's result. */
+struct mapi_top_value {
+	unsigned int family;	/* 0: a number; 4 or 6: an address */
+	unsigned int prefix;	/* of an address: the bits kept (the rest are 0) */
+	unsigned long long number;	/* family 0 */
+	unsigned char addr[16];	/* network order; IPv4 in the first 4 */
+	unsigned long long packets;
+	unsigned long long bytes;	/* on the wire, as BYTE_COUNTER */
+};
+
+/*
+ * TOP's result (MAPI_RES_TOP), read with MAPI_COPY: a snapshot the library
+ * keeps until the next read of the function.
+ *
+ * The kernel keeps a table of up to MAPI_TOP_TABLE values, each counted
+ * exactly from its first packet.  A packet of a new value that finds the
+ * table full is counted in other_packets and other_bytes instead, so every
+ * value missing from the table has at most that many.  exact says that no
+ * value missing from values[] can outrank the last one listed: nothing went
+ * to "other", or the last value listed has at least as much as "other".
+ */
+#define MAPI_TOP_TABLE 65536
+struct mapi_top_result {
+	unsigned int count;		/* values[] listed, most first, at most X */
+	unsigned int distinct;		/* values in the table */
+	int exact;
+	int sort;			/* MAPI_SORT_BY_* */
+	unsigned long long packets;	/* packets that had the field */
+	unsigned long long bytes;
+	unsigned long long other_packets;	/* of values the table had no room for */
+	unsigned long long other_bytes;
+	struct mapi_top_value values[];
+};
+
 /* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
  * makes mapi_get_next_pkt return NULL at once (MAPI_ERR_TIMEOUT) when no
  * packet waits.  mapi_loop waits for its packets whatever the flag. */
@@ -336,6 +407,7 @@ const char *mapi_backend(void);
 #define MAPI_RES_ULL 1		/* an unsigned long long */
 #define MAPI_RES_PACKETS 2	/* packets, for mapi_get_next_pkt (TO_BUFFER) */
 #define MAPI_RES_FILE 3		/* packets, written to a file (TO_FILE) */
+#define MAPI_RES_TOP 4		/* struct mapi_top_result (TOP) */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,

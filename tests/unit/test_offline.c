@@ -665,6 +665,63 @@ static void test_sample(void **state)
 	assert_int_equal(mapi_close_flow(fd), 0);
 }
 
+/*
+ * TOP over a trace, through the C API: each IP protocol listed has the
+ * packets and bytes libpcap finds with "ip proto P or ip6 proto P", tagged
+ * or not; the values listed, most first, add up to the packets with the
+ * field; MAPI_REF is refused (a table cannot be a live reference).
+ */
+static void test_top(void **state)
+{
+	const struct mapi_top_result *r;
+	unsigned long long sum = 0, want_p, want_b;
+	mapi_flow_info_t info;
+	int fd, fid;
+	char path[128], expr[160];
+	unsigned int i;
+
+	(void)state;
+	path_of(path, sizeof(path), "top.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	fid = mapi_apply_function(fd, "TOP", 1000, MAPI_TOPX_IP, MAPI_TOPX_IP_PROTOCOL);
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	assert_null(mapi_read_results(fd, fid, MAPI_REF));
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOP's result is a table: read it with MAPI_COPY");
+	r = mapi_read_results(fd, fid, MAPI_COPY);
+	assert_non_null(r);
+	assert_true(r->count > 2 && r->count == r->distinct && r->exact && !r->other_packets);
+	assert_int_equal(r->sort, MAPI_SORT_BY_PACKETS);
+	for (i = 0; i < r->count; i++) {
+		const struct mapi_top_value *v = &r->values[i];
+		unsigned int p = (unsigned int)v->number;
+
+		assert_int_equal(v->family, 0);
+		if (i)
+			assert_true(v->packets <= r->values[i - 1].packets);
+		snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "
+			 "or ip6 proto %u))", p, p, p, p);
+		oracle(expr, 0, NPKTS, &want_p, &want_b);
+		if (v->packets != want_p || v->bytes != want_b)
+			fail_msg("protocol %u: %llu packets %llu bytes; libpcap %llu %llu", p,
+				 v->packets, v->bytes, want_p, want_b);
+		sum += v->packets;
+	}
+	/* (frames cut inside the IP header have no protocol field: they are
+	 * in libpcap's "ip" but in none of its "ip proto P") */
+	assert_int_equal(sum, r->packets);
+	assert_int_equal(mapi_close_flow(fd), 0);
+
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	assert_int_equal(mapi_apply_function(fd, "TOP", 5, MAPI_TOPX_UDP, MAPI_TOPX_TCP_SRCPORT), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOPX_TCP_SRCPORT is not a field of TOPX_UDP");
+	assert_int_equal(mapi_apply_function(fd, "TOP", 5, MAPI_TOPX_IP), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOP takes 3 to 6 arguments");
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void create_refused(const char *path, int format, int code, const char *words)
 {
 	if (mapi_create_offline_flow(path, format) != -1)
@@ -931,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_offline_device_ends),
 		cmocka_unit_test(test_to_file_fails),
 		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

@@ -28,6 +28,7 @@ static int result_kind(const struct fn_desc *d)
 	case FN_RESULT_U64: return MAPI_RES_ULL;
 	case FN_RESULT_PACKETS: return MAPI_RES_PACKETS;
 	case FN_RESULT_FILE: return MAPI_RES_FILE;
+	case FN_RESULT_TOP: return MAPI_RES_TOP;
 	default: return MAPI_RES_NONE;
 	}
 }
@@ -152,7 +153,7 @@ static int function_info(struct flow *f, const struct fn_instance *fi,
 	if (f->status == MAPI_FLOW_RUNNING) {
 		if (capture_is_buffer(fi) || capture_is_file(fi))
 			ret = capture_stats(f, fi, &cs);
-		else if (fi->desc->result == FN_RESULT_U64)
+		else if (fi->desc->slots)	/* its first: a counter, or TOP's packets */
 			ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
 	}
 	if (ret)

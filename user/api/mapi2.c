@@ -117,12 +117,18 @@ MAPI_EXPORT int mapi_v2_loop(int fd, int fid, int cnt, mapi2_handler callback)
 
 MAPI_EXPORT mapi2_results_t *mapi_v2_read_results(int fd, int fid)
 {
-	void *live = mapi_read_results(fd, fid, MAPI_REF);
 	struct fn_instance *fi = NULL;
 	mapi2_results_t *r;
 	struct timespec now;
-	int ret;
+	int ret, copy;
+	void *live;
 
+	/* a counter, live as MAPI 2.0's shared memory; a table, as a snapshot */
+	api_begin();
+	ret = lookup(fd, fid, &fi);
+	copy = !ret && fi->desc->read;
+	api_end();
+	live = mapi_read_results(fd, fid, copy ? MAPI_COPY : MAPI_REF);
 	if (!live)
 		return NULL;
 	api_begin();
@@ -136,7 +142,8 @@ MAPI_EXPORT mapi2_results_t *mapi_v2_read_results(int fd, int fid)
 	r->res = live;
 	r->ts = (unsigned long long)now.tv_sec * 1000000ull +
 		(unsigned long long)now.tv_nsec / 1000ull;
-	r->size = fi->desc->result == FN_RESULT_FILE ? (int)sizeof(int) :
+	r->size = fi->desc->read ? (int)fi->copy_size :
+		  fi->desc->result == FN_RESULT_FILE ? (int)sizeof(int) :
 		  (int)sizeof(unsigned long long);
 	api_end();
 	return r;

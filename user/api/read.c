@@ -26,7 +26,8 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 	if (!ret && type != MAPI_COPY && type != MAPI_REF)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			      "result type %d: use MAPI_COPY or MAPI_REF", type);
-	if (!ret && fi->desc->result != FN_RESULT_U64 && fi->desc->result != FN_RESULT_FILE)
+	if (!ret && fi->desc->result != FN_RESULT_U64 && fi->desc->result != FN_RESULT_FILE &&
+	    !fi->desc->read)
 		ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
 			      "function %d of flow %d (%s) has no result to read%s",
 			      fid, fd, fi->desc->name,
@@ -34,6 +35,24 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 			      ": it keeps packets for mapi_get_next_pkt" : "");
 	if (!ret)
 		ret = api_interface_check(f);
+	if (!ret && fi->desc->read) {
+		/* a struct: a snapshot, which a reference could not keep
+		 * consistent while the kernel counts */
+		const void *snap = NULL;
+		size_t size;
+
+		if (type == MAPI_REF)
+			ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+				      "%s's result is a table: read it with MAPI_COPY",
+				      fi->desc->name);
+		if (!ret)
+			ret = fi->desc->read(fi, f, &snap, &size);
+		if (ret)
+			return api_fail_ptr(ret);
+		fi->copy_size = size;
+		api_end();
+		return (void *)snap;
+	}
 	if (!ret && fi->desc->result == FN_RESULT_FILE) {
 		/* MAPI 2.0's status, an int that the writer keeps up to date;
 		 * a file that failed says so instead */

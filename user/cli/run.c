@@ -3,6 +3,7 @@
  * mapi run: any chain of MAPI functions from the command line, one flow,
  * every function's result printed at each interval.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,13 +25,16 @@ static const char run_usage[] =
 	"function that has one at every interval (with -r: once, for the whole\n"
 	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
 	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT, MFF_PCAP,\n"
-	"PERIODIC, PROBABILISTIC) bare, e.g.\n"
+	"PERIODIC, PROBABILISTIC, TOPX_IP, TOPX_IP_SRCIP, SORT_BY_BYTES, ...) bare,\n"
+	"e.g.\n"
 	"\n"
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
+	"  mapi run -i eth0 'TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24'\n"
 	"\n"
 	"`mapi functions` lists them.  Packets kept by TO_BUFFER are printed one a\n"
-	"line as they come (mapi capture's format).\n"
+	"line as they come (mapi capture's format); TOP's values as a table under\n"
+	"the line.\n"
 	"\n"
 	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
 	"  -r FILE      a pcap or pcapng trace instead (- for standard input)\n"
@@ -57,6 +61,16 @@ static const struct { const char *name; int value; } constants[] = {
 	{ "MFF_PCAP", MFF_PCAP },
 	{ "PERIODIC", MAPI_PERIODIC }, { "PROBABILISTIC", MAPI_PROBABILISTIC },
 	{ "MAPI_PERIODIC", MAPI_PERIODIC }, { "MAPI_PROBABILISTIC", MAPI_PROBABILISTIC },
+#define TOPX(name) { #name, MAPI_##name }, { "MAPI_" #name, MAPI_##name }
+	TOPX(TOPX_IP), TOPX(TOPX_TCP), TOPX(TOPX_UDP), TOPX(TOPX_ICMP),
+	TOPX(TOPX_IP_TOS), TOPX(TOPX_IP_LENGTH), TOPX(TOPX_IP_ID), TOPX(TOPX_IP_OFFSET),
+	TOPX(TOPX_IP_TTL), TOPX(TOPX_IP_PROTOCOL), TOPX(TOPX_IP_CHECKSUM), TOPX(TOPX_IP_SRCIP),
+	TOPX(TOPX_IP_DSTIP), TOPX(TOPX_TCP_SRCPORT), TOPX(TOPX_TCP_DSTPORT), TOPX(TOPX_TCP_SEQ),
+	TOPX(TOPX_TCP_ACK), TOPX(TOPX_TCP_FLAGS), TOPX(TOPX_TCP_WIN), TOPX(TOPX_TCP_CRC),
+	TOPX(TOPX_TCP_URGENT), TOPX(TOPX_UDP_SRCPORT), TOPX(TOPX_UDP_DSTPORT),
+	TOPX(TOPX_UDP_LENGTH), TOPX(TOPX_UDP_CHECKSUM), TOPX(SORT_BY_PACKETS),
+	TOPX(SORT_BY_BYTES),
+#undef TOPX
 };
 
 static int constant(const char *word, long long *v)
@@ -129,6 +143,69 @@ static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg
 	return n;
 }
 
+static void top_value_text(const struct mapi_top_value *v, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (!v->family) {
+		snprintf(buf, len, "%llu", v->number);
+		return;
+	}
+	inet_ntop(v->family == 4 ? AF_INET : AF_INET6, v->addr, addr, sizeof(addr));
+	if (v->prefix < (v->family == 4 ? 32u : 128u))
+		snprintf(buf, len, "%s/%u", addr, v->prefix);
+	else
+		snprintf(buf, len, "%s", addr);
+}
+
+static const struct mapi_top_result *read_top(int fd, const mapi_function_info_t *fi)
+{
+	const struct mapi_top_result *r = mapi_read_results(fd, fi->fid, MAPI_COPY);
+
+	if (!r)
+		die_mapi(fi->name);
+	return r;
+}
+
+static void print_top_json(const struct mapi_top_result *r)
+{
+	unsigned int k;
+	char v[64];
+
+	printf(",\"packets\":%llu,\"bytes\":%llu,\"other_packets\":%llu,\"other_bytes\":%llu,"
+	       "\"distinct\":%u,\"exact\":%s,\"values\":[", r->packets, r->bytes,
+	       r->other_packets, r->other_bytes, r->distinct, r->exact ? "true" : "false");
+	for (k = 0; k < r->count; k++) {
+		top_value_text(&r->values[k], v, sizeof(v));
+		printf("%s{\"value\":\"%s\",\"packets\":%llu,\"bytes\":%llu}", k ? "," : "", v,
+		       r->values[k].packets, r->values[k].bytes);
+	}
+	printf("]}");
+}
+
+/* The table under the result line. */
+static void print_top_table(int fd, int fid)
+{
+	const struct mapi_top_result *r = mapi_read_results(fd, fid, MAPI_COPY);
+	unsigned int k;
+	char v[64];
+
+	if (!r)
+		die_mapi("TOP");
+	printf("  TOP[%d]: %u of %u values, %llu packets, %llu bytes", fid, r->count, r->distinct,
+	       r->packets, r->bytes);
+	if (r->other_packets)
+		printf("; %llu packets (%llu bytes) of values the table had no room for%s",
+		       r->other_packets, r->other_bytes,
+		       r->exact ? "" : ": the list may miss some");
+	printf("\n  %4s  %-40s %12s %14s\n", "#", "value", "packets", "bytes");
+	for (k = 0; k < r->count; k++) {
+		top_value_text(&r->values[k], v, sizeof(v));
+		printf("  %4u  %-40s %12llu %14llu\n", k + 1, v, r->values[k].packets,
+		       r->values[k].bytes);
+	}
+}
+
 static void print_results(int fd, const struct fn *fns, int nfns, double t, int json)
 {
 	int i, first = 1;
@@ -151,7 +228,15 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			continue;
 		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
 			die_mapi(fns[i].info.name);
-		if (fns[i].info.result == MAPI_RES_ULL) {
+		if (fns[i].info.result == MAPI_RES_TOP) {
+			if (json) {
+				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
+				       fi.name);
+				print_top_json(read_top(fd, &fi));
+			} else {
+				printf("  %s[%d]=%llu packets", fi.name, fi.fid, fi.value);
+			}
+		} else if (fns[i].info.result == MAPI_RES_ULL) {
 			if (json)
 				printf("%s{\"fid\":%d,\"function\":\"%s\",\"value\":%llu}",
 				       first ? "" : ",", fi.fid, fi.name, fi.value);
@@ -170,6 +255,9 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 		first = 0;
 	}
 	printf(json ? "]}\n" : "\n");
+	for (i = 0; i < nfns && !json; i++)
+		if (fns[i].info.result == MAPI_RES_TOP)
+			print_top_table(fd, fns[i].fid);
 	cli_check_stdout(1);
 }
 

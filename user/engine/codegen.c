@@ -10,6 +10,7 @@
 #include "functions.h"
 #include "hashpath.h"
 #include "mapi.h"
+#include "routines.h"
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {
@@ -43,6 +44,44 @@ int cg_defer(struct codegen *cg, const struct fn_instance *fi, cg_sub_emit emit)
 	cg->subs = s;
 	s[cg->nsubs++] = (struct cg_sub){ label, fi, emit };
 	return label;
+}
+
+void cg_call_routine(struct codegen *cg, const struct bpf_routine *r)
+{
+	struct cg_routine_use *u;
+	size_t i;
+
+	for (i = 0; i < cg->nroutines; i++)
+		if (cg->routines[i].routine == r) {
+			pb_call(&cg->pb, cg->routines[i].label);
+			return;
+		}
+	u = realloc(cg->routines, (cg->nroutines + 1) * sizeof(*u));
+	if (!u) {
+		cg->pb.err = -ENOMEM;
+		return;
+	}
+	cg->routines = u;
+	u[cg->nroutines] = (struct cg_routine_use){ r, pb_new_label(&cg->pb) };
+	pb_call(&cg->pb, u[cg->nroutines++].label);
+}
+
+/* Copies the routines called into the program, after it. */
+static void emit_routines(struct codegen *cg)
+{
+	size_t i, k;
+
+	for (i = 0; i < cg->nroutines; i++) {
+		const struct bpf_routine *r = cg->routines[i].routine;
+
+		pb_subprog(&cg->pb);
+		pb_bind(&cg->pb, cg->routines[i].label);
+		for (k = 0; k < r->len; k++)
+			pb_emit(&cg->pb, r->insns[k]);
+	}
+	free(cg->routines);
+	cg->routines = NULL;
+	cg->nroutines = 0;
 }
 
 void cg_cpu(struct codegen *cg, int fail)
@@ -230,6 +269,7 @@ int codegen_build(struct codegen *cg, const struct prog_target *t,
 	free(cg->subs);
 	cg->subs = NULL;
 	cg->nsubs = 0;
+	emit_routines(cg);
 	if (!ret)
 		ret = pb_finish(&cg->pb);
 	if (ret == -E2BIG && !err_pending())

@@ -63,6 +63,11 @@ struct codegen {
 		cg_sub_emit emit;
 	} *subs;		/* subprograms, emitted after the program */
 	size_t nsubs;
+	struct cg_routine_use {
+		const struct bpf_routine *routine;
+		int label;
+	} *routines;		/* routines called, each copied in once */
+	size_t nroutines;
 };
 
 /*
@@ -134,6 +139,14 @@ void cg_add_to_slot(struct codegen *cg, int slot, enum cg_addend what);
  * after the main program; returns the label it will start at.
  */
 int cg_defer(struct codegen *cg, const struct fn_instance *fi, cg_sub_emit emit);
+
+/*
+ * Calls routine r (routines.h) with the arguments already in R1-R5: R0 is
+ * its result, R1-R5 are lost.  The routine is copied into the program once,
+ * after it, however many flows call it.
+ */
+struct bpf_routine;
+void cg_call_routine(struct codegen *cg, const struct bpf_routine *r);
 
 /* R0 = this CPU's index, or goto fail (never taken: the verifier's bound). */
 void cg_cpu(struct codegen *cg, int fail);

@@ -116,6 +116,14 @@ int cbpf_shift_mod32(void);
 unsigned int cbpf_run(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
 		      uint32_t wlen);
 
+/*
+ * The same verdict by this library's own interpreter (cbpf_exec.c), which
+ * also leaves the scratch memory M[] in mem: the key a field's program
+ * computes (fields.h).
+ */
+unsigned int cbpf_exec(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
+		       uint32_t wlen, uint32_t mem[CBPF_MEMWORDS]);
+
 /* Writes the program as `tcpdump -d` would, one instruction a line. */
 int cbpf_dump(const struct cbpf_prog *prog, char **text);
 

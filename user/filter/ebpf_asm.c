@@ -76,6 +76,11 @@ void pb_ld_func(struct prog_buf *pb, int dst, int label)
 	pb_emit(pb, insn(0, 0, 0, 0, 0));
 }
 
+void pb_call(struct prog_buf *pb, int label)
+{
+	jump_to(pb, insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), label);
+}
+
 void pb_subprog(struct prog_buf *pb)
 {
 	if (pb->err)
@@ -168,7 +173,8 @@ int pb_finish(struct prog_buf *pb)
 		if (pb->label_pos[f->label] < 0)
 			return pb->err = -EINVAL;
 		off = (long)pb->label_pos[f->label] - (long)f->at - 1;
-		if (pb->insns[f->at].code == (BPF_LD | BPF_DW | BPF_IMM)) {
+		if (pb->insns[f->at].code == (BPF_LD | BPF_DW | BPF_IMM) ||
+		    pb->insns[f->at].code == (BPF_JMP | BPF_CALL)) {
 			pb->insns[f->at].imm = (int32_t)off;	/* a function's address */
 			continue;
 		}

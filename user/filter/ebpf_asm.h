@@ -72,6 +72,9 @@ void pb_ld_map_value(struct prog_buf *pb, int dst, int map_fd, uint32_t off);
 void pb_map_lookup(struct prog_buf *pb, int map_fd, int16_t key_off, int miss);
 /* dst = the subprogram that starts at label (a bpf_loop callback). */
 void pb_ld_func(struct prog_buf *pb, int dst, int label);
+/* Calls the subprogram that starts at label (R1-R5 its arguments, R0 its
+ * result; R6-R9 and the stack survive). */
+void pb_call(struct prog_buf *pb, int label);
 
 /*
  * Starts a subprogram here (a function called by the kernel, such as a

@@ -124,7 +124,9 @@ static void dump_one(FILE *f, const struct bpf_insn *in, size_t pc, size_t n, in
 		break;
 	case BPF_JMP:
 	case BPF_JMP32:
-		if (op == BPF_CALL)
+		if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_CALL)
+			fprintf(f, "call pc%+d (%zu)", in->imm, pc + 1 + (size_t)(long)in->imm);
+		else if (op == BPF_CALL)
 			fprintf(f, "call %s#%d", helper_name(in->imm), in->imm);
 		else if (op == BPF_EXIT)
 			fprintf(f, "exit");

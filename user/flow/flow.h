@@ -36,6 +36,7 @@ struct fn_instance {
 					 * flow gets a group of its own */
 	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
+	size_t copy_size;		/* of a struct result's, its read()'s */
 	int copy_int;			/* the same, of a result that is an int */
 	/* what MAPI 2.0's calls hand out (mapi2.c): its read_results view,
 	 * and its last packet in MAPI 2.0's layout */

@@ -26,6 +26,7 @@ enum fn_result {
 	FN_RESULT_U64,		/* an unsigned long long */
 	FN_RESULT_PACKETS,	/* packets, read with mapi_get_next_pkt */
 	FN_RESULT_FILE,		/* packets, written to a file */
+	FN_RESULT_TOP,		/* struct mapi_top_result, made by read() */
 };
 
 /*
@@ -77,6 +78,13 @@ struct fn_desc {
 	 */
 	int (*run)(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
 	/*
+	 * A result that is a struct of mapi.h, not one slot: makes a snapshot
+	 * of it (of the flow's kernel state, or of the trace's in memory),
+	 * which the instance keeps until the next read or its release; *out
+	 * points at it, *size is its length.  A running flow only.
+	 */
+	int (*read)(struct fn_instance *fi, struct flow *f, const void **out, size_t *size);
+	/*
 	 * When mapid runs the flow for a client: the descriptors of what
 	 * connect() made that the client reads itself (ring buffers), at most
 	 * max; their number.  NULL: none.
@@ -107,6 +115,7 @@ extern const struct fn_desc fn_str_search;
 extern const struct fn_desc fn_to_buffer;
 extern const struct fn_desc fn_to_file;
 extern const struct fn_desc fn_sample;
+extern const struct fn_desc fn_top;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 

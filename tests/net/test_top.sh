@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# TOP against a Python model of its fields (tests/models/top.py), which
+# reads the frames' bytes itself: offline over the traces, live over the
+# same frames sent both ways through mon0, in-process and through mapid.
+#
+#  1. mapi run -r: every field of every protocol, with prefixes and both
+#     sorts, over the traffic mix (VLAN tags, IPv6, fragments) and the
+#     filter corpus (truncated frames, extension headers, QinQ, ...): the
+#     totals, every value's packets and bytes, the order, "exact".
+#  2. Live: the same functions on one flow (one program calling the same
+#     routine for each), over the frames sent in and out of mon0.
+#  3. Through mapid: the client reads the table mapid's program counts.
+#  4. More values than the table holds: the table's values stay exact,
+#     the others are counted as "other", and "exact" says whether the list
+#     can be trusted.
+#  5. Bad arguments: MAPI 2.0's 7000 + n, naming the argument.
+. "$(dirname "$0")/../lib.sh"
+need_root
+testbed_up
+
+"$BUILD/tests/gen_traffic" mix 71 3000 "$T/in.pcap" all
+"$BUILD/tests/gen_traffic" mix 72 2000 "$T/out.pcap" all
+"$BUILD/tests/gen_traffic" corpus 73 2500 "$T/corpus.pcap"
+{ cat "$T/in.pcap"; tail -c +25 "$T/out.pcap"; } >"$T/sent.pcap"
+read -r sent _ <<<"$(traces_count in out --)"
+
+# What TOP is given (X PROTOCOL FIELD [SORT [PREFIX [PREFIX6]]]), by number
+# as the model takes them; model_args turns one into the model's arguments.
+SPECS=(
+	"1000 1 8 1 24 48" "5 1 9 2" "1000 1 9 1 32 128" "1000 1 1" "1000 1 2 2" "1000 1 3"
+	"1000 1 4" "1000 1 5" "1000 1 6" "1000 1 7" "1000 2 10" "7 2 11 2" "1000 2 12"
+	"1000 2 13" "1000 2 14" "1000 2 15" "1000 2 16" "1000 2 17" "1000 3 18" "3 3 19"
+	"1000 3 20" "1000 3 21" "10 1 8 1 16 32"
+)
+model_args() {
+	local x=$1 p=$2 f=$3 s=${4:-1} p4=${5:-32} p6=${6:-128}
+	echo "$p $f $s $p4 $p6 $x"
+}
+# model TRACE FID SPEC < JSON: the model's verdict on function FID
+model() { python3 tests/models/top.py "$1" "$2" $(model_args $3); }
+
+echo "1. offline"
+for trace in in corpus; do
+	bad=0
+	for spec in "${SPECS[@]}"; do
+		"$BUILD/mapi" run -r "$T/$trace.pcap" --json "TOP $spec" >"$T/off.json" 2>&1 &&
+			model "$T/$trace.pcap" 1 "$spec" <"$T/off.json" >"$T/model.txt" ||
+			{ bad=$((bad + 1)); echo "    TOP $spec: $(head -c 600 "$T/model.txt" "$T/off.json")"; }
+	done
+	check_eq "${#SPECS[@]} TOP functions over the $trace trace equal the model" "$bad" 0
+done
+
+echo "2. live, both directions"
+# live_run OUT SPEC...: mapi run on mon0 with TOP SPEC... and a
+# PKT_COUNTER, over the frames sent; its JSON lines in OUT
+live_run() {
+	local out=$1 fns=() spec
+	shift
+	for spec in "$@"; do fns+=("TOP $spec"); done
+	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "${fns[@]}" PKT_COUNTER
+	local pid=$!
+	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
+	traces_send in -- out
+	wait_until 10 grep -qs "\"PKT_COUNTER\",\"value\":$sent}" "$out" ||
+		fail "mapi run did not count the $sent frames sent: $(tail -n 1 "$out" | tail -c 300)"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+live_check() {
+	local out=$1 fid=1 bad=0 spec
+	shift
+	for spec in "$@"; do
+		model "$T/sent.pcap" "$fid" "$spec" <"$out" >"$T/model.txt" ||
+			{ bad=$((bad + 1)); echo "    TOP $spec: $(head -c 600 "$T/model.txt")"; }
+		fid=$((fid + 1))
+	done
+	check_eq "$# TOP functions of one live flow equal the model over the $sent frames" "$bad" 0
+}
+LIVE=("${SPECS[@]:0:14}")
+live_run "$T/live.json" "${LIVE[@]}"
+live_check "$T/live.json" "${LIVE[@]}"
+LIVE2=("${SPECS[@]:14}")
+live_run "$T/live2.json" "${LIVE2[@]}"
+live_check "$T/live2.json" "${LIVE2[@]}"
+
+echo "3. through mapid"
+mapid_start
+MAPI_BACKEND=mapid live_run "$T/mapid.json" "${SPECS[0]}" "${SPECS[11]}"
+check_match "mapid ran the flow" "$(cat "$T/mapid.log")" "on $MON: 3 functions"
+live_check "$T/mapid.json" "${SPECS[0]}" "${SPECS[11]}"
+kill "$MAPID_PID"
+wait "$MAPID_PID" 2>/dev/null || true
+
+echo "4. more values than the table holds"
+python3 tests/models/many_sources.py 70000 5000 "$T/many.pcap"
+"$BUILD/mapi" run -r "$T/many.pcap" --json "TOP 10 1 8" >"$T/many.json"
+model "$T/many.pcap" 1 "10 1 8" <"$T/many.json" >"$T/model.txt" &&
+	pass "offline: the table's 65536 values exact, the rest counted as other, as the model" ||
+	fail "offline, 75000 values: $(cat "$T/model.txt")"
+check_match "it says the list may miss values" "$(cat "$T/many.json")" '"exact":false'
+
+echo "5. bad arguments"
+bad_arg() {
+	local out
+	out=$("$BUILD/mapi" run -r "$T/in.pcap" "TOP $1" 2>&1 || true)
+	check_match "TOP $1: $2" "$out" "$3 \(MAPI error $2\)$"
+}
+bad_arg "0 TOPX_IP TOPX_IP_SRCIP" 7001 "X 0: 1 to 1000 values"
+bad_arg "1001 TOPX_IP TOPX_IP_SRCIP" 7001 "X 1001: 1 to 1000 values"
+bad_arg "5 9 TOPX_IP_SRCIP" 7002 "protocol 9: .*"
+bad_arg "5 TOPX_TCP TOPX_IP_SRCIP" 7003 "TOPX_IP_SRCIP is not a field of TOPX_TCP"
+bad_arg "5 TOPX_ICMP TOPX_IP_TTL" 7003 "ICMP has no fields here.*"
+bad_arg "5 TOPX_IP 22" 7003 "field 22: .*"
+bad_arg "5 TOPX_IP TOPX_IP_TTL 3" 7004 "SORT 3: .*"
+bad_arg "5 TOPX_IP TOPX_IP_TTL 1 8" 7005 "TOPX_IP_TTL is not an address"
+bad_arg "5 TOPX_IP TOPX_IP_SRCIP 1 33" 7005 "PREFIX 33: 0 to 32 bits.*"
+bad_arg "5 TOPX_IP TOPX_IP_SRCIP 1 24 129" 7006 "PREFIX6 129: 0 to 128 bits.*"
+finish

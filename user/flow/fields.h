@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Header fields that functions key on (TOP; later DIST, DISTINCT): MAPI
+ * 2.0's TOPX_* protocols and fields.
+ *
+ * A field becomes a small classic BPF program that leaves the field's value
+ * in scratch memory M[0..4] (a struct top_key: a kind, then up to four
+ * words) and returns 1, or returns 0 when the packet has no such field.
+ * In the kernel the program is translated like any filter (cbpf_xlate.h,
+ * fragments and bounds included) and the key is read from the stack; over a
+ * trace it runs in cbpf_exec().  One program, so both halves find the same
+ * key in the same packet.
+ *
+ * Which packets have a field: Ethernet frames, untagged or with up to two
+ * VLAN tags (0x8100, 0x88a8, 0x9100); IP fields in IPv4 and, where IPv6 has
+ * them, in IPv6; TCP and UDP fields in an IPv4 packet that is not a later
+ * fragment (as libpcap's `tcp port`) or an IPv6 packet whose next header is
+ * TCP or UDP.
+ */
+#ifndef MAPI_FIELDS_H
+#define MAPI_FIELDS_H
+
+#include "cbpf.h"
+
+/* struct top_key's kind */
+#define FIELD_KIND_NUMBER 0
+#define FIELD_KIND_IPV4 4
+#define FIELD_KIND_IPV6 6
+
+struct field_spec {
+	int proto;	/* MAPI_TOPX_IP, _TCP, _UDP */
+	int field;	/* MAPI_TOPX_*: its number */
+	int prefix4;	/* address fields: bits kept of IPv4 (0-32) */
+	int prefix6;	/* ... and of IPv6 (0-128) */
+};
+
+/* Checks a protocol and field pair (MAPI 2.0's errors: 7000 + argn);
+ * argn_proto and argn_field number them in the function's arguments. */
+int field_check(int proto, int field, int argn_proto, int argn_field);
+/* Its name, "TOPX_IP_SRCIP". */
+const char *field_name(int field);
+/* Whether it is an address (a prefix applies). */
+int field_is_address(int field);
+
+/* The field's classic program (free with cbpf_prog_free). */
+int field_program(const struct field_spec *fs, struct cbpf_prog *prog);
+
+#endif

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TOP(X, PROTOCOL, FIELD [, SORT [, PREFIX [, PREFIX6]]]), MAPI 2.0's: the X
+ * values of a header field with the most packets or bytes (mapi.h).
+ *
+ * In the kernel: the field's classic program (fields.h) leaves the value in
+ * M[0..4] on the stack; the flow's slots count the packets that have the
+ * field; the routine mapi_top_count (bpf/fn/top.bpf.c) counts the value in
+ * a per-CPU hash table of MAPI_TOP_TABLE values, created read-only for
+ * system calls (only the program writes it; mapid hands it to a client as
+ * it is), and says when the table is full, for the "other" slots.  The
+ * result is read by walking the table in batches and picking the top X.
+ *
+ * Over a trace: the same classic program in cbpf_exec(), and a table in
+ * memory with the same room, so a trace and its packets sent live give the
+ * same result.
+ *
+ * Kernel memory: the table is allocated as values come (BPF_F_NO_PREALLOC),
+ * at most MAPI_TOP_TABLE entries of about 80 bytes plus 16 bytes a CPU.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "error.h"
+#include "fields.h"
+#include "fn_top.h"
+#include "functions.h"
+
+/* Result slots: packets and bytes with the field, and those of values the
+ * table had no room for. */
+enum { S_PACKETS, S_BYTES, S_OTHER_PACKETS, S_OTHER_BYTES, TOP_SLOTS };
+
+struct top_entry {
+	struct top_key key;
+	struct top_count count;
+};
+
+/* The in-process table (a flow over a trace): open addressing, grown. */
+struct top_memory {
+	struct top_entry *slots;
+	uint8_t *used;
+	size_t cap, n;
+};
+
+struct top {
+	struct field_spec fs;
+	struct cbpf_prog prog;
+	unsigned int x;
+	int sort;
+	int table_fd;
+	pthread_mutex_t lock;		/* memory, between the reader and a read */
+	struct top_memory memory;
+	struct mapi_top_result *snapshot;	/* the last read's */
+};
+
+static int arg(const struct fn_instance *fi, int n, int dflt)
+{
+	return fi->given > n ? (int)fi->args[n].v.i : dflt;
+}
+
+static int top_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	long long x = fi->args[0].v.i;
+	struct top *t;
+	int ret;
+
+	(void)f;
+	if (x < 1 || x > MAPI_TOP_MAX)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+			       "TOP X %lld: 1 to %d values", x, MAPI_TOP_MAX);
+	ret = field_check((int)fi->args[1].v.i, (int)fi->args[2].v.i, 2, 3);
+	if (ret)
+		return ret;
+	if (arg(fi, 3, MAPI_SORT_BY_PACKETS) != MAPI_SORT_BY_PACKETS &&
+	    arg(fi, 3, MAPI_SORT_BY_PACKETS) != MAPI_SORT_BY_BYTES)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4,
+			       "TOP SORT %d: SORT_BY_PACKETS (%d) or SORT_BY_BYTES (%d)",
+			       arg(fi, 3, 0), MAPI_SORT_BY_PACKETS, MAPI_SORT_BY_BYTES);
+	if (fi->given > 4 && !field_is_address((int)fi->args[2].v.i))
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 5,
+			       "TOP PREFIX: %s is not an address", field_name((int)fi->args[2].v.i));
+	if (arg(fi, 4, 32) < 0 || arg(fi, 4, 32) > 32)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 5,
+			       "TOP PREFIX %d: 0 to 32 bits of an IPv4 address", arg(fi, 4, 0));
+	if (arg(fi, 5, 128) < 0 || arg(fi, 5, 128) > 128)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 6,
+			       "TOP PREFIX6 %d: 0 to 128 bits of an IPv6 address", arg(fi, 5, 0));
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->x = (unsigned int)x;
+	t->sort = arg(fi, 3, MAPI_SORT_BY_PACKETS);
+	t->fs = (struct field_spec){ (int)fi->args[1].v.i, (int)fi->args[2].v.i,
+				     arg(fi, 4, 32), arg(fi, 5, 128) };
+	t->table_fd = -1;
+	pthread_mutex_init(&t->lock, NULL);
+	fi->state = t;
+	ret = field_program(&t->fs, &t->prog);
+	return ret;
+}
+
+static int top_connect(struct fn_instance *fi, const struct flow *f)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC | BPF_F_RDONLY);
+	struct top *t = fi->state;
+
+	(void)f;
+	fi->maps = 1;
+	t->table_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "mapi_top", sizeof(struct top_key),
+				     sizeof(struct top_count), MAPI_TOP_TABLE, &opts);
+	if (t->table_fd < 0)
+		return err_kernel(-errno, "creating TOP's table");
+	return 0;
+}
+
+static int top_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	const struct top *t = fi->state;
+	struct prog_buf *pb = &cg->pb;
+	int skip = pb_new_label(pb), ret;
+	struct xlate_env env;
+
+	if (cg->offload)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "TOP cannot run on a NIC");
+	cg_xlate_env(cg, &env);
+	env.reject_label = skip;	/* no such field: the flow goes on */
+	ret = cbpf_translate(pb, &t->prog, &env);
+	if (ret)
+		return ret;
+	cg_add_to_slot(cg, fi->slot + S_PACKETS, ADD_ONE);
+	cg_add_to_slot(cg, fi->slot + S_BYTES, ADD_WIRELEN);
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)t->table_fd);
+	pb_emit(pb, MOV64_REG(R2, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R2, STK_SCRATCH));	/* the key: M[0..4] */
+	pb_emit(pb, LDX_MEM(BPF_DW, R3, RFP, STK_WIRELEN));
+	cg_call_routine(cg, &routine_mapi_top_count);
+	pb_jmp_imm(pb, BPF_JEQ, R0, 0, skip);
+	cg_add_to_slot(cg, fi->slot + S_OTHER_PACKETS, ADD_ONE);
+	cg_add_to_slot(cg, fi->slot + S_OTHER_BYTES, ADD_WIRELEN);
+	pb_bind(pb, skip);
+	return 0;
+}
+
+/* --- the table in memory -------------------------------------------------- */
+
+static size_t key_hash(const struct top_key *k)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = (const uint8_t *)k;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;	/* FNV-1a */
+	return (size_t)h;
+}
+
+static struct top_entry *memory_find(struct top_memory *m, const struct top_key *k, int *fresh)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	for (i = key_hash(k) & (m->cap - 1); m->used[i]; i = (i + 1) & (m->cap - 1))
+		if (!memcmp(&m->slots[i].key, k, sizeof(*k)))
+			return &m->slots[i];
+	if (m->n == MAPI_TOP_TABLE || !fresh)
+		return NULL;
+	m->used[i] = 1;
+	m->slots[i].key = *k;
+	memset(&m->slots[i].count, 0, sizeof(m->slots[i].count));
+	m->n++;
+	*fresh = 1;
+	return &m->slots[i];
+}
+
+/* Room for one more value at most half full; -ENOMEM if none is left. */
+static int memory_grow(struct top_memory *m)
+{
+	struct top_memory bigger = { 0 };
+	size_t i;
+
+	if (m->n * 2 < m->cap || m->n == MAPI_TOP_TABLE)
+		return 0;
+	bigger.cap = m->cap ? m->cap * 2 : 64;
+	bigger.slots = malloc(bigger.cap * sizeof(*bigger.slots));
+	bigger.used = calloc(bigger.cap, 1);
+	if (!bigger.slots || !bigger.used) {
+		free(bigger.slots);
+		free(bigger.used);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->cap; i++) {
+		int fresh = 0;
+
+		if (m->used[i])
+			memory_find(&bigger, &m->slots[i].key, &fresh)->count = m->slots[i].count;
+	}
+	free(m->slots);
+	free(m->used);
+	*m = bigger;
+	return 0;
+}
+
+static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	struct top *t = fi->state;
+	uint32_t mem[CBPF_MEMWORDS];
+	struct top_entry *e = NULL;
+	int fresh = 0;
+
+	if (!cbpf_exec(&t->prog, p->data, p->caplen, p->wlen, mem))
+		return 1;
+	store_add(&f->host, (uint32_t)fi->slot + S_PACKETS, 1);
+	store_add(&f->host, (uint32_t)fi->slot + S_BYTES, p->wlen);
+	pthread_mutex_lock(&t->lock);
+	if (!memory_grow(&t->memory))
+		e = memory_find(&t->memory, (const struct top_key *)mem, &fresh);
+	if (e) {
+		e->count.packets++;
+		e->count.bytes += p->wlen;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!e) {
+		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_PACKETS, 1);
+		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_BYTES, p->wlen);
+	}
+	return 1;
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+/* Every value of the kernel's table, summed over the CPUs. */
+static int table_entries(const struct top *t, struct top_entry **out, size_t *n)
+{
+	int ncpus = store_ncpus();
+	uint32_t chunk = 4096, count, batch_in = 0, batch_out = 0;
+	struct top_count *vals = malloc((size_t)chunk * (size_t)ncpus * sizeof(*vals));
+	struct top_key *keys = malloc(chunk * sizeof(*keys));
+	struct top_entry *all = malloc(MAPI_TOP_TABLE * sizeof(*all));
+	int first = 1, ret = 0, done = 0;
+	size_t have = 0;
+
+	if (!vals || !keys || !all) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		uint32_t i;
+		int c;
+
+		count = chunk;
+		if (bpf_map_lookup_batch(t->table_fd, first ? NULL : &batch_in, &batch_out, keys,
+					 vals, &count, NULL)) {
+			if (errno != ENOENT) {
+				ret = err_kernel(-errno, "reading TOP's table");
+				goto out;
+			}
+			done = 1;	/* the last batch, perhaps with values */
+		}
+		for (i = 0; i < count && have < MAPI_TOP_TABLE; i++, have++) {
+			all[have].key = keys[i];
+			all[have].count = (struct top_count){ 0, 0 };
+			for (c = 0; c < ncpus; c++) {
+				all[have].count.packets += vals[(size_t)i * ncpus + c].packets;
+				all[have].count.bytes += vals[(size_t)i * ncpus + c].bytes;
+			}
+		}
+		batch_in = batch_out;
+		first = 0;
+	}
+out:
+	free(vals);
+	free(keys);
+	if (ret) {
+		free(all);
+		return ret;
+	}
+	*out = all;
+	*n = have;
+	return 0;
+}
+
+static int memory_entries(struct top *t, struct top_entry **out, size_t *n)
+{
+	struct top_memory *m = &t->memory;
+	struct top_entry *all;
+	size_t i, have = 0;
+
+	pthread_mutex_lock(&t->lock);
+	all = malloc((m->n ? m->n : 1) * sizeof(*all));
+	for (i = 0; all && i < m->cap; i++)
+		if (m->used[i])
+			all[have++] = m->slots[i];
+	pthread_mutex_unlock(&t->lock);
+	if (!all)
+		return -ENOMEM;
+	*out = all;
+	*n = have;
+	return 0;
+}
+
+static int by_packets(const void *a, const void *b)
+{
+	const struct top_count *x = &((const struct top_entry *)a)->count;
+	const struct top_count *y = &((const struct top_entry *)b)->count;
+
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct top_count *x = &((const struct top_entry *)a)->count;
+	const struct top_count *y = &((const struct top_entry *)b)->count;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
+}
+
+static void value_of(const struct top *t, const struct top_entry *e, struct mapi_top_value *v)
+{
+	int w;
+
+	memset(v, 0, sizeof(*v));
+	v->family = e->key.kind == FIELD_KIND_NUMBER ? 0 : e->key.kind;
+	if (!v->family)
+		v->number = e->key.value[0];
+	else
+		v->prefix = (unsigned int)(v->family == 4 ? t->fs.prefix4 : t->fs.prefix6);
+	for (w = 0; v->family && w < (v->family == 4 ? 1 : 4); w++) {
+		v->addr[4 * w] = (uint8_t)(e->key.value[w] >> 24);
+		v->addr[4 * w + 1] = (uint8_t)(e->key.value[w] >> 16);
+		v->addr[4 * w + 2] = (uint8_t)(e->key.value[w] >> 8);
+		v->addr[4 * w + 3] = (uint8_t)e->key.value[w];
+	}
+	v->packets = e->count.packets;
+	v->bytes = e->count.bytes;
+}
+
+static int top_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
+{
+	struct top *t = fi->state;
+	struct mapi_top_result *r;
+	struct top_entry *all = NULL;
+	uint64_t slot[TOP_SLOTS];
+	size_t n = 0, i, listed;
+	int ret = 0, s;
+
+	for (s = 0; s < TOP_SLOTS && !ret; s++)
+		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
+	if (!ret)
+		ret = f->trace ? memory_entries(t, &all, &n) : table_entries(t, &all, &n);
+	if (ret)
+		return ret;
+	qsort(all, n, sizeof(*all), t->sort == MAPI_SORT_BY_BYTES ? by_bytes : by_packets);
+	listed = n < t->x ? n : t->x;
+	r = calloc(1, sizeof(*r) + listed * sizeof(r->values[0]));
+	if (!r) {
+		free(all);
+		return -ENOMEM;
+	}
+	r->count = (unsigned int)listed;
+	r->distinct = (unsigned int)n;
+	r->sort = t->sort;
+	r->packets = slot[S_PACKETS];
+	r->bytes = slot[S_BYTES];
+	r->other_packets = slot[S_OTHER_PACKETS];
+	r->other_bytes = slot[S_OTHER_BYTES];
+	for (i = 0; i < listed; i++)
+		value_of(t, &all[i], &r->values[i]);
+	if (!r->other_packets)
+		r->exact = 1;
+	else if (listed == t->x)
+		r->exact = t->sort == MAPI_SORT_BY_BYTES ?
+			   r->values[listed - 1].bytes >= r->other_bytes :
+			   r->values[listed - 1].packets >= r->other_packets;
+	free(all);
+	free(t->snapshot);
+	t->snapshot = r;
+	*out = r;
+	*size = sizeof(*r) + listed * sizeof(r->values[0]);
+	return 0;
+}
+
+/* --- mapid, and the end -------------------------------------------------- */
+
+static int top_share(const struct fn_instance *fi, int *fds, int max)
+{
+	const struct top *t = fi->state;
+
+	if (max < 1)
+		return -E2BIG;
+	fds[0] = t->table_fd;
+	return 1;
+}
+
+static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
+{
+	struct top *t = fi->state;
+	int i;
+
+	(void)f;
+	if (n != 1) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "TOP: mapid passed %d descriptors, not 1",
+			       n);
+	}
+	t->table_fd = fds[0];
+	fi->maps = 1;
+	return 0;
+}
+
+static void top_disconnect(struct fn_instance *fi)
+{
+	struct top *t = fi->state;
+
+	if (t->table_fd >= 0)
+		close(t->table_fd);
+	t->table_fd = -1;
+	fi->maps = 0;
+}
+
+static void top_release(struct fn_instance *fi)
+{
+	struct top *t = fi->state;
+
+	if (!t)
+		return;
+	top_disconnect(fi);
+	cbpf_prog_free(&t->prog);
+	free(t->memory.slots);
+	free(t->memory.used);
+	free(t->snapshot);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+	fi->state = NULL;
+}
+
+const struct fn_desc fn_top = {
+	.name = "TOP",
+	.forms = { { "iiiIII", "X PROTOCOL FIELD [SORT] [PREFIX] [PREFIX6]" } },
+	.help = "the X values of a header field with the most packets (SORT_BY_PACKETS) or "
+		"bytes (SORT_BY_BYTES), e.g. TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24: "
+		"the /24s sending most (struct mapi_top_result)",
+	.result = FN_RESULT_TOP,
+	.slots = TOP_SLOTS,
+	.prepare = top_prepare,
+	.connect = top_connect,
+	.emit = top_emit,
+	.run = top_run,
+	.read = top_read,
+	.share = top_share,
+	.adopt = top_adopt,
+	.disconnect = top_disconnect,
+	.release = top_release,
+};
