@@ -272,6 +272,11 @@ struct mapi_top_value {
 	unsigned char addr[16];	/* network order; IPv4 in the first 4 */
 	unsigned long long packets;
 	unsigned long long bytes;	/* on the wire, as BYTE_COUNTER */
+	/* 0 for a value of the table (exact); for one kept beside it, how
+	 * much of packets (bytes) is estimated: the true count lies between
+	 * packets - error_packets and packets */
+	unsigned long long error_packets;
+	unsigned long long error_bytes;
 };
 
 /*
@@ -280,15 +285,23 @@ struct mapi_top_value {
  *
  * The kernel keeps a table of up to MAPI_TOP_TABLE values, each counted
  * exactly from its first packet.  A packet of a new value that finds the
- * table full is counted in other_packets and other_bytes instead, so every
- * value missing from the table has at most that many.  exact says that no
- * value missing from values[] can outrank the last one listed: nothing went
- * to "other", or the last value listed has at least as much as "other".
+ * table full is counted in other_packets and other_bytes instead, and in a
+ * Count-Min sketch (4 rows of 4096 cells), whose estimate of a value
+ * exceeds its true count by at most e/4096 of "other" with probability
+ * 98 %; the MAPI_TOP_SPILL values seen last among those are kept beside
+ * the table, each with the sketch's estimate of what it had before (its
+ * error) and an exact count since, and listed with the others (docs/
+ * functions.md: a heavy value that comes after the table filled up is
+ * found).  exact says that the list is the true top X: every value listed
+ * is exact, and nothing went to "other" or the last value listed has at
+ * least as much as all of "other".
  */
 #define MAPI_TOP_TABLE 65536
+#define MAPI_TOP_SPILL 4096
 struct mapi_top_result {
 	unsigned int count;		/* values[] listed, most first, at most X */
 	unsigned int distinct;		/* values in the table */
+	unsigned int spilled;		/* values kept beside it (estimated) */
 	int exact;
 	int sort;			/* MAPI_SORT_BY_* */
 	unsigned long long packets;	/* packets that had the field */

@@ -40,4 +40,48 @@ __attribute__((noinline)) int mapi_top_count(void *table, const struct top_key *
 	return 1;
 }
 
+/*
+ * Counts a packet of a value that found the table full: in every row of
+ * the sketch (an array map of one struct top_sketch, shared by the CPUs:
+ * atomic adds), and in the spill table (an LRU hash) where the value is
+ * kept, with the sketch's estimate of what it had before as its base.
+ */
+__attribute__((noinline)) int mapi_top_spill(void *sketch, void *spill,
+					     const struct top_key *key, __u64 len)
+{
+	__u64 h = top_hash(key), est_p = ~0ull, est_b = ~0ull;
+	struct top_spilled *e, first;
+	struct top_sketch *s;
+	__u32 zero = 0;
+	int row;
+
+	s = bpf_map_lookup_elem(sketch, &zero);
+	if (!s)
+		return 0;
+	for (row = 0; row < TOP_SKETCH_ROWS; row++) {
+		struct top_count *c = &s->cell[row][top_cell(h, row)];
+		__u64 p = __sync_fetch_and_add(&c->packets, 1);
+		__u64 b = __sync_fetch_and_add(&c->bytes, len);
+
+		est_p = p < est_p ? p : est_p;
+		est_b = b < est_b ? b : est_b;
+	}
+	e = bpf_map_lookup_elem(spill, key);
+	if (!e) {
+		first.base.packets = est_p;
+		first.base.bytes = est_b;
+		first.since.packets = 1;
+		first.since.bytes = len;
+		if (!bpf_map_update_elem(spill, key, &first, BPF_NOEXIST))
+			return 0;
+		/* another CPU put it in meanwhile */
+		e = bpf_map_lookup_elem(spill, key);
+		if (!e)
+			return 0;
+	}
+	__sync_fetch_and_add(&e->since.packets, 1);
+	__sync_fetch_and_add(&e->since.bytes, len);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,7 +7,10 @@ check of `mapi run --json` lines against it.
 usage: top.py TRACE FID PROTOCOL FIELD SORT PREFIX PREFIX6 X [TABLE] < mapi-json
 
 PROTOCOL, FIELD, SORT are MAPI's numbers (mapi.h); TABLE the values the
-table holds (MAPI_TOP_TABLE).  Exits 0 when the TOP result of function FID
+table holds (MAPI_TOP_TABLE).  Past the table the model knows each value's
+true count, and checks that a value listed as estimated lies within its
+error; which of those values are kept beside the table (an LRU, approximate
+in the kernel) it does not model, only how many.  Exits 0 when the TOP result of function FID
 in the last line is what the model says, else prints the differences and
 exits 1.
 """
@@ -109,7 +112,8 @@ def main():
     trace = sys.argv[1]
     fid, proto, field, sort, p4, p6, x = map(int, sys.argv[2:9])
     table = int(sys.argv[9]) if len(sys.argv) > 9 else 65536
-    counts, order = {}, []
+    spill = 4096
+    counts, spilled = {}, {}
     packets = nbytes = other_p = other_b = 0
     for b, wire in frames(trace):
         v = value(b, proto, field, p4, p6)
@@ -121,6 +125,9 @@ def main():
             if len(counts) == table:
                 other_p += 1
                 other_b += wire
+                spilled.setdefault(v, [0, 0])
+                spilled[v][0] += 1
+                spilled[v][1] += wire
                 continue
             counts[v] = [0, 0]
         counts[v][0] += 1
@@ -135,26 +142,38 @@ def main():
         if r[k] != want:
             bad.append(f"{k}: mapi {r[k]}, model {want}")
     key = 1 if sort == 2 else 0
-    listed = {}
+    listed, estimated = {}, False
     for e in r["values"]:
         v = parse_value(e["value"])
         listed[v] = (e["packets"], e["bytes"])
-        if counts.get(v) != [e["packets"], e["bytes"]]:
-            bad.append(f"{e['value']}: mapi {e['packets']} {e['bytes']}, model {counts.get(v)}")
-    if len(listed) != min(x, len(counts)):
-        bad.append(f"{len(listed)} values listed, model {min(x, len(counts))}")
+        got, err = (e["packets"], e["bytes"]), (e["error_packets"], e["error_bytes"])
+        want = counts.get(v) or spilled.get(v, [0, 0])
+        if err == (0, 0):
+            if list(got) != want:
+                bad.append(f"{e['value']}: mapi {got}, model {want}")
+            continue
+        # a value kept beside the table: its true count within the error
+        estimated = True
+        if v in counts:
+            bad.append(f"{e['value']}: in the table, but listed as estimated")
+        for i in (0, 1):
+            if not got[i] - err[i] <= want[i] <= got[i]:
+                bad.append(f"{e['value']}: mapi {got} - {err}, but it had {want}")
+    # the kernel's LRU may hold fewer than it may
+    if not (0 < r["spilled"] <= min(len(spilled), spill) if spilled else r["spilled"] == 0):
+        bad.append(f"spilled: mapi {r['spilled']}, model at most {min(len(spilled), spill)}")
+    known = len(counts) + r["spilled"]
+    if len(listed) != min(x, known):
+        bad.append(f"{len(listed)} values listed, model {min(x, known)}")
     ranks = [e["packets"] if key == 0 else e["bytes"] for e in r["values"]]
     if ranks != sorted(ranks, reverse=True):
         bad.append("values not listed most first")
-    if listed:
-        last = min(c[key] for c in listed.values())
-        for v, c in counts.items():
-            if v not in listed and c[key] > last:
-                bad.append(f"{v} ({c[key]}) is missing, above the last listed ({last})")
-    if listed:
-        exact = other_p == 0 or (len(listed) == x and last >= (other_b if key else other_p))
-    else:
-        exact = other_p == 0
+    last = min(c[key] for c in listed.values()) if listed else 0
+    for v, c in counts.items():
+        if v not in listed and c[key] > last:
+            bad.append(f"{v} ({c[key]}) is missing, above the last listed ({last})")
+    exact = other_p == 0 or (len(listed) == x and not estimated and
+                             last >= (other_b if key else other_p))
     if r["exact"] != exact:
         bad.append(f"exact: mapi {r['exact']}, model {exact}")
     if bad:

@@ -173,12 +173,16 @@ static void print_top_json(const struct mapi_top_result *r)
 	char v[64];
 
 	printf(",\"packets\":%llu,\"bytes\":%llu,\"other_packets\":%llu,\"other_bytes\":%llu,"
-	       "\"distinct\":%u,\"exact\":%s,\"values\":[", r->packets, r->bytes,
-	       r->other_packets, r->other_bytes, r->distinct, r->exact ? "true" : "false");
+	       "\"distinct\":%u,\"spilled\":%u,\"exact\":%s,\"values\":[", r->packets, r->bytes,
+	       r->other_packets, r->other_bytes, r->distinct, r->spilled,
+	       r->exact ? "true" : "false");
 	for (k = 0; k < r->count; k++) {
-		top_value_text(&r->values[k], v, sizeof(v));
-		printf("%s{\"value\":\"%s\",\"packets\":%llu,\"bytes\":%llu}", k ? "," : "", v,
-		       r->values[k].packets, r->values[k].bytes);
+		const struct mapi_top_value *e = &r->values[k];
+
+		top_value_text(e, v, sizeof(v));
+		printf("%s{\"value\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"error_packets\":%llu,"
+		       "\"error_bytes\":%llu}", k ? "," : "", v, e->packets, e->bytes,
+		       e->error_packets, e->error_bytes);
 	}
 	printf("]}");
 }
@@ -192,17 +196,22 @@ static void print_top_table(int fd, int fid)
 
 	if (!r)
 		die_mapi("TOP");
-	printf("  TOP[%d]: %u of %u values, %llu packets, %llu bytes", fid, r->count, r->distinct,
-	       r->packets, r->bytes);
+	printf("  TOP[%d]: %u of %u values, %llu packets, %llu bytes", fid, r->count,
+	       r->distinct + r->spilled, r->packets, r->bytes);
 	if (r->other_packets)
-		printf("; %llu packets (%llu bytes) of values the table had no room for%s",
-		       r->other_packets, r->other_bytes,
-		       r->exact ? "" : ": the list may miss some");
+		printf("; %llu packets (%llu bytes) of values the table had no room for (%u of "
+		       "them kept, estimated)%s", r->other_packets, r->other_bytes, r->spilled,
+		       r->exact ? "" : ": the list may be off");
 	printf("\n  %4s  %-40s %12s %14s\n", "#", "value", "packets", "bytes");
 	for (k = 0; k < r->count; k++) {
-		top_value_text(&r->values[k], v, sizeof(v));
-		printf("  %4u  %-40s %12llu %14llu\n", k + 1, v, r->values[k].packets,
-		       r->values[k].bytes);
+		const struct mapi_top_value *e = &r->values[k];
+
+		top_value_text(e, v, sizeof(v));
+		printf("  %4u  %-40s %12llu %14llu", k + 1, v, e->packets, e->bytes);
+		if (e->error_packets || e->error_bytes)	/* the true count is at most this less */
+			printf("  (at most %llu packets, %llu bytes too many)", e->error_packets,
+			       e->error_bytes);
+		printf("\n");
 	}
 }
 

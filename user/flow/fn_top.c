@@ -6,17 +6,23 @@
  * In the kernel: the field's classic program (fields.h) leaves the value in
  * M[0..4] on the stack; the flow's slots count the packets that have the
  * field; the routine mapi_top_count (bpf/fn/top.bpf.c) counts the value in
- * a per-CPU hash table of MAPI_TOP_TABLE values, created read-only for
- * system calls (only the program writes it; mapid hands it to a client as
- * it is), and says when the table is full, for the "other" slots.  The
- * result is read by walking the table in batches and picking the top X.
+ * a per-CPU hash table of MAPI_TOP_TABLE values and says when the table
+ * is full: the packet then counts in the "other" slots, and mapi_top_spill
+ * counts it in a Count-Min sketch and an LRU table of the values seen last
+ * (fn_top.h).  The maps are created read-only for system calls: only the
+ * program writes them, and mapid hands them to a client as they are.  The
+ * result is read by walking the tables in batches and picking the top X.
  *
- * Over a trace: the same classic program in cbpf_exec(), and a table in
- * memory with the same room, so a trace and its packets sent live give the
- * same result.
+ * Over a trace: the same classic program in cbpf_exec(), a table in memory
+ * with the same room, the same sketch, and an exact LRU (the kernel's is
+ * approximate): a trace and its packets sent live give the same result
+ * while the values fit the table, and results within the same bounds
+ * beyond it.
  *
  * Kernel memory: the table is allocated as values come (BPF_F_NO_PREALLOC),
- * at most MAPI_TOP_TABLE entries of about 80 bytes plus 16 bytes a CPU.
+ * at most MAPI_TOP_TABLE entries of about 80 bytes plus 16 bytes a CPU;
+ * the sketch 256 KiB; the spill table at most MAPI_TOP_SPILL entries of
+ * about 100 bytes.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -31,6 +37,8 @@
 #include "fn_top.h"
 #include "functions.h"
 
+_Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
+
 /* Result slots: packets and bytes with the field, and those of values the
  * table had no room for. */
 enum { S_PACKETS, S_BYTES, S_OTHER_PACKETS, S_OTHER_BYTES, TOP_SLOTS };
@@ -38,6 +46,7 @@ enum { S_PACKETS, S_BYTES, S_OTHER_PACKETS, S_OTHER_BYTES, TOP_SLOTS };
 struct top_entry {
 	struct top_key key;
 	struct top_count count;
+	struct top_count error;		/* of a value kept beside the table */
 };
 
 /* The in-process table (a flow over a trace): open addressing, grown. */
@@ -47,14 +56,29 @@ struct top_memory {
 	size_t cap, n;
 };
 
+/* The in-process spill table: an exact LRU, chained hash buckets. */
+#define LRU_BUCKETS (2 * TOP_SPILL_VALUES)
+struct lru_node {
+	struct top_key key;
+	struct top_spilled v;
+	int hnext, newer, older;
+};
+struct top_lru {
+	struct lru_node *nodes;		/* TOP_SPILL_VALUES */
+	int *heads;			/* LRU_BUCKETS, -1: empty */
+	int n, newest, oldest;
+	struct top_sketch *sketch;
+};
+
 struct top {
 	struct field_spec fs;
 	struct cbpf_prog prog;
 	unsigned int x;
 	int sort;
-	int table_fd;
+	int table_fd, sketch_fd, spill_fd;
 	pthread_mutex_t lock;		/* memory, between the reader and a read */
 	struct top_memory memory;
+	struct top_lru lru;
 	struct mapi_top_result *snapshot;	/* the last read's */
 };
 
@@ -97,7 +121,7 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->sort = arg(fi, 3, MAPI_SORT_BY_PACKETS);
 	t->fs = (struct field_spec){ (int)fi->args[1].v.i, (int)fi->args[2].v.i,
 				     arg(fi, 4, 32), arg(fi, 5, 128) };
-	t->table_fd = -1;
+	t->table_fd = t->sketch_fd = t->spill_fd = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	fi->state = t;
 	ret = field_program(&t->fs, &t->prog);
@@ -109,12 +133,22 @@ static int top_connect(struct fn_instance *fi, const struct flow *f)
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC | BPF_F_RDONLY);
 	struct top *t = fi->state;
 
+	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY);
+
 	(void)f;
-	fi->maps = 1;
+	fi->maps = 3;
 	t->table_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "mapi_top", sizeof(struct top_key),
 				     sizeof(struct top_count), MAPI_TOP_TABLE, &opts);
 	if (t->table_fd < 0)
 		return err_kernel(-errno, "creating TOP's table");
+	t->sketch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_top_sketch", sizeof(uint32_t),
+				      sizeof(struct top_sketch), 1, &ro);
+	if (t->sketch_fd < 0)
+		return err_kernel(-errno, "creating TOP's sketch");
+	t->spill_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "mapi_top_spill", sizeof(struct top_key),
+				     sizeof(struct top_spilled), TOP_SPILL_VALUES, &ro);
+	if (t->spill_fd < 0)
+		return err_kernel(-errno, "creating TOP's spill table");
 	return 0;
 }
 
@@ -140,8 +174,15 @@ static int top_emit(struct codegen *cg, const struct fn_instance *fi)
 	pb_emit(pb, LDX_MEM(BPF_DW, R3, RFP, STK_WIRELEN));
 	cg_call_routine(cg, &routine_mapi_top_count);
 	pb_jmp_imm(pb, BPF_JEQ, R0, 0, skip);
+	/* the table is full */
 	cg_add_to_slot(cg, fi->slot + S_OTHER_PACKETS, ADD_ONE);
 	cg_add_to_slot(cg, fi->slot + S_OTHER_BYTES, ADD_WIRELEN);
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)t->sketch_fd);
+	pb_ld_imm64(pb, R2, BPF_PSEUDO_MAP_FD, (uint32_t)t->spill_fd);
+	pb_emit(pb, MOV64_REG(R3, RFP));
+	pb_emit(pb, ALU64_IMM(BPF_ADD, R3, STK_SCRATCH));
+	pb_emit(pb, LDX_MEM(BPF_DW, R4, RFP, STK_WIRELEN));
+	cg_call_routine(cg, &routine_mapi_top_spill);
 	pb_bind(pb, skip);
 	return 0;
 }
@@ -206,6 +247,89 @@ static int memory_grow(struct top_memory *m)
 	return 0;
 }
 
+static void lru_unlink(struct top_lru *l, int i)
+{
+	struct lru_node *n = &l->nodes[i];
+
+	if (n->newer >= 0)
+		l->nodes[n->newer].older = n->older;
+	else
+		l->newest = n->older;
+	if (n->older >= 0)
+		l->nodes[n->older].newer = n->newer;
+	else
+		l->oldest = n->newer;
+}
+
+static void lru_push(struct top_lru *l, int i)
+{
+	l->nodes[i].older = l->newest;
+	l->nodes[i].newer = -1;
+	if (l->newest >= 0)
+		l->nodes[l->newest].newer = i;
+	l->newest = i;
+	if (l->oldest < 0)
+		l->oldest = i;
+}
+
+static int lru_init(struct top_lru *l)
+{
+	int i;
+
+	l->nodes = calloc(TOP_SPILL_VALUES, sizeof(*l->nodes));
+	l->heads = malloc(LRU_BUCKETS * sizeof(*l->heads));
+	l->sketch = calloc(1, sizeof(*l->sketch));
+	if (!l->nodes || !l->heads || !l->sketch)
+		return -ENOMEM;
+	for (i = 0; i < LRU_BUCKETS; i++)
+		l->heads[i] = -1;
+	l->newest = l->oldest = -1;
+	return 0;
+}
+
+/* mapi_top_spill's work, in memory. */
+static int spill_memory(struct top_lru *l, const struct top_key *k, uint32_t len)
+{
+	uint64_t h = top_hash(k), est_p = UINT64_MAX, est_b = UINT64_MAX;
+	int row, i, *link;
+
+	if (!l->nodes && lru_init(l))
+		return -ENOMEM;
+	for (row = 0; row < TOP_SKETCH_ROWS; row++) {
+		struct top_count *c = &l->sketch->cell[row][top_cell(h, row)];
+
+		est_p = c->packets < est_p ? c->packets : est_p;
+		est_b = c->bytes < est_b ? c->bytes : est_b;
+		c->packets++;
+		c->bytes += len;
+	}
+	for (i = l->heads[h & (LRU_BUCKETS - 1)]; i >= 0; i = l->nodes[i].hnext)
+		if (!memcmp(&l->nodes[i].key, k, sizeof(*k)))
+			break;
+	if (i >= 0) {
+		lru_unlink(l, i);
+	} else {
+		if (l->n < TOP_SPILL_VALUES) {
+			i = l->n++;
+		} else {	/* the oldest makes room */
+			i = l->oldest;
+			lru_unlink(l, i);
+			for (link = &l->heads[top_hash(&l->nodes[i].key) & (LRU_BUCKETS - 1)];
+			     *link != i; link = &l->nodes[*link].hnext)
+				;
+			*link = l->nodes[i].hnext;
+		}
+		l->nodes[i].key = *k;
+		l->nodes[i].v = (struct top_spilled){ { est_p, est_b }, { 0, 0 } };
+		l->nodes[i].hnext = l->heads[h & (LRU_BUCKETS - 1)];
+		l->heads[h & (LRU_BUCKETS - 1)] = i;
+	}
+	lru_push(l, i);
+	l->nodes[i].v.since.packets++;
+	l->nodes[i].v.since.bytes += len;
+	return 0;
+}
+
 static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
 {
 	struct top *t = fi->state;
@@ -223,6 +347,8 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 	if (e) {
 		e->count.packets++;
 		e->count.bytes += p->wlen;
+	} else {
+		spill_memory(&t->lru, (const struct top_key *)mem, p->wlen);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!e) {
@@ -234,68 +360,111 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 
 /* --- reading ----------------------------------------------------------------- */
 
-/* Every value of the kernel's table, summed over the CPUs. */
-static int table_entries(const struct top *t, struct top_entry **out, size_t *n)
+/* A value of the table: exact, summed over the CPUs. */
+static void from_table(struct top_entry *e, const void *vals, int ncpus)
 {
-	int ncpus = store_ncpus();
-	uint32_t chunk = 4096, count, batch_in = 0, batch_out = 0;
-	struct top_count *vals = malloc((size_t)chunk * (size_t)ncpus * sizeof(*vals));
-	struct top_key *keys = malloc(chunk * sizeof(*keys));
-	struct top_entry *all = malloc(MAPI_TOP_TABLE * sizeof(*all));
-	int first = 1, ret = 0, done = 0;
-	size_t have = 0;
+	const struct top_count *c = vals;
+	int i;
 
-	if (!vals || !keys || !all) {
-		ret = -ENOMEM;
-		goto out;
+	for (i = 0; i < ncpus; i++) {
+		e->count.packets += c[i].packets;
+		e->count.bytes += c[i].bytes;
 	}
-	while (!done) {
-		uint32_t i;
-		int c;
+}
 
+/* A value kept beside it: its estimate before, plus its exact count since. */
+static void from_spill(struct top_entry *e, const void *val, int ncpus)
+{
+	const struct top_spilled *v = val;
+
+	(void)ncpus;
+	e->count.packets = v->base.packets + v->since.packets;
+	e->count.bytes = v->base.bytes + v->since.bytes;
+	e->error = v->base;
+}
+
+/*
+ * Appends every entry of hash map fd (values of value_size, one per CPU of
+ * ncpus) to all, read in batches, at most max in all.
+ */
+static int map_walk(int fd, size_t value_size, int ncpus,
+		    void (*add)(struct top_entry *, const void *, int),
+		    struct top_entry *all, size_t *have, size_t max)
+{
+	uint32_t chunk = 1024, count, batch_in = 0, batch_out = 0, i;
+	struct top_key *keys = malloc(chunk * sizeof(*keys));
+	uint8_t *vals = malloc((size_t)chunk * (size_t)ncpus * value_size);
+	int first = 1, ret = 0, done = 0;
+
+	if (!keys || !vals)
+		ret = -ENOMEM;
+	while (!ret && !done) {
 		count = chunk;
-		if (bpf_map_lookup_batch(t->table_fd, first ? NULL : &batch_in, &batch_out, keys,
-					 vals, &count, NULL)) {
+		if (bpf_map_lookup_batch(fd, first ? NULL : &batch_in, &batch_out, keys, vals,
+					 &count, NULL)) {
 			if (errno != ENOENT) {
-				ret = err_kernel(-errno, "reading TOP's table");
-				goto out;
+				ret = err_kernel(-errno, "reading TOP's tables");
+				break;
 			}
 			done = 1;	/* the last batch, perhaps with values */
 		}
-		for (i = 0; i < count && have < MAPI_TOP_TABLE; i++, have++) {
-			all[have].key = keys[i];
-			all[have].count = (struct top_count){ 0, 0 };
-			for (c = 0; c < ncpus; c++) {
-				all[have].count.packets += vals[(size_t)i * ncpus + c].packets;
-				all[have].count.bytes += vals[(size_t)i * ncpus + c].bytes;
-			}
+		for (i = 0; i < count && *have < max; i++, (*have)++) {
+			memset(&all[*have], 0, sizeof(all[*have]));
+			all[*have].key = keys[i];
+			add(&all[*have], vals + (size_t)i * (size_t)ncpus * value_size, ncpus);
 		}
 		batch_in = batch_out;
 		first = 0;
 	}
-out:
-	free(vals);
 	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Every value of the kernel's tables. */
+static int kernel_entries(const struct top *t, struct top_entry **out, size_t *n,
+			  size_t *spilled)
+{
+	size_t max = MAPI_TOP_TABLE + TOP_SPILL_VALUES, have = 0;
+	struct top_entry *all = malloc(max * sizeof(*all));
+	int ret;
+
+	if (!all)
+		return -ENOMEM;
+	ret = map_walk(t->table_fd, sizeof(struct top_count), store_ncpus(), from_table, all,
+		       &have, MAPI_TOP_TABLE);
+	*spilled = have;
+	if (!ret)
+		ret = map_walk(t->spill_fd, sizeof(struct top_spilled), 1, from_spill, all, &have,
+			       max);
 	if (ret) {
 		free(all);
 		return ret;
 	}
+	*spilled = have - *spilled;
 	*out = all;
 	*n = have;
 	return 0;
 }
 
-static int memory_entries(struct top *t, struct top_entry **out, size_t *n)
+static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size_t *spilled)
 {
 	struct top_memory *m = &t->memory;
 	struct top_entry *all;
 	size_t i, have = 0;
+	int k;
 
 	pthread_mutex_lock(&t->lock);
-	all = malloc((m->n ? m->n : 1) * sizeof(*all));
+	all = malloc((m->n + (size_t)t->lru.n + 1) * sizeof(*all));
 	for (i = 0; all && i < m->cap; i++)
 		if (m->used[i])
 			all[have++] = m->slots[i];
+	for (k = 0; all && k < t->lru.n; k++, have++) {
+		memset(&all[have], 0, sizeof(all[have]));
+		all[have].key = t->lru.nodes[k].key;
+		from_spill(&all[have], &t->lru.nodes[k].v, 1);
+	}
+	*spilled = (size_t)t->lru.n;
 	pthread_mutex_unlock(&t->lock);
 	if (!all)
 		return -ENOMEM;
@@ -342,6 +511,8 @@ static void value_of(const struct top *t, const struct top_entry *e, struct mapi
 	}
 	v->packets = e->count.packets;
 	v->bytes = e->count.bytes;
+	v->error_packets = e->error.packets;
+	v->error_bytes = e->error.bytes;
 }
 
 static int top_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
@@ -349,14 +520,15 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 	struct top *t = fi->state;
 	struct mapi_top_result *r;
 	struct top_entry *all = NULL;
+	size_t n = 0, i, listed, spilled = 0;
 	uint64_t slot[TOP_SLOTS];
-	size_t n = 0, i, listed;
-	int ret = 0, s;
+	int ret = 0, s, estimated = 0;
 
 	for (s = 0; s < TOP_SLOTS && !ret; s++)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
 	if (!ret)
-		ret = f->trace ? memory_entries(t, &all, &n) : table_entries(t, &all, &n);
+		ret = f->trace ? memory_entries(t, &all, &n, &spilled) :
+				 kernel_entries(t, &all, &n, &spilled);
 	if (ret)
 		return ret;
 	qsort(all, n, sizeof(*all), t->sort == MAPI_SORT_BY_BYTES ? by_bytes : by_packets);
@@ -367,17 +539,20 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 		return -ENOMEM;
 	}
 	r->count = (unsigned int)listed;
-	r->distinct = (unsigned int)n;
+	r->distinct = (unsigned int)(n - spilled);
+	r->spilled = (unsigned int)spilled;
 	r->sort = t->sort;
 	r->packets = slot[S_PACKETS];
 	r->bytes = slot[S_BYTES];
 	r->other_packets = slot[S_OTHER_PACKETS];
 	r->other_bytes = slot[S_OTHER_BYTES];
-	for (i = 0; i < listed; i++)
+	for (i = 0; i < listed; i++) {
 		value_of(t, &all[i], &r->values[i]);
+		estimated |= r->values[i].error_packets || r->values[i].error_bytes;
+	}
 	if (!r->other_packets)
 		r->exact = 1;
-	else if (listed == t->x)
+	else if (listed == t->x && !estimated)
 		r->exact = t->sort == MAPI_SORT_BY_BYTES ?
 			   r->values[listed - 1].bytes >= r->other_bytes :
 			   r->values[listed - 1].packets >= r->other_packets;
@@ -395,10 +570,12 @@ static int top_share(const struct fn_instance *fi, int *fds, int max)
 {
 	const struct top *t = fi->state;
 
-	if (max < 1)
+	if (max < 3)
 		return -E2BIG;
 	fds[0] = t->table_fd;
-	return 1;
+	fds[1] = t->sketch_fd;
+	fds[2] = t->spill_fd;
+	return 3;
 }
 
 static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
@@ -407,14 +584,16 @@ static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fd
 	int i;
 
 	(void)f;
-	if (n != 1) {
+	if (n != 3) {
 		for (i = 0; i < n; i++)
 			close(fds[i]);
-		return err_set(-EPROTO, MAPI_ERR_DAEMON, "TOP: mapid passed %d descriptors, not 1",
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "TOP: mapid passed %d descriptors, not 3",
 			       n);
 	}
 	t->table_fd = fds[0];
-	fi->maps = 1;
+	t->sketch_fd = fds[1];
+	t->spill_fd = fds[2];
+	fi->maps = 3;
 	return 0;
 }
 
@@ -422,9 +601,14 @@ static void top_disconnect(struct fn_instance *fi)
 {
 	struct top *t = fi->state;
 
-	if (t->table_fd >= 0)
-		close(t->table_fd);
-	t->table_fd = -1;
+	int *fds[] = { &t->table_fd, &t->sketch_fd, &t->spill_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 	fi->maps = 0;
 }
 
@@ -438,6 +622,9 @@ static void top_release(struct fn_instance *fi)
 	cbpf_prog_free(&t->prog);
 	free(t->memory.slots);
 	free(t->memory.used);
+	free(t->lru.nodes);
+	free(t->lru.heads);
+	free(t->lru.sketch);
 	free(t->snapshot);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
