@@ -22,19 +22,28 @@
  * has no case of its own, alone before a PKT_COUNTER, over the counter
  * alone (as attached, XDP with fragments), against the empty program.
  *
+ * top-keys RUNS: TOP 10 of the source address over 100,000 distinct
+ * sources (more than its table holds), Zipf-distributed: its per-packet
+ * cost over the counter alone, each packet run once (BPF_PROG_TEST_RUN of
+ * one repeat, for both), the kernel memory of its maps, and how far its
+ * list is from the exact answer.
+ *
  * Each prints JSON lines: the median of RUNS runs and every run.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "baseline.skel.h"
 #include "benchstat.h"
 #include "codegen.h"
 #include "flowprog.h"
+#include "functions.h"
 #include "hashflow.h"
 #include "hashpath.h"
 #include "loader.h"
@@ -318,6 +327,10 @@ static const struct {
 	{ "sample_probabilistic_50", { "SAMPLE", { { MAPI_ARG_INT, { .i = 50 } },
 						   { MAPI_ARG_INT, { .i = MAPI_PROBABILISTIC } } },
 				       2 } },
+	/* one source, always in the table */
+	{ "top_srcip", { "TOP", { { MAPI_ARG_INT, { .i = 10 } },
+				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } }, 3 } },
 };
 
 static int functions_cost(int runs)
@@ -364,6 +377,162 @@ static int functions_cost(int runs)
 	return 0;
 }
 
+/* Kernel memory of the maps a program names (fdinfo's memlock). */
+static unsigned long long prog_map_memory(int prog_fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t ids[64], len = sizeof(info), i;
+	unsigned long long total = 0;
+
+	info.nr_map_ids = 64;
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	for (i = 0; i < info.nr_map_ids; i++) {
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+		char path[64], line[128];
+		unsigned long long v;
+		FILE *f;
+
+		if (fd < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "memlock: %llu", &v) == 1)
+				total += v;
+		if (f)
+			fclose(f);
+		close(fd);
+	}
+	return total;
+}
+
+#define TOP_KEYS 100000
+#define TOP_PACKETS 400000
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int top_keys_cost(int runs)
+{
+	static uint32_t src[TOP_PACKETS], count[TOP_KEYS];
+	const struct flowprog_fn top = { "TOP", { { MAPI_ARG_INT, { .i = 10 } },
+						  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+						  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } }, 3 };
+	double cdf[TOP_KEYS], sum = 0, delta[MAX_RUNS], recall, worst = 0;
+	struct flowprog counter, fp;
+	const struct mapi_top_result *r;
+	struct fn_instance *fi;
+	const void *out;
+	size_t size;
+	int i, k, run, found = 0;
+	uint32_t exact[10];
+
+	if (flowprog_build_fns(&counter, NULL, NULL, 0, FP_XDP_FRAGS) ||
+	    flowprog_build_fns(&fp, NULL, &top, 1, FP_XDP_FRAGS)) {
+		fprintf(stderr, "top-keys: cannot load the programs\n");
+		return 1;
+	}
+	/* Zipf (s = 1) over the keys, drawn by inverting the CDF */
+	for (i = 0; i < TOP_KEYS; i++)
+		cdf[i] = sum += 1.0 / (i + 1);
+	for (i = 0; i < TOP_PACKETS; i++) {
+		double u = (double)(next_rand() >> 11) / 9007199254740992.0 * sum;
+		int lo = 0, hi = TOP_KEYS - 1;
+
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* key lo, under a scrambled address so that rank is not order */
+		src[i] = 0x0a000000u + (uint32_t)((lo * 2654435761u) % 0xffffffu);
+		count[lo]++;
+	}
+	if (runs > MAX_RUNS)
+		runs = MAX_RUNS;
+	for (run = 0; run < runs; run++) {
+		double with = 0, alone = 0;
+
+		for (i = 0; i < TOP_PACKETS; i++) {
+			struct pkt p;
+			uint32_t a = 0, b = 0;
+
+			pkt_bench_frame(&p, 1);
+			p.b[26] = (uint8_t)(src[i] >> 24);
+			p.b[27] = (uint8_t)(src[i] >> 16);
+			p.b[28] = (uint8_t)(src[i] >> 8);
+			p.b[29] = (uint8_t)src[i];
+			if (flowprog_time(counter.prog_fd, p.b, (uint32_t)p.len, 1, &a) ||
+			    flowprog_time(fp.prog_fd, p.b, (uint32_t)p.len, 1, &b)) {
+				perror("BPF_PROG_TEST_RUN");
+				return 1;
+			}
+			alone += a;
+			with += b;
+		}
+		delta[run] = (with - alone) / TOP_PACKETS;
+	}
+	/* the exact top 10: keys 0..9 of the Zipf law, unless a draw says otherwise */
+	for (k = 0; k < 10; k++) {
+		int best = -1;
+
+		for (i = 0; i < TOP_KEYS; i++) {
+			int taken = 0, j;
+
+			for (j = 0; j < k; j++)
+				taken |= exact[j] == (uint32_t)i;
+			if (!taken && (best < 0 || count[i] > count[best]))
+				best = i;
+		}
+		exact[k] = (uint32_t)best;
+	}
+	fi = fp.flow->fns[0];
+	if (fi->desc->read(fi, fp.flow, &out, &size)) {
+		fprintf(stderr, "top-keys: cannot read TOP\n");
+		return 1;
+	}
+	r = out;
+	for (k = 0; k < 10 && k < (int)r->count; k++) {
+		const struct mapi_top_value *v = &r->values[k];
+		uint32_t a = (uint32_t)v->addr[0] << 24 | (uint32_t)v->addr[1] << 16 |
+			     (uint32_t)v->addr[2] << 8 | v->addr[3];
+
+		for (i = 0; i < 10; i++) {
+			uint32_t want = 0x0a000000u + (uint32_t)((exact[i] * 2654435761u) % 0xffffffu);
+			double truth = (double)count[exact[i]] * runs;
+
+			if (a != want)
+				continue;
+			found++;
+			worst = fmax(worst, fabs((double)v->packets - truth) / truth);
+		}
+	}
+	recall = found / 10.0;
+	printf("{\"case\":\"function.top_100k_keys\",\"unit\":\"ns/packet\",\"median\":%.3f,"
+	       "\"keys\":%d,\"packets\":%d,\"kernel_bytes\":%llu,\"distinct\":%u,"
+	       "\"spilled\":%u,\"recall_top10\":%.2f,\"max_relative_error\":%.5f,\"runs\":",
+	       bench_median(delta, runs), TOP_KEYS, TOP_PACKETS,
+	       prog_map_memory(fp.prog_fd) - prog_map_memory(counter.prog_fd), r->distinct,
+	       r->spilled, recall, worst);
+	bench_print_runs(delta, runs);
+	printf("}\n");
+	flowprog_free(&fp);
+	flowprog_free(&counter);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "cost"))
@@ -376,8 +545,10 @@ int main(int argc, char **argv)
 		return convs_connect(atoi(argv[2]), argv[3], atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "functions"))
 		return functions_cost(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "top-keys"))
+		return top_keys_cost(atoi(argv[2]));
 	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS |\n"
 			"       cost convs RUNS | cost convs-connect RUNS IFACE N |\n"
-			"       cost functions RUNS\n");
+			"       cost functions RUNS | cost top-keys RUNS\n");
 	return 2;
 }

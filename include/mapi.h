@@ -233,7 +233,7 @@ struct mapipkt {
  * FIELD are MAPI 2.0's numbers; a field of another protocol than the one
  * named is an error.  Addresses are IPv4 and IPv6 alike, cut to PREFIX bits
  * (IPv4, default 32) and PREFIX6 bits (IPv6, default 128): "which /24".
- * docs/functions.md says which packets have each field.
+ * docs/semantics.md says which packets have each field.
  */
 #define MAPI_TOPX_IP 1
 #define MAPI_TOPX_TCP 2
@@ -291,7 +291,7 @@ struct mapi_top_value {
  * 98 %; the MAPI_TOP_SPILL values seen last among those are kept beside
  * the table, each with the sketch's estimate of what it had before (its
  * error) and an exact count since, and listed with the others (docs/
- * functions.md: a heavy value that comes after the table filled up is
+ * semantics.md: a heavy value that comes after the table filled up is
  * found).  exact says that the list is the true top X: every value listed
  * is exact, and nothing went to "other" or the last value listed has at
  * least as much as all of "other".

@@ -14,15 +14,15 @@
 
 static __always_inline int add(struct top_count *c, __u64 len)
 {
-	c->packets++;
-	c->bytes += len;
+	__sync_fetch_and_add(&c->packets, 1);
+	__sync_fetch_and_add(&c->bytes, len);
 	return 0;
 }
 
 /*
  * Counts a packet of wire length len under the key (on the caller's
- * stack) in the per-CPU table: 0 when counted, 1 when the table is full
- * and the value not in it (the caller counts it as "other").
+ * stack) in the table, shared by the CPUs: 0 when counted, 1 when the
+ * table is full and the value not in it (the caller counts it as "other").
  */
 __attribute__((noinline)) int mapi_top_count(void *table, const struct top_key *key, __u64 len)
 {
