@@ -19,7 +19,7 @@ LIB_LAYERS := api backend transport flow filter engine
 LIB_INCLUDES := $(addprefix -Iuser/,$(LIB_LAYERS))
 XCFLAGS = $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(LIB_INCLUDES) -I$(BUILD)/skel
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -lpcap -lpthread
+LIBS := -lbpf -lpcap -lpthread -lm
 
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -Wall -Werror
 
@@ -111,7 +111,7 @@ $(BUILD)/mapi-bpf.pc: Makefile | $(BUILD)
 		'includedir=$${prefix}/include' '' 'Name: mapi-bpf' \
 		'Description: MAPI, the Monitoring API, on eBPF/XDP' 'Version: $(VERSION)' \
 		'Requires.private: libbpf libpcap' 'Libs: -L$${libdir} -lmapi-bpf' \
-		'Libs.private: -lpthread' 'Cflags: -I$${includedir}' > $@
+		'Libs.private: -lpthread -lm' 'Cflags: -I$${includedir}' > $@
 
 # --- Programs ---------------------------------------------------------------
 $(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli

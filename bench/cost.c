@@ -22,11 +22,11 @@
  * has no case of its own, alone before a PKT_COUNTER, over the counter
  * alone (as attached, XDP with fragments), against the empty program.
  *
- * top-keys RUNS: TOP 10 of the source address over 100,000 distinct
- * sources (more than its table holds), Zipf-distributed: its per-packet
- * cost over the counter alone, each packet run once (BPF_PROG_TEST_RUN of
- * one repeat, for both), the kernel memory of its maps, and how far its
- * list is from the exact answer.
+ * top-keys RUNS: TOP 10 of the source address over 100,000 possible
+ * sources, Zipf-distributed, then DISTINCT of the sources over the same
+ * packets: the per-packet cost of each over the counter alone, each packet
+ * run once (BPF_PROG_TEST_RUN of one repeat, for both), the kernel memory
+ * of their maps, and how far their answers are from the exact ones.
  *
  * Each prints JSON lines: the median of RUNS runs and every run.
  */
@@ -331,6 +331,13 @@ static const struct {
 	{ "top_srcip", { "TOP", { { MAPI_ARG_INT, { .i = 10 } },
 				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
 				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } }, 3 } },
+	{ "distinct_dstip", { "DISTINCT", { { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+					    { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_DSTIP } } }, 2 } },
+	{ "distinct_dstip_per_srcip", { "DISTINCT",
+					{ { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+					  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_DSTIP } },
+					  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+					  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } }, 4 } },
 };
 
 static int functions_cost(int runs)
@@ -421,6 +428,71 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
+/* What prog_fd costs a packet over the counter alone, over the stream of
+ * TOP_PACKETS UDP frames from the sources src, each packet a run. */
+static double stream_cost(int counter_fd, int prog_fd, const uint32_t *src)
+{
+	double with = 0, alone = 0;
+	int i;
+
+	for (i = 0; i < TOP_PACKETS; i++) {
+		struct pkt p;
+		uint32_t a = 0, b = 0;
+
+		pkt_bench_frame(&p, 1);
+		p.b[26] = (uint8_t)(src[i] >> 24);
+		p.b[27] = (uint8_t)(src[i] >> 16);
+		p.b[28] = (uint8_t)(src[i] >> 8);
+		p.b[29] = (uint8_t)src[i];
+		if (flowprog_time(counter_fd, p.b, (uint32_t)p.len, 1, &a) ||
+		    flowprog_time(prog_fd, p.b, (uint32_t)p.len, 1, &b)) {
+			perror("BPF_PROG_TEST_RUN");
+			exit(1);
+		}
+		alone += a;
+		with += b;
+	}
+	return (with - alone) / TOP_PACKETS;
+}
+
+/* DISTINCT over the same stream: its cost, memory and error. */
+static int distinct_keys_cost(int runs, int counter_fd, const uint32_t *src,
+			      const uint32_t *count)
+{
+	const struct flowprog_fn fn = { "DISTINCT", { { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+						      { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } },
+					2 };
+	const struct mapi_distinct_result *r;
+	double delta[MAX_RUNS];
+	struct flowprog fp;
+	const void *out;
+	size_t size;
+	int i, run, exact = 0;
+
+	if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP_FRAGS)) {
+		fprintf(stderr, "distinct-keys: cannot load the program\n");
+		return 1;
+	}
+	for (run = 0; run < runs; run++)
+		delta[run] = stream_cost(counter_fd, fp.prog_fd, src);
+	for (i = 0; i < TOP_KEYS; i++)
+		exact += count[i] > 0;
+	if (fp.flow->fns[0]->desc->read(fp.flow->fns[0], fp.flow, &out, &size)) {
+		fprintf(stderr, "distinct-keys: cannot read DISTINCT\n");
+		return 1;
+	}
+	r = out;
+	printf("{\"case\":\"function.distinct_100k_keys\",\"unit\":\"ns/packet\",\"median\":%.3f,"
+	       "\"keys\":%d,\"exact\":%d,\"estimate\":%llu,\"relative_error\":%.5f,"
+	       "\"standard_error\":%.4f,\"kernel_bytes\":%llu,\"runs\":", bench_median(delta, runs),
+	       TOP_KEYS, exact, r->distinct, fabs((double)r->distinct - exact) / exact, r->error,
+	       prog_map_memory(fp.prog_fd) - prog_map_memory(counter_fd));
+	bench_print_runs(delta, runs);
+	printf("}\n");
+	flowprog_free(&fp);
+	return 0;
+}
+
 static int top_keys_cost(int runs)
 {
 	static uint32_t src[TOP_PACKETS], count[TOP_KEYS];
@@ -462,28 +534,8 @@ static int top_keys_cost(int runs)
 	}
 	if (runs > MAX_RUNS)
 		runs = MAX_RUNS;
-	for (run = 0; run < runs; run++) {
-		double with = 0, alone = 0;
-
-		for (i = 0; i < TOP_PACKETS; i++) {
-			struct pkt p;
-			uint32_t a = 0, b = 0;
-
-			pkt_bench_frame(&p, 1);
-			p.b[26] = (uint8_t)(src[i] >> 24);
-			p.b[27] = (uint8_t)(src[i] >> 16);
-			p.b[28] = (uint8_t)(src[i] >> 8);
-			p.b[29] = (uint8_t)src[i];
-			if (flowprog_time(counter.prog_fd, p.b, (uint32_t)p.len, 1, &a) ||
-			    flowprog_time(fp.prog_fd, p.b, (uint32_t)p.len, 1, &b)) {
-				perror("BPF_PROG_TEST_RUN");
-				return 1;
-			}
-			alone += a;
-			with += b;
-		}
-		delta[run] = (with - alone) / TOP_PACKETS;
-	}
+	for (run = 0; run < runs; run++)
+		delta[run] = stream_cost(counter.prog_fd, fp.prog_fd, src);
 	/* the exact top 10: keys 0..9 of the Zipf law, unless a draw says otherwise */
 	for (k = 0; k < 10; k++) {
 		int best = -1;
@@ -506,8 +558,9 @@ static int top_keys_cost(int runs)
 	r = out;
 	for (k = 0; k < 10 && k < (int)r->count; k++) {
 		const struct mapi_top_value *v = &r->values[k];
-		uint32_t a = (uint32_t)v->addr[0] << 24 | (uint32_t)v->addr[1] << 16 |
-			     (uint32_t)v->addr[2] << 8 | v->addr[3];
+		const unsigned char *ad = v->value.addr;
+		uint32_t a = (uint32_t)ad[0] << 24 | (uint32_t)ad[1] << 16 | (uint32_t)ad[2] << 8 |
+			     ad[3];
 
 		for (i = 0; i < 10; i++) {
 			uint32_t want = 0x0a000000u + (uint32_t)((exact[i] * 2654435761u) % 0xffffffu);
@@ -528,7 +581,10 @@ static int top_keys_cost(int runs)
 	       r->spilled, recall, worst);
 	bench_print_runs(delta, runs);
 	printf("}\n");
+	fflush(stdout);
 	flowprog_free(&fp);
+	if (distinct_keys_cost(runs, counter.prog_fd, src, count))
+		return 1;
 	flowprog_free(&counter);
 	return 0;
 }

@@ -264,12 +264,17 @@ struct mapipkt {
 #define MAPI_SORT_BY_BYTES 2
 #define MAPI_TOP_MAX 1000	/* TOP's X at most */
 
-/* One value of TOP's result. */
-struct mapi_top_value {
+/* A value of a header field, in the results of TOP and DISTINCT. */
+struct mapi_field_value {
 	unsigned int family;	/* 0: a number; 4 or 6: an address */
 	unsigned int prefix;	/* of an address: the bits kept (the rest are 0) */
 	unsigned long long number;	/* family 0 */
 	unsigned char addr[16];	/* network order; IPv4 in the first 4 */
+};
+
+/* One value of TOP's result. */
+struct mapi_top_value {
+	struct mapi_field_value value;
 	unsigned long long packets;
 	unsigned long long bytes;	/* on the wire, as BYTE_COUNTER */
 	/* 0 for a value of the table (exact); for one kept beside it, how
@@ -309,6 +314,38 @@ struct mapi_top_result {
 	unsigned long long other_packets;	/* of values the table had no room for */
 	unsigned long long other_bytes;
 	struct mapi_top_value values[];
+};
+
+/*
+ * DISTINCT(PROTOCOL, FIELD [, PER_PROTOCOL, PER_FIELD [, X]]), mapi-bpf's:
+ * how many distinct values a header field takes (TOP's protocols and
+ * fields), over all packets and, with a per field, under each of its
+ * values: "distinct destinations per source", the port scan.  HyperLogLog
+ * registers in the kernel (docs/semantics.md): estimates, with a relative
+ * standard error of 1.6 % over all packets and 6.5 % per value (nearly
+ * exact below a few hundred, where it counts linearly).
+ */
+#define MAPI_DISTINCT_TABLE 16384	/* per values the kernel holds */
+
+struct mapi_distinct_value {
+	struct mapi_field_value value;	/* of the per field */
+	unsigned long long distinct;	/* of the field, under it: an estimate */
+	unsigned long long packets;	/* packets counted under it */
+};
+
+/* DISTINCT's result (MAPI_RES_DISTINCT), read with MAPI_COPY: a snapshot
+ * kept until the function's next read. */
+struct mapi_distinct_result {
+	unsigned long long distinct;	/* over all packets: an estimate */
+	double error;			/* its relative standard error */
+	double per_error;		/* that of values[].distinct */
+	unsigned long long packets;	/* packets with the field (and the per field) */
+	unsigned long long other_packets;	/* of per values the table had no room for:
+						 * in distinct, not under a value */
+	unsigned int count;		/* values[]: the X per values with the most
+					 * distinct values, most first (0 without a per field) */
+	unsigned int per_values;	/* per values in the table */
+	struct mapi_distinct_value values[];
 };
 
 /* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
@@ -421,6 +458,7 @@ const char *mapi_backend(void);
 #define MAPI_RES_PACKETS 2	/* packets, for mapi_get_next_pkt (TO_BUFFER) */
 #define MAPI_RES_FILE 3		/* packets, written to a file (TO_FILE) */
 #define MAPI_RES_TOP 4		/* struct mapi_top_result (TOP) */
+#define MAPI_RES_DISTINCT 5	/* struct mapi_distinct_result (DISTINCT) */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,

@@ -24,7 +24,7 @@ static __always_inline int add(struct top_count *c, __u64 len)
  * stack) in the table, shared by the CPUs: 0 when counted, 1 when the
  * table is full and the value not in it (the caller counts it as "other").
  */
-__attribute__((noinline)) int mapi_top_count(void *table, const struct top_key *key, __u64 len)
+__attribute__((noinline)) int mapi_top_count(void *table, const struct field_key *key, __u64 len)
 {
 	struct top_count *c = bpf_map_lookup_elem(table, key);
 	struct top_count first = { 1, len };
@@ -47,9 +47,9 @@ __attribute__((noinline)) int mapi_top_count(void *table, const struct top_key *
  * kept, with the sketch's estimate of what it had before as its base.
  */
 __attribute__((noinline)) int mapi_top_spill(void *sketch, void *spill,
-					     const struct top_key *key, __u64 len)
+					     const struct field_key *key, __u64 len)
 {
-	__u64 h = top_hash(key), est_p = ~0ull, est_b = ~0ull;
+	__u64 h = field_key_hash(key), est_p = ~0ull, est_b = ~0ull;
 	struct top_spilled *e, first;
 	struct top_sketch *s;
 	__u32 zero = 0;

@@ -94,7 +94,7 @@ wait "$MAPID_PID" 2>/dev/null || true
 echo "4. more values than the table holds"
 # 70,000 sources of a packet each, then one of 5,000 packets: it comes after
 # the table is full, and must still come out first, its count within its error
-python3 tests/models/many_sources.py 70000 5000 "$T/many.pcap"
+python3 tests/models/gen_pcap.py sources 70000 5000 "$T/many.pcap"
 heavy='"value":"11.0.0.1","packets":(500[0-9]|50[1-9][0-9]),'
 "$BUILD/mapi" run -r "$T/many.pcap" --json "TOP 10 1 8" >"$T/many.json"
 model "$T/many.pcap" 1 "10 1 8" <"$T/many.json" >"$T/model.txt" &&

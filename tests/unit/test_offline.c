@@ -696,9 +696,9 @@ static void test_top(void **state)
 	assert_int_equal(r->sort, MAPI_SORT_BY_PACKETS);
 	for (i = 0; i < r->count; i++) {
 		const struct mapi_top_value *v = &r->values[i];
-		unsigned int p = (unsigned int)v->number;
+		unsigned int p = (unsigned int)v->value.number;
 
-		assert_int_equal(v->family, 0);
+		assert_int_equal(v->value.family, 0);
 		if (i)
 			assert_true(v->packets <= r->values[i - 1].packets);
 		snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "

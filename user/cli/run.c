@@ -143,7 +143,7 @@ static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg
 	return n;
 }
 
-static void top_value_text(const struct mapi_top_value *v, char *buf, size_t len)
+static void value_text(const struct mapi_field_value *v, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
 
@@ -179,7 +179,7 @@ static void print_top_json(const struct mapi_top_result *r)
 	for (k = 0; k < r->count; k++) {
 		const struct mapi_top_value *e = &r->values[k];
 
-		top_value_text(e, v, sizeof(v));
+		value_text(&e->value, v, sizeof(v));
 		printf("%s{\"value\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"error_packets\":%llu,"
 		       "\"error_bytes\":%llu}", k ? "," : "", v, e->packets, e->bytes,
 		       e->error_packets, e->error_bytes);
@@ -206,12 +206,58 @@ static void print_top_table(int fd, int fid)
 	for (k = 0; k < r->count; k++) {
 		const struct mapi_top_value *e = &r->values[k];
 
-		top_value_text(e, v, sizeof(v));
+		value_text(&e->value, v, sizeof(v));
 		printf("  %4u  %-40s %12llu %14llu", k + 1, v, e->packets, e->bytes);
 		if (e->error_packets || e->error_bytes)	/* the true count is at most this less */
 			printf("  (at most %llu packets, %llu bytes too many)", e->error_packets,
 			       e->error_bytes);
 		printf("\n");
+	}
+}
+
+static const struct mapi_distinct_result *read_distinct(int fd, int fid)
+{
+	const struct mapi_distinct_result *r = mapi_read_results(fd, fid, MAPI_COPY);
+
+	if (!r)
+		die_mapi("DISTINCT");
+	return r;
+}
+
+static void print_distinct_json(const struct mapi_distinct_result *r)
+{
+	unsigned int k;
+	char v[64];
+
+	printf(",\"distinct\":%llu,\"error\":%.4f,\"per_error\":%.4f,\"packets\":%llu,"
+	       "\"other_packets\":%llu,\"per_values\":%u,\"values\":[", r->distinct, r->error,
+	       r->per_error, r->packets, r->other_packets, r->per_values);
+	for (k = 0; k < r->count; k++) {
+		value_text(&r->values[k].value, v, sizeof(v));
+		printf("%s{\"value\":\"%s\",\"distinct\":%llu,\"packets\":%llu}", k ? "," : "", v,
+		       r->values[k].distinct, r->values[k].packets);
+	}
+	printf("]}");
+}
+
+/* The per values under the result line. */
+static void print_distinct_table(int fd, int fid)
+{
+	const struct mapi_distinct_result *r = read_distinct(fd, fid);
+	unsigned int k;
+	char v[64];
+
+	if (!r->per_values && !r->other_packets)
+		return;
+	printf("  DISTINCT[%d]: %u of %u values, each estimated within %.1f %% (one standard "
+	       "error)", fid, r->count, r->per_values, 100 * r->per_error);
+	if (r->other_packets)
+		printf("; %llu packets of values the table had no room for", r->other_packets);
+	printf("\n  %4s  %-40s %12s %12s\n", "#", "value", "distinct", "packets");
+	for (k = 0; k < r->count; k++) {
+		value_text(&r->values[k].value, v, sizeof(v));
+		printf("  %4u  %-40s %12llu %12llu\n", k + 1, v, r->values[k].distinct,
+		       r->values[k].packets);
 	}
 }
 
@@ -237,7 +283,18 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			continue;
 		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
 			die_mapi(fns[i].info.name);
-		if (fns[i].info.result == MAPI_RES_TOP) {
+		if (fns[i].info.result == MAPI_RES_DISTINCT) {
+			const struct mapi_distinct_result *r = read_distinct(fd, fi.fid);
+
+			if (json) {
+				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
+				       fi.name);
+				print_distinct_json(r);
+			} else {
+				printf("  %s[%d]=%llu distinct (%.1f %%)", fi.name, fi.fid, r->distinct,
+				       100 * r->error);
+			}
+		} else if (fns[i].info.result == MAPI_RES_TOP) {
 			if (json) {
 				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
 				       fi.name);
@@ -264,9 +321,12 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 		first = 0;
 	}
 	printf(json ? "]}\n" : "\n");
-	for (i = 0; i < nfns && !json; i++)
+	for (i = 0; i < nfns && !json; i++) {
 		if (fns[i].info.result == MAPI_RES_TOP)
 			print_top_table(fd, fns[i].fid);
+		if (fns[i].info.result == MAPI_RES_DISTINCT)
+			print_distinct_table(fd, fns[i].fid);
+	}
 	cli_check_stdout(1);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "field_key.h"
 #include "mapi.h"
 
 enum { NONE = -1 };
@@ -79,12 +80,32 @@ int field_check(int proto, int field, int argn_proto, int argn_field)
 	return 0;
 }
 
+void field_value_of(const struct field_key *k, const struct field_spec *fs,
+		    struct mapi_field_value *v)
+{
+	int w;
+
+	memset(v, 0, sizeof(*v));
+	v->family = k->kind == FIELD_KIND_NUMBER ? 0 : k->kind;
+	if (!v->family)
+		v->number = k->value[0];
+	else
+		v->prefix = (unsigned int)(v->family == 4 ? fs->prefix4 : fs->prefix6);
+	for (w = 0; v->family && w < (v->family == 4 ? 1 : 4); w++) {
+		v->addr[4 * w] = (uint8_t)(k->value[w] >> 24);
+		v->addr[4 * w + 1] = (uint8_t)(k->value[w] >> 16);
+		v->addr[4 * w + 2] = (uint8_t)(k->value[w] >> 8);
+		v->addr[4 * w + 3] = (uint8_t)k->value[w];
+	}
+}
+
 /* --- building the classic program ---------------------------------------- */
 
 #define MAX_INSNS 96
 #define MAX_LABELS 8
 
 struct builder {
+	uint32_t base;		/* the key goes to M[base..base + 4] */
 	struct cbpf_insn insns[MAX_INSNS];
 	size_t len;
 	int label_pos[MAX_LABELS];
@@ -129,11 +150,11 @@ static void store_number(struct builder *b)
 {
 	int w;
 
-	emit(b, CBPF_ST, 1);
+	emit(b, CBPF_ST, b->base + 1);
 	emit(b, CBPF_LD | CBPF_IMM, FIELD_KIND_NUMBER);
-	emit(b, CBPF_ST, 0);
+	emit(b, CBPF_ST, b->base);
 	for (w = 2; w < 5; w++)
-		emit(b, CBPF_ST, (uint32_t)w);
+		emit(b, CBPF_ST, b->base + (uint32_t)w);
 	emit(b, CBPF_RET | CBPF_K, 1);
 }
 
@@ -172,10 +193,10 @@ static void field_of(struct builder *b, const struct field_spec *fs, int v6)
 			} else {
 				emit(b, CBPF_LD | CBPF_IMM, 0);
 			}
-			emit(b, CBPF_ST, (uint32_t)(1 + w));
+			emit(b, CBPF_ST, b->base + (uint32_t)(1 + w));
 		}
 		emit(b, CBPF_LD | CBPF_IMM, v6 ? FIELD_KIND_IPV6 : FIELD_KIND_IPV4);
-		emit(b, CBPF_ST, 0);
+		emit(b, CBPF_ST, b->base);
 		emit(b, CBPF_RET | CBPF_K, 1);
 		return;
 	}
@@ -194,7 +215,7 @@ static void field_of(struct builder *b, const struct field_spec *fs, int v6)
 	store_number(b);
 }
 
-int field_program(const struct field_spec *fs, struct cbpf_prog *prog)
+int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *prog)
 {
 	struct builder *b = calloc(1, sizeof(*b));
 	static const uint32_t tags[] = { 0x8100, 0x88a8, 0x9100 };
@@ -203,6 +224,7 @@ int field_program(const struct field_spec *fs, struct cbpf_prog *prog)
 
 	if (!b)
 		return -ENOMEM;
+	b->base = base;
 	/* A = the EtherType past up to two VLAN tags; X = the tags' bytes */
 	emit(b, CBPF_LD | CBPF_ABS | CBPF_H, 12);
 	emit(b, CBPF_LDX | CBPF_IMM, 0);

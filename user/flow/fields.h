@@ -4,8 +4,8 @@
  * 2.0's TOPX_* protocols and fields.
  *
  * A field becomes a small classic BPF program that leaves the field's value
- * in scratch memory M[0..4] (a struct top_key: a kind, then up to four
- * words) and returns 1, or returns 0 when the packet has no such field.
+ * in scratch memory M[base..base + 4] (a struct field_key: a kind, then up
+ * to four words) and returns 1, or returns 0 when the packet has no such field.
  * In the kernel the program is translated like any filter (cbpf_xlate.h,
  * fragments and bounds included) and the key is read from the stack; over a
  * trace it runs in cbpf_exec().  One program, so both halves find the same
@@ -22,7 +22,7 @@
 
 #include "cbpf.h"
 
-/* struct top_key's kind */
+/* struct field_key's kind */
 #define FIELD_KIND_NUMBER 0
 #define FIELD_KIND_IPV4 4
 #define FIELD_KIND_IPV6 6
@@ -42,7 +42,15 @@ const char *field_name(int field);
 /* Whether it is an address (a prefix applies). */
 int field_is_address(int field);
 
-/* The field's classic program (free with cbpf_prog_free). */
-int field_program(const struct field_spec *fs, struct cbpf_prog *prog);
+/* A key as mapi.h shows it (an address cut to the spec's prefix). */
+struct field_key;
+struct mapi_field_value;
+void field_value_of(const struct field_key *k, const struct field_spec *fs,
+		    struct mapi_field_value *v);
+
+/* The field's classic program, its key in M[base..base + 4] (base at most
+ * CBPF_MEMWORDS - 5; free it with cbpf_prog_free). */
+#define FIELD_KEY_WORDS 5
+int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *prog);
 
 #endif

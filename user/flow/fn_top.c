@@ -36,6 +36,7 @@
 #include "fields.h"
 #include "fn_top.h"
 #include "functions.h"
+#include "keytable.h"
 
 _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
 
@@ -44,22 +45,15 @@ _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values 
 enum { S_PACKETS, S_BYTES, S_OTHER_PACKETS, S_OTHER_BYTES, TOP_SLOTS };
 
 struct top_entry {
-	struct top_key key;
+	struct field_key key;
 	struct top_count count;
 	struct top_count error;		/* of a value kept beside the table */
-};
-
-/* The in-process table (a flow over a trace): open addressing, grown. */
-struct top_memory {
-	struct top_entry *slots;
-	uint8_t *used;
-	size_t cap, n;
 };
 
 /* The in-process spill table: an exact LRU, chained hash buckets. */
 #define LRU_BUCKETS (2 * TOP_SPILL_VALUES)
 struct lru_node {
-	struct top_key key;
+	struct field_key key;
 	struct top_spilled v;
 	int hnext, newer, older;
 };
@@ -77,7 +71,7 @@ struct top {
 	int sort;
 	int table_fd, sketch_fd, spill_fd;
 	pthread_mutex_t lock;		/* memory, between the reader and a read */
-	struct top_memory memory;
+	struct keytable memory;		/* a flow over a trace: the table */
 	struct top_lru lru;
 	struct mapi_top_result *snapshot;	/* the last read's */
 };
@@ -122,9 +116,10 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->fs = (struct field_spec){ (int)fi->args[1].v.i, (int)fi->args[2].v.i,
 				     arg(fi, 4, 32), arg(fi, 5, 128) };
 	t->table_fd = t->sketch_fd = t->spill_fd = -1;
+	keytable_init(&t->memory, sizeof(struct top_count), MAPI_TOP_TABLE);
 	pthread_mutex_init(&t->lock, NULL);
 	fi->state = t;
-	ret = field_program(&t->fs, &t->prog);
+	ret = field_program(&t->fs, 0, &t->prog);
 	return ret;
 }
 
@@ -137,7 +132,7 @@ static int top_connect(struct fn_instance *fi, const struct flow *f)
 
 	(void)f;
 	fi->maps = 3;
-	t->table_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mapi_top", sizeof(struct top_key),
+	t->table_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mapi_top", sizeof(struct field_key),
 				     sizeof(struct top_count), MAPI_TOP_TABLE, &opts);
 	if (t->table_fd < 0)
 		return err_kernel(-errno, "creating TOP's table");
@@ -145,7 +140,7 @@ static int top_connect(struct fn_instance *fi, const struct flow *f)
 				      sizeof(struct top_sketch), 1, &ro);
 	if (t->sketch_fd < 0)
 		return err_kernel(-errno, "creating TOP's sketch");
-	t->spill_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "mapi_top_spill", sizeof(struct top_key),
+	t->spill_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "mapi_top_spill", sizeof(struct field_key),
 				     sizeof(struct top_spilled), TOP_SPILL_VALUES, &ro);
 	if (t->spill_fd < 0)
 		return err_kernel(-errno, "creating TOP's spill table");
@@ -187,65 +182,7 @@ static int top_emit(struct codegen *cg, const struct fn_instance *fi)
 	return 0;
 }
 
-/* --- the table in memory -------------------------------------------------- */
-
-static size_t key_hash(const struct top_key *k)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = (const uint8_t *)k;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;	/* FNV-1a */
-	return (size_t)h;
-}
-
-static struct top_entry *memory_find(struct top_memory *m, const struct top_key *k, int *fresh)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = key_hash(k) & (m->cap - 1); m->used[i]; i = (i + 1) & (m->cap - 1))
-		if (!memcmp(&m->slots[i].key, k, sizeof(*k)))
-			return &m->slots[i];
-	if (m->n == MAPI_TOP_TABLE || !fresh)
-		return NULL;
-	m->used[i] = 1;
-	m->slots[i].key = *k;
-	memset(&m->slots[i].count, 0, sizeof(m->slots[i].count));
-	m->n++;
-	*fresh = 1;
-	return &m->slots[i];
-}
-
-/* Room for one more value at most half full; -ENOMEM if none is left. */
-static int memory_grow(struct top_memory *m)
-{
-	struct top_memory bigger = { 0 };
-	size_t i;
-
-	if (m->n * 2 < m->cap || m->n == MAPI_TOP_TABLE)
-		return 0;
-	bigger.cap = m->cap ? m->cap * 2 : 64;
-	bigger.slots = malloc(bigger.cap * sizeof(*bigger.slots));
-	bigger.used = calloc(bigger.cap, 1);
-	if (!bigger.slots || !bigger.used) {
-		free(bigger.slots);
-		free(bigger.used);
-		return -ENOMEM;
-	}
-	for (i = 0; i < m->cap; i++) {
-		int fresh = 0;
-
-		if (m->used[i])
-			memory_find(&bigger, &m->slots[i].key, &fresh)->count = m->slots[i].count;
-	}
-	free(m->slots);
-	free(m->used);
-	*m = bigger;
-	return 0;
-}
+/* --- the tables in memory ------------------------------------------------ */
 
 static void lru_unlink(struct top_lru *l, int i)
 {
@@ -288,9 +225,9 @@ static int lru_init(struct top_lru *l)
 }
 
 /* mapi_top_spill's work, in memory. */
-static int spill_memory(struct top_lru *l, const struct top_key *k, uint32_t len)
+static int spill_memory(struct top_lru *l, const struct field_key *k, uint32_t len)
 {
-	uint64_t h = top_hash(k), est_p = UINT64_MAX, est_b = UINT64_MAX;
+	uint64_t h = field_key_hash(k), est_p = UINT64_MAX, est_b = UINT64_MAX;
 	int row, i, *link;
 
 	if (!l->nodes && lru_init(l))
@@ -314,7 +251,7 @@ static int spill_memory(struct top_lru *l, const struct top_key *k, uint32_t len
 		} else {	/* the oldest makes room */
 			i = l->oldest;
 			lru_unlink(l, i);
-			for (link = &l->heads[top_hash(&l->nodes[i].key) & (LRU_BUCKETS - 1)];
+			for (link = &l->heads[field_key_hash(&l->nodes[i].key) & (LRU_BUCKETS - 1)];
 			     *link != i; link = &l->nodes[*link].hnext)
 				;
 			*link = l->nodes[i].hnext;
@@ -334,21 +271,19 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 {
 	struct top *t = fi->state;
 	uint32_t mem[CBPF_MEMWORDS];
-	struct top_entry *e = NULL;
-	int fresh = 0;
+	struct top_count *e;
 
 	if (!cbpf_exec(&t->prog, p->data, p->caplen, p->wlen, mem))
 		return 1;
 	store_add(&f->host, (uint32_t)fi->slot + S_PACKETS, 1);
 	store_add(&f->host, (uint32_t)fi->slot + S_BYTES, p->wlen);
 	pthread_mutex_lock(&t->lock);
-	if (!memory_grow(&t->memory))
-		e = memory_find(&t->memory, (const struct top_key *)mem, &fresh);
+	e = keytable_get(&t->memory, (const struct field_key *)mem, 1);
 	if (e) {
-		e->count.packets++;
-		e->count.bytes += p->wlen;
+		e->packets++;
+		e->bytes += p->wlen;
 	} else {
-		spill_memory(&t->lru, (const struct top_key *)mem, p->wlen);
+		spill_memory(&t->lru, (const struct field_key *)mem, p->wlen);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!e) {
@@ -382,7 +317,7 @@ static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, c
 		    struct top_entry *all, size_t *have, size_t max)
 {
 	uint32_t chunk = 1024, count, batch_in = 0, batch_out = 0, i;
-	struct top_key *keys = malloc(chunk * sizeof(*keys));
+	struct field_key *keys = malloc(chunk * sizeof(*keys));
 	uint8_t *vals = malloc((size_t)chunk * value_size);
 	int first = 1, ret = 0, done = 0;
 
@@ -439,16 +374,22 @@ static int kernel_entries(const struct top *t, struct top_entry **out, size_t *n
 
 static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size_t *spilled)
 {
-	struct top_memory *m = &t->memory;
+	struct keytable *m = &t->memory;
+	const struct field_key *key;
+	const struct top_count *c;
 	struct top_entry *all;
 	size_t i, have = 0;
 	int k;
 
 	pthread_mutex_lock(&t->lock);
 	all = malloc((m->n + (size_t)t->lru.n + 1) * sizeof(*all));
-	for (i = 0; all && i < m->cap; i++)
-		if (m->used[i])
-			all[have++] = m->slots[i];
+	for (i = 0; all && i < m->cap; i++) {
+		if (!(c = keytable_at(m, i, &key)))
+			continue;
+		memset(&all[have], 0, sizeof(all[have]));
+		all[have].key = *key;
+		all[have++].count = *c;
+	}
 	for (k = 0; all && k < t->lru.n; k++, have++) {
 		memset(&all[have], 0, sizeof(all[have]));
 		all[have].key = t->lru.nodes[k].key;
@@ -470,7 +411,9 @@ static int by_packets(const void *a, const void *b)
 
 	if (x->packets != y->packets)
 		return x->packets < y->packets ? 1 : -1;
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return field_key_cmp(&((const struct top_entry *)a)->key, &((const struct top_entry *)b)->key);
 }
 
 static int by_bytes(const void *a, const void *b)
@@ -480,25 +423,14 @@ static int by_bytes(const void *a, const void *b)
 
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
-	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return field_key_cmp(&((const struct top_entry *)a)->key, &((const struct top_entry *)b)->key);
 }
 
 static void value_of(const struct top *t, const struct top_entry *e, struct mapi_top_value *v)
 {
-	int w;
-
-	memset(v, 0, sizeof(*v));
-	v->family = e->key.kind == FIELD_KIND_NUMBER ? 0 : e->key.kind;
-	if (!v->family)
-		v->number = e->key.value[0];
-	else
-		v->prefix = (unsigned int)(v->family == 4 ? t->fs.prefix4 : t->fs.prefix6);
-	for (w = 0; v->family && w < (v->family == 4 ? 1 : 4); w++) {
-		v->addr[4 * w] = (uint8_t)(e->key.value[w] >> 24);
-		v->addr[4 * w + 1] = (uint8_t)(e->key.value[w] >> 16);
-		v->addr[4 * w + 2] = (uint8_t)(e->key.value[w] >> 8);
-		v->addr[4 * w + 3] = (uint8_t)e->key.value[w];
-	}
+	field_value_of(&e->key, &t->fs, &v->value);
 	v->packets = e->count.packets;
 	v->bytes = e->count.bytes;
 	v->error_packets = e->error.packets;
@@ -610,8 +542,7 @@ static void top_release(struct fn_instance *fi)
 		return;
 	top_disconnect(fi);
 	cbpf_prog_free(&t->prog);
-	free(t->memory.slots);
-	free(t->memory.used);
+	keytable_free(&t->memory);
 	free(t->lru.nodes);
 	free(t->lru.heads);
 	free(t->lru.sketch);

@@ -142,6 +142,7 @@ static const struct fn_desc *const library[] = {
 	&fn_to_file,
 	&fn_sample,
 	&fn_top,
+	&fn_distinct,
 	NULL,
 };
 

@@ -27,6 +27,7 @@ enum fn_result {
 	FN_RESULT_PACKETS,	/* packets, read with mapi_get_next_pkt */
 	FN_RESULT_FILE,		/* packets, written to a file */
 	FN_RESULT_TOP,		/* struct mapi_top_result, made by read() */
+	FN_RESULT_DISTINCT,	/* struct mapi_distinct_result, made by read() */
 };
 
 /*
@@ -116,6 +117,7 @@ extern const struct fn_desc fn_to_buffer;
 extern const struct fn_desc fn_to_file;
 extern const struct fn_desc fn_sample;
 extern const struct fn_desc fn_top;
+extern const struct fn_desc fn_distinct;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 

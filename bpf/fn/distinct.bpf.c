@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
+/*
+ * DISTINCT's kernel state: HyperLogLog registers for the count over all
+ * packets, and a table from a value of the per field to registers of its
+ * own (user/flow/fn_distinct.c reads them and estimates).
+ *
+ * A routine spliced into a flow's program (docs/architecture.md,
+ * "Functions in BPF C"): its maps come as arguments.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "user/flow/fn_distinct.h"
+
+/*
+ * Raises register idx of regs to rank: a compare-and-swap on the 32-bit
+ * word holding it, so that two CPUs raising registers of one word at once
+ * both count.  A register only grows: a few tries settle any race.
+ */
+static __always_inline void raise(__u8 *regs, __u32 idx, __u32 rank)
+{
+	__u32 *word = (__u32 *)(regs + (idx & ~3u)), shift = (idx & 3) * 8;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		__u32 old = *word, now;
+
+		if (((old >> shift) & 0xff) >= rank)
+			return;
+		now = (old & ~(0xffu << shift)) | rank << shift;
+		if (__sync_val_compare_and_swap(word, old, now) == old)
+			return;
+	}
+}
+
+/*
+ * Adds a packet with the field's value key: to the registers of all (an
+ * array map of one struct distinct_all) and, when per (a hash map of
+ * struct distinct_per, a key on the caller's stack) is not NULL, to those
+ * of the per value per_key, made from zero (an array map of one zeroed
+ * struct distinct_per) when new.  Returns 1 when the per table is full.
+ */
+__attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_key *key,
+						void *per, const struct field_key *per_key,
+						void *zero)
+{
+	__u64 h = field_key_hash(key);
+	struct distinct_all *a;
+	struct distinct_per *p;
+	__u32 z = 0;
+
+	a = bpf_map_lookup_elem(all, &z);
+	if (a)
+		raise(a->reg, (__u32)(h >> (64 - DISTINCT_ALL_BITS)),
+		      distinct_rank(h, DISTINCT_ALL_BITS));
+	if (!per)
+		return 0;
+	p = bpf_map_lookup_elem(per, per_key);
+	if (!p) {
+		void *init = bpf_map_lookup_elem(zero, &z);
+
+		if (!init)
+			return 0;
+		/* fails when the table is full, or another CPU put it in */
+		bpf_map_update_elem(per, per_key, init, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(per, per_key);
+		if (!p)
+			return 1;
+	}
+	__sync_fetch_and_add(&p->packets, 1);
+	raise(p->reg, (__u32)(h >> (64 - DISTINCT_PER_BITS)), distinct_rank(h, DISTINCT_PER_BITS));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

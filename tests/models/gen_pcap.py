@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Writes pcap traces of minimal IPv4 frames for the function library's
+tests, whose truth is known by construction.
+
+usage: gen_pcap.py sources N HEAVY FILE
+           N UDP frames from N distinct sources (10.x.y.z), then HEAVY from
+           one more (11.0.0.1): more values than TOP's table holds, with the
+           heaviest coming last.
+       gen_pcap.py scan TARGETS HOSTS PEERS FILE
+           a scanner (10.9.9.9) sends one TCP SYN to each of TARGETS
+           destinations, while HOSTS sources (10.1.0.x) each talk to PEERS
+           destinations, 10 frames each: the port-scan job of DISTINCT.
+"""
+import struct
+import sys
+
+frames = []
+
+
+def frame(src, dst, proto=17):
+    if proto == 17:
+        l4 = struct.pack(">HHHH", 1000, 2000, 8, 0)
+    else:
+        l4 = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x50, 0x02, 1024, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0,
+                     struct.pack(">I", src), struct.pack(">I", dst))
+    eth = bytes.fromhex("020000000001020000000002") + b"\x08\x00"
+    f = eth + ip + l4
+    f += bytes(max(0, 60 - len(f)))
+    t = len(frames)
+    frames.append(struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), len(f)) + f)
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "sources":
+        n, heavy, path = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+        for i in range(n):
+            frame(0x0a000000 + i, 0xc0a80001)
+        for i in range(heavy):
+            frame(0x0b000001, 0xc0a80001)
+    elif mode == "scan":
+        targets, hosts, peers = map(int, sys.argv[2:5])
+        path = sys.argv[5]
+        talk = hosts * peers * 10
+        # interleaved, the scan among the hosts' traffic
+        for i in range(max(targets, talk)):
+            if i < targets:
+                frame(0x0a090909, 0xac100000 + i, 6)
+            if i < talk:
+                h, p = i // (peers * 10), i % peers
+                frame(0x0a010000 + 1 + h, 0xc0a80000 + 1 + h * 16 + p, 6)
+    else:
+        sys.exit(__doc__)
+    header = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    open(path, "wb").write(header + b"".join(frames))
+
+
+main()
