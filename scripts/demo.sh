@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: the four MAPI applications on a throwaway veth testbed.
+# make demo: the four MAPI applications, and two jobs of the function
+# library (top_talkers, scan_detect), on a throwaway veth testbed.
 #
 # Two network namespaces joined by a veth pair (mon0 <-> peer0).  Known
 # traffic crosses mon0 in both directions while the example programs
@@ -98,6 +99,42 @@ sed 's/^slapper: /   slapper:       /' "$T/sl.err" | tail -n 1
 printf '   %-14s %s packets from UDP port 2002, worm or not\n' "tcpdump:" "$(pcap_count "$T/sl.pcap")"
 printf '   %-14s %s worm packets among %s frames (made so by the generator)\n' "sent:" \
 	"$worms" "$(pcap_count "$T/worm.pcap")"
+wait_until 5 hooks_empty || true
+echo
+echo "== top_talkers: the /24s (/48s) sending most bytes, every second, by TOP in the kernel"
+tcpdump_start tt
+(exec ip netns exec "$NS_MON" "$EX/top_talkers" "$MON" 4 3 >"$T/tt.out") &
+tt=$!
+wait_until 10 attached
+traffic 2
+wait $tt
+wait_until 10 bash -c "[ \$('$G/pcapstat' '$T/tt.pcap' | cut -d' ' -f1) -ge $(expected 2 | cut -d' ' -f1) ]" || true
+tcpdump_stop tt
+grep -v '^total' "$T/tt.out" | tail -n 4 | sed 's/^/   top_talkers:   /'
+grep '^total' "$T/tt.out" | while read -r _ net p _ b _; do
+	# (libpcap's plain "src net" matches ARP's sender too)
+	case $net in *:*) proto=ip6 ;; *) proto=ip ;; esac
+	read -r tp tb < <("$G/pcapstat" "$T/tt.pcap" $proto src net "$net")
+	printf '   %-14s %s: %s packets, %s bytes (top_talkers: %s, %s)\n' "tcpdump:" "$net" \
+		"$tp" "$tb" "$p" "$b"
+done
+wait_until 5 hooks_empty || true
+echo
+echo "== scan_detect: sources talking to more than 100 distinct destinations, by DISTINCT"
+python3 tests/models/gen_pcap.py scan 2000 50 3 "$T/scan.pcap"
+tcpdump_start sd
+(exec ip netns exec "$NS_MON" "$EX/scan_detect" "$MON" 3 100 >"$T/sd.out") &
+sd=$!
+wait_until 10 attached
+in_peer "$G/sendpcap" "$PEER" "$T/scan.pcap" >/dev/null
+wait $sd
+tcpdump_wait sd "$(pcap_count "$T/scan.pcap")"
+tcpdump_stop sd
+sed 's/^/   scan_detect:   /' "$T/sd.out" | head -n 4
+# tcpdump's own reading: the distinct destinations of the scanner
+scanned=$(tcpdump -nr "$T/sd.pcap" src host 10.9.9.9 2>/dev/null |
+	sed -n 's/.* > \([0-9.]*\)\.[0-9]*: .*/\1/p' | sort -u | wc -l)
+printf '   %-14s 10.9.9.9 sent to %s distinct destinations\n' "tcpdump:" "$scanned"
 wait_until 5 hooks_empty || true
 echo
 echo "== ftp_track: passive FTP data connections, found on the control connection"

@@ -13,7 +13,8 @@
 #  3. Live, both directions, several DISTINCTs on one flow: the same
 #     estimates as offline over the frames sent; through mapid too.
 #  4. More per values than the table holds: the rest counted as other.
-#  5. Bad arguments: 7000 + n, naming the argument.
+#  5. examples/scan_detect reports the scanner, and only it.
+#  6. Bad arguments: 7000 + n, naming the argument.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
@@ -116,7 +117,17 @@ live_run "$T/many_live.json" many 20000 "$many"
 model "$T/many.pcap" 1 1 9 1 8 5 <"$T/many_live.json" >"$T/model.txt" &&
 	pass "live: the same" || fail "live: $(cat "$T/model.txt")"
 
-echo "5. bad arguments"
+echo "5. examples/scan_detect"
+wait_until 10 hooks_empty || fail "the hooks stay attached"
+bg "$NS_MON" "$T/sd.out" "$BUILD/examples/scan_detect" "$MON" 2 100
+sd=$!
+wait_until 10 attached || fail "scan_detect did not attach: $(cat "$T/sd.out")"
+traces_send scan --
+wait "$sd" || fail "scan_detect failed: $(cat "$T/sd.out")"
+check_match "it reports the scanner, and no other source" "$(grep talks "$T/sd.out" | tr '\n' '|')" \
+	'^second [12]: 10.9.9.9 talks to about [0-9]+ destinations \(2000 packets\)\|$'
+
+echo "6. bad arguments"
 bad_arg() {
 	local out
 	out=$("$BUILD/mapi" run -r "$T/in.pcap" "DISTINCT $1" 2>&1 || true)

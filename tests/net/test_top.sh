@@ -13,7 +13,8 @@
 #  4. More values than the table holds: the table's values stay exact,
 #     the others are counted as "other", and "exact" says whether the list
 #     can be trusted.
-#  5. Bad arguments: MAPI 2.0's 7000 + n, naming the argument.
+#  5. examples/top_talkers: its subnets' totals equal libpcap's.
+#  6. Bad arguments: MAPI 2.0's 7000 + n, naming the argument.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
@@ -118,7 +119,27 @@ model "$T/many.pcap" 1 "10 1 8" <"$T/manylive.json" >"$T/model.txt" &&
 check_match "live: the heavy source is first" "$(tail -n 1 "$T/manylive.json")" \
 	"\"values\":\[\{$heavy"
 
-echo "5. bad arguments"
+echo "5. examples/top_talkers"
+# (the hooks of the flows before go idle first: then attached means its flow)
+wait_until 10 hooks_empty || fail "the hooks stay attached"
+bg "$NS_MON" "$T/tt.out" "$BUILD/examples/top_talkers" "$MON" 2 3
+tt=$!
+wait_until 10 attached || fail "top_talkers did not attach: $(cat "$T/tt.out")"
+traffic_ok=1
+traces_send in -- || traffic_ok=0
+wait "$tt" || fail "top_talkers failed: $(cat "$T/tt.out")"
+bad=0
+while read -r _ net p _ b _; do
+	case $net in *:*) proto=ip6 ;; *) proto=ip ;; esac
+	# (tagged or not: the trace has 802.1Q frames)
+	read -r tp tb < <("$BUILD/tests/pcapstat" "$T/in.pcap" "$proto src net $net or" \
+		"(vlan and $proto src net $net)")
+	[ "$p $b" = "$tp $tb" ] || { bad=$((bad + 1)); echo "    $net: $p $b, libpcap $tp $tb"; }
+done < <(grep '^total' "$T/tt.out")
+check_eq "its subnets' totals equal libpcap's 'ip src net' over the frames sent" \
+	"$traffic_ok $bad $(grep -c '^total' "$T/tt.out")" "1 0 3"
+
+echo "6. bad arguments"
 bad_arg() {
 	local out
 	out=$("$BUILD/mapi" run -r "$T/in.pcap" "TOP $1" 2>&1 || true)
