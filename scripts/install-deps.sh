@@ -4,10 +4,10 @@
 set -eu
 
 PACKAGES="
-  make gcc clang llvm libclang-rt-14-dev pkg-config
+  make gcc clang llvm libclang-rt-14-dev pkg-config python3
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libpcap-dev libcmocka-dev
-  tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind python3 strace
+  tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind strace
   passwd
   vsftpd curl
 "
