@@ -4,8 +4,10 @@
  * how the rest becomes a program: as raw 8-byte instructions, or repaired
  * towards validity (a valid opcode, jumps that stay inside, a final return)
  * so that the fuzzer reaches deep into the translator.  A program that
- * cbpf_check() accepts must translate into programs the verifier accepts.
- * Runs as root.
+ * cbpf_check() accepts must translate into programs the verifier accepts,
+ * and, without loops or scratch memory reads, the library's own
+ * interpreter (cbpf_exec) must give libpcap's verdict on a few frames cut
+ * from the input.  Runs as root.
  */
 #include <stdint.h>
 #include <string.h>
@@ -73,6 +75,47 @@ static void repair(struct cbpf_insn *in, size_t pc, size_t n)
 		in->code = in->k & 1 ? (CBPF_RET | CBPF_A) : (CBPF_RET | CBPF_K);
 }
 
+/* Whether the program reads scratch memory: libpcap's interpreter leaves
+ * M[] as the stack had it (a word read before written is garbage there,
+ * 0 in the translation and in cbpf_exec), so such programs are compared
+ * by test_filter_diff, over libpcap's own programs, instead. */
+static int reads_memory(const struct cbpf_prog *prog)
+{
+	size_t i;
+
+	for (i = 0; i < prog->len; i++) {
+		uint16_t c = prog->insns[i].code;
+
+		if ((CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
+		    CBPF_MODE(c) == CBPF_MEM)
+			return 1;
+	}
+	return 0;
+}
+
+/* cbpf_exec against libpcap's interpreter, on frames of every length up
+ * to 128 taken from the input (its bytes are as good as any). */
+static void same_verdicts(const struct cbpf_prog *prog, const uint8_t *data, size_t size)
+{
+	uint32_t mem[CBPF_MEMWORDS];
+	size_t len;
+
+	for (len = 0; len <= 128 && len <= size; len += 17) {
+		unsigned int ours = cbpf_exec(prog, data, (uint32_t)len, (uint32_t)len + 4, mem);
+		unsigned int pcap = cbpf_run(prog, data, (uint32_t)len, (uint32_t)len + 4);
+
+		if (ours != pcap) {
+			char *text = NULL;
+
+			fprintf(stderr, "cbpf_exec gives %u, libpcap %u, on %zu bytes, of\n", ours, pcap,
+				len);
+			if (!cbpf_dump(prog, &text))
+				fputs(text, stderr);
+			abort();
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cbpf_insn insns[MAX_INSNS];
@@ -89,7 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < prog.len; i++)
 			repair(&insns[i], i, prog.len);
 	err_begin();
-	if (!cbpf_check(&prog))
+	if (!cbpf_check(&prog)) {
 		translate_and_verify(&prog, "program");
+		if (!cbpf_loops(&prog) && !reads_memory(&prog))
+			same_verdicts(&prog, data, size);
+	}
 	return 0;
 }

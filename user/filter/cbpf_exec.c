@@ -11,9 +11,10 @@
 #include "cbpf.h"
 #include "cbpf_xlate.h"
 
-static int load(const uint8_t *pkt, uint32_t caplen, uint32_t off, int size, uint32_t *v)
+/* off is k + X without wrapping: past 2^32 is past the end, as libpcap. */
+static int load(const uint8_t *pkt, uint32_t caplen, uint64_t off, int size, uint32_t *v)
 {
-	if (off >= caplen || caplen - off < (uint32_t)size)
+	if (off + (uint64_t)size > caplen)
 		return 0;
 	if (size == 4)
 		*v = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
@@ -76,8 +77,9 @@ unsigned int cbpf_exec(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_
 			switch (CBPF_MODE(c)) {
 			case CBPF_ABS:
 			case CBPF_IND:
-				if (!load(pkt, caplen, i->k + (CBPF_MODE(c) == CBPF_IND ? x : 0),
-					  size, &v))
+				if (!load(pkt, caplen,
+					  (uint64_t)i->k + (CBPF_MODE(c) == CBPF_IND ? x : 0), size,
+					  &v))
 					return 0;
 				*r = v;
 				break;
