@@ -277,16 +277,19 @@ struct mapi_top_value {
 	struct mapi_field_value value;
 	unsigned long long packets;
 	unsigned long long bytes;	/* on the wire, as BYTE_COUNTER */
-	/* 0 for a value of the table (exact); for one kept beside it, how
-	 * much of packets (bytes) is estimated: the true count lies between
-	 * packets - error_packets and packets */
+	/* how much of packets (bytes) is estimated, for a value kept beside
+	 * the table (0 when the sketch had nothing for it yet: then exact
+	 * too): the true count is at most packets, and at least packets -
+	 * error_packets (in the kernel, but for a packet that raced with the
+	 * value's eviction from the spill table) */
 	unsigned long long error_packets;
 	unsigned long long error_bytes;
 };
 
 /*
  * TOP's result (MAPI_RES_TOP), read with MAPI_COPY: a snapshot the library
- * keeps until the next read of the function.
+ * keeps until the next read of the function, from any thread (a program
+ * that compares two readings copies the first).
  *
  * The kernel keeps a table of up to MAPI_TOP_TABLE values, each counted
  * exactly from its first packet.  A packet of a new value that finds the
@@ -334,14 +337,15 @@ struct mapi_distinct_value {
 };
 
 /* DISTINCT's result (MAPI_RES_DISTINCT), read with MAPI_COPY: a snapshot
- * kept until the function's next read. */
+ * kept until the function's next read, from any thread. */
 struct mapi_distinct_result {
 	unsigned long long distinct;	/* over all packets: an estimate */
 	double error;			/* its relative standard error */
 	double per_error;		/* that of values[].distinct */
 	unsigned long long packets;	/* packets with the field (and the per field) */
-	unsigned long long other_packets;	/* of per values the table had no room for:
-						 * in distinct, not under a value */
+	unsigned long long other_packets;	/* of per values the table had no room for
+						 * (full, or out of kernel memory): in
+						 * distinct, not under a value */
 	unsigned int count;		/* values[]: the X per values with the most
 					 * distinct values, most first (0 without a per field) */
 	unsigned int per_values;	/* per values in the table */

@@ -9,7 +9,8 @@ usage: bpf-routines.py OBJECT OUTPUT.c
 Every global function of the object's .text becomes
 `const struct bpf_routine routine_NAME`.  A routine must stand alone: no
 relocations (maps, global data, calls to other functions), since it is
-copied into programs that are not this object.  Anything else is an error,
+copied into programs that are not this object, and no helper but the map
+calls (HELPERS), which every program type has.  Anything else is an error,
 so the build fails instead of the verifier.
 """
 import struct
@@ -19,6 +20,9 @@ SHT_SYMTAB, SHT_REL, SHT_RELA = 2, 9, 4
 STT_FUNC, STB_GLOBAL = 2, 1
 BPF_CALL, BPF_PSEUDO_CALL = 0x85, 1
 BPF_LD_IMM64 = 0x18
+# Helpers every program type the engine loads (XDP, tc) may call, that a
+# routine may use: the map calls.
+HELPERS = {1: "bpf_map_lookup_elem", 2: "bpf_map_update_elem", 3: "bpf_map_delete_elem"}
 
 
 def fail(msg):
@@ -75,6 +79,9 @@ def main():
             dst, src = regs & 0xf, regs >> 4
             if code == BPF_CALL and src == BPF_PSEUDO_CALL:
                 fail(f"{name} calls another function: make it always_inline")
+            if code == BPF_CALL and (src or imm not in HELPERS):
+                fail(f"{name} calls helper or kfunc {imm}: routines call only "
+                     + ", ".join(HELPERS.values()))
             if code == BPF_LD_IMM64 and src:
                 fail(f"{name} loads a map or data address")
             out.append(f"\t{{ 0x{code:02x}, {dst}, {src}, {o}, {imm} }},")

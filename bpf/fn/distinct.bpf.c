@@ -13,17 +13,18 @@
 #include "user/flow/fn_distinct.h"
 
 /*
- * Raises register idx of regs to rank: a compare-and-swap on the 32-bit
- * word holding it, so that two CPUs raising registers of one word at once
- * both count.  A register only grows: a few tries settle any race.
+ * Raises register idx of regs (of 2^bits) to rank: a compare-and-swap on
+ * the 32-bit word holding it, so that two CPUs raising registers of one
+ * word at once both count.  A try fails only when another CPU raised one
+ * of the word's four registers meanwhile, and each can be raised at most
+ * 65 - bits times: that many tries for the four, and one more, always end.
  */
-static __always_inline void raise(__u8 *regs, __u32 idx, __u32 rank)
+static __always_inline void raise(__u8 *regs, __u32 idx, __u32 rank, int bits)
 {
 	__u32 *word = (__u32 *)(regs + (idx & ~3u)), shift = (idx & 3) * 8;
 	int i;
 
-#pragma unroll
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4 * (65 - bits) + 1; i++) {
 		__u32 old = *word, now;
 
 		if (((old >> shift) & 0xff) >= rank)
@@ -53,7 +54,7 @@ __attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_ke
 	a = bpf_map_lookup_elem(all, &z);
 	if (a)
 		raise(a->reg, (__u32)(h >> (64 - DISTINCT_ALL_BITS)),
-		      distinct_rank(h, DISTINCT_ALL_BITS));
+		      distinct_rank(h, DISTINCT_ALL_BITS), DISTINCT_ALL_BITS);
 	if (!per)
 		return 0;
 	p = bpf_map_lookup_elem(per, per_key);
@@ -62,14 +63,16 @@ __attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_ke
 
 		if (!init)
 			return 0;
-		/* fails when the table is full, or another CPU put it in */
+		/* fails when the table is full (or the kernel has no memory
+		 * for it: "other" all the same), or another CPU put it in */
 		bpf_map_update_elem(per, per_key, init, BPF_NOEXIST);
 		p = bpf_map_lookup_elem(per, per_key);
 		if (!p)
 			return 1;
 	}
 	__sync_fetch_and_add(&p->packets, 1);
-	raise(p->reg, (__u32)(h >> (64 - DISTINCT_PER_BITS)), distinct_rank(h, DISTINCT_PER_BITS));
+	raise(p->reg, (__u32)(h >> (64 - DISTINCT_PER_BITS)), distinct_rank(h, DISTINCT_PER_BITS),
+	      DISTINCT_PER_BITS);
 	return 0;
 }
 

@@ -22,7 +22,10 @@ static __always_inline int add(struct top_count *c, __u64 len)
 /*
  * Counts a packet of wire length len under the key (on the caller's
  * stack) in the table, shared by the CPUs: 0 when counted, 1 when the
- * table is full and the value not in it (the caller counts it as "other").
+ * value is not in it and could not be put in (the table is full, or the
+ * kernel had no memory for it): the caller counts it as "other" and
+ * spills it.  A value put in later is then in both tables, which the
+ * reader adds up (its count since, exact, and what it spilled).
  */
 __attribute__((noinline)) int mapi_top_count(void *table, const struct field_key *key, __u64 len)
 {

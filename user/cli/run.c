@@ -188,14 +188,11 @@ static void print_top_json(const struct mapi_top_result *r)
 }
 
 /* The table under the result line. */
-static void print_top_table(int fd, int fid)
+static void print_top_table(int fid, const struct mapi_top_result *r)
 {
-	const struct mapi_top_result *r = mapi_read_results(fd, fid, MAPI_COPY);
 	unsigned int k;
 	char v[64];
 
-	if (!r)
-		die_mapi("TOP");
 	printf("  TOP[%d]: %u of %u values, %llu packets, %llu bytes", fid, r->count,
 	       r->distinct + r->spilled, r->packets, r->bytes);
 	if (r->other_packets)
@@ -241,9 +238,8 @@ static void print_distinct_json(const struct mapi_distinct_result *r)
 }
 
 /* The per values under the result line. */
-static void print_distinct_table(int fd, int fid)
+static void print_distinct_table(int fid, const struct mapi_distinct_result *r)
 {
-	const struct mapi_distinct_result *r = read_distinct(fd, fid);
 	unsigned int k;
 	char v[64];
 
@@ -263,6 +259,8 @@ static void print_distinct_table(int fd, int fid)
 
 static void print_results(int fd, const struct fn *fns, int nfns, double t, int json)
 {
+	/* a table's snapshot, read once for its line and its table */
+	const void *snap[MAX_FNS] = { 0 };
 	int i, first = 1;
 
 	if (json)
@@ -286,6 +284,7 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 		if (fns[i].info.result == MAPI_RES_DISTINCT) {
 			const struct mapi_distinct_result *r = read_distinct(fd, fi.fid);
 
+			snap[i] = r;
 			if (json) {
 				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
 				       fi.name);
@@ -295,12 +294,15 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 				       100 * r->error);
 			}
 		} else if (fns[i].info.result == MAPI_RES_TOP) {
+			const struct mapi_top_result *r = read_top(fd, &fi);
+
+			snap[i] = r;
 			if (json) {
 				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
 				       fi.name);
-				print_top_json(read_top(fd, &fi));
+				print_top_json(r);
 			} else {
-				printf("  %s[%d]=%llu packets", fi.name, fi.fid, fi.value);
+				printf("  %s[%d]=%llu packets", fi.name, fi.fid, r->packets);
 			}
 		} else if (fns[i].info.result == MAPI_RES_ULL) {
 			if (json)
@@ -323,9 +325,9 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 	printf(json ? "]}\n" : "\n");
 	for (i = 0; i < nfns && !json; i++) {
 		if (fns[i].info.result == MAPI_RES_TOP)
-			print_top_table(fd, fns[i].fid);
+			print_top_table(fns[i].fid, snap[i]);
 		if (fns[i].info.result == MAPI_RES_DISTINCT)
-			print_distinct_table(fd, fns[i].fid);
+			print_distinct_table(fns[i].fid, snap[i]);
 	}
 	cli_check_stdout(1);
 }

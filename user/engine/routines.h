@@ -8,7 +8,8 @@
  * hand-assembled, and no compiler runs when a flow connects.
  *
  * A routine stands alone: it names no map and no global data (maps come
- * as arguments) and calls nothing but helpers that every program type has.
+ * as arguments) and calls no helper but the map calls, which every program
+ * type has (scripts/bpf-routines.py refuses anything else).
  */
 #ifndef MAPI_ROUTINES_H
 #define MAPI_ROUTINES_H

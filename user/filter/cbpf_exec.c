@@ -2,9 +2,9 @@
 /*
  * A classic BPF interpreter that also hands back the scratch memory: the
  * in-process half of a function whose key a classic program computes
- * (fields.h).  Its verdicts are libpcap's (tests/unit/test_cbpf_exec.c runs
- * both over the filter corpus); the eBPF translation keeps M[] on the stack,
- * where a function's routine reads it.
+ * (fields.h).  Its verdicts are libpcap's: tests/bpf/test_filter_diff.c runs
+ * both over the filter corpus, tests/fuzz/fuzz_cbpf.c over random programs.
+ * The eBPF translation keeps M[] on the stack, where a routine reads it.
  */
 #include <string.h>
 

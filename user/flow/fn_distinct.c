@@ -244,7 +244,7 @@ static int kernel_state(const struct distinct *d, struct distinct_all *all,
 	struct distinct_per *vals = NULL;
 	struct per_entry *es = NULL;
 	int first = 1, done = 0, ret = 0;
-	size_t have = 0;
+	size_t have = 0, max;
 
 	if (bpf_map_lookup_elem(d->all_fd, &zero, all))
 		return err_kernel(-errno, "reading DISTINCT's registers");
@@ -252,9 +252,11 @@ static int kernel_state(const struct distinct *d, struct distinct_all *all,
 	*n = 0;
 	if (!d->per)
 		return 0;
+	/* (CPUs inserting at once may take the table a few past its size) */
+	max = DISTINCT_TABLE + 64 + 2 * (size_t)store_ncpus();
 	keys = malloc(chunk * sizeof(*keys));
 	vals = malloc(chunk * sizeof(*vals));
-	es = malloc(DISTINCT_TABLE * sizeof(*es));
+	es = malloc(max * sizeof(*es));
 	if (!keys || !vals || !es)
 		ret = -ENOMEM;
 	while (!ret && !done) {
@@ -267,7 +269,7 @@ static int kernel_state(const struct distinct *d, struct distinct_all *all,
 			}
 			done = 1;
 		}
-		for (i = 0; i < count && have < DISTINCT_TABLE; i++)
+		for (i = 0; i < count && have < max; i++)
 			per_entry_of(&es[have++], &keys[i], &vals[i]);
 		in = next;
 		first = 0;
@@ -321,7 +323,8 @@ static int distinct_read(struct fn_instance *fi, struct flow *f, const void **ou
 		ret = f->trace ? memory_state(d, &all, &es, &n) : kernel_state(d, &all, &es, &n);
 	if (ret)
 		return ret;
-	qsort(es, n, sizeof(*es), by_distinct);
+	if (n)
+		qsort(es, n, sizeof(*es), by_distinct);
 	listed = n < d->x ? n : d->x;
 	r = calloc(1, sizeof(*r) + listed * sizeof(r->values[0]));
 	if (!r) {
@@ -355,7 +358,7 @@ static int distinct_share(const struct fn_instance *fi, int *fds, int max)
 	const struct distinct *d = fi->state;
 
 	if (max < 3)
-		return -E2BIG;
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "DISTINCT: no room for its descriptors");
 	fds[0] = d->all_fd;
 	if (!d->per)
 		return 1;

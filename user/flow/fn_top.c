@@ -216,8 +216,15 @@ static int lru_init(struct top_lru *l)
 	l->nodes = calloc(TOP_SPILL_VALUES, sizeof(*l->nodes));
 	l->heads = malloc(LRU_BUCKETS * sizeof(*l->heads));
 	l->sketch = calloc(1, sizeof(*l->sketch));
-	if (!l->nodes || !l->heads || !l->sketch)
+	if (!l->nodes || !l->heads || !l->sketch) {
+		free(l->nodes);
+		free(l->heads);
+		free(l->sketch);
+		l->nodes = NULL;
+		l->heads = NULL;
+		l->sketch = NULL;
 		return -ENOMEM;
+	}
 	for (i = 0; i < LRU_BUCKETS; i++)
 		l->heads[i] = -1;
 	l->newest = l->oldest = -1;
@@ -283,13 +290,12 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 		e->packets++;
 		e->bytes += p->wlen;
 	} else {
+		/* (under the lock, as the table: a read sees both or neither) */
+		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_PACKETS, 1);
+		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_BYTES, p->wlen);
 		spill_memory(&t->lru, (const struct field_key *)mem, p->wlen);
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (!e) {
-		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_PACKETS, 1);
-		store_add(&f->host, (uint32_t)fi->slot + S_OTHER_BYTES, p->wlen);
-	}
 	return 1;
 }
 
@@ -350,14 +356,16 @@ static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, c
 static int kernel_entries(const struct top *t, struct top_entry **out, size_t *n,
 			  size_t *spilled)
 {
-	size_t max = MAPI_TOP_TABLE + TOP_SPILL_VALUES, have = 0;
+	/* (CPUs inserting at once may take a table a few past its size) */
+	size_t slack = 64 + 2 * (size_t)store_ncpus();
+	size_t max = MAPI_TOP_TABLE + TOP_SPILL_VALUES + 2 * slack, have = 0;
 	struct top_entry *all = malloc(max * sizeof(*all));
 	int ret;
 
 	if (!all)
 		return -ENOMEM;
 	ret = map_walk(t->table_fd, sizeof(struct top_count), from_table, all,
-		       &have, MAPI_TOP_TABLE);
+		       &have, MAPI_TOP_TABLE + slack);
 	*spilled = have;
 	if (!ret)
 		ret = map_walk(t->spill_fd, sizeof(struct top_spilled), from_spill, all, &have,
@@ -372,6 +380,7 @@ static int kernel_entries(const struct top *t, struct top_entry **out, size_t *n
 	return 0;
 }
 
+/* Every value of the tables in memory (t->lock held). */
 static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size_t *spilled)
 {
 	struct keytable *m = &t->memory;
@@ -381,7 +390,6 @@ static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size
 	size_t i, have = 0;
 	int k;
 
-	pthread_mutex_lock(&t->lock);
 	all = malloc((m->n + (size_t)t->lru.n + 1) * sizeof(*all));
 	for (i = 0; all && i < m->cap; i++) {
 		if (!(c = keytable_at(m, i, &key)))
@@ -396,7 +404,6 @@ static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size
 		from_spill(&all[have], &t->lru.nodes[k].v);
 	}
 	*spilled = (size_t)t->lru.n;
-	pthread_mutex_unlock(&t->lock);
 	if (!all)
 		return -ENOMEM;
 	*out = all;
@@ -437,6 +444,37 @@ static void value_of(const struct top *t, const struct top_entry *e, struct mapi
 	v->error_bytes = e->error.bytes;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	return field_key_cmp(&((const struct top_entry *)a)->key,
+			     &((const struct top_entry *)b)->key);
+}
+
+/*
+ * A value in the table and spilled too (the kernel could not put it in the
+ * table at once, and did later) is one value: its counts add up, the
+ * spilled part's error with them.  Returns the entries left; *spilled
+ * less those merged.
+ */
+static size_t merge_same(struct top_entry *all, size_t n, size_t *spilled)
+{
+	size_t i, k = 0;
+
+	qsort(all, n, sizeof(*all), by_key);
+	for (i = 0; i < n; i++) {
+		if (k && !field_key_cmp(&all[k - 1].key, &all[i].key)) {
+			all[k - 1].count.packets += all[i].count.packets;
+			all[k - 1].count.bytes += all[i].count.bytes;
+			all[k - 1].error.packets += all[i].error.packets;
+			all[k - 1].error.bytes += all[i].error.bytes;
+			(*spilled)--;
+			continue;
+		}
+		all[k++] = all[i];
+	}
+	return k;
+}
+
 static int top_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
 {
 	struct top *t = fi->state;
@@ -446,13 +484,21 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 	uint64_t slot[TOP_SLOTS];
 	int ret = 0, s, estimated = 0;
 
+	/* the tables, then the counts: a value spilled after the counts were
+	 * read would make "exact" claim a list that is not */
+	if (f->trace)
+		pthread_mutex_lock(&t->lock);	/* the tables and the counts at once */
+	ret = f->trace ? memory_entries(t, &all, &n, &spilled) :
+			 kernel_entries(t, &all, &n, &spilled);
 	for (s = 0; s < TOP_SLOTS && !ret; s++)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
-	if (!ret)
-		ret = f->trace ? memory_entries(t, &all, &n, &spilled) :
-				 kernel_entries(t, &all, &n, &spilled);
-	if (ret)
+	if (f->trace)
+		pthread_mutex_unlock(&t->lock);
+	if (ret) {
+		free(all);
 		return ret;
+	}
+	n = merge_same(all, n, &spilled);
 	qsort(all, n, sizeof(*all), t->sort == MAPI_SORT_BY_BYTES ? by_bytes : by_packets);
 	listed = n < t->x ? n : t->x;
 	r = calloc(1, sizeof(*r) + listed * sizeof(r->values[0]));
@@ -472,7 +518,7 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 		value_of(t, &all[i], &r->values[i]);
 		estimated |= r->values[i].error_packets || r->values[i].error_bytes;
 	}
-	if (!r->other_packets)
+	if (!r->other_packets && !estimated)
 		r->exact = 1;
 	else if (listed == t->x && !estimated)
 		r->exact = t->sort == MAPI_SORT_BY_BYTES ?
@@ -493,7 +539,7 @@ static int top_share(const struct fn_instance *fi, int *fds, int max)
 	const struct top *t = fi->state;
 
 	if (max < 3)
-		return -E2BIG;
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "TOP: no room for its 3 descriptors");
 	fds[0] = t->table_fd;
 	fds[1] = t->sketch_fd;
 	fds[2] = t->spill_fd;

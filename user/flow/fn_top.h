@@ -22,7 +22,7 @@ struct top_count {
  * exact count since.
  */
 #define TOP_SKETCH_ROWS 4
-#define TOP_SKETCH_WIDTH 4096	/* a power of 2 */
+#define TOP_SKETCH_WIDTH 4096	/* 2^TOP_SKETCH_BITS */
 #define TOP_SPILL_VALUES 4096
 
 struct top_sketch {
@@ -34,11 +34,12 @@ struct top_spilled {
 	struct top_count since;	/* exact, since */
 };
 
-/* A row's cell for a key of hash h (field_key_hash): h's halves give
- * h1 + row * h2 (double hashing). */
+/* A row's cell for a key of hash h (field_key_hash): its own 12 bits of
+ * h, so that the rows are as independent as the hash's bits. */
+#define TOP_SKETCH_BITS 12
 static inline __u32 top_cell(__u64 h, int row)
 {
-	return ((__u32)h + (__u32)row * ((__u32)(h >> 32) | 1)) & (TOP_SKETCH_WIDTH - 1);
+	return (__u32)(h >> (TOP_SKETCH_BITS * row)) & (TOP_SKETCH_WIDTH - 1);
 }
 
 #ifndef __bpf__
