@@ -327,6 +327,7 @@ static const struct {
 	{ "sample_probabilistic_50", { "SAMPLE", { { MAPI_ARG_INT, { .i = 50 } },
 						   { MAPI_ARG_INT, { .i = MAPI_PROBABILISTIC } } },
 				       2 } },
+	{ "hashsamp_512", { "HASHSAMP", { { MAPI_ARG_INT, { .i = 512 } } }, 1 } },
 	/* one source, always in the table */
 	{ "top_srcip", { "TOP", { { MAPI_ARG_INT, { .i = 10 } },
 				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },

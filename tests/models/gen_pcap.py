@@ -7,6 +7,9 @@ usage: gen_pcap.py sources N HEAVY FILE
            N UDP frames from N distinct sources (10.x.y.z), then HEAVY from
            one more (11.0.0.1): more values than TOP's table holds, with the
            heaviest coming last.
+       gen_pcap.py convs N FILE REVERSED
+           N TCP and UDP conversations over IPv4 and IPv6, a frame each
+           way: FILE holds one direction, REVERSED the other.
        gen_pcap.py scan TARGETS HOSTS PEERS FILE
            a scanner (10.9.9.9) sends one TCP SYN to each of TARGETS
            destinations, while HOSTS sources (10.1.0.x) each talk to PEERS
@@ -18,18 +21,28 @@ import sys
 frames = []
 
 
-def frame(src, dst, proto=17):
+def frame(src, dst, proto=17, sport=1000, dport=2000, out=None, v6=False):
     if proto == 17:
-        l4 = struct.pack(">HHHH", 1000, 2000, 8, 0)
+        l4 = struct.pack(">HHHH", sport, dport, 8, 0)
     else:
-        l4 = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x50, 0x02, 1024, 0, 0)
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0,
-                     struct.pack(">I", src), struct.pack(">I", dst))
-    eth = bytes.fromhex("020000000001020000000002") + b"\x08\x00"
+        l4 = struct.pack(">HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x02, 1024, 0, 0)
+    if v6:
+        ip = struct.pack(">IHBB16s16s", 0x60000000, len(l4), proto, 64, src, dst)
+        eth = bytes.fromhex("020000000001020000000002") + b"\x86\xdd"
+    else:
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0,
+                         struct.pack(">I", src), struct.pack(">I", dst))
+        eth = bytes.fromhex("020000000001020000000002") + b"\x08\x00"
     f = eth + ip + l4
     f += bytes(max(0, 60 - len(f)))
-    t = len(frames)
-    frames.append(struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), len(f)) + f)
+    out = frames if out is None else out
+    t = len(out)
+    out.append(struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), len(f)) + f)
+
+
+def write(path, fs):
+    header = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    open(path, "wb").write(header + b"".join(fs))
 
 
 def main():
@@ -40,6 +53,19 @@ def main():
             frame(0x0a000000 + i, 0xc0a80001)
         for i in range(heavy):
             frame(0x0b000001, 0xc0a80001)
+    elif mode == "convs":
+        n, path, back = int(sys.argv[2]), sys.argv[3], []
+        for i in range(n):
+            proto, v6 = (6, 17)[i % 2], i % 3 == 0
+            sport, dport = 1024 + (i * 7919) % 60000, (80, 53, 443, 5000 + i % 100)[i % 4]
+            if v6:
+                a = bytes.fromhex("fd000000000000000000000000%06x" % i)
+                c = bytes.fromhex("fd00000000000000000000000100%04x" % (i % 65536))
+            else:
+                a, c = 0x0a000000 + i, 0xc0a80000 + i % 65536
+            frame(a, c, proto, sport, dport, v6=v6)
+            frame(c, a, proto, dport, sport, out=back, v6=v6)
+        write(sys.argv[4], back)
     elif mode == "scan":
         targets, hosts, peers = map(int, sys.argv[2:5])
         path = sys.argv[5]
@@ -53,8 +79,7 @@ def main():
                 frame(0x0a010000 + 1 + h, 0xc0a80000 + 1 + h * 16 + p, 6)
     else:
         sys.exit(__doc__)
-    header = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
-    open(path, "wb").write(header + b"".join(frames))
+    write(path, frames)
 
 
 main()

@@ -101,8 +101,10 @@ void field_value_of(const struct field_key *k, const struct field_spec *fs,
 
 /* --- building the classic program ---------------------------------------- */
 
-#define MAX_INSNS 96
-#define MAX_LABELS 8
+#define MAX_INSNS 192
+
+enum { L_TAG1, L_TAG2, L_IP, L_V4, L_V6, L_HASH4, L_HASH6, L_NONE, L_COUNT };
+#define MAX_LABELS L_COUNT
 
 struct builder {
 	uint32_t base;		/* the key goes to M[base..base + 4] */
@@ -110,13 +112,16 @@ struct builder {
 	size_t len;
 	int label_pos[MAX_LABELS];
 	struct { size_t at; int jt, jf; } jumps[MAX_INSNS];	/* labels, -1 none */
+	int full;		/* a program longer than MAX_INSNS: a bug */
 	size_t njumps;
 };
 
-enum { L_TAG1, L_TAG2, L_IP, L_V4, L_V6, L_NONE, L_COUNT };
-
 static void emit(struct builder *b, uint16_t code, uint32_t k)
 {
+	if (b->len == MAX_INSNS) {
+		b->full = 1;
+		return;
+	}
 	b->insns[b->len++] = (struct cbpf_insn){ code, 0, 0, k };
 }
 
@@ -124,6 +129,10 @@ static void emit(struct builder *b, uint16_t code, uint32_t k)
  * instruction). */
 static void jump(struct builder *b, uint16_t code, uint32_t k, int jt, int jf)
 {
+	if (b->len == MAX_INSNS) {
+		b->full = 1;
+		return;
+	}
 	b->jumps[b->njumps].at = b->len;
 	b->jumps[b->njumps].jt = jt;
 	b->jumps[b->njumps++].jf = jf;
@@ -215,17 +224,13 @@ static void field_of(struct builder *b, const struct field_spec *fs, int v6)
 	store_number(b);
 }
 
-int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *prog)
+/* A = the EtherType past up to two VLAN tags, X = the tags' bytes; then
+ * to L_V4 or L_V6, or L_NONE for any other. */
+static void emit_l2(struct builder *b)
 {
-	struct builder *b = calloc(1, sizeof(*b));
 	static const uint32_t tags[] = { 0x8100, 0x88a8, 0x9100 };
-	size_t i;
-	int t, ret = 0;
+	int t;
 
-	if (!b)
-		return -ENOMEM;
-	b->base = base;
-	/* A = the EtherType past up to two VLAN tags; X = the tags' bytes */
 	emit(b, CBPF_LD | CBPF_ABS | CBPF_H, 12);
 	emit(b, CBPF_LDX | CBPF_IMM, 0);
 	for (t = 0; t < 3; t++)
@@ -243,18 +248,19 @@ int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *
 	bind(b, L_IP);
 	jump(b, CBPF_JEQ, 0x0800, L_V4, -1);
 	jump(b, CBPF_JEQ, 0x86dd, L_V6, L_NONE);
-	bind(b, L_V4);
-	if (defs[fs->field].proto != MAPI_TOPX_IP)
-		emit(b, ld_ind(1), 14 + 9);	/* the protocol */
-	field_of(b, fs, 0);
-	bind(b, L_V6);
-	if (defs[fs->field].proto != MAPI_TOPX_IP)
-		emit(b, ld_ind(1), 14 + 6);	/* the next header */
-	field_of(b, fs, 1);
-	bind(b, L_NONE);
-	emit(b, CBPF_RET | CBPF_K, 0);
+}
 
-	/* resolve: JA's k, or a conditional's jt and jf, as forward offsets */
+/* Resolves the jumps (forward offsets: JA's k, a conditional's jt and jf)
+ * and hands the program over; frees b. */
+static int finish(struct builder *b, struct cbpf_prog *prog)
+{
+	size_t i;
+	int ret = 0;
+
+	if (b->full) {
+		free(b);
+		return -E2BIG;
+	}
 	for (i = 0; i < b->njumps; i++) {
 		struct cbpf_insn *in = &b->insns[b->jumps[i].at];
 		int next = (int)b->jumps[i].at + 1;
@@ -277,4 +283,108 @@ int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *
 	prog->len = b->len;
 	free(b);
 	return ret;
+}
+
+int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *prog)
+{
+	struct builder *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	b->base = base;
+	emit_l2(b);
+	bind(b, L_V4);
+	if (defs[fs->field].proto != MAPI_TOPX_IP)
+		emit(b, ld_ind(1), 14 + 9);	/* the protocol */
+	field_of(b, fs, 0);
+	bind(b, L_V6);
+	if (defs[fs->field].proto != MAPI_TOPX_IP)
+		emit(b, ld_ind(1), 14 + 6);	/* the next header */
+	field_of(b, fs, 1);
+	bind(b, L_NONE);
+	emit(b, CBPF_RET | CBPF_K, 0);
+	return finish(b, prog);
+}
+
+/* --- a conversation's hash ------------------------------------------------ */
+
+/* Scratch words of the conversation program. */
+enum { C_PROTO, C_SPORT, C_DPORT, C_SRC, C_DST = C_SRC + 4, C_E = C_DST + 4 };
+
+/* A = A * K1 ^ M[w]: X is free once every packet byte is loaded. */
+static void fold(struct builder *b, uint32_t w)
+{
+	emit(b, CBPF_ALU | CBPF_MUL | CBPF_K, CONV_K1);
+	emit(b, CBPF_LDX | CBPF_MEM, w);
+	emit(b, CBPF_ALU | CBPF_XOR | CBPF_X, 0);
+}
+
+/* A = an endpoint's value: its address words folded, its port, mixed. */
+static void endpoint(struct builder *b, uint32_t addr, int words, uint32_t port)
+{
+	int w;
+
+	emit(b, CBPF_LD | CBPF_MEM, addr);
+	for (w = 1; w < words; w++)
+		fold(b, addr + (uint32_t)w);
+	fold(b, port);
+	emit(b, CBPF_ALU | CBPF_MUL | CBPF_K, CONV_K2);
+}
+
+int conv_sample_program(uint32_t range, struct cbpf_prog *prog)
+{
+	struct builder *b = calloc(1, sizeof(*b));
+	int v6, w;
+
+	if (!b)
+		return -ENOMEM;
+	emit_l2(b);
+	for (v6 = 0; v6 < 2; v6++) {
+		int l3 = 14, words = v6 ? 4 : 1;
+
+		bind(b, v6 ? L_V6 : L_V4);
+		emit(b, ld_ind(1), (uint32_t)(l3 + (v6 ? 6 : 9)));	/* TCP or UDP only */
+		jump(b, CBPF_JEQ, 6, v6 ? L_HASH6 : L_HASH4, -1);
+		jump(b, CBPF_JEQ, 17, v6 ? L_HASH6 : L_HASH4, L_NONE);
+		bind(b, v6 ? L_HASH6 : L_HASH4);
+		emit(b, CBPF_ST, C_PROTO);
+		if (!v6) {	/* not a later fragment: it has ports */
+			emit(b, ld_ind(2), 14 + 6);
+			jump(b, CBPF_JSET, 0x1fff, L_NONE, -1);
+		}
+		for (w = 0; w < words; w++) {
+			emit(b, ld_ind(4), (uint32_t)(l3 + (v6 ? 8 : 12) + 4 * w));
+			emit(b, CBPF_ST, (uint32_t)(C_SRC + w));
+			emit(b, ld_ind(4), (uint32_t)(l3 + (v6 ? 24 : 16) + 4 * w));
+			emit(b, CBPF_ST, (uint32_t)(C_DST + w));
+		}
+		if (v6) {
+			l3 += 40;
+		} else {	/* X += the IPv4 header's length */
+			emit(b, ld_ind(1), 14);
+			emit(b, CBPF_ALU | CBPF_AND | CBPF_K, 0xf);
+			emit(b, CBPF_ALU | CBPF_LSH | CBPF_K, 2);
+			emit(b, CBPF_ALU | CBPF_ADD | CBPF_X, 0);
+			emit(b, CBPF_MISC | CBPF_TAX, 0);
+		}
+		emit(b, ld_ind(2), (uint32_t)l3);
+		emit(b, CBPF_ST, C_SPORT);
+		emit(b, ld_ind(2), (uint32_t)l3 + 2);
+		emit(b, CBPF_ST, C_DPORT);
+		/* the sum of the endpoints' values: the same both ways */
+		endpoint(b, C_SRC, words, C_SPORT);
+		emit(b, CBPF_ST, C_E);
+		endpoint(b, C_DST, words, C_DPORT);
+		emit(b, CBPF_LDX | CBPF_MEM, C_E);
+		emit(b, CBPF_ALU | CBPF_ADD | CBPF_X, 0);
+		emit(b, CBPF_LDX | CBPF_MEM, C_PROTO);
+		emit(b, CBPF_ALU | CBPF_XOR | CBPF_X, 0);
+		emit(b, CBPF_ALU | CBPF_MUL | CBPF_K, CONV_K3);
+		emit(b, CBPF_ALU | CBPF_RSH | CBPF_K, 32 - CONV_HASH_BITS);
+		jump(b, CBPF_JGE, range, L_NONE, -1);
+		emit(b, CBPF_RET | CBPF_K, 1);
+	}
+	bind(b, L_NONE);
+	emit(b, CBPF_RET | CBPF_K, 0);
+	return finish(b, prog);
 }

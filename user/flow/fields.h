@@ -53,4 +53,18 @@ void field_value_of(const struct field_key *k, const struct field_spec *fs,
 #define FIELD_KEY_WORDS 5
 int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *prog);
 
+/*
+ * HASHSAMP's program: accepts (1) a TCP or UDP packet over IPv4 (not a
+ * later fragment) or IPv6 (next header TCP or UDP) whose conversation's
+ * hash is below range (0 to 1024), rejects the rest.  The hash, the same
+ * for both directions (docs/semantics.md): an endpoint's value is its
+ * address words folded, a = a * K1 ^ w, then a = (a * K1 ^ port) * K2;
+ * h = ((src + dst) ^ protocol) * K3 >> 22, all in 32 bits.
+ */
+#define CONV_K1 0x9e3779b1u
+#define CONV_K2 0x85ebca6bu
+#define CONV_K3 0xc2b2ae35u
+#define CONV_HASH_BITS 10
+int conv_sample_program(uint32_t range, struct cbpf_prog *prog);
+
 #endif

@@ -141,6 +141,7 @@ static const struct fn_desc *const library[] = {
 	&fn_to_buffer,
 	&fn_to_file,
 	&fn_sample,
+	&fn_hashsamp,
 	&fn_top,
 	&fn_distinct,
 	NULL,

@@ -118,6 +118,7 @@ extern const struct fn_desc fn_to_file;
 extern const struct fn_desc fn_sample;
 extern const struct fn_desc fn_top;
 extern const struct fn_desc fn_distinct;
+extern const struct fn_desc fn_hashsamp;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 
