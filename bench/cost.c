@@ -328,6 +328,9 @@ static const struct {
 						   { MAPI_ARG_INT, { .i = MAPI_PROBABILISTIC } } },
 				       2 } },
 	{ "hashsamp_512", { "HASHSAMP", { { MAPI_ARG_INT, { .i = 512 } } }, 1 } },
+	{ "stats_pkt_size", { "STATS", { { MAPI_ARG_INT, { .i = MAPI_PKT_SIZE } } }, 1 } },
+	{ "stats_ttl", { "STATS", { { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+				    { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_TTL } } }, 2 } },
 	/* one source, always in the table */
 	{ "top_srcip", { "TOP", { { MAPI_ARG_INT, { .i = 10 } },
 				  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },

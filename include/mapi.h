@@ -352,6 +352,28 @@ struct mapi_distinct_result {
 	struct mapi_distinct_value values[];
 };
 
+/*
+ * STATS(MAPI_PKT_SIZE) and STATS(PROTOCOL, FIELD): running statistics of
+ * the frames' length on the wire, or of a header field that is a number
+ * (TOP's protocols and fields), over the packets that reach it.  Exact.
+ * MAPI 2.0's STATS of another function's result (FD FID TICKS) is not one
+ * of its forms.
+ */
+#define MAPI_PKT_SIZE 2
+
+/* STATS's result (MAPI_RES_STATS), read with MAPI_COPY: a snapshot kept
+ * until the function's next read, from any thread. */
+struct mapi_stats_result {
+	unsigned long long count;	/* values (packets with the field) */
+	unsigned long long sum;
+	unsigned long long sum2_hi;	/* the sum of squares: sum2_hi * 2^64 + sum2_lo */
+	unsigned long long sum2_lo;
+	unsigned long long min;		/* 0 when count is 0 */
+	unsigned long long max;
+	double mean;
+	double stddev;			/* of the values (population) */
+};
+
 /* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
  * makes mapi_get_next_pkt return NULL at once (MAPI_ERR_TIMEOUT) when no
  * packet waits.  mapi_loop waits for its packets whatever the flag. */
@@ -463,6 +485,7 @@ const char *mapi_backend(void);
 #define MAPI_RES_FILE 3		/* packets, written to a file (TO_FILE) */
 #define MAPI_RES_TOP 4		/* struct mapi_top_result (TOP) */
 #define MAPI_RES_DISTINCT 5	/* struct mapi_distinct_result (DISTINCT) */
+#define MAPI_RES_STATS 6	/* struct mapi_stats_result (STATS) */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,

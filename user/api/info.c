@@ -30,6 +30,7 @@ static int result_kind(const struct fn_desc *d)
 	case FN_RESULT_FILE: return MAPI_RES_FILE;
 	case FN_RESULT_TOP: return MAPI_RES_TOP;
 	case FN_RESULT_DISTINCT: return MAPI_RES_DISTINCT;
+	case FN_RESULT_STATS: return MAPI_RES_STATS;
 	default: return MAPI_RES_NONE;
 	}
 }

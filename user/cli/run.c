@@ -69,7 +69,7 @@ static const struct { const char *name; int value; } constants[] = {
 	TOPX(TOPX_TCP_ACK), TOPX(TOPX_TCP_FLAGS), TOPX(TOPX_TCP_WIN), TOPX(TOPX_TCP_CRC),
 	TOPX(TOPX_TCP_URGENT), TOPX(TOPX_UDP_SRCPORT), TOPX(TOPX_UDP_DSTPORT),
 	TOPX(TOPX_UDP_LENGTH), TOPX(TOPX_UDP_CHECKSUM), TOPX(SORT_BY_PACKETS),
-	TOPX(SORT_BY_BYTES),
+	TOPX(SORT_BY_BYTES), TOPX(PKT_SIZE),
 #undef TOPX
 };
 
@@ -281,7 +281,21 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			continue;
 		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
 			die_mapi(fns[i].info.name);
-		if (fns[i].info.result == MAPI_RES_DISTINCT) {
+		if (fns[i].info.result == MAPI_RES_STATS) {
+			const struct mapi_stats_result *r = mapi_read_results(fd, fi.fid, MAPI_COPY);
+
+			if (!r)
+				die_mapi(fi.name);
+			if (json)
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"count\":%llu,\"sum\":%llu,"
+				       "\"sum2_hi\":%llu,\"sum2_lo\":%llu,\"min\":%llu,\"max\":%llu,"
+				       "\"mean\":%.6f,\"stddev\":%.6f}", first ? "" : ",", fi.fid, fi.name,
+				       r->count, r->sum, r->sum2_hi, r->sum2_lo, r->min, r->max, r->mean,
+				       r->stddev);
+			else
+				printf("  %s[%d]=%llu values, min %llu, max %llu, mean %.2f, sd %.2f",
+				       fi.name, fi.fid, r->count, r->min, r->max, r->mean, r->stddev);
+		} else if (fns[i].info.result == MAPI_RES_DISTINCT) {
 			const struct mapi_distinct_result *r = read_distinct(fd, fi.fid);
 
 			snap[i] = r;

@@ -144,6 +144,7 @@ static const struct fn_desc *const library[] = {
 	&fn_hashsamp,
 	&fn_top,
 	&fn_distinct,
+	&fn_stats,
 	NULL,
 };
 

@@ -28,6 +28,7 @@ enum fn_result {
 	FN_RESULT_FILE,		/* packets, written to a file */
 	FN_RESULT_TOP,		/* struct mapi_top_result, made by read() */
 	FN_RESULT_DISTINCT,	/* struct mapi_distinct_result, made by read() */
+	FN_RESULT_STATS,	/* struct mapi_stats_result, made by read() */
 };
 
 /*
@@ -119,6 +120,7 @@ extern const struct fn_desc fn_sample;
 extern const struct fn_desc fn_top;
 extern const struct fn_desc fn_distinct;
 extern const struct fn_desc fn_hashsamp;
+extern const struct fn_desc fn_stats;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 

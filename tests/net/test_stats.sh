@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# STATS against a Python model of the same values from the frames' bytes
+# (tests/models/stats.py): count, sum, sum of squares (128 bits), minimum
+# and maximum exact, mean and standard deviation from them.
+#
+#  1. mapi run -r: the frames' length and several fields (8 to 32 bits),
+#     over the traffic mix and the filter corpus.
+#  2. Live, both directions, all of them on one flow; through mapid too.
+#  3. Bad arguments: 7000 + n, naming the argument.
+. "$(dirname "$0")/../lib.sh"
+need_root
+testbed_up
+
+"$BUILD/tests/gen_traffic" mix 111 3000 "$T/in.pcap" all
+"$BUILD/tests/gen_traffic" mix 112 2000 "$T/out.pcap" all
+"$BUILD/tests/gen_traffic" corpus 113 2500 "$T/corpus.pcap"
+{ cat "$T/in.pcap"; tail -c +25 "$T/out.pcap"; } >"$T/sent.pcap"
+read -r sent _ <<<"$(traces_count in out --)"
+
+# what STATS is given, and the model's PROTOCOL [FIELD]
+SPECS=("MAPI_PKT_SIZE|0" "1 5|1 5" "1 2|1 2" "2 12|2 12" "2 15|2 15" "3 20|3 20" "1 6|1 6")
+fns=()
+for s in "${SPECS[@]}"; do fns+=("STATS ${s%|*}"); done
+# check FILE TRACE WHAT: every STATS of FILE's last line against the model
+check_all() {
+	local fid=1 bad=0 s
+	for s in "${SPECS[@]}"; do
+		python3 tests/models/stats.py "$2" "$fid" ${s#*|} <"$1" >"$T/model.txt" ||
+			{ bad=$((bad + 1)); echo "    STATS ${s%|*}: $(cat "$T/model.txt")"; }
+		fid=$((fid + 1))
+	done
+	check_eq "$3" "$bad" 0
+}
+
+echo "1. offline"
+for trace in in corpus; do
+	"$BUILD/mapi" run -r "$T/$trace.pcap" --json "${fns[@]}" >"$T/off.json"
+	check_all "$T/off.json" "$T/$trace.pcap" "${#SPECS[@]} STATS over the $trace trace equal the model"
+done
+
+echo "2. live, both directions"
+live_run() {
+	local out=$1 pid
+	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "${fns[@]}" PKT_COUNTER
+	pid=$!
+	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
+	traces_send in -- out
+	wait_until 10 grep -qs "\"PKT_COUNTER\",\"value\":$sent}" "$out" ||
+		fail "mapi run did not count the $sent frames: $(tail -n 1 "$out" | tail -c 300)"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+live_run "$T/live.json"
+check_all "$T/live.json" "$T/sent.pcap" "${#SPECS[@]} STATS of one live flow equal the model"
+mapid_start
+MAPI_BACKEND=mapid live_run "$T/mapid.json"
+check_match "mapid ran the flow" "$(cat "$T/mapid.log")" "on $MON: $((${#SPECS[@]} + 1)) functions"
+check_all "$T/mapid.json" "$T/sent.pcap" "through mapid: the same"
+kill "$MAPID_PID"
+wait "$MAPID_PID" 2>/dev/null || true
+
+echo "3. bad arguments"
+bad_arg() {
+	local out
+	out=$("$BUILD/mapi" run -r "$T/in.pcap" "STATS $1" 2>&1 || true)
+	check_match "STATS $1: $2" "$out" "$3 \(MAPI error $2\)$"
+}
+bad_arg "5" 7001 "STATS 5: MAPI_PKT_SIZE \(2\), or a PROTOCOL and a FIELD"
+bad_arg "TOPX_IP TOPX_IP_SRCIP" 7002 "an address is not a number"
+bad_arg "TOPX_UDP TOPX_TCP_SEQ" 7002 "TOPX_TCP_SEQ is not a field of TOPX_UDP"
+bad_arg "1 2 3" 7003 "STATS takes \(MAPI_PKT_SIZE\) or \(PROTOCOL FIELD\), got 3 arguments"
+finish

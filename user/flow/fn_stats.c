@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * STATS(MAPI_PKT_SIZE) and STATS(PROTOCOL, FIELD): count, sum, sum of
+ * squares, minimum and maximum of the frames' wire length or of a header
+ * field that is a number (mapi.h), exact.
+ *
+ * In the kernel: the field's classic program (fields.h) leaves the value
+ * in M[1] (or the wire length is taken); the routine mapi_stats_add
+ * (bpf/fn/stats.bpf.c) adds it to this CPU's cell of a per-CPU array map,
+ * without atomics; a read merges the CPUs' cells.  Over a trace: one cell
+ * in memory, the same arithmetic (fn_stats.h).
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "error.h"
+#include "fields.h"
+#include "fn_stats.h"
+#include "functions.h"
+
+struct stats {
+	int size;			/* of the frames, not of a field */
+	struct field_spec fs;
+	struct cbpf_prog prog;
+	int cells_fd;
+	pthread_mutex_t lock;		/* memory, between the reader and a read */
+	struct stats_cell memory;	/* a flow over a trace */
+	struct mapi_stats_result snapshot;
+};
+
+static int stats_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	struct stats *s;
+	int ret = 0;
+
+	(void)f;
+	if (fi->form == 0 && fi->args[0].v.i != MAPI_PKT_SIZE)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+			       "STATS %lld: MAPI_PKT_SIZE (%d), or a PROTOCOL and a FIELD",
+			       fi->args[0].v.i, MAPI_PKT_SIZE);
+	if (fi->form == 1) {
+		ret = field_check((int)fi->args[0].v.i, (int)fi->args[1].v.i, 1, 2);
+		if (!ret && field_is_address((int)fi->args[1].v.i))
+			ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 2,
+				      "STATS of %s: an address is not a number",
+				      field_name((int)fi->args[1].v.i));
+		if (ret)
+			return ret;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	fi->state = s;
+	s->size = fi->form == 0;
+	s->cells_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	if (!s->size) {
+		s->fs = (struct field_spec){ (int)fi->args[0].v.i, (int)fi->args[1].v.i, 32, 128 };
+		ret = field_program(&s->fs, 0, &s->prog);
+	}
+	return ret;
+}
+
+static int stats_connect(struct fn_instance *fi, const struct flow *f)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY);
+	struct stats *s = fi->state;
+
+	(void)f;
+	fi->maps = 1;
+	s->cells_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "mapi_stats", sizeof(uint32_t),
+				     sizeof(struct stats_cell), 1, &ro);
+	if (s->cells_fd < 0)
+		return err_kernel(-errno, "creating STATS's cells");
+	return 0;
+}
+
+static int stats_emit(struct codegen *cg, const struct fn_instance *fi)
+{
+	const struct stats *s = fi->state;
+	struct prog_buf *pb = &cg->pb;
+	int skip = pb_new_label(pb), ret;
+	struct xlate_env env;
+
+	if (cg->offload)
+		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "STATS cannot run on a NIC");
+	if (s->size) {
+		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, STK_WIRELEN));
+	} else {
+		cg_xlate_env(cg, &env);
+		env.reject_label = skip;	/* no such field: the flow goes on */
+		ret = cbpf_translate(pb, &s->prog, &env);
+		if (ret)
+			return ret;
+		pb_emit(pb, LDX_MEM(BPF_W, R2, RFP, STK_SCRATCH + 4));	/* M[1] */
+	}
+	pb_ld_imm64(pb, R1, BPF_PSEUDO_MAP_FD, (uint32_t)s->cells_fd);
+	cg_call_routine(cg, &routine_mapi_stats_add);
+	pb_bind(pb, skip);
+	return 0;
+}
+
+static int stats_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	struct stats *s = fi->state;
+	uint32_t mem[CBPF_MEMWORDS];
+	uint64_t v = p->wlen;
+
+	(void)f;
+	if (!s->size) {
+		if (!cbpf_exec(&s->prog, p->data, p->caplen, p->wlen, mem))
+			return 1;
+		v = mem[1];
+	}
+	pthread_mutex_lock(&s->lock);
+	stats_cell_add(&s->memory, v);
+	pthread_mutex_unlock(&s->lock);
+	return 1;
+}
+
+/* Adds cell b to cell a. */
+static void merge(struct stats_cell *a, const struct stats_cell *b)
+{
+	if (!b->count)
+		return;
+	if (!a->count || b->min < a->min)
+		a->min = b->min;
+	if (!a->count || b->max > a->max)
+		a->max = b->max;
+	a->count += b->count;
+	a->sum += b->sum;
+	a->sum2_hi += b->sum2_hi;
+	a->sum2_lo += b->sum2_lo;
+	a->sum2_hi += a->sum2_lo < b->sum2_lo;
+}
+
+static int stats_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
+{
+	struct stats *s = fi->state;
+	struct mapi_stats_result *r = &s->snapshot;
+	struct stats_cell all = { 0 };
+	int ncpus = store_ncpus(), i;
+	uint32_t zero = 0;
+
+	if (f->trace) {
+		pthread_mutex_lock(&s->lock);
+		all = s->memory;
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		struct stats_cell *cells = calloc((size_t)ncpus, sizeof(*cells));
+
+		if (!cells)
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(s->cells_fd, &zero, cells)) {
+			free(cells);
+			return err_kernel(-errno, "reading STATS's cells");
+		}
+		for (i = 0; i < ncpus; i++)
+			merge(&all, &cells[i]);
+		free(cells);
+	}
+	memset(r, 0, sizeof(*r));
+	r->count = all.count;
+	r->sum = all.sum;
+	r->sum2_hi = all.sum2_hi;
+	r->sum2_lo = all.sum2_lo;
+	r->min = all.min;
+	r->max = all.max;
+	if (all.count) {
+		double n = (double)all.count, mean = (double)all.sum / n;
+		double sum2 = ldexp((double)all.sum2_hi, 64) + (double)all.sum2_lo;
+
+		r->mean = mean;
+		r->stddev = sqrt(fmax(0, sum2 / n - mean * mean));
+	}
+	*out = r;
+	*size = sizeof(*r);
+	return 0;
+}
+
+static int stats_share(const struct fn_instance *fi, int *fds, int max)
+{
+	const struct stats *s = fi->state;
+
+	if (max < 1)
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "STATS: no room for its descriptor");
+	fds[0] = s->cells_fd;
+	return 1;
+}
+
+static int stats_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
+{
+	struct stats *s = fi->state;
+	int i;
+
+	(void)f;
+	if (n != 1) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "STATS: mapid passed %d descriptors, not 1",
+			       n);
+	}
+	s->cells_fd = fds[0];
+	fi->maps = 1;
+	return 0;
+}
+
+static void stats_disconnect(struct fn_instance *fi)
+{
+	struct stats *s = fi->state;
+
+	if (s->cells_fd >= 0)
+		close(s->cells_fd);
+	s->cells_fd = -1;
+	fi->maps = 0;
+}
+
+static void stats_release(struct fn_instance *fi)
+{
+	struct stats *s = fi->state;
+
+	if (!s)
+		return;
+	stats_disconnect(fi);
+	cbpf_prog_free(&s->prog);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	fi->state = NULL;
+}
+
+const struct fn_desc fn_stats = {
+	.name = "STATS",
+	.forms = { { "i", "MAPI_PKT_SIZE" }, { "ii", "PROTOCOL FIELD" } },
+	.help = "count, sum, sum of squares, minimum, maximum, mean and standard deviation of "
+		"the frames' length on the wire (MAPI_PKT_SIZE) or of a header field that is a "
+		"number (TOP's TOPX_ names), exact (struct mapi_stats_result)",
+	.result = FN_RESULT_STATS,
+	.prepare = stats_prepare,
+	.connect = stats_connect,
+	.emit = stats_emit,
+	.run = stats_run,
+	.read = stats_read,
+	.share = stats_share,
+	.adopt = stats_adopt,
+	.disconnect = stats_disconnect,
+	.release = stats_release,
+};
