@@ -374,6 +374,76 @@ struct mapi_stats_result {
 	double stddev;			/* of the values (population) */
 };
 
+/*
+ * BUCKET(FD, FID, INTERVAL [, RESET]), MAPI 2.0's: the number of function
+ * FID of flow FD (a counter, or any function's first number) sampled every
+ * INTERVAL ("1s", "100ms", "500us"), each sample the value then, or with
+ * RESET 1 what it gained during the interval.  Flow FD is one of this
+ * process's (0: BUCKET's own); over a trace it is BUCKET's own flow, and the samples are
+ * exact: a sample at time t holds the packets before t.  Live, a sample
+ * is read within MAPI_REF_REFRESH_MS after its time.
+ */
+#define MAPI_BUCKET_SAMPLES 4096	/* the last ones kept */
+
+struct mapi_bucket_sample {
+	unsigned long long ts;		/* the end of its interval, ns since the epoch */
+	unsigned long long value;
+};
+
+/* BUCKET's result (MAPI_RES_BUCKET), read with MAPI_COPY: a snapshot kept
+ * until the function's next read, from any thread. */
+struct mapi_bucket_result {
+	unsigned long long interval;	/* ns */
+	unsigned long long total;	/* samples taken */
+	unsigned int count;		/* samples[]: the last, oldest first */
+	int reset;
+	int partial;			/* the last sample ends a trace, before its
+					 * interval did */
+	int pad;
+	struct mapi_bucket_sample samples[];
+};
+
+/*
+ * THRESHOLD(TYPE, FD, FID, THRESHOLD, BOUNDARY, TIMEOUT, DIVIDER, COUNT),
+ * MAPI 2.0's: an event when the number of function FID of flow FD (TYPE
+ * MAPI_THRESHOLD_VALUE), or its change over the last DIVIDER polls
+ * (MAPI_THRESHOLD_CHANGE), is above, equal to or below THRESHOLD
+ * (BOUNDARY); at most one event per TIMEOUT microseconds; none after COUNT
+ * events (0: no limit).  It polls every MAPI_THRESHOLD_POLL_MS.  An
+ * application waits for the events with mapi_wait_event, or reads their
+ * number with mapi_read_results.  Flow FD as for BUCKET.
+ */
+#define MAPI_THRESHOLD_VALUE 0
+#define MAPI_THRESHOLD_CHANGE 1
+#define MAPI_BOUNDARY_ABOVE 1
+#define MAPI_BOUNDARY_EQUAL 2
+#define MAPI_BOUNDARY_BELOW 3
+#define MAPI_THRESHOLD_POLL_MS 10
+
+struct mapi_threshold_event {
+	unsigned long long ts;		/* the poll's time, ns since the epoch */
+	unsigned long long value;	/* the value, or the change, that crossed */
+	unsigned long long number;	/* 1 for the first event */
+};
+
+/* THRESHOLD's result (MAPI_RES_THRESHOLD), read with MAPI_COPY. */
+struct mapi_threshold_result {
+	unsigned long long events;	/* so far */
+	int done;			/* COUNT events came: no more will */
+	int pad;
+	struct mapi_threshold_event last;	/* the last event (number 0: none) */
+};
+
+/*
+ * The next event of THRESHOLD fid that this process has not taken yet,
+ * waiting up to timeout_ms (-1: for ever) without polling: 0 and *ev, or
+ * -1 with MAPI_ERR_TIMEOUT, or MAPI_ERR_TRACE_END when a trace has ended
+ * (or COUNT events came) and no event is left.  Events wait for it in
+ * order, the last MAPI_THRESHOLD_EVENTS of them.
+ */
+#define MAPI_THRESHOLD_EVENTS 256
+int mapi_wait_event(int fd, int fid, int timeout_ms, struct mapi_threshold_event *ev);
+
 /* TO_BUFFER's flag, MAPI 2.0's first argument: TO_BUFFER(MAPI_NOWAIT)
  * makes mapi_get_next_pkt return NULL at once (MAPI_ERR_TIMEOUT) when no
  * packet waits.  mapi_loop waits for its packets whatever the flag. */
@@ -486,6 +556,8 @@ const char *mapi_backend(void);
 #define MAPI_RES_TOP 4		/* struct mapi_top_result (TOP) */
 #define MAPI_RES_DISTINCT 5	/* struct mapi_distinct_result (DISTINCT) */
 #define MAPI_RES_STATS 6	/* struct mapi_stats_result (STATS) */
+#define MAPI_RES_BUCKET 7	/* struct mapi_bucket_result (BUCKET) */
+#define MAPI_RES_THRESHOLD 8	/* struct mapi_threshold_result (THRESHOLD), and events */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,
@@ -700,6 +772,25 @@ static inline struct mapi_arg mapi__arg_ptr(const void *p) { struct mapi_arg a =
 #define MAPI__APPLY_8(fd, f, a, b, c, d, e, g) mapi_apply_function_args(fd, f, \
 	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
 				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g) }, 6)
+#define MAPI__APPLY_9(fd, f, a, b, c, d, e, g, h) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g), MAPI__ARG(h) }, 7)
+#define MAPI__APPLY_10(fd, f, a, b, c, d, e, g, h, i) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g), MAPI__ARG(h), \
+				   MAPI__ARG(i) }, 8)
+#define MAPI__APPLY_11(fd, f, a, b, c, d, e, g, h, i, j) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g), MAPI__ARG(h), \
+				   MAPI__ARG(i), MAPI__ARG(j) }, 9)
+#define MAPI__APPLY_12(fd, f, a, b, c, d, e, g, h, i, j, k) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g), MAPI__ARG(h), \
+				   MAPI__ARG(i), MAPI__ARG(j), MAPI__ARG(k) }, 10)
+#define MAPI__APPLY_13(fd, f, a, b, c, d, e, g, h, i, j, k, l) mapi_apply_function_args(fd, f, \
+	(const struct mapi_arg[]){ MAPI__ARG(a), MAPI__ARG(b), MAPI__ARG(c), \
+				   MAPI__ARG(d), MAPI__ARG(e), MAPI__ARG(g), MAPI__ARG(h), \
+				   MAPI__ARG(i), MAPI__ARG(j), MAPI__ARG(k), MAPI__ARG(l) }, 11)
 #define mapi_apply_function(...) \
 	MAPI__CAT(MAPI__APPLY_, MAPI__NARGS(__VA_ARGS__))(__VA_ARGS__)
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: the four MAPI applications, and two jobs of the function
-# library (top_talkers, scan_detect), on a throwaway veth testbed.
+# make demo: the four MAPI applications, and four jobs of the function
+# library (top_talkers, scan_detect, syn_flood, traffic_mix), on a
+# throwaway veth testbed.
 #
 # Two network namespaces joined by a veth pair (mon0 <-> peer0).  Known
 # traffic crosses mon0 in both directions while the example programs
@@ -135,6 +136,38 @@ sed 's/^/   scan_detect:   /' "$T/sd.out" | head -n 4
 scanned=$(tcpdump -nr "$T/sd.pcap" src host 10.9.9.9 2>/dev/null |
 	sed -n 's/.* > \([0-9.]*\)\.[0-9]*: .*/\1/p' | sort -u | wc -l)
 printf '   %-14s 10.9.9.9 sent to %s distinct destinations\n' "tcpdump:" "$scanned"
+wait_until 5 hooks_empty || true
+echo
+echo "== syn_flood: more than 500 SYNs in 100 ms, by THRESHOLD on a SYN counter (tcpreplay's timing)"
+python3 tests/models/gen_pcap.py synflood 3 1.5 3000 "$T/syn.pcap"
+syn="tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
+tcpdump_start sf "$syn"
+(exec ip netns exec "$NS_MON" "$EX/syn_flood" "$MON" 5 500 >"$T/sf.out") &
+sf=$!
+wait_until 10 grep -qs watching "$T/sf.out"
+in_peer tcpreplay -q -i "$PEER" "$T/syn.pcap" >/dev/null 2>&1
+wait $sf
+tcpdump_wait sf "$(pcap_count "$T/syn.pcap" "$syn")"
+tcpdump_stop sf
+sed 's/^/   syn_flood:     /' "$T/sf.out"
+printf '   %-14s %s SYNs: one every 20 ms for 3 s, and 3000 in 30 ms at 1.5 s\n' "tcpdump:" \
+	"$(pcap_count "$T/sf.pcap")"
+wait_until 5 hooks_empty || true
+echo
+echo "== traffic_mix: each kind's share of every second's bytes, by BUCKETs of byte counters"
+tcpdump_start tm
+(exec ip netns exec "$NS_MON" "$EX/traffic_mix" "$MON" 3 >"$T/tm.out") &
+tm=$!
+wait_until 10 attached
+in_peer tcpreplay -q -i "$PEER" "$T/in.pcap" >/dev/null 2>&1	# 2000 frames, 1 ms apart
+wait $tm
+tcpdump_wait tm "$(pcap_count "$T/in.pcap")"
+tcpdump_stop tm
+sed 's/^/   traffic_mix:   /' "$T/tm.out"
+printf '   %-14s web %s, dns %s, ssh %s bytes\n' "tcpdump:" \
+	"$("$G/pcapstat" "$T/tm.pcap" tcp port 80 or tcp port 443 | cut -d' ' -f2)" \
+	"$("$G/pcapstat" "$T/tm.pcap" udp port 53 | cut -d' ' -f2)" \
+	"$("$G/pcapstat" "$T/tm.pcap" tcp port 22 | cut -d' ' -f2)"
 wait_until 5 hooks_empty || true
 echo
 echo "== ftp_track: passive FTP data connections, found on the control connection"

@@ -10,6 +10,10 @@ usage: gen_pcap.py sources N HEAVY FILE
        gen_pcap.py convs N FILE REVERSED
            N TCP and UDP conversations over IPv4 and IPv6, a frame each
            way: FILE holds one direction, REVERSED the other.
+       gen_pcap.py synflood SECONDS AT BURST FILE
+           for SECONDS, a TCP SYN every 20 ms and an ACK every 5 ms, and at
+           AT seconds a burst of BURST SYNs, 10 us apart: the DoS job of
+           THRESHOLD, its times in the frames' timestamps (tcpreplay keeps them).
        gen_pcap.py scan TARGETS HOSTS PEERS FILE
            a scanner (10.9.9.9) sends one TCP SYN to each of TARGETS
            destinations, while HOSTS sources (10.1.0.x) each talk to PEERS
@@ -21,11 +25,12 @@ import sys
 frames = []
 
 
-def frame(src, dst, proto=17, sport=1000, dport=2000, out=None, v6=False):
+def frame(src, dst, proto=17, sport=1000, dport=2000, out=None, v6=False, at_us=None,
+          flags=0x02):
     if proto == 17:
         l4 = struct.pack(">HHHH", sport, dport, 8, 0)
     else:
-        l4 = struct.pack(">HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x02, 1024, 0, 0)
+        l4 = struct.pack(">HHIIBBHHH", sport, dport, 1, 0, 0x50, flags, 1024, 0, 0)
     if v6:
         ip = struct.pack(">IHBB16s16s", 0x60000000, len(l4), proto, 64, src, dst)
         eth = bytes.fromhex("020000000001020000000002") + b"\x86\xdd"
@@ -36,8 +41,8 @@ def frame(src, dst, proto=17, sport=1000, dport=2000, out=None, v6=False):
     f = eth + ip + l4
     f += bytes(max(0, 60 - len(f)))
     out = frames if out is None else out
-    t = len(out)
-    out.append(struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), len(f)) + f)
+    us = len(out) if at_us is None else at_us  # (a microsecond apart by default)
+    out.append(struct.pack("<IIII", 1700000000 + us // 1000000, us % 1000000, len(f), len(f)) + f)
 
 
 def write(path, fs):
@@ -66,6 +71,15 @@ def main():
             frame(a, c, proto, sport, dport, v6=v6)
             frame(c, a, proto, dport, sport, out=back, v6=v6)
         write(sys.argv[4], back)
+    elif mode == "synflood":
+        seconds, at, burst = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+        path = sys.argv[5]
+        events = [(us, 0x02) for us in range(0, int(seconds * 1e6), 20000)]
+        events += [(us + 7000, 0x10) for us in range(0, int(seconds * 1e6), 5000)]
+        events += [(int(at * 1e6) + 10 * i, 0x02) for i in range(burst)]
+        for i, (us, flags) in enumerate(sorted(events)):
+            frame(0x0a000001 + i % 5000, 0xc0a80001, 6, 1024 + i % 60000, 80, at_us=us,
+                  flags=flags)
     elif mode == "scan":
         targets, hosts, peers = map(int, sys.argv[2:5])
         path = sys.argv[5]

@@ -722,6 +722,52 @@ static void test_top(void **state)
 	assert_int_equal(mapi_close_flow(fd), 0);
 }
 
+/*
+ * THRESHOLD's events over a trace, through mapi_wait_event: the value of a
+ * counter above 100, an event every 200 ms of the trace's time at most, 3
+ * at most: each event's poll time is 10 ms steps from the first packet,
+ * its value the packets before it (libpcap's count of those), numbered 1,
+ * 2, 3; then MAPI_ERR_TRACE_END.  A function without events is refused.
+ */
+static void test_threshold_events(void **state)
+{
+	struct mapi_threshold_event ev;
+	mapi_flow_info_t info;
+	uint64_t prev = 0;
+	int fd, cnt, th, k, i, before;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "threshold.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	cnt = mapi_apply_function(fd, "PKT_COUNTER");
+	th = mapi_apply_function(fd, "THRESHOLD", MAPI_THRESHOLD_VALUE, 0, cnt, 100,
+				 MAPI_BOUNDARY_ABOVE, 200000, 1, 3);
+	assert_true(cnt > 0 && th > 0);
+	assert_int_equal(mapi_wait_event(fd, th, 0, &ev), -1);
+	expect_error(MAPI_FLOW_NOT_CONNECTED, "");
+	assert_int_equal(mapi_connect(fd), 0);
+	for (k = 1; k <= 3; k++) {
+		assert_int_equal(mapi_wait_event(fd, th, 5000, &ev), 0);
+		assert_int_equal(ev.number, k);
+		assert_int_equal((ev.ts - ts_of(0)) % 10000000, 0);
+		if (k > 1)
+			assert_true(ev.ts >= prev + 200000000);
+		prev = ev.ts;
+		for (i = 0, before = 0; i < NPKTS; i++)
+			before += ts_of(i) < ev.ts;
+		assert_int_equal(ev.value, before);
+		assert_true(ev.value > 100);
+	}
+	assert_int_equal(mapi_wait_event(fd, th, 5000, &ev), -1);
+	expect_error(MAPI_ERR_TRACE_END, "no more events");
+	assert_int_equal(mapi_wait_event(fd, cnt, 0, &ev), -1);
+	expect_error(MAPI_ERR_WRONG_FUNCTION, "PKT_COUNTER, which has no events");
+	wait_read(fd, &info);
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void create_refused(const char *path, int format, int code, const char *words)
 {
 	if (mapi_create_offline_flow(path, format) != -1)
@@ -989,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_to_file_fails),
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

@@ -447,6 +447,44 @@ static int apply_target(int fd, const char *funct, struct flow **f, const struct
 	return 0;
 }
 
+/*
+ * A function of another function's result (fn_desc.watches): the flow and
+ * function its arguments name (flow 0: its own) must be this process's, the function one with
+ * a number; over a trace, one applied before it to its own flow (the
+ * trace's reader gives both the same packets).  Arguments of the wrong
+ * type are left for flow_apply to report.
+ */
+static int check_watched(const struct flow *f, const struct fn_desc *d,
+			 const struct mapi_arg *args, int n)
+{
+	int a = d->watch_arg, wfd, wfid, ret;
+	struct fn_instance *wfi = NULL;
+	struct flow *w = NULL;
+
+	if (!d->watches || n < a + 2 || args[a].type != MAPI_ARG_INT ||
+	    args[a + 1].type != MAPI_ARG_INT)
+		return 0;
+	wfd = (int)args[a].v.i;
+	wfid = (int)args[a + 1].v.i;
+	/* FD 0: the flow it is applied to (mapi run's flow, say) */
+	ret = wfd ? api_lookup_flow_as(wfd, &w, MAPI_INVALID_ARGUMENT + a + 1) : 0;
+	if (!wfd)
+		w = (struct flow *)f;
+	if (!ret)
+		ret = api_lookup_fn(w, wfid, &wfi, MAPI_INVALID_ARGUMENT + a + 2);
+	if (ret)
+		return ret;
+	if (!wfi->desc->slots)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 2,
+			       "%s: function %d of flow %d is %s, which has no number to watch",
+			       d->name, wfid, wfd, wfi->desc->name);
+	if (f->trace && w != f)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 1,
+			       "%s over a trace watches a function of its own flow (%d), not of "
+			       "flow %d", d->name, f->fd, wfd);
+	return 0;
+}
+
 MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
 					 const struct mapi_arg *args, int n)
 {
@@ -456,6 +494,8 @@ MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
 
 	api_begin();
 	ret = apply_target(fd, funct, &f, &d);
+	if (!ret)
+		ret = check_watched(f, d, args, n);
 	if (!ret)
 		ret = flow_apply(f, d, args, n);
 	if (ret < 0)
@@ -478,6 +518,8 @@ static int apply_va(int fd, const char *funct, int mapi2, va_list ap)
 	ret = apply_target(fd, funct, &f, &d);
 	if (!ret)
 		ret = args_from_va(d, mapi2 ? d->mapi2_form : 0, ap, &args, &n);
+	if (!ret)
+		ret = check_watched(f, d, args, n);
 	if (!ret)
 		ret = flow_apply(f, d, args, n);
 	free(args);	/* the strings belong to the caller; flow_apply copied them */
@@ -520,10 +562,20 @@ static int count_files(const struct flow *f)
 	return n;
 }
 
+/* Functions of a live flow the library thread ticks (fn_desc.watches). */
+static int count_ticks(const struct flow *f)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->nfns && f->backend->ops->live; i++)
+		n += f->fns[i]->desc->tick != NULL;
+	return n;
+}
+
 MAPI_EXPORT int mapi_connect(int fd)
 {
 	struct flow *f = NULL;
-	int ret, files;
+	int ret, files, ticks;
 
 	api_begin();
 	ret = api_lookup_flow(fd, &f);
@@ -531,13 +583,21 @@ MAPI_EXPORT int mapi_connect(int fd)
 		ret = must_be_new(f, "a flow connects once", MAPI_FLOW_ALREADY_ACTIVE);
 	if (ret)
 		return api_fail(ret);
+	/* the thread that ticks its BUCKETs and THRESHOLDs runs first (it
+	 * ticks running flows only): without it they would never sample */
+	ticks = count_ticks(f);
+	if (ticks) {
+		keeper_count_ticks(ticks);
+		ret = keeper_kick();
+	}
 	/* listening before the programs attach: no removal goes unheard */
-	if (f->backend->ops->live)
+	if (!ret && f->backend->ops->live)
 		ret = linkwatch_get(f->ifindex, &f->link);
 	/* (a TO_BUFFER's reader also wakes when it goes: capture_map) */
 	if (!ret)
 		ret = f->backend->ops->connect(f->backend, f);
 	if (ret) {
+		keeper_count_ticks(-ticks);
 		linkwatch_put(f->link);
 		f->link = NULL;
 		return api_fail(ret);
@@ -577,18 +637,23 @@ MAPI_EXPORT int mapi_close_flow(int fd)
 		api_end();
 		return 0;
 	}
-	/* threads waiting for its packets leave before it goes */
+	/* threads waiting for its packets or events leave before it goes */
 	if (f->readers) {
-		for (i = 0; i < f->nfns; i++)
+		for (i = 0; i < f->nfns; i++) {
 			if (capture_is_buffer(f->fns[i]))
 				capture_interrupt(f->fns[i]);
+			if (f->fns[i]->desc->interrupt)
+				f->fns[i]->desc->interrupt(f->fns[i]);
+		}
 		while (f->readers)
 			pthread_cond_wait(&api_reader_left, &api_lock);
 	}
 	f->backend->ops->close(f->backend, f);
 	due = api_housekeep(0);
-	if (f->status == MAPI_FLOW_RUNNING && f->backend->ops->live)
+	if (f->status == MAPI_FLOW_RUNNING && f->backend->ops->live) {
 		keeper_count_files(-count_files(f));
+		keeper_count_ticks(-count_ticks(f));
+	}
 	for (i = 0; i < f->nfns; i++) {
 		struct fn_instance *fi = f->fns[i];
 

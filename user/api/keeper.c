@@ -13,12 +13,14 @@
 #include "capture.h"
 #include "clock.h"
 #include "error.h"
+#include "functions.h"
 #include "linkwatch.h"
 #include "mapi.h"
 #include "threads.h"
 
 static int nrefs;			/* MAPI_REF results of open flows */
 static int nfiles;			/* TO_FILE functions of connected flows */
+static int nticks;			/* BUCKET, THRESHOLD of connected live flows */
 static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
 static int keeper_on, keeper_done, keeper_stop;
 static pthread_t keeper;
@@ -32,6 +34,42 @@ void keeper_count_refs(int delta)
 void keeper_count_files(int delta)
 {
 	nfiles += delta;
+}
+
+void keeper_count_ticks(int delta)
+{
+	nticks += delta;
+}
+
+/* BUCKET, THRESHOLD: the number each watches, now.  One whose flow or
+ * function is gone (closed) is not ticked: its results stay as they were. */
+static void tick_watchers(void)
+{
+	uint64_t now = realtime_ns();
+	struct flow *f, *w;
+	int fd, i;
+
+	for (fd = 0; (f = api_next_flow(&fd));) {
+		if (f->status != MAPI_FLOW_RUNNING || !f->backend->ops->live || f->inherited)
+			continue;
+		for (i = 0; i < f->nfns; i++) {
+			struct fn_instance *fi = f->fns[i], *wfi;
+			uint64_t v;
+
+			if (!fi->desc->tick)
+				continue;
+			w = f;	/* FD 0: its own flow */
+			if (flow_watch_fd(fi) && api_lookup_flow(flow_watch_fd(fi), &w))
+				continue;
+			if (w->status != MAPI_FLOW_RUNNING)
+				continue;
+			wfi = flow_fn(w, flow_watch_fid(fi));
+			api_stopped(w);	/* its interface went: its final values */
+			if (wfi && wfi->slot >= 0 && !flow_read_slot(w, (uint32_t)wfi->slot, &v))
+				fi->desc->tick(fi, now, v, 0);
+		}
+	}
+	err_begin();
 }
 
 void keeper_idle_due(uint64_t due)
@@ -97,10 +135,10 @@ static void *keeper_main(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&api_lock);
-	while (!keeper_stop && (nrefs || nfiles || idle_due)) {
+	while (!keeper_stop && (nrefs || nfiles || nticks || idle_due)) {
 		long wait = MAPI_REF_REFRESH_MS;
 
-		if (!nrefs && !nfiles)
+		if (!nrefs && !nfiles && !nticks)
 			wait = (long)(idle_due - monotonic_ms());
 		deadline_after(&t, wait > 0 ? wait : 0);
 		pthread_cond_timedwait(&keeper_wake, &api_lock, &t);
@@ -110,6 +148,8 @@ static void *keeper_main(void *arg)
 			refresh_refs();
 		if (nfiles)
 			drain_files();
+		if (nticks)
+			tick_watchers();
 		if (idle_due && idle_due <= monotonic_ms())
 			idle_due = api_housekeep(0);
 	}
@@ -172,7 +212,7 @@ static void fork_child(void)
 	linkwatch_fork_child();
 	keeper_on = keeper_done = keeper_stop = 0;
 	/* the inherited flows are the parent's: nothing to refresh or write */
-	nrefs = nfiles = 0;
+	nrefs = nfiles = nticks = 0;
 	idle_due = 0;
 	wake_init();
 	api_fork_done();

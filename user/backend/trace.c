@@ -230,22 +230,43 @@ static const char *trace_name(const struct trace *t)
 	return slash ? slash + 1 : t->path;
 }
 
+/* f's BUCKETs and THRESHOLDs: the numbers they watch (of f's own
+ * functions, the API checked) at time now, before the packet of that time. */
+static void tick_watchers(struct flow *f, uint64_t now, int final)
+{
+	int i;
+
+	for (i = 0; i < f->nfns; i++) {
+		struct fn_instance *fi = f->fns[i], *wfi;
+		uint64_t v;
+
+		if (!fi->desc->tick)
+			continue;
+		wfi = flow_fn(f, flow_watch_fid(fi));
+		if (wfi && wfi->slot >= 0 && !store_read(&f->host, (uint32_t)wfi->slot, &v))
+			fi->desc->tick(fi, now, v, final);
+	}
+}
+
 /* Packet p through flow f's functions, in order. */
 static void run_flow(struct flow *f, const struct trace_pkt *p)
 {
 	int i;
 
+	tick_watchers(f, p->ts_ns, 0);
 	store_add(&f->host, FLOW_SLOT_SEEN, 1);
 	for (i = 0; i < f->nfns; i++)
 		if (!f->fns[i]->desc->run(f->fns[i], f, p))
 			break;
 }
 
-/* The trace has no more packets for f's TO_BUFFERs. */
-static void flow_trace_end(struct flow *f)
+/* The trace has no more packets for f's TO_BUFFERs, and its last, at
+ * time last_ns, was the last its BUCKETs and THRESHOLDs see. */
+static void flow_trace_end(struct flow *f, uint64_t last_ns)
 {
 	int i;
 
+	tick_watchers(f, last_ns, 1);
 	for (i = 0; i < f->nfns; i++)
 		if (capture_is_buffer(f->fns[i]))
 			capture_trace_end(f->fns[i]);
@@ -262,7 +283,7 @@ static void trace_end(struct trace *t, int status)
 	pthread_mutex_lock(&t->lock);
 	for (k = 0; k < t->nflows; k++)
 		if (t->flows[k])
-			flow_trace_end(t->flows[k]);
+			flow_trace_end(t->flows[k], t->info.last_ns);
 	pthread_mutex_unlock(&t->lock);
 }
 

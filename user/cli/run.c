@@ -25,12 +25,13 @@ static const char run_usage[] =
 	"function that has one at every interval (with -r: once, for the whole\n"
 	"trace).  A FUNCTION is one argument: its name, then its arguments, strings\n"
 	"in double quotes, numbers and MAPI's constants (WAIT, NOWAIT, MFF_PCAP,\n"
-	"PERIODIC, PROBABILISTIC, TOPX_IP, TOPX_IP_SRCIP, SORT_BY_BYTES, ...) bare,\n"
-	"e.g.\n"
+	"PERIODIC, PROBABILISTIC, TOPX_IP, TOPX_IP_SRCIP, SORT_BY_BYTES, PKT_SIZE,\n"
+	"THRESHOLD_CHANGE, BOUNDARY_ABOVE, ...) bare, e.g.\n"
 	"\n"
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
 	"  mapi run -i eth0 'TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24'\n"
+	"  mapi run -i eth0 PKT_COUNTER 'BUCKET 0 1 \"1s\" 1'   (FD 0: this flow)\n"
 	"\n"
 	"`mapi functions` lists them.  Packets kept by TO_BUFFER are printed one a\n"
 	"line as they come (mapi capture's format); TOP's values as a table under\n"
@@ -69,7 +70,8 @@ static const struct { const char *name; int value; } constants[] = {
 	TOPX(TOPX_TCP_ACK), TOPX(TOPX_TCP_FLAGS), TOPX(TOPX_TCP_WIN), TOPX(TOPX_TCP_CRC),
 	TOPX(TOPX_TCP_URGENT), TOPX(TOPX_UDP_SRCPORT), TOPX(TOPX_UDP_DSTPORT),
 	TOPX(TOPX_UDP_LENGTH), TOPX(TOPX_UDP_CHECKSUM), TOPX(SORT_BY_PACKETS),
-	TOPX(SORT_BY_BYTES), TOPX(PKT_SIZE),
+	TOPX(SORT_BY_BYTES), TOPX(PKT_SIZE), TOPX(THRESHOLD_VALUE), TOPX(THRESHOLD_CHANGE),
+	TOPX(BOUNDARY_ABOVE), TOPX(BOUNDARY_EQUAL), TOPX(BOUNDARY_BELOW),
 #undef TOPX
 };
 
@@ -257,6 +259,17 @@ static void print_distinct_table(int fid, const struct mapi_distinct_result *r)
 	}
 }
 
+/* A BUCKET's last samples under the result line. */
+static void print_bucket_table(int fid, const struct mapi_bucket_result *r)
+{
+	unsigned int k = r->count > 10 ? r->count - 10 : 0;
+
+	for (; k < r->count; k++)
+		printf("  BUCKET[%d]: %.6f %llu%s\n", fid, (double)r->samples[k].ts / 1e9,
+		       r->samples[k].value, r->partial && k + 1 == r->count ? " (to the trace's end)" :
+		       "");
+}
+
 static void print_results(int fd, const struct fn *fns, int nfns, double t, int json)
 {
 	/* a table's snapshot, read once for its line and its table */
@@ -281,7 +294,42 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			continue;
 		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
 			die_mapi(fns[i].info.name);
-		if (fns[i].info.result == MAPI_RES_STATS) {
+		if (fns[i].info.result == MAPI_RES_BUCKET) {
+			const struct mapi_bucket_result *r = mapi_read_results(fd, fi.fid, MAPI_COPY);
+			unsigned int k;
+
+			if (!r)
+				die_mapi(fi.name);
+			snap[i] = r;
+			if (json) {
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"interval\":%llu,"
+				       "\"total\":%llu,\"reset\":%d,\"partial\":%d,\"samples\":[",
+				       first ? "" : ",", fi.fid, fi.name, r->interval, r->total, r->reset,
+				       r->partial);
+				for (k = 0; k < r->count; k++)
+					printf("%s[%llu,%llu]", k ? "," : "", r->samples[k].ts,
+					       r->samples[k].value);
+				printf("]}");
+			} else {
+				printf("  %s[%d]=%llu samples", fi.name, fi.fid, r->total);
+			}
+		} else if (fns[i].info.result == MAPI_RES_THRESHOLD) {
+			const struct mapi_threshold_result *r = mapi_read_results(fd, fi.fid,
+										  MAPI_COPY);
+
+			if (!r)
+				die_mapi(fi.name);
+			if (json)
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"events\":%llu,\"done\":%d,"
+				       "\"last\":{\"ts\":%llu,\"value\":%llu,\"number\":%llu}}",
+				       first ? "" : ",", fi.fid, fi.name, r->events, r->done, r->last.ts,
+				       r->last.value, r->last.number);
+			else if (r->events)
+				printf("  %s[%d]=%llu events, the last at %.6f (%llu)", fi.name, fi.fid,
+				       r->events, (double)r->last.ts / 1e9, r->last.value);
+			else
+				printf("  %s[%d]=0 events", fi.name, fi.fid);
+		} else if (fns[i].info.result == MAPI_RES_STATS) {
 			const struct mapi_stats_result *r = mapi_read_results(fd, fi.fid, MAPI_COPY);
 
 			if (!r)
@@ -342,6 +390,8 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			print_top_table(fns[i].fid, snap[i]);
 		if (fns[i].info.result == MAPI_RES_DISTINCT)
 			print_distinct_table(fns[i].fid, snap[i]);
+		if (fns[i].info.result == MAPI_RES_BUCKET)
+			print_bucket_table(fns[i].fid, snap[i]);
 	}
 	cli_check_stdout(1);
 }

@@ -138,6 +138,21 @@ void flow_fns_disconnect(struct flow *f)
 	fns_disconnect(f, f->nfns);
 }
 
+struct fn_instance *flow_fn(const struct flow *f, int fid)
+{
+	return fid >= 1 && fid <= f->nfns ? f->fns[fid - 1] : NULL;
+}
+
+int flow_watch_fd(const struct fn_instance *fi)
+{
+	return (int)fi->args[fi->desc->watch_arg].v.i;
+}
+
+int flow_watch_fid(const struct fn_instance *fi)
+{
+	return (int)fi->args[fi->desc->watch_arg + 1].v.i;
+}
+
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 {
 	int ret = f->backend->ops->read_slot(f, slot, val);

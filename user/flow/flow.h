@@ -115,6 +115,12 @@ int flow_append(struct flow *f, struct fn_instance *fi);
 int flow_fns_connect(struct flow *f);
 void flow_fns_disconnect(struct flow *f);
 
+/* Function fid of f (1 for the first), or NULL. */
+struct fn_instance *flow_fn(const struct flow *f, int fid);
+/* The flow and function fi watches (functions.h, fn_desc.watches). */
+int flow_watch_fd(const struct fn_instance *fi);
+int flow_watch_fid(const struct fn_instance *fi);
+
 /* Total of a result slot over every store of the flow, from its backend. */
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
 

@@ -93,6 +93,21 @@ static int byte_counter_run(struct fn_instance *fi, struct flow *f, const struct
 	return 1;
 }
 
+int fn_emit_nothing(struct codegen *cg, const struct fn_instance *fi)
+{
+	(void)cg;
+	(void)fi;
+	return 0;
+}
+
+int fn_run_pass(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
+{
+	(void)fi;
+	(void)f;
+	(void)p;
+	return 1;
+}
+
 static const struct fn_desc fn_bpf_filter = {
 	.name = "BPF_FILTER",
 	.forms = { { "s", "EXPR" } },
@@ -145,6 +160,8 @@ static const struct fn_desc *const library[] = {
 	&fn_top,
 	&fn_distinct,
 	&fn_stats,
+	&fn_bucket,
+	&fn_threshold,
 	NULL,
 };
 

@@ -29,6 +29,8 @@ enum fn_result {
 	FN_RESULT_TOP,		/* struct mapi_top_result, made by read() */
 	FN_RESULT_DISTINCT,	/* struct mapi_distinct_result, made by read() */
 	FN_RESULT_STATS,	/* struct mapi_stats_result, made by read() */
+	FN_RESULT_BUCKET,	/* struct mapi_bucket_result, made by read() */
+	FN_RESULT_THRESHOLD,	/* struct mapi_threshold_result; events */
 };
 
 /*
@@ -87,6 +89,24 @@ struct fn_desc {
 	 */
 	int (*read)(struct fn_instance *fi, struct flow *f, const void **out, size_t *size);
 	/*
+	 * A function of another function's result (BUCKET, THRESHOLD), with no
+	 * kernel part: its arguments watch_arg and watch_arg + 1 name the flow
+	 * and the function whose number (first result slot) it watches; the
+	 * API checks them when it is applied.  tick() is given that number
+	 * now: every MAPI_REF_REFRESH_MS by the library thread, for a live
+	 * flow, with the wall clock; over a trace, before each packet, with
+	 * its time, and once more, final, when the trace ends.  Through mapid
+	 * it runs in the client: mapid's copy never ticks.
+	 */
+	int watches;
+	int watch_arg;
+	void (*tick)(struct fn_instance *fi, uint64_t now_ns, uint64_t value, int final);
+	/* Its next event for mapi_wait_event (THRESHOLD): 0, -ETIMEDOUT,
+	 * -ENODATA when no more can come, -ESHUTDOWN when interrupted; without
+	 * the API lock.  interrupt() makes a waiting thread return. */
+	int (*next_event)(struct fn_instance *fi, int timeout_ms, void *ev);
+	void (*interrupt)(struct fn_instance *fi);
+	/*
 	 * When mapid runs the flow for a client: the descriptors of what
 	 * connect() made that the client reads itself (ring buffers), at most
 	 * max; their number.  NULL: none.
@@ -99,6 +119,11 @@ struct fn_desc {
 	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);
 };
+
+/* For a function with no kernel part: emit() that emits nothing, and
+ * run() that passes every packet on. */
+int fn_emit_nothing(struct codegen *cg, const struct fn_instance *fi);
+int fn_run_pass(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
 
 /* The number of arguments a form requires, and takes at most. */
 int fn_args_required(const struct fn_form *form);
@@ -121,6 +146,8 @@ extern const struct fn_desc fn_top;
 extern const struct fn_desc fn_distinct;
 extern const struct fn_desc fn_hashsamp;
 extern const struct fn_desc fn_stats;
+extern const struct fn_desc fn_bucket;
+extern const struct fn_desc fn_threshold;
 /* The library in order, NULL-terminated, for listings. */
 const struct fn_desc *const *fn_all(void);
 

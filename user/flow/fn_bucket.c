@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * BUCKET(FD, FID, INTERVAL [, RESET]), MAPI 2.0's: another function's
+ * number sampled every INTERVAL (mapi.h), the last MAPI_BUCKET_SAMPLES
+ * samples kept.  No kernel part: tick() (functions.h) is given the watched
+ * number, and takes a sample for each interval boundary passed since the
+ * last tick, at the boundary's time.  Over a trace the ticks come before
+ * each packet, so a sample holds exactly the packets before its time.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "functions.h"
+
+struct bucket {
+	uint64_t interval;		/* ns */
+	int reset;
+	int started;
+	uint64_t next;			/* the next boundary */
+	uint64_t base;			/* the value at the last boundary (RESET) */
+	pthread_mutex_t lock;		/* the ring, between tick() and read() */
+	struct mapi_bucket_sample ring[MAPI_BUCKET_SAMPLES];
+	uint64_t total;
+	int partial;
+	struct mapi_bucket_result *snapshot;
+};
+
+/* "1s", "100ms", "500us", "2m": an interval in ns, or 0. */
+static uint64_t interval_ns(const char *s)
+{
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "us", 1000ull }, { "ms", 1000000ull }, { "s", 1000000000ull },
+		{ "m", 60000000000ull },
+	};
+	char *end;
+	unsigned long long n;
+	size_t i;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	n = strtoull(s, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return n && n <= UINT64_MAX / units[i].ns ? n * units[i].ns : 0;
+	return 0;
+}
+
+static int bucket_prepare(struct fn_instance *fi, const struct flow *f)
+{
+	uint64_t ns = interval_ns(fi->args[2].v.s);
+	struct bucket *b;
+
+	if (!ns)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			       "BUCKET INTERVAL \"%s\": a number and us, ms, s or m",
+			       fi->args[2].v.s ?: "");
+	if (ns < 1000000ull * MAPI_REF_REFRESH_MS && !f->trace)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			       "BUCKET INTERVAL \"%s\": at least %d ms on an interface (it is read "
+			       "that often)", fi->args[2].v.s, MAPI_REF_REFRESH_MS);
+	if (fi->args[3].v.i != 0 && fi->args[3].v.i != 1)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4, "BUCKET RESET %lld: 0 or 1",
+			       fi->args[3].v.i);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->interval = ns;
+	b->reset = (int)fi->args[3].v.i;
+	pthread_mutex_init(&b->lock, NULL);
+	fi->state = b;
+	return 0;
+}
+
+static void record(struct bucket *b, uint64_t ts, uint64_t value)
+{
+	b->ring[b->total % MAPI_BUCKET_SAMPLES] = (struct mapi_bucket_sample){
+		ts, b->reset ? value - b->base : value,
+	};
+	b->total++;
+	b->base = value;
+}
+
+static void bucket_tick(struct fn_instance *fi, uint64_t now, uint64_t value, int final)
+{
+	struct bucket *b = fi->state;
+
+	pthread_mutex_lock(&b->lock);
+	if (!b->started) {
+		b->started = 1;
+		b->next = now + b->interval;
+		b->base = value;
+	}
+	/* a long silence: the boundaries passed, each with the same value */
+	while (now >= b->next && !b->partial) {
+		record(b, b->next, value);
+		b->next += b->interval;
+	}
+	/* the trace's last, short interval, to its last packet (included) */
+	if (final && !b->partial && now > b->next - b->interval) {
+		record(b, now, value);
+		b->partial = 1;
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+static int bucket_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
+{
+	struct bucket *b = fi->state;
+	struct mapi_bucket_result *r;
+	uint64_t i, first;
+	unsigned int n;
+
+	(void)f;
+	pthread_mutex_lock(&b->lock);
+	n = b->total < MAPI_BUCKET_SAMPLES ? (unsigned int)b->total : MAPI_BUCKET_SAMPLES;
+	r = calloc(1, sizeof(*r) + n * sizeof(r->samples[0]));
+	if (r) {
+		r->interval = b->interval;
+		r->total = b->total;
+		r->count = n;
+		r->reset = b->reset;
+		r->partial = b->partial;
+		first = b->total - n;
+		for (i = 0; i < n; i++)
+			r->samples[i] = b->ring[(first + i) % MAPI_BUCKET_SAMPLES];
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (!r)
+		return -ENOMEM;
+	free(b->snapshot);
+	b->snapshot = r;
+	*out = r;
+	*size = sizeof(*r) + n * sizeof(r->samples[0]);
+	return 0;
+}
+
+static void bucket_release(struct fn_instance *fi)
+{
+	struct bucket *b = fi->state;
+
+	if (!b)
+		return;
+	free(b->snapshot);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+	fi->state = NULL;
+}
+
+const struct fn_desc fn_bucket = {
+	.name = "BUCKET",
+	.forms = { { "iisI", "FD FID INTERVAL [RESET]" } },
+	.mapi2_form = 0,
+	.help = "the number of function FID of flow FD sampled every INTERVAL (\"1s\", "
+		"\"100ms\"), or with RESET 1 what it gained in each (struct mapi_bucket_result)",
+	.result = FN_RESULT_BUCKET,
+	.offloadable = 1,
+	.watches = 1,
+	.watch_arg = 0,
+	.prepare = bucket_prepare,
+	.emit = fn_emit_nothing,
+	.run = fn_run_pass,
+	.tick = bucket_tick,
+	.read = bucket_read,
+	.release = bucket_release,
+};
