@@ -233,6 +233,24 @@ traces_count() {
 	echo "$p $b"
 }
 
+# mapi_run_live OUT N SEND FUNCTION...: `mapi run` on mon0 (JSON lines into
+# OUT, every 0.2 s) with FUNCTION... and a PKT_COUNTER after them; once it
+# reports, runs the command SEND (say, traces_send in -- out), waits until
+# the counter holds the N frames sent, and stops it: its last line then
+# holds the final results.
+mapi_run_live() {
+	local out=$1 n=$2 send=$3 pid
+	shift 3
+	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "$@" PKT_COUNTER
+	pid=$!
+	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
+	eval "$send" || fail "sending failed: $send"
+	wait_until 20 grep -qs "\"PKT_COUNTER\",\"value\":$n}" "$out" ||
+		fail "mapi run did not count the $n frames sent: $(tail -n 1 "$out" | tail -c 300)"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+
 # --- mapid --------------------------------------------------------------------
 
 # mapid_start [OPTION...]: mapid in the monitor namespace, listening at

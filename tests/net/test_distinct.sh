@@ -56,16 +56,10 @@ done
 # live_run OUT TRACE N FUNCTION...: mapi run on mon0 over TRACE's N frames
 # sent in (and, for the mix, out)
 live_run() {
-	local out=$1 trace=$2 n=$3 pid
+	local out=$1 trace=$2 n=$3 send="traces_send $2 --"
 	shift 3
-	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "$@" PKT_COUNTER
-	pid=$!
-	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
-	if [ "$trace" = sent ]; then traces_send in -- out; else traces_send "$trace" --; fi
-	wait_until 20 grep -qs "\"PKT_COUNTER\",\"value\":$n}" "$out" ||
-		fail "mapi run did not count the $n frames sent: $(tail -n 1 "$out" | tail -c 300)"
-	kill -TERM "$pid"
-	wait "$pid" || true
+	[ "$trace" = sent ] && send="traces_send in -- out"
+	mapi_run_live "$out" "$n" "$send" "$@"
 }
 
 echo "2. the port scan"

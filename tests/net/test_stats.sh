@@ -39,17 +39,7 @@ for trace in in corpus; do
 done
 
 echo "2. live, both directions"
-live_run() {
-	local out=$1 pid
-	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "${fns[@]}" PKT_COUNTER
-	pid=$!
-	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
-	traces_send in -- out
-	wait_until 10 grep -qs "\"PKT_COUNTER\",\"value\":$sent}" "$out" ||
-		fail "mapi run did not count the $sent frames: $(tail -n 1 "$out" | tail -c 300)"
-	kill -TERM "$pid"
-	wait "$pid" || true
-}
+live_run() { mapi_run_live "$1" "$sent" "traces_send in -- out" "${fns[@]}"; }
 live_run "$T/live.json"
 check_all "$T/live.json" "$T/sent.pcap" "${#SPECS[@]} STATS of one live flow equal the model"
 mapid_start

@@ -58,14 +58,7 @@ live_run() {
 	local out=$1 fns=() spec
 	shift
 	for spec in "$@"; do fns+=("TOP $spec"); done
-	bg "$NS_MON" "$out" "$BUILD/mapi" run -i "$MON" --json -I 0.2 "${fns[@]}" PKT_COUNTER
-	local pid=$!
-	wait_until 10 grep -qs results "$out" || { fail "mapi run did not start: $(cat "$out")"; return 1; }
-	traces_send in -- out
-	wait_until 10 grep -qs "\"PKT_COUNTER\",\"value\":$sent}" "$out" ||
-		fail "mapi run did not count the $sent frames sent: $(tail -n 1 "$out" | tail -c 300)"
-	kill -TERM "$pid"
-	wait "$pid" || true
+	mapi_run_live "$out" "$sent" "traces_send in -- out" "${fns[@]}"
 }
 live_check() {
 	local out=$1 fid=1 bad=0 spec

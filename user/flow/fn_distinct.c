@@ -353,53 +353,33 @@ static int distinct_read(struct fn_instance *fi, struct flow *f, const void **ou
 
 /* --- mapid, and the end -------------------------------------------------- */
 
+/* Its maps, by address (fn_maps_*): the per table's two when per. */
+#define DISTINCT_MAPS(d) { &(d)->all_fd, &(d)->per_fd, &(d)->zero_fd }
+#define DISTINCT_NMAPS(d) ((d)->per ? 3 : 1)
+
 static int distinct_share(const struct fn_instance *fi, int *fds, int max)
 {
-	const struct distinct *d = fi->state;
+	struct distinct *d = fi->state;
+	int *const maps[] = DISTINCT_MAPS(d);
 
-	if (max < 3)
-		return err_set(-E2BIG, MAPI_ERR_LIMIT, "DISTINCT: no room for its descriptors");
-	fds[0] = d->all_fd;
-	if (!d->per)
-		return 1;
-	fds[1] = d->per_fd;
-	fds[2] = d->zero_fd;
-	return 3;
+	return fn_maps_share(fi, maps, DISTINCT_NMAPS(d), fds, max);
 }
 
 static int distinct_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
 {
 	struct distinct *d = fi->state;
-	int want = d->per ? 3 : 1, i;
+	int *const maps[] = DISTINCT_MAPS(d);
 
 	(void)f;
-	if (n != want) {
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-		return err_set(-EPROTO, MAPI_ERR_DAEMON,
-			       "DISTINCT: mapid passed %d descriptors, not %d", n, want);
-	}
-	d->all_fd = fds[0];
-	if (d->per) {
-		d->per_fd = fds[1];
-		d->zero_fd = fds[2];
-	}
-	fi->maps = want;
-	return 0;
+	return fn_maps_adopt(fi, maps, DISTINCT_NMAPS(d), fds, n);
 }
 
 static void distinct_disconnect(struct fn_instance *fi)
 {
 	struct distinct *d = fi->state;
-	int *fds[] = { &d->all_fd, &d->per_fd, &d->zero_fd };
-	size_t i;
+	int *const maps[] = DISTINCT_MAPS(d);
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-	fi->maps = 0;
+	fn_maps_close(fi, maps, 3);
 }
 
 static void distinct_release(struct fn_instance *fi)

@@ -186,39 +186,27 @@ static int stats_read(struct fn_instance *fi, struct flow *f, const void **out, 
 
 static int stats_share(const struct fn_instance *fi, int *fds, int max)
 {
-	const struct stats *s = fi->state;
+	struct stats *s = fi->state;
+	int *const maps[] = { &s->cells_fd };
 
-	if (max < 1)
-		return err_set(-E2BIG, MAPI_ERR_LIMIT, "STATS: no room for its descriptor");
-	fds[0] = s->cells_fd;
-	return 1;
+	return fn_maps_share(fi, maps, 1, fds, max);
 }
 
 static int stats_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
 {
 	struct stats *s = fi->state;
-	int i;
+	int *const maps[] = { &s->cells_fd };
 
 	(void)f;
-	if (n != 1) {
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-		return err_set(-EPROTO, MAPI_ERR_DAEMON, "STATS: mapid passed %d descriptors, not 1",
-			       n);
-	}
-	s->cells_fd = fds[0];
-	fi->maps = 1;
-	return 0;
+	return fn_maps_adopt(fi, maps, 1, fds, n);
 }
 
 static void stats_disconnect(struct fn_instance *fi)
 {
 	struct stats *s = fi->state;
+	int *const maps[] = { &s->cells_fd };
 
-	if (s->cells_fd >= 0)
-		close(s->cells_fd);
-	s->cells_fd = -1;
-	fi->maps = 0;
+	fn_maps_close(fi, maps, 1);
 }
 
 static void stats_release(struct fn_instance *fi)

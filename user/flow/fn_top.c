@@ -534,50 +534,32 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 
 /* --- mapid, and the end -------------------------------------------------- */
 
+/* Its maps, by address (fn_maps_*). */
+#define TOP_MAPS(t) { &(t)->table_fd, &(t)->sketch_fd, &(t)->spill_fd }
+
 static int top_share(const struct fn_instance *fi, int *fds, int max)
 {
-	const struct top *t = fi->state;
+	struct top *t = fi->state;
+	int *const maps[] = TOP_MAPS(t);
 
-	if (max < 3)
-		return err_set(-E2BIG, MAPI_ERR_LIMIT, "TOP: no room for its 3 descriptors");
-	fds[0] = t->table_fd;
-	fds[1] = t->sketch_fd;
-	fds[2] = t->spill_fd;
-	return 3;
+	return fn_maps_share(fi, maps, 3, fds, max);
 }
 
 static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
 {
 	struct top *t = fi->state;
-	int i;
+	int *const maps[] = TOP_MAPS(t);
 
 	(void)f;
-	if (n != 3) {
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-		return err_set(-EPROTO, MAPI_ERR_DAEMON, "TOP: mapid passed %d descriptors, not 3",
-			       n);
-	}
-	t->table_fd = fds[0];
-	t->sketch_fd = fds[1];
-	t->spill_fd = fds[2];
-	fi->maps = 3;
-	return 0;
+	return fn_maps_adopt(fi, maps, 3, fds, n);
 }
 
 static void top_disconnect(struct fn_instance *fi)
 {
 	struct top *t = fi->state;
+	int *const maps[] = TOP_MAPS(t);
 
-	int *fds[] = { &t->table_fd, &t->sketch_fd, &t->spill_fd };
-	size_t i;
-
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-	fi->maps = 0;
+	fn_maps_close(fi, maps, 3);
 }
 
 static void top_release(struct fn_instance *fi)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cbpf.h"
 #include "cbpf_xlate.h"
@@ -106,6 +107,46 @@ int fn_run_pass(struct fn_instance *fi, struct flow *f, const struct trace_pkt *
 	(void)f;
 	(void)p;
 	return 1;
+}
+
+int fn_maps_share(const struct fn_instance *fi, int *const *maps, int n, int *fds, int max)
+{
+	int i;
+
+	if (max < n)
+		return err_set(-E2BIG, MAPI_ERR_LIMIT, "%s: no room for its %d descriptors",
+			       fi->desc->name, n);
+	for (i = 0; i < n; i++)
+		fds[i] = *maps[i];
+	return n;
+}
+
+int fn_maps_adopt(struct fn_instance *fi, int *const *maps, int n, const int *fds, int nfds)
+{
+	int i;
+
+	if (nfds != n) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);	/* they are ours, to keep or close */
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "%s: mapid passed %d descriptors, not %d",
+			       fi->desc->name, nfds, n);
+	}
+	for (i = 0; i < n; i++)
+		*maps[i] = fds[i];
+	fi->maps = n;
+	return 0;
+}
+
+void fn_maps_close(struct fn_instance *fi, int *const *maps, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (*maps[i] >= 0)
+			close(*maps[i]);
+		*maps[i] = -1;
+	}
+	fi->maps = 0;
 }
 
 static const struct fn_desc fn_bpf_filter = {

@@ -125,6 +125,17 @@ struct fn_desc {
 int fn_emit_nothing(struct codegen *cg, const struct fn_instance *fi);
 int fn_run_pass(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
 
+/*
+ * For a function whose kernel objects are maps of its own (TOP, DISTINCT,
+ * STATS), given its n descriptors by address: what share() hands mapid's
+ * client (their number, or an error when max is too few), what adopt()
+ * takes in the client (exactly n, else all closed and an error), and what
+ * disconnect() closes (each set to -1 after).
+ */
+int fn_maps_share(const struct fn_instance *fi, int *const *maps, int n, int *fds, int max);
+int fn_maps_adopt(struct fn_instance *fi, int *const *maps, int n, const int *fds, int nfds);
+void fn_maps_close(struct fn_instance *fi, int *const *maps, int n);
+
 /* The number of arguments a form requires, and takes at most. */
 int fn_args_required(const struct fn_form *form);
 int fn_args_max(const struct fn_form *form);
