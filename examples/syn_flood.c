@@ -35,8 +35,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	struct mapi_threshold_event ev;
-	int fd, syns, alarm, seconds = 10, alerts = 0;
-	long long limit = 500;
+	int fd, syns, alarm, seconds = 10, alerts = 0, limit = 500;
 	unsigned long long *n;
 	double end;
 
@@ -47,7 +46,7 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		seconds = atoi(argv[2]);
 	if (argc > 3)
-		limit = atoll(argv[3]);
+		limit = atoi(argv[3]);
 	if (seconds <= 0 || limit < 0) {
 		fprintf(stderr, "syn_flood: SECONDS must be positive, LIMIT 0 or more\n");
 		return 2;
@@ -65,7 +64,7 @@ int main(int argc, char **argv)
 		return fail("THRESHOLD");
 	if (mapi_connect(fd) < 0)
 		return fail("mapi_connect");
-	printf("watching %s for more than %lld SYNs in 100 ms\n", argv[1], limit);
+	printf("watching %s for more than %d SYNs in 100 ms\n", argv[1], limit);
 	fflush(stdout);
 	for (end = now() + seconds; now() < end;) {
 		if (mapi_wait_event(fd, alarm, (int)((end - now()) * 1000) + 1, &ev) < 0) {

@@ -63,23 +63,27 @@ int main(int argc, char **argv)
 			return fail("mapi_connect");
 	}
 	for (s = 0; s < seconds; s++) {
+		const struct mapi_bucket_result *r[NKINDS];
 		unsigned long long got[NKINDS], all = 0, n = ~0ull;
 
 		sleep(1);
 		usleep(20000);	/* a sample is read within 10 ms after its second */
 		for (k = 0; k < NKINDS; k++) {
-			const struct mapi_bucket_result *r = mapi_read_results(fd[k], bucket[k],
-									       MAPI_COPY);
-
-			if (!r)
+			r[k] = mapi_read_results(fd[k], bucket[k], MAPI_COPY);
+			if (!r[k])
 				return fail("mapi_read_results");
-			/* each flow's second: the sample after the last printed */
-			got[k] = r->total > seen && r->count ? r->samples[r->count - 1].value : 0;
-			n = r->total < n ? r->total : n;
-			all += got[k];
+			n = r[k]->total < n ? r[k]->total : n;
 		}
 		if (n <= seen)
 			continue;
+		/* second n of every flow: the flows' seconds are alike, each from
+		 * its connect, a few milliseconds apart */
+		for (k = 0; k < NKINDS; k++) {
+			unsigned long long back = r[k]->total - n;
+
+			got[k] = back < r[k]->count ? r[k]->samples[r[k]->count - 1 - back].value : 0;
+			all += got[k];
+		}
 		seen = n;
 		printf("second %llu:", n);
 		for (k = 0; k < NKINDS; k++)

@@ -365,7 +365,8 @@ struct mapi_distinct_result {
  * until the function's next read, from any thread. */
 struct mapi_stats_result {
 	unsigned long long count;	/* values (packets with the field) */
-	unsigned long long sum;
+	unsigned long long sum_hi;	/* the sum: sum_hi * 2^64 + sum_lo */
+	unsigned long long sum_lo;
 	unsigned long long sum2_hi;	/* the sum of squares: sum2_hi * 2^64 + sum2_lo */
 	unsigned long long sum2_lo;
 	unsigned long long min;		/* 0 when count is 0 */
@@ -397,8 +398,9 @@ struct mapi_bucket_result {
 	unsigned long long total;	/* samples taken */
 	unsigned int count;		/* samples[]: the last, oldest first */
 	int reset;
-	int partial;			/* the last sample ends a trace, before its
-					 * interval did */
+	int partial;			/* the last sample ends before its interval
+					 * did: the trace ended, or the flow watched
+					 * closed or lost its interface */
 	int pad;
 	struct mapi_bucket_sample samples[];
 };

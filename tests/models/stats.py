@@ -33,13 +33,15 @@ def main():
     assert len(r) == 1 and r[0]["function"] == "STATS", f"function {fid} is a STATS"
     r = r[0]
     sum2 = sum(v * v for v in vals)
-    want = {"count": len(vals), "sum": sum(vals), "sum2_hi": sum2 >> 64,
+    want = {"count": len(vals), "sum_hi": sum(vals) >> 64, "sum_lo": sum(vals) & (2**64 - 1),
+            "sum2_hi": sum2 >> 64,
             "sum2_lo": sum2 & (2**64 - 1), "min": min(vals, default=0),
             "max": max(vals, default=0)}
     bad = [f"{k}: mapi {r[k]}, model {v}" for k, v in want.items() if r[k] != v]
     if vals:
         mean = sum(vals) / len(vals)
-        sd = math.sqrt(max(0, sum2 / len(vals) - mean * mean))
+        # exactly, in integers: n sum2 - sum^2
+        sd = math.sqrt(max(0, len(vals) * sum2 - sum(vals) ** 2)) / len(vals)
         if abs(r["mean"] - mean) > 1e-6 * max(1, mean) or abs(r["stddev"] - sd) > 1e-3 * max(1, sd):
             bad.append(f"mean {r['mean']} sd {r['stddev']}, model {mean} {sd}")
     if bad:

@@ -51,9 +51,9 @@ def bucket(args):
         v = before(b)
         samples.append([b, v - base if reset else v])
         base, b = v, b + interval
-    if every[-1] > b - interval:
-        v = len(sel)
-        samples.append([every[-1], v - base if reset else v])
+    # the last, short interval, to the last packet (included)
+    v = len(sel)
+    samples.append([every[-1], v - base if reset else v])
     r = result(fid)
     got = r["samples"]
     if got != samples[-len(got):] or r["total"] != len(samples):

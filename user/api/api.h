@@ -45,6 +45,8 @@ int api_interface_check(struct flow *f);
 /* Whether descriptor fd still names f (it may have been closed while the
  * lock was let go). */
 int api_flow_is(int fd, const struct flow *f);
+/* The flow of descriptor fd, or NULL: no checks, no error. */
+struct flow *api_flow_at(int fd);
 struct mapipkt;
 
 /* mapi_loop, calling each(pkt, ctx) without the lock; a failure of each

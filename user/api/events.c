@@ -46,12 +46,15 @@ MAPI_EXPORT int mapi_wait_event(int fd, int fid, int timeout_ms,
 		return api_fail(err_set(-ESHUTDOWN, MAPI_INVALID_FLOW_OR_FID,
 					"flow %d was closed while waiting for an event", fd));
 	}
+	if (ret == -ENODATA && api_interface_check(f))
+		return api_fail(-ENODEV);	/* no more: its interface went */
 	if (ret == -ETIMEDOUT)
 		ret = err_set(ret, MAPI_ERR_TIMEOUT, "no event within %d ms", timeout_ms);
 	else if (ret == -ENODATA)
 		ret = err_set(ret, MAPI_ERR_TRACE_END,
 			      "function %d of flow %d has no more events (its COUNT of them "
-			      "came%s)", fid, fd, f->trace ? ", or its trace ended" : "");
+			      "came, or %s)", fid, fd,
+			      f->trace ? "its trace ended" : "the flow it watches closed");
 	if (ret)
 		return api_fail(ret);
 	api_end();

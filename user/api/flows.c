@@ -107,6 +107,11 @@ int api_lookup_fn(const struct flow *f, int fid, struct fn_instance **fi, int co
 	return 0;
 }
 
+struct flow *api_flow_at(int fd)
+{
+	return fd > 0 && fd < next_fd ? flow_table[fd] : NULL;
+}
+
 int api_flow_is(int fd, const struct flow *f)
 {
 	return fd > 0 && fd < next_fd && flow_table[fd] == f;
@@ -448,41 +453,51 @@ static int apply_target(int fd, const char *funct, struct flow **f, const struct
 }
 
 /*
- * A function of another function's result (fn_desc.watches): the flow and
- * function its arguments name (flow 0: its own) must be this process's, the function one with
- * a number; over a trace, one applied before it to its own flow (the
- * trace's reader gives both the same packets).  Arguments of the wrong
- * type are left for flow_apply to report.
+ * A function of another function's number (fn_desc.watches), just applied
+ * as fid: the flow and function its arguments name (flow 0: its own) must
+ * be this process's, the function one with a number; a live flow watches a
+ * live one; over a trace, a function applied before it to its own flow
+ * (the trace's reader gives both the same packets).  Checked after
+ * flow_apply, on its arguments as checked there, so that a bad argument
+ * before these is reported first; refused, the function is taken off.
  */
-static int check_watched(const struct flow *f, const struct fn_desc *d,
-			 const struct mapi_arg *args, int n)
+static int check_watched(struct flow *f, int fid)
 {
-	int a = d->watch_arg, wfd, wfid, ret;
-	struct fn_instance *wfi = NULL;
-	struct flow *w = NULL;
+	struct fn_instance *fi = flow_fn(f, fid), *wfi = NULL;
+	int a, wfd, wfid, ret = 0;
+	struct flow *w = f;
 
-	if (!d->watches || n < a + 2 || args[a].type != MAPI_ARG_INT ||
-	    args[a + 1].type != MAPI_ARG_INT)
-		return 0;
-	wfd = (int)args[a].v.i;
-	wfid = (int)args[a + 1].v.i;
-	/* FD 0: the flow it is applied to (mapi run's flow, say) */
-	ret = wfd ? api_lookup_flow_as(wfd, &w, MAPI_INVALID_ARGUMENT + a + 1) : 0;
-	if (!wfd)
-		w = (struct flow *)f;
+	if (!fi || !fi->desc->watches)
+		return fid;
+	a = fi->desc->watch_arg;
+	wfd = flow_watch_fd(fi);
+	wfid = flow_watch_fid(fi);
+	if (wfd)
+		ret = api_lookup_flow_as(wfd, &w, MAPI_INVALID_ARGUMENT + a + 1);
+	if (!ret && (w == f ? wfid >= fid : 0))
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 2,
+			      "%s: function %d of its own flow is not one applied before it",
+			      fi->desc->name, wfid);
 	if (!ret)
 		ret = api_lookup_fn(w, wfid, &wfi, MAPI_INVALID_ARGUMENT + a + 2);
-	if (ret)
+	if (!ret && !wfi->desc->slots)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 2,
+			      "%s: function %d of flow %d is %s, which has no number to watch",
+			      fi->desc->name, wfid, wfd, wfi->desc->name);
+	if (!ret && f->trace && w != f)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 1,
+			      "%s over a trace watches a function of its own flow (%d), not of "
+			      "flow %d", fi->desc->name, f->fd, wfd);
+	if (!ret && !f->trace && w->trace)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 1,
+			      "%s on an interface cannot watch flow %d, which reads a trace: its "
+			      "clock is the trace's", fi->desc->name, wfd);
+	if (ret) {
+		flow_drop_last(f);
 		return ret;
-	if (!wfi->desc->slots)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 2,
-			       "%s: function %d of flow %d is %s, which has no number to watch",
-			       d->name, wfid, wfd, wfi->desc->name);
-	if (f->trace && w != f)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 1,
-			       "%s over a trace watches a function of its own flow (%d), not of "
-			       "flow %d", d->name, f->fd, wfd);
-	return 0;
+	}
+	fi->watch_serial = w->serial;
+	return fid;
 }
 
 MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
@@ -495,9 +510,9 @@ MAPI_EXPORT int mapi_apply_function_args(int fd, const char *funct,
 	api_begin();
 	ret = apply_target(fd, funct, &f, &d);
 	if (!ret)
-		ret = check_watched(f, d, args, n);
-	if (!ret)
 		ret = flow_apply(f, d, args, n);
+	if (ret > 0)
+		ret = check_watched(f, ret);
 	if (ret < 0)
 		return api_fail(ret);
 	api_end();
@@ -519,9 +534,9 @@ static int apply_va(int fd, const char *funct, int mapi2, va_list ap)
 	if (!ret)
 		ret = args_from_va(d, mapi2 ? d->mapi2_form : 0, ap, &args, &n);
 	if (!ret)
-		ret = check_watched(f, d, args, n);
-	if (!ret)
 		ret = flow_apply(f, d, args, n);
+	if (ret > 0)
+		ret = check_watched(f, ret);
 	free(args);	/* the strings belong to the caller; flow_apply copied them */
 	if (ret < 0)
 		return api_fail(ret);

@@ -41,8 +41,9 @@ void keeper_count_ticks(int delta)
 	nticks += delta;
 }
 
-/* BUCKET, THRESHOLD: the number each watches, now.  One whose flow or
- * function is gone (closed) is not ticked: its results stay as they were. */
+/* BUCKET, THRESHOLD: the number each watches, now.  When that flow has
+ * closed (its descriptor may be another's by now: its serial says) or lost
+ * its interface, a last, final tick, with the last number read. */
 static void tick_watchers(void)
 {
 	uint64_t now = realtime_ns();
@@ -54,19 +55,25 @@ static void tick_watchers(void)
 			continue;
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i], *wfi;
-			uint64_t v;
+			int wfd = flow_watch_fd(fi) ? flow_watch_fd(fi) : f->fd;
 
-			if (!fi->desc->tick)
+			if (!fi->desc->tick || fi->watch_ended)
 				continue;
-			w = f;	/* FD 0: its own flow */
-			if (flow_watch_fd(fi) && api_lookup_flow(flow_watch_fd(fi), &w))
+			w = api_flow_at(wfd);
+			if (!w || w->serial != fi->watch_serial) {
+				fi->watch_ended = 1;
+				fi->desc->tick(fi, f->start_ns, now, fi->watch_value, 1);
 				continue;
+			}
 			if (w->status != MAPI_FLOW_RUNNING)
-				continue;
-			wfi = flow_fn(w, flow_watch_fid(fi));
+				continue;	/* not connected yet */
 			api_stopped(w);	/* its interface went: its final values */
-			if (wfi && wfi->slot >= 0 && !flow_read_slot(w, (uint32_t)wfi->slot, &v))
-				fi->desc->tick(fi, now, v, 0);
+			wfi = flow_fn(w, flow_watch_fid(fi));
+			if (!wfi || wfi->slot < 0 ||
+			    flow_read_slot(w, (uint32_t)wfi->slot, &fi->watch_value))
+				continue;
+			fi->watch_ended = w->detached;
+			fi->desc->tick(fi, f->start_ns, now, fi->watch_value, w->detached);
 		}
 	}
 	err_begin();

@@ -231,8 +231,9 @@ static const char *trace_name(const struct trace *t)
 }
 
 /* f's BUCKETs and THRESHOLDs: the numbers they watch (of f's own
- * functions, the API checked) at time now, before the packet of that time. */
-static void tick_watchers(struct flow *f, uint64_t now, int final)
+ * functions, the API checked) at time now, before the packet of that time;
+ * the flow's clock starts at the trace's first packet, start. */
+static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int final)
 {
 	int i;
 
@@ -244,29 +245,30 @@ static void tick_watchers(struct flow *f, uint64_t now, int final)
 			continue;
 		wfi = flow_fn(f, flow_watch_fid(fi));
 		if (wfi && wfi->slot >= 0 && !store_read(&f->host, (uint32_t)wfi->slot, &v))
-			fi->desc->tick(fi, now, v, final);
+			fi->desc->tick(fi, start, now, v, final);
 	}
 }
 
-/* Packet p through flow f's functions, in order. */
-static void run_flow(struct flow *f, const struct trace_pkt *p)
+/* Packet p through flow f's functions, in order; the trace began at
+ * start. */
+static void run_flow(struct flow *f, const struct trace_pkt *p, uint64_t start)
 {
 	int i;
 
-	tick_watchers(f, p->ts_ns, 0);
+	tick_watchers(f, start, p->ts_ns, 0);
 	store_add(&f->host, FLOW_SLOT_SEEN, 1);
 	for (i = 0; i < f->nfns; i++)
 		if (!f->fns[i]->desc->run(f->fns[i], f, p))
 			break;
 }
 
-/* The trace has no more packets for f's TO_BUFFERs, and its last, at
- * time last_ns, was the last its BUCKETs and THRESHOLDs see. */
-static void flow_trace_end(struct flow *f, uint64_t last_ns)
+/* The trace (from first_ns) has no more packets for f's TO_BUFFERs, and
+ * its last, at time last_ns, was the last its BUCKETs and THRESHOLDs see. */
+static void flow_trace_end(struct flow *f, uint64_t first_ns, uint64_t last_ns)
 {
 	int i;
 
-	tick_watchers(f, last_ns, 1);
+	tick_watchers(f, first_ns, last_ns, 1);
 	for (i = 0; i < f->nfns; i++)
 		if (capture_is_buffer(f->fns[i]))
 			capture_trace_end(f->fns[i]);
@@ -283,7 +285,7 @@ static void trace_end(struct trace *t, int status)
 	pthread_mutex_lock(&t->lock);
 	for (k = 0; k < t->nflows; k++)
 		if (t->flows[k])
-			flow_trace_end(t->flows[k], t->info.last_ns);
+			flow_trace_end(t->flows[k], t->info.first_ns, t->info.last_ns);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -320,7 +322,7 @@ static void *trace_main(void *arg)
 				continue;
 			t->running = f;
 			pthread_mutex_unlock(&t->lock);
-			run_flow(f, &p);
+			run_flow(f, &p, t->info.first_ns);
 			pthread_mutex_lock(&t->lock);
 			t->running = NULL;
 			if (t->leaving)

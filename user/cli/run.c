@@ -335,11 +335,11 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			if (!r)
 				die_mapi(fi.name);
 			if (json)
-				printf("%s{\"fid\":%d,\"function\":\"%s\",\"count\":%llu,\"sum\":%llu,"
-				       "\"sum2_hi\":%llu,\"sum2_lo\":%llu,\"min\":%llu,\"max\":%llu,"
-				       "\"mean\":%.6f,\"stddev\":%.6f}", first ? "" : ",", fi.fid, fi.name,
-				       r->count, r->sum, r->sum2_hi, r->sum2_lo, r->min, r->max, r->mean,
-				       r->stddev);
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"count\":%llu,\"sum_hi\":%llu,"
+				       "\"sum_lo\":%llu,\"sum2_hi\":%llu,\"sum2_lo\":%llu,\"min\":%llu,"
+				       "\"max\":%llu,\"mean\":%.6f,\"stddev\":%.6f}", first ? "" : ",",
+				       fi.fid, fi.name, r->count, r->sum_hi, r->sum_lo, r->sum2_hi,
+				       r->sum2_lo, r->min, r->max, r->mean, r->stddev);
 			else
 				printf("  %s[%d]=%llu values, min %llu, max %llu, mean %.2f, sd %.2f",
 				       fi.name, fi.fid, r->count, r->min, r->max, r->mean, r->stddev);

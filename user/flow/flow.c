@@ -23,7 +23,10 @@ struct flow *flow_new(const char *name, struct backend *b)
 
 	if (!f)
 		return NULL;
+	static uint64_t serials;
+
 	snprintf(f->dev, sizeof(f->dev), "%s", name);
+	f->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	f->backend = b;
 	f->status = MAPI_FLOW_INIT;
 	f->direction = MAPI_DIR_BOTH;
@@ -86,6 +89,18 @@ int flow_append(struct flow *f, struct fn_instance *fi)
 	f->fns[f->nfns++] = fi;
 	fi->fid = f->nfns;
 	return fi->fid;
+}
+
+void flow_drop_last(struct flow *f)
+{
+	struct fn_instance *fi;
+
+	if (!f->nfns)
+		return;
+	fi = f->fns[--f->nfns];
+	if (fi->slot >= 0)
+		f->nslots = (uint32_t)fi->slot;
+	fn_instance_free(fi);
 }
 
 int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *args, int n)

@@ -45,6 +45,11 @@ struct fn_instance {
 	size_t v2_room;
 	unsigned long long ref;		/* MAPI_REF value, refreshed */
 	int ref_on;
+	/* a function that watches another's number (fn_desc.tick): the last
+	 * the library thread read, and whether its final tick came */
+	uint64_t watch_value;
+	int watch_ended;
+	uint64_t watch_serial;		/* the watched flow's serial */
 };
 
 /* Result slot 0 of every flow counts the packets it examined. */
@@ -52,6 +57,8 @@ struct fn_instance {
 
 struct flow {
 	int fd;
+	uint64_t serial;		/* unique in the process: a descriptor is
+					 * used again, a serial never */
 	struct backend *backend;	/* what runs it */
 	int status;			/* MAPI_FLOW_INIT / MAPI_FLOW_RUNNING */
 	char dev[IF_NAMESIZE];
@@ -106,6 +113,10 @@ int flow_set_mode(struct flow *f, int mode);
  * or a negative errno.
  */
 int flow_apply(struct flow *f, const struct fn_desc *d, const struct mapi_arg *args, int n);
+
+/* Takes the last function applied off f again (the API refused it after
+ * flow_apply: what it watches, say) and frees it. */
+void flow_drop_last(struct flow *f);
 
 /* Appends fi, already prepared, to f: its function id and result slots. */
 int flow_append(struct flow *f, struct fn_instance *fi);

@@ -15,14 +15,18 @@
 #include "error.h"
 #include "functions.h"
 
+/* The longest interval: a day (longer ones would be read once a run). */
+#define MAX_INTERVAL_NS (86400ull * 1000000000ull)
+
 struct bucket {
 	uint64_t interval;		/* ns */
 	int reset;
+	int own;			/* it watches its own flow, whose counts start at 0 */
 	int started;
 	uint64_t next;			/* the next boundary */
 	uint64_t base;			/* the value at the last boundary (RESET) */
 	pthread_mutex_t lock;		/* the ring, between tick() and read() */
-	struct mapi_bucket_sample ring[MAPI_BUCKET_SAMPLES];
+	struct mapi_bucket_sample *ring;	/* MAPI_BUCKET_SAMPLES; NULL in mapid */
 	uint64_t total;
 	int partial;
 	struct mapi_bucket_result *snapshot;
@@ -57,6 +61,9 @@ static int bucket_prepare(struct fn_instance *fi, const struct flow *f)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			       "BUCKET INTERVAL \"%s\": a number and us, ms, s or m",
 			       fi->args[2].v.s ?: "");
+	if (ns > MAX_INTERVAL_NS)
+		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			       "BUCKET INTERVAL \"%s\": a day at most", fi->args[2].v.s);
 	if (ns < 1000000ull * MAPI_REF_REFRESH_MS && !f->trace)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
 			       "BUCKET INTERVAL \"%s\": at least %d ms on an interface (it is read "
@@ -69,37 +76,58 @@ static int bucket_prepare(struct fn_instance *fi, const struct flow *f)
 		return -ENOMEM;
 	b->interval = ns;
 	b->reset = (int)fi->args[3].v.i;
+	b->own = fi->args[0].v.i == 0 || fi->args[0].v.i == f->fd;
 	pthread_mutex_init(&b->lock, NULL);
 	fi->state = b;
+	/* mapid's copy never ticks: no ring for it */
+	if (!f->served && !(b->ring = calloc(MAPI_BUCKET_SAMPLES, sizeof(*b->ring))))
+		return -ENOMEM;
 	return 0;
 }
 
 static void record(struct bucket *b, uint64_t ts, uint64_t value)
 {
+	/* (a number that went down, as a frozen store read at 0 would: no
+	 * gain, not 2^64) */
+	uint64_t gain = value > b->base ? value - b->base : 0;
+
 	b->ring[b->total % MAPI_BUCKET_SAMPLES] = (struct mapi_bucket_sample){
-		ts, b->reset ? value - b->base : value,
+		ts, b->reset ? gain : value,
 	};
 	b->total++;
 	b->base = value;
 }
 
-static void bucket_tick(struct fn_instance *fi, uint64_t now, uint64_t value, int final)
+static void bucket_tick(struct fn_instance *fi, uint64_t start, uint64_t now, uint64_t value,
+			int final)
 {
 	struct bucket *b = fi->state;
+	uint64_t passed;
 
 	pthread_mutex_lock(&b->lock);
 	if (!b->started) {
+		/* intervals from the flow's start: its own counts were 0 then */
 		b->started = 1;
-		b->next = now + b->interval;
-		b->base = value;
+		b->next = start + b->interval;
+		b->base = b->own ? 0 : value;
 	}
-	/* a long silence: the boundaries passed, each with the same value */
-	while (now >= b->next && !b->partial) {
-		record(b, b->next, value);
-		b->next += b->interval;
+	if (!b->partial && now >= b->next) {
+		passed = (now - b->next) / b->interval + 1;
+		/* a silence longer than the ring: its first sample (what came
+		 * before it), then only the last MAPI_BUCKET_SAMPLES, alike */
+		if (passed > MAPI_BUCKET_SAMPLES + 1) {
+			record(b, b->next, value);
+			b->next += (passed - MAPI_BUCKET_SAMPLES) * b->interval;
+			b->total += passed - 1 - MAPI_BUCKET_SAMPLES;
+		}
+		while (now >= b->next) {
+			record(b, b->next, value);
+			b->next += b->interval;
+		}
 	}
-	/* the trace's last, short interval, to its last packet (included) */
-	if (final && !b->partial && now > b->next - b->interval) {
+	/* the last, short interval, to the end (the trace's last packet
+	 * included) */
+	if (final && !b->partial) {
 		record(b, now, value);
 		b->partial = 1;
 	}
@@ -114,6 +142,8 @@ static int bucket_read(struct fn_instance *fi, struct flow *f, const void **out,
 	unsigned int n;
 
 	(void)f;
+	if (!b->ring)
+		return err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION, "BUCKET: mapid's copy has no samples");
 	pthread_mutex_lock(&b->lock);
 	n = b->total < MAPI_BUCKET_SAMPLES ? (unsigned int)b->total : MAPI_BUCKET_SAMPLES;
 	r = calloc(1, sizeof(*r) + n * sizeof(r->samples[0]));
@@ -144,6 +174,7 @@ static void bucket_release(struct fn_instance *fi)
 	if (!b)
 		return;
 	free(b->snapshot);
+	free(b->ring);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 	fi->state = NULL;

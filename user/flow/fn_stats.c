@@ -134,7 +134,9 @@ static void merge(struct stats_cell *a, const struct stats_cell *b)
 	if (!a->count || b->max > a->max)
 		a->max = b->max;
 	a->count += b->count;
-	a->sum += b->sum;
+	a->sum_hi += b->sum_hi;
+	a->sum_lo += b->sum_lo;
+	a->sum_hi += a->sum_lo < b->sum_lo;
 	a->sum2_hi += b->sum2_hi;
 	a->sum2_lo += b->sum2_lo;
 	a->sum2_hi += a->sum2_lo < b->sum2_lo;
@@ -167,17 +169,22 @@ static int stats_read(struct fn_instance *fi, struct flow *f, const void **out, 
 	}
 	memset(r, 0, sizeof(*r));
 	r->count = all.count;
-	r->sum = all.sum;
+	r->sum_hi = all.sum_hi;
+	r->sum_lo = all.sum_lo;
 	r->sum2_hi = all.sum2_hi;
 	r->sum2_lo = all.sum2_lo;
 	r->min = all.min;
 	r->max = all.max;
 	if (all.count) {
-		double n = (double)all.count, mean = (double)all.sum / n;
-		double sum2 = ldexp((double)all.sum2_hi, 64) + (double)all.sum2_lo;
+		/* in 128 bits: n sum2 - sum^2 would need 256; long double's 64-bit
+		 * mantissa keeps the variance's digits for any realistic values */
+		unsigned __int128 sum = (unsigned __int128)all.sum_hi << 64 | all.sum_lo;
+		unsigned __int128 sum2 = (unsigned __int128)all.sum2_hi << 64 | all.sum2_lo;
+		long double n = (long double)all.count, mean = (long double)sum / n;
+		long double var = ((long double)sum2 - mean * (long double)sum) / n;
 
-		r->mean = mean;
-		r->stddev = sqrt(fmax(0, sum2 / n - mean * mean));
+		r->mean = (double)mean;
+		r->stddev = (double)sqrtl(var > 0 ? var : 0);
 	}
 	*out = r;
 	*size = sizeof(*r);

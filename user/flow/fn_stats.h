@@ -9,7 +9,9 @@
 #endif
 
 struct stats_cell {
-	__u64 count, sum;
+	__u64 count;
+	__u64 sum_lo, sum_hi;	/* the sum, 128 bits (32-bit values overflow 64
+				 * after 2^32 of them: hours at line rate) */
 	__u64 sum2_lo, sum2_hi;	/* the sum of squares, 128 bits */
 	__u64 min, max;
 };
@@ -24,7 +26,8 @@ static inline void stats_cell_add(struct stats_cell *c, __u64 v)
 	if (!c->count || v > c->max)
 		c->max = v;
 	c->count++;
-	c->sum += v;
+	c->sum_lo += v;
+	c->sum_hi += c->sum_lo < v;
 	c->sum2_lo += sq;
 	c->sum2_hi += c->sum2_lo < sq;
 }

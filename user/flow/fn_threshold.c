@@ -48,7 +48,6 @@ static int threshold_prepare(struct fn_instance *fi, const struct flow *f)
 	pthread_condattr_t ca;
 	struct threshold *t;
 
-	(void)f;
 	if (type != MAPI_THRESHOLD_VALUE && type != MAPI_THRESHOLD_CHANGE)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
 			       "THRESHOLD TYPE %lld: MAPI_THRESHOLD_VALUE (%d) or "
@@ -76,7 +75,8 @@ static int threshold_prepare(struct fn_instance *fi, const struct flow *f)
 	if (!t)
 		return -ENOMEM;
 	fi->state = t;
-	t->history = calloc((size_t)divider + 1, sizeof(*t->history));
+	/* mapid's copy never ticks: no history for it */
+	t->history = calloc(f->served ? 1 : (size_t)divider + 1, sizeof(*t->history));
 	if (!t->history)
 		return -ENOMEM;
 	t->type = (int)type;
@@ -113,7 +113,8 @@ static void poll_once(struct threshold *t, uint64_t ts, uint64_t value)
 	if (t->type == MAPI_THRESHOLD_CHANGE) {
 		if (t->polls < k)
 			return;		/* no whole window yet */
-		x = value - t->history[t->polls % k];	/* the oldest: divider polls ago */
+		x = t->history[t->polls % k];	/* the oldest: divider polls ago */
+		x = value > x ? value - x : 0;	/* (a number that went down: no change) */
 	} else {
 		x = value;
 	}
@@ -127,22 +128,25 @@ static void poll_once(struct threshold *t, uint64_t ts, uint64_t value)
 	pthread_cond_broadcast(&t->more);
 }
 
-static void threshold_tick(struct fn_instance *fi, uint64_t now, uint64_t value, int final)
+static void threshold_tick(struct fn_instance *fi, uint64_t start, uint64_t now,
+			   uint64_t value, int final)
 {
 	struct threshold *t = fi->state;
 	int polls = 0;
 
 	pthread_mutex_lock(&t->lock);
-	if (!t->started) {
+	if (!t->started) {	/* polls from the flow's start */
 		t->started = 1;
-		t->next_poll = now;
+		t->next_poll = start;
 	}
 	while (now >= t->next_poll && polls++ < MAX_POLLS_A_TICK) {
 		poll_once(t, t->next_poll, value);
 		t->next_poll += POLL_NS;
 	}
-	if (now >= t->next_poll)	/* a long silence: skipped, as nothing moved */
-		t->next_poll = now - now % POLL_NS + POLL_NS;
+	/* a long silence: the rest of its polls skipped, as nothing moved
+	 * (the window holds the same value by now), on the same 10 ms steps */
+	if (now >= t->next_poll)
+		t->next_poll += ((now - t->next_poll) / POLL_NS + 1) * POLL_NS;
 	if (final || (t->count && t->events >= t->count)) {
 		t->ended = 1;
 		pthread_cond_broadcast(&t->more);
@@ -225,10 +229,10 @@ static void threshold_release(struct fn_instance *fi)
 
 	if (!t)
 		return;
-	if (t->history) {	/* (prepared whole: its lock and condition exist) */
-		pthread_mutex_destroy(&t->lock);
-		pthread_cond_destroy(&t->more);
-	}
+	/* The lock and condition are not destroyed: a child of fork() frees
+	 * its copy of the flow, whose condition may still count a thread of
+	 * the parent's waiting (destroying it would wait for ever); on Linux
+	 * they hold nothing to free. */
 	free(t->history);
 	free(t);
 	fi->state = NULL;

@@ -93,14 +93,18 @@ struct fn_desc {
 	 * kernel part: its arguments watch_arg and watch_arg + 1 name the flow
 	 * and the function whose number (first result slot) it watches; the
 	 * API checks them when it is applied.  tick() is given that number
-	 * now: every MAPI_REF_REFRESH_MS by the library thread, for a live
-	 * flow, with the wall clock; over a trace, before each packet, with
-	 * its time, and once more, final, when the trace ends.  Through mapid
-	 * it runs in the client: mapid's copy never ticks.
+	 * now, and when its flow's clock started: every MAPI_REF_REFRESH_MS by
+	 * the library thread, for a live flow, with the wall clock and the
+	 * connect time; over a trace, before each packet, with its time and
+	 * the first packet's.  Once more, final, when no more can come (the
+	 * trace ended, the watched flow closed or lost its interface).
+	 * Through mapid it runs in the client: mapid's copy (f->served) never
+	 * ticks.
 	 */
 	int watches;
 	int watch_arg;
-	void (*tick)(struct fn_instance *fi, uint64_t now_ns, uint64_t value, int final);
+	void (*tick)(struct fn_instance *fi, uint64_t start_ns, uint64_t now_ns, uint64_t value,
+		     int final);
 	/* Its next event for mapi_wait_event (THRESHOLD): 0, -ETIMEDOUT,
 	 * -ENODATA when no more can come, -ESHUTDOWN when interrupted; without
 	 * the API lock.  interrupt() makes a waiting thread return. */

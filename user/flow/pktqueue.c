@@ -33,9 +33,10 @@ void pq_destroy(struct pkt_queue *q)
 		q->head = n->next;
 		free(n);
 	}
-	pthread_cond_destroy(&q->more);
-	pthread_cond_destroy(&q->room);
-	pthread_mutex_destroy(&q->lock);
+	/* The lock and conditions are not destroyed: a child of fork() frees
+	 * its copy of the flow, whose conditions may still count a thread of
+	 * the parent's waiting (destroying them would wait for ever); on
+	 * Linux they hold nothing to free. */
 }
 
 static size_t node_size(uint32_t caplen)
