@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen.h"
 #include "error.h"
 #include "field_key.h"
 #include "mapi.h"
@@ -80,6 +81,15 @@ int field_check(int proto, int field, int argn_proto, int argn_field)
 	return 0;
 }
 
+int field_emit(struct codegen *cg, const struct cbpf_prog *prog, int skip)
+{
+	struct xlate_env env;
+
+	cg_xlate_env(cg, &env);
+	env.reject_label = skip;
+	return cbpf_translate(&cg->pb, prog, &env);
+}
+
 void field_value_of(const struct field_key *k, const struct field_spec *fs,
 		    struct mapi_field_value *v)
 {
@@ -139,7 +149,7 @@ static void jump(struct builder *b, uint16_t code, uint32_t k, int jt, int jf)
 	emit(b, (uint16_t)(CBPF_JMP | code | CBPF_K), k);
 }
 
-static void bind(struct builder *b, int label)
+static void place(struct builder *b, int label)
 {
 	b->label_pos[label] = (int)b->len;
 }
@@ -236,16 +246,16 @@ static void emit_l2(struct builder *b)
 	for (t = 0; t < 3; t++)
 		jump(b, CBPF_JEQ, tags[t], L_TAG1, -1);
 	jump(b, CBPF_JA, 0, L_IP, L_IP);
-	bind(b, L_TAG1);
+	place(b, L_TAG1);
 	emit(b, CBPF_LD | CBPF_ABS | CBPF_H, 16);
 	emit(b, CBPF_LDX | CBPF_IMM, 4);
 	for (t = 0; t < 3; t++)
 		jump(b, CBPF_JEQ, tags[t], L_TAG2, -1);
 	jump(b, CBPF_JA, 0, L_IP, L_IP);
-	bind(b, L_TAG2);
+	place(b, L_TAG2);
 	emit(b, CBPF_LD | CBPF_ABS | CBPF_H, 20);
 	emit(b, CBPF_LDX | CBPF_IMM, 8);
-	bind(b, L_IP);
+	place(b, L_IP);
 	jump(b, CBPF_JEQ, 0x0800, L_V4, -1);
 	jump(b, CBPF_JEQ, 0x86dd, L_V6, L_NONE);
 }
@@ -293,15 +303,15 @@ int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *
 		return -ENOMEM;
 	b->base = base;
 	emit_l2(b);
-	bind(b, L_V4);
+	place(b, L_V4);
 	if (defs[fs->field].proto != MAPI_TOPX_IP)
 		emit(b, ld_ind(1), 14 + 9);	/* the protocol */
 	field_of(b, fs, 0);
-	bind(b, L_V6);
+	place(b, L_V6);
 	if (defs[fs->field].proto != MAPI_TOPX_IP)
 		emit(b, ld_ind(1), 14 + 6);	/* the next header */
 	field_of(b, fs, 1);
-	bind(b, L_NONE);
+	place(b, L_NONE);
 	emit(b, CBPF_RET | CBPF_K, 0);
 	return finish(b, prog);
 }
@@ -342,11 +352,11 @@ int conv_sample_program(uint32_t range, struct cbpf_prog *prog)
 	for (v6 = 0; v6 < 2; v6++) {
 		int l3 = 14, words = v6 ? 4 : 1;
 
-		bind(b, v6 ? L_V6 : L_V4);
+		place(b, v6 ? L_V6 : L_V4);
 		emit(b, ld_ind(1), (uint32_t)(l3 + (v6 ? 6 : 9)));	/* TCP or UDP only */
 		jump(b, CBPF_JEQ, 6, v6 ? L_HASH6 : L_HASH4, -1);
 		jump(b, CBPF_JEQ, 17, v6 ? L_HASH6 : L_HASH4, L_NONE);
-		bind(b, v6 ? L_HASH6 : L_HASH4);
+		place(b, v6 ? L_HASH6 : L_HASH4);
 		emit(b, CBPF_ST, C_PROTO);
 		if (!v6) {	/* not a later fragment: it has ports */
 			emit(b, ld_ind(2), 14 + 6);
@@ -384,7 +394,7 @@ int conv_sample_program(uint32_t range, struct cbpf_prog *prog)
 		jump(b, CBPF_JGE, range, L_NONE, -1);
 		emit(b, CBPF_RET | CBPF_K, 1);
 	}
-	bind(b, L_NONE);
+	place(b, L_NONE);
 	emit(b, CBPF_RET | CBPF_K, 0);
 	return finish(b, prog);
 }

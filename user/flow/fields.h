@@ -42,6 +42,12 @@ const char *field_name(int field);
 /* Whether it is an address (a prefix applies). */
 int field_is_address(int field);
 
+/* Emits a field's program into the flow being generated: its key in M[]
+ * on the stack, or a jump to label skip when the packet has no such field
+ * (the functions after it still run: it is no filter). */
+struct codegen;
+int field_emit(struct codegen *cg, const struct cbpf_prog *prog, int skip);
+
 /* A key as mapi.h shows it (an address cut to the spec's prefix). */
 struct field_key;
 struct mapi_field_value;

@@ -124,15 +124,12 @@ static int distinct_emit(struct codegen *cg, const struct fn_instance *fi)
 	const struct distinct *d = fi->state;
 	struct prog_buf *pb = &cg->pb;
 	int skip = pb_new_label(pb), ret;
-	struct xlate_env env;
 
 	if (cg->offload)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "DISTINCT cannot run on a NIC");
-	cg_xlate_env(cg, &env);
-	env.reject_label = skip;	/* no such field: the flow goes on */
-	ret = cbpf_translate(pb, &d->prog, &env);
+	ret = field_emit(cg, &d->prog, skip);
 	if (!ret && d->per)
-		ret = cbpf_translate(pb, &d->per_prog, &env);
+		ret = field_emit(cg, &d->per_prog, skip);
 	if (ret)
 		return ret;
 	cg_add_to_slot(cg, fi->slot + S_PACKETS, ADD_ONE);

@@ -86,16 +86,13 @@ static int stats_emit(struct codegen *cg, const struct fn_instance *fi)
 	const struct stats *s = fi->state;
 	struct prog_buf *pb = &cg->pb;
 	int skip = pb_new_label(pb), ret;
-	struct xlate_env env;
 
 	if (cg->offload)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "STATS cannot run on a NIC");
 	if (s->size) {
 		pb_emit(pb, LDX_MEM(BPF_DW, R2, RFP, STK_WIRELEN));
 	} else {
-		cg_xlate_env(cg, &env);
-		env.reject_label = skip;	/* no such field: the flow goes on */
-		ret = cbpf_translate(pb, &s->prog, &env);
+		ret = field_emit(cg, &s->prog, skip);
 		if (ret)
 			return ret;
 		pb_emit(pb, LDX_MEM(BPF_W, R2, RFP, STK_SCRATCH + 4));	/* M[1] */

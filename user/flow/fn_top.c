@@ -152,13 +152,10 @@ static int top_emit(struct codegen *cg, const struct fn_instance *fi)
 	const struct top *t = fi->state;
 	struct prog_buf *pb = &cg->pb;
 	int skip = pb_new_label(pb), ret;
-	struct xlate_env env;
 
 	if (cg->offload)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE, "TOP cannot run on a NIC");
-	cg_xlate_env(cg, &env);
-	env.reject_label = skip;	/* no such field: the flow goes on */
-	ret = cbpf_translate(pb, &t->prog, &env);
+	ret = field_emit(cg, &t->prog, skip);
 	if (ret)
 		return ret;
 	cg_add_to_slot(cg, fi->slot + S_PACKETS, ADD_ONE);
