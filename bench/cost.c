@@ -329,6 +329,10 @@ static const struct {
 				       2 } },
 	{ "hashsamp_512", { "HASHSAMP", { { MAPI_ARG_INT, { .i = 512 } } }, 1 } },
 	{ "stats_pkt_size", { "STATS", { { MAPI_ARG_INT, { .i = MAPI_PKT_SIZE } } }, 1 } },
+	{ "dist_pkt_size", { "DIST", { { MAPI_ARG_INT, { .i = MAPI_PKT_SIZE } },
+				       { MAPI_ARG_INT, { .i = 0 } },
+				       { MAPI_ARG_INT, { .i = 1600 } },
+				       { MAPI_ARG_INT, { .i = 100 } } }, 4 } },
 	{ "stats_ttl", { "STATS", { { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
 				    { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_TTL } } }, 2 } },
 	/* one source, always in the table */

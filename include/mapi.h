@@ -376,6 +376,28 @@ struct mapi_stats_result {
 };
 
 /*
+ * DIST(MAPI_PKT_SIZE, MIN, MAX, STEP) and DIST(PROTOCOL, FIELD, MIN, MAX,
+ * STEP): a histogram of the frames' length on the wire or of a header field
+ * that is a number (TOP's protocols and fields): bins of STEP from MIN to
+ * MAX, and one below MIN and one from MAX on; exact.  MAPI 2.0's DIST of
+ * another function's result (FD FID MIN MAX INTERVAL) is not one of its
+ * forms (its INTERVAL, a string, is refused).
+ */
+#define MAPI_DIST_MAX_BINS 1024
+
+/* DIST's result (MAPI_RES_DIST), read with MAPI_COPY: a snapshot kept
+ * until the function's next read, from any thread. */
+struct mapi_dist_result {
+	unsigned long long min, max, step;	/* counts[i]: min + i step to min + (i + 1) step */
+	unsigned long long count;		/* values */
+	unsigned long long below;		/* below min */
+	unsigned long long above;		/* from max on */
+	unsigned int bins;			/* counts[] */
+	int pad;
+	unsigned long long counts[];
+};
+
+/*
  * BUCKET(FD, FID, INTERVAL [, RESET]), MAPI 2.0's: the number of function
  * FID of flow FD (a counter, or any function's first number) sampled every
  * INTERVAL ("1s", "100ms", "500us"), each sample the value then, or with
@@ -560,6 +582,7 @@ const char *mapi_backend(void);
 #define MAPI_RES_STATS 6	/* struct mapi_stats_result (STATS) */
 #define MAPI_RES_BUCKET 7	/* struct mapi_bucket_result (BUCKET) */
 #define MAPI_RES_THRESHOLD 8	/* struct mapi_threshold_result (THRESHOLD), and events */
+#define MAPI_RES_DIST 9		/* struct mapi_dist_result (DIST) */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,

@@ -17,9 +17,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from top import frames, value  # noqa: E402
 
 
-def main():
-    trace, fid, proto = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    field = int(sys.argv[4]) if proto else 0
+def values(trace, proto, field):
+    """The frames' wire lengths (proto 0), or the field's values."""
     vals = []
     for b, wire in frames(trace):
         if not proto:
@@ -28,6 +27,13 @@ def main():
         v = value(b, proto, field, 32, 128)
         if v is not None:
             vals.append(v[1])
+    return vals
+
+
+def main():
+    trace, fid, proto = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    field = int(sys.argv[4]) if proto else 0
+    vals = values(trace, proto, field)
     line = json.loads(sys.stdin.read().strip().splitlines()[-1])
     r = [r for r in line["results"] if r["fid"] == fid]
     assert len(r) == 1 and r[0]["function"] == "STATS", f"function {fid} is a STATS"
@@ -49,4 +55,5 @@ def main():
         sys.exit(1)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,7 @@ static int result_kind(const struct fn_desc *d)
 	case FN_RESULT_TOP: return MAPI_RES_TOP;
 	case FN_RESULT_DISTINCT: return MAPI_RES_DISTINCT;
 	case FN_RESULT_STATS: return MAPI_RES_STATS;
+	case FN_RESULT_DIST: return MAPI_RES_DIST;
 	case FN_RESULT_BUCKET: return MAPI_RES_BUCKET;
 	case FN_RESULT_THRESHOLD: return MAPI_RES_THRESHOLD;
 	default: return MAPI_RES_NONE;

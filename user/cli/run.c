@@ -259,6 +259,21 @@ static void print_distinct_table(int fid, const struct mapi_distinct_result *r)
 	}
 }
 
+/* A DIST's bins that hold values, under the result line. */
+static void print_dist_table(int fid, const struct mapi_dist_result *r)
+{
+	unsigned int k;
+
+	if (r->below)
+		printf("  DIST[%d]: below %llu: %llu\n", fid, r->min, r->below);
+	for (k = 0; k < r->bins; k++)
+		if (r->counts[k])
+			printf("  DIST[%d]: %llu to %llu: %llu\n", fid, r->min + k * r->step,
+			       r->min + (k + 1) * r->step - 1, r->counts[k]);
+	if (r->above)
+		printf("  DIST[%d]: %llu or more: %llu\n", fid, r->max, r->above);
+}
+
 /* A BUCKET's last samples under the result line. */
 static void print_bucket_table(int fid, const struct mapi_bucket_result *r)
 {
@@ -294,7 +309,25 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			continue;
 		if (mapi_get_function_info(fd, fns[i].fid, &fi) < 0)
 			die_mapi(fns[i].info.name);
-		if (fns[i].info.result == MAPI_RES_BUCKET) {
+		if (fns[i].info.result == MAPI_RES_DIST) {
+			const struct mapi_dist_result *r = mapi_read_results(fd, fi.fid, MAPI_COPY);
+			unsigned int k;
+
+			if (!r)
+				die_mapi(fi.name);
+			snap[i] = r;
+			if (json) {
+				printf("%s{\"fid\":%d,\"function\":\"%s\",\"min\":%llu,\"max\":%llu,"
+				       "\"step\":%llu,\"count\":%llu,\"below\":%llu,\"above\":%llu,"
+				       "\"counts\":[", first ? "" : ",", fi.fid, fi.name, r->min, r->max,
+				       r->step, r->count, r->below, r->above);
+				for (k = 0; k < r->bins; k++)
+					printf("%s%llu", k ? "," : "", r->counts[k]);
+				printf("]}");
+			} else {
+				printf("  %s[%d]=%llu values", fi.name, fi.fid, r->count);
+			}
+		} else if (fns[i].info.result == MAPI_RES_BUCKET) {
 			const struct mapi_bucket_result *r = mapi_read_results(fd, fi.fid, MAPI_COPY);
 			unsigned int k;
 
@@ -392,6 +425,8 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			print_distinct_table(fns[i].fid, snap[i]);
 		if (fns[i].info.result == MAPI_RES_BUCKET)
 			print_bucket_table(fns[i].fid, snap[i]);
+		if (fns[i].info.result == MAPI_RES_DIST)
+			print_dist_table(fns[i].fid, snap[i]);
 	}
 	cli_check_stdout(1);
 }

@@ -201,6 +201,7 @@ static const struct fn_desc *const library[] = {
 	&fn_top,
 	&fn_distinct,
 	&fn_stats,
+	&fn_dist,
 	&fn_bucket,
 	&fn_threshold,
 	NULL,

@@ -29,6 +29,7 @@ enum fn_result {
 	FN_RESULT_TOP,		/* struct mapi_top_result, made by read() */
 	FN_RESULT_DISTINCT,	/* struct mapi_distinct_result, made by read() */
 	FN_RESULT_STATS,	/* struct mapi_stats_result, made by read() */
+	FN_RESULT_DIST,		/* struct mapi_dist_result, made by read() */
 	FN_RESULT_BUCKET,	/* struct mapi_bucket_result, made by read() */
 	FN_RESULT_THRESHOLD,	/* struct mapi_threshold_result; events */
 };
@@ -161,6 +162,7 @@ extern const struct fn_desc fn_top;
 extern const struct fn_desc fn_distinct;
 extern const struct fn_desc fn_hashsamp;
 extern const struct fn_desc fn_stats;
+extern const struct fn_desc fn_dist;
 extern const struct fn_desc fn_bucket;
 extern const struct fn_desc fn_threshold;
 /* The library in order, NULL-terminated, for listings. */
