@@ -329,6 +329,8 @@ static const struct {
 				       2 } },
 	{ "hashsamp_512", { "HASHSAMP", { { MAPI_ARG_INT, { .i = 512 } } }, 1 } },
 	{ "stats_pkt_size", { "STATS", { { MAPI_ARG_INT, { .i = MAPI_PKT_SIZE } } }, 1 } },
+	{ "gap", { "GAP", { { 0 } }, 0 } },
+	{ "pktinfo_ts", { "PKTINFO", { { MAPI_ARG_INT, { .i = MAPI_PKT_TS } } }, 1 } },
 	{ "dist_pkt_size", { "DIST", { { MAPI_ARG_INT, { .i = MAPI_PKT_SIZE } },
 				       { MAPI_ARG_INT, { .i = 0 } },
 				       { MAPI_ARG_INT, { .i = 1600 } },

@@ -359,7 +359,8 @@ struct mapi_distinct_result {
  * MAPI 2.0's STATS of another function's result (FD FID TICKS) is not one
  * of its forms.
  */
-#define MAPI_PKT_SIZE 2
+#define MAPI_PKT_TS 1		/* PKTINFO's (MAPI 2.0's PKT_TS) */
+#define MAPI_PKT_SIZE 2		/* STATS', DIST's and PKTINFO's (PKT_SIZE) */
 
 /* STATS's result (MAPI_RES_STATS), read with MAPI_COPY: a snapshot kept
  * until the function's next read, from any thread. */

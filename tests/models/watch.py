@@ -89,4 +89,5 @@ def threshold(args):
         sys.exit(1)
 
 
-{"bucket": bucket, "threshold": threshold}[sys.argv[1]](sys.argv[2:])
+if __name__ == "__main__":
+    {"bucket": bucket, "threshold": threshold}[sys.argv[1]](sys.argv[2:])

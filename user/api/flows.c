@@ -480,7 +480,7 @@ static int check_watched(struct flow *f, int fid)
 			      fi->desc->name, wfid);
 	if (!ret)
 		ret = api_lookup_fn(w, wfid, &wfi, MAPI_INVALID_ARGUMENT + a + 2);
-	if (!ret && !wfi->desc->slots)
+	if (!ret && !wfi->desc->slots && !wfi->desc->read_u64)
 		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + a + 2,
 			      "%s: function %d of flow %d is %s, which has no number to watch",
 			      fi->desc->name, wfid, wfd, wfi->desc->name);

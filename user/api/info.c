@@ -158,8 +158,8 @@ static int function_info(struct flow *f, const struct fn_instance *fi,
 	if (f->status == MAPI_FLOW_RUNNING) {
 		if (capture_is_buffer(fi) || capture_is_file(fi))
 			ret = capture_stats(f, fi, &cs);
-		else if (fi->desc->slots)	/* its first: a counter, or TOP's packets */
-			ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+		else if (fi->desc->slots || fi->desc->read_u64)	/* a counter, TOP's packets */
+			ret = flow_read_number(f, (struct fn_instance *)fi, &v);
 	}
 	if (ret)
 		return ret;

@@ -69,8 +69,7 @@ static void tick_watchers(void)
 				continue;	/* not connected yet */
 			api_stopped(w);	/* its interface went: its final values */
 			wfi = flow_fn(w, flow_watch_fid(fi));
-			if (!wfi || wfi->slot < 0 ||
-			    flow_read_slot(w, (uint32_t)wfi->slot, &fi->watch_value))
+			if (!wfi || flow_read_number(w, wfi, &fi->watch_value))
 				continue;
 			fi->watch_ended = w->detached;
 			fi->desc->tick(fi, f->start_ns, now, fi->watch_value, w->detached);
@@ -100,7 +99,7 @@ static void refresh_refs(void)
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i];
 
-			if (fi->ref_on && !flow_read_slot(f, (uint32_t)fi->slot, &v))
+			if (fi->ref_on && !flow_read_number(f, fi, &v))
 				__atomic_store_n(&fi->ref, v, __ATOMIC_RELAXED);
 		}
 	}

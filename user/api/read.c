@@ -71,7 +71,7 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 		return &fi->copy_int;
 	}
 	if (!ret)
-		ret = flow_read_slot(f, (uint32_t)fi->slot, &v);
+		ret = flow_read_number(f, fi, &v);
 	if (ret)
 		return api_fail_ptr(ret);
 	if (type == MAPI_COPY) {

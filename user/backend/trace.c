@@ -244,7 +244,7 @@ static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int fina
 		if (!fi->desc->tick)
 			continue;
 		wfi = flow_fn(f, flow_watch_fid(fi));
-		if (wfi && wfi->slot >= 0 && !store_read(&f->host, (uint32_t)wfi->slot, &v))
+		if (wfi && !flow_read_number(f, wfi, &v))
 			fi->desc->tick(fi, start, now, v, final);
 	}
 }

@@ -168,6 +168,13 @@ int flow_watch_fid(const struct fn_instance *fi)
 	return (int)fi->args[fi->desc->watch_arg + 1].v.i;
 }
 
+int flow_read_number(struct flow *f, struct fn_instance *fi, uint64_t *val)
+{
+	if (fi->desc->read_u64)
+		return fi->desc->read_u64(fi, f, val);
+	return flow_read_slot(f, (uint32_t)fi->slot, val);
+}
+
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 {
 	int ret = f->backend->ops->read_slot(f, slot, val);

@@ -132,6 +132,10 @@ struct fn_instance *flow_fn(const struct flow *f, int fid);
 int flow_watch_fd(const struct fn_instance *fi);
 int flow_watch_fid(const struct fn_instance *fi);
 
+/* The number of function fi of f, an unsigned long long result: its
+ * read_u64, or its first slot's total. */
+int flow_read_number(struct flow *f, struct fn_instance *fi, uint64_t *val);
+
 /* Total of a result slot over every store of the flow, from its backend. */
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
 

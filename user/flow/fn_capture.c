@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "codegen.h"
 #include "error.h"
 #include "functions.h"
@@ -582,18 +583,6 @@ void capture_trace_end(struct fn_instance *fi)
 
 	if (c->offline && !c->path)
 		pq_end(&c->queue);
-}
-
-/* CLOCK_REALTIME - CLOCK_TAI: whole seconds (the TAI offset), so rounded. */
-static int64_t tai_to_real_ns(void)
-{
-	struct timespec real, tai;
-	int64_t d;
-
-	clock_gettime(CLOCK_TAI, &tai);
-	clock_gettime(CLOCK_REALTIME, &real);
-	d = (int64_t)(real.tv_sec - tai.tv_sec) * 1000000000 + (real.tv_nsec - tai.tv_nsec);
-	return (d >= 0 ? d + 500000000 : d - 500000000) / 1000000000 * 1000000000;
 }
 
 /* The oldest record, checked; -EAGAIN if none. */

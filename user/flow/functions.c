@@ -202,6 +202,8 @@ static const struct fn_desc *const library[] = {
 	&fn_distinct,
 	&fn_stats,
 	&fn_dist,
+	&fn_gap,
+	&fn_pktinfo,
 	&fn_bucket,
 	&fn_threshold,
 	NULL,

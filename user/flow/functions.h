@@ -83,6 +83,12 @@ struct fn_desc {
 	 */
 	int (*run)(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p);
 	/*
+	 * A result that is one unsigned long long but not a slot's sum (GAP,
+	 * PKTINFO): its value now, for mapi_read_results, MAPI_REF's refresh
+	 * and the function's information (flow_read_number).
+	 */
+	int (*read_u64)(struct fn_instance *fi, struct flow *f, uint64_t *v);
+	/*
 	 * A result that is a struct of mapi.h, not one slot: makes a snapshot
 	 * of it (of the flow's kernel state, or of the trace's in memory),
 	 * which the instance keeps until the next read or its release; *out
@@ -163,6 +169,8 @@ extern const struct fn_desc fn_distinct;
 extern const struct fn_desc fn_hashsamp;
 extern const struct fn_desc fn_stats;
 extern const struct fn_desc fn_dist;
+extern const struct fn_desc fn_gap;
+extern const struct fn_desc fn_pktinfo;
 extern const struct fn_desc fn_bucket;
 extern const struct fn_desc fn_threshold;
 /* The library in order, NULL-terminated, for listings. */
