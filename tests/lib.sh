@@ -233,6 +233,14 @@ traces_count() {
 	echo "$p $b"
 }
 
+# refused_arg TRACE FUNCTION CODE MESSAGE: `mapi run -r TRACE FUNCTION`
+# refuses it with MAPI error CODE and a message matching MESSAGE (a regex).
+refused_arg() {
+	local out
+	out=$("$BUILD/mapi" run -r "$1" "$2" 2>&1 || true)
+	check_match "$2: $3" "$out" "$4 \(MAPI error $3\)$"
+}
+
 # mapi_run_live OUT N SEND FUNCTION...: `mapi run` on mon0 (JSON lines into
 # OUT, every 0.2 s) with FUNCTION... and a PKT_COUNTER after them; once it
 # reports, runs the command SEND (say, traces_send in -- out), waits until

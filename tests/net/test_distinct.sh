@@ -122,11 +122,7 @@ check_match "it reports the scanner, and no other source" "$(grep talks "$T/sd.o
 	'^second [12]: 10.9.9.9 talks to about [0-9]+ destinations \(2000 packets\)\|$'
 
 echo "6. bad arguments"
-bad_arg() {
-	local out
-	out=$("$BUILD/mapi" run -r "$T/in.pcap" "DISTINCT $1" 2>&1 || true)
-	check_match "DISTINCT $1: $2" "$out" "$3 \(MAPI error $2\)$"
-}
+bad_arg() { refused_arg "$T/in.pcap" "DISTINCT $1" "$2" "$3"; }
 bad_arg "9 TOPX_IP_SRCIP" 7001 "protocol 9: .*"
 bad_arg "TOPX_UDP TOPX_IP_SRCIP" 7002 "TOPX_IP_SRCIP is not a field of TOPX_UDP"
 bad_arg "TOPX_IP TOPX_IP_DSTIP 0 TOPX_IP_SRCIP" 7003 "protocol 0: .*"

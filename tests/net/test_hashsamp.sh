@@ -70,11 +70,7 @@ kill "$MAPID_PID"
 wait "$MAPID_PID" 2>/dev/null || true
 
 echo "3. bad arguments"
-bad_arg() {
-	local out
-	out=$("$BUILD/mapi" run -r "$T/in.pcap" "HASHSAMP $1" 2>&1 || true)
-	check_match "HASHSAMP $1: $2" "$out" "$3 \(MAPI error $2\)$"
-}
+bad_arg() { refused_arg "$T/in.pcap" "HASHSAMP $1" "$2" "$3"; }
 bad_arg "-1" 7001 "RANGE -1: 0 to 1024 .*"
 bad_arg "1025" 7001 "RANGE 1025: 0 to 1024 .*"
 bad_arg "512 1" 7002 "KEEP 1: its headers come from a TO_BUFFER after it .*"

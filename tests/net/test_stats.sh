@@ -63,20 +63,12 @@ kill "$MAPID_PID"
 wait "$MAPID_PID" 2>/dev/null || true
 
 echo "3. bad arguments"
-bad_arg() {
-	local out
-	out=$("$BUILD/mapi" run -r "$T/in.pcap" "STATS $1" 2>&1 || true)
-	check_match "STATS $1: $2" "$out" "$3 \(MAPI error $2\)$"
-}
+bad_arg() { refused_arg "$T/in.pcap" "STATS $1" "$2" "$3"; }
 bad_arg "5" 7001 "STATS 5: MAPI_PKT_SIZE \(2\), or a PROTOCOL and a FIELD"
 bad_arg "TOPX_IP TOPX_IP_SRCIP" 7002 "an address is not a number"
 bad_arg "TOPX_UDP TOPX_TCP_SEQ" 7002 "TOPX_TCP_SEQ is not a field of TOPX_UDP"
 bad_arg "1 2 3" 7003 "STATS takes \(MAPI_PKT_SIZE\) or \(PROTOCOL FIELD\), got 3 arguments"
-dist_arg() {
-	local out
-	out=$("$BUILD/mapi" run -r "$T/in.pcap" "DIST $1" 2>&1 || true)
-	check_match "DIST $1: $2" "$out" "$3 \(MAPI error $2\)$"
-}
+dist_arg() { refused_arg "$T/in.pcap" "DIST $1" "$2" "$3"; }
 dist_arg "5 0 100 10" 7001 "DIST 5: MAPI_PKT_SIZE \(2\), or a PROTOCOL and a FIELD"
 dist_arg "MAPI_PKT_SIZE 100 100 10" 7003 "MAX 100: more than MIN \(100\)"
 dist_arg "MAPI_PKT_SIZE 0 100 7" 7004 "STEP 7: MAX - MIN \(100\) in whole steps, 1024 bins at most"
