@@ -356,8 +356,9 @@ struct mapi_distinct_result {
  * STATS(MAPI_PKT_SIZE) and STATS(PROTOCOL, FIELD): running statistics of
  * the frames' length on the wire, or of a header field that is a number
  * (TOP's protocols and fields), over the packets that reach it.  Exact.
- * MAPI 2.0's STATS of another function's result (FD FID TICKS) is not one
- * of its forms.
+ * STATS(FD, FID, INTERVAL [, RESET]), MAPI 2.0's (its TICKS the interval):
+ * the same of another function's number sampled as BUCKET samples it
+ * (below), over the whole intervals; count is the samples.
  */
 #define MAPI_PKT_TS 1		/* PKTINFO's (MAPI 2.0's PKT_TS) */
 #define MAPI_PKT_SIZE 2		/* STATS', DIST's and PKTINFO's (PKT_SIZE) */
@@ -380,9 +381,11 @@ struct mapi_stats_result {
  * DIST(MAPI_PKT_SIZE, MIN, MAX, STEP) and DIST(PROTOCOL, FIELD, MIN, MAX,
  * STEP): a histogram of the frames' length on the wire or of a header field
  * that is a number (TOP's protocols and fields): bins of STEP from MIN to
- * MAX, and one below MIN and one from MAX on; exact.  MAPI 2.0's DIST of
- * another function's result (FD FID MIN MAX INTERVAL) is not one of its
- * forms (its INTERVAL, a string, is refused).
+ * MAX, and one below MIN and one from MAX on; exact.  DIST(FD, FID, MIN,
+ * MAX, INTERVAL [, STEP [, RESET]]), MAPI 2.0's: of another function's
+ * number sampled as STATS samples it; without a STEP, the smallest that
+ * makes MAPI_DIST_MAX_BINS bins at most, MAX rounded up to a whole step.
+ * The string INTERVAL tells it from the field form.
  */
 #define MAPI_DIST_MAX_BINS 1024
 

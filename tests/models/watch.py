@@ -5,7 +5,12 @@ them: the watched number at time t is the selected packets before t; the
 flow's clock starts at the trace's first packet.  Checks a `mapi run
 --json` line's result of function FID against it, exactly.
 
+STATS and DIST of another function's number summarize BUCKET's samples,
+the last, short interval's left out.
+
 usage: watch.py bucket TRACE FID SELECT INTERVAL_NS RESET < mapi-json
+       watch.py stats TRACE FID SELECT INTERVAL_NS RESET < mapi-json
+       watch.py dist TRACE FID SELECT INTERVAL_NS RESET MIN MAX STEP < mapi-json
        watch.py threshold TRACE FID SELECT TYPE BOUND BOUNDARY TIMEOUT_US DIVIDER COUNT
 SELECT: all (every frame) or syn (TCP over IPv4 with SYN and not ACK).
 """
@@ -42,8 +47,8 @@ def result(fid):
     return r[0]
 
 
-def bucket(args):
-    path, fid, select, interval, reset = args[0], int(args[1]), args[2], int(args[3]), int(args[4])
+def samples_of(path, select, interval, reset):
+    """BUCKET's samples [end, value], the last one the short interval's."""
     every, sel = times(path, select)
     before = lambda t: bisect.bisect_left(sel, t)  # noqa: E731
     samples, b, base = [], every[0] + interval, 0
@@ -54,11 +59,49 @@ def bucket(args):
     # the last, short interval, to the last packet (included)
     v = len(sel)
     samples.append([every[-1], v - base if reset else v])
+    return samples
+
+
+def bucket(args):
+    path, fid, select, interval, reset = args[0], int(args[1]), args[2], int(args[3]), int(args[4])
+    samples = samples_of(path, select, interval, reset)
     r = result(fid)
     got = r["samples"]
     if got != samples[-len(got):] or r["total"] != len(samples):
         diff = [(g, w) for g, w in zip(got, samples[-len(got):]) if g != w][:5]
         print(f"{r['total']} samples, model {len(samples)}; first differences {diff}")
+        sys.exit(1)
+
+
+def stats(args):
+    path, fid, select, interval, reset = args[0], int(args[1]), args[2], int(args[3]), int(args[4])
+    v = [x for _, x in samples_of(path, select, interval, reset)[:-1]]
+    n, total, total2 = len(v), sum(v), sum(x * x for x in v)
+    want = {"count": n, "sum_hi": total >> 64, "sum_lo": total & (2**64 - 1),
+            "sum2_hi": total2 >> 64, "sum2_lo": total2 & (2**64 - 1),
+            "min": min(v) if v else 0, "max": max(v) if v else 0}
+    r = result(fid)
+    got = {k: r[k] for k in want}
+    mean = total / n if n else 0
+    if got != want or abs(r["mean"] - mean) > 1e-6 * max(1, mean):
+        print(f"{got} mean {r['mean']}; model {want} mean {mean}")
+        sys.exit(1)
+
+
+def dist(args):
+    path, fid, select, interval, reset = args[0], int(args[1]), args[2], int(args[3]), int(args[4])
+    lo, hi, step = int(args[5]), int(args[6]), int(args[7])
+    v = [x for _, x in samples_of(path, select, interval, reset)[:-1]]
+    counts = [0] * ((hi - lo) // step)
+    for x in v:
+        if lo <= x < hi:
+            counts[(x - lo) // step] += 1
+    want = {"min": lo, "max": hi, "step": step, "count": len(v),
+            "below": sum(x < lo for x in v), "above": sum(x >= hi for x in v), "counts": counts}
+    r = result(fid)
+    got = {k: r[k] for k in want}
+    if got != want:
+        print(f"{got}; model {want}")
         sys.exit(1)
 
 
@@ -90,4 +133,5 @@ def threshold(args):
 
 
 if __name__ == "__main__":
-    {"bucket": bucket, "threshold": threshold}[sys.argv[1]](sys.argv[2:])
+    {"bucket": bucket, "stats": stats, "dist": dist,
+     "threshold": threshold}[sys.argv[1]](sys.argv[2:])

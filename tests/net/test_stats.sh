@@ -67,7 +67,8 @@ bad_arg() { refused_arg "$T/in.pcap" "STATS $1" "$2" "$3"; }
 bad_arg "5" 7001 "STATS 5: MAPI_PKT_SIZE \(2\), or a PROTOCOL and a FIELD"
 bad_arg "TOPX_IP TOPX_IP_SRCIP" 7002 "an address is not a number"
 bad_arg "TOPX_UDP TOPX_TCP_SEQ" 7002 "TOPX_TCP_SEQ is not a field of TOPX_UDP"
-bad_arg "1 2 3" 7003 "STATS takes \(MAPI_PKT_SIZE\) or \(PROTOCOL FIELD\), got 3 arguments"
+bad_arg "1 2 3" 7003 "STATS argument 3 \(INTERVAL\) must be a string, not a signed integer"
+bad_arg "1 2 \"1s\" 0 5" 7005 "STATS takes \(MAPI_PKT_SIZE\) or \(PROTOCOL FIELD\) or \(FD FID INTERVAL \[RESET\]\), got 5 arguments"
 dist_arg() { refused_arg "$T/in.pcap" "DIST $1" "$2" "$3"; }
 dist_arg "5 0 100 10" 7001 "DIST 5: MAPI_PKT_SIZE \(2\), or a PROTOCOL and a FIELD"
 dist_arg "MAPI_PKT_SIZE 100 100 10" 7003 "MAX 100: more than MIN \(100\)"

@@ -222,8 +222,9 @@ static void test_capture_arguments(void **state)
 	expect_error(MAPI_INVALID_FLOW_OR_FID, "was closed");
 }
 
-/* A function's forms are told by their number of arguments alone: no two
- * of one function take the same number.  Every form is listed. */
+/* A function's forms are told by their number of arguments, and where two
+ * take the same number, by which are strings: no two of one function take
+ * the same arguments.  Every form is listed. */
 static void test_function_forms(void **state)
 {
 	mapi_libfunct_info_t fi;
@@ -231,20 +232,27 @@ static void test_function_forms(void **state)
 
 	(void)state;
 	for (n = 0; mapi_get_libfunct_info(n, &fi) == 0; n++) {
-		char taken[16] = { 0 }, *form, *save = NULL;
-		int forms = 0;
+		/* every way of calling it: its arguments' letters, lower case */
+		char taken[64][16], *form, *save = NULL;
+		int forms = 0, ntaken = 0, i;
 
 		for (form = strtok_r(fi.argtypes, "|", &save); form || !forms;
 		     form = strtok_r(NULL, "|", &save)) {
 			const char *a = form ? form : "";
-			int need = 0, most = (int)strlen(a), k;
+			int need = 0, most = (int)strlen(a), k, j;
 
+			assert_true(most < 16);
 			while (a[need] == 's' || a[need] == 'i')
 				need++;
 			for (k = need; k <= most; k++) {
-				if (taken[k])
-					fail_msg("%s: two forms take %d arguments", fi.name, k);
-				taken[k] = 1;
+				assert_true(ntaken < 64);
+				for (j = 0; j < k; j++)
+					taken[ntaken][j] = (char)(a[j] == 'S' ? 's' : a[j] == 'I' ? 'i' : a[j]);
+				taken[ntaken][k] = 0;
+				for (i = 0; i < ntaken; i++)
+					if (!strcmp(taken[i], taken[ntaken]))
+						fail_msg("%s: two forms take \"%s\"", fi.name, taken[i]);
+				ntaken++;
 			}
 			forms++;
 			if (!form)

@@ -768,6 +768,69 @@ static void test_threshold_events(void **state)
 	assert_int_equal(mapi_close_flow(fd), 0);
 }
 
+/*
+ * STATS and DIST of another function's number (a counter's gain every
+ * 10 ms of the trace's time) against the packets' times, and DIST's form
+ * told by its argument types: five integers are a header field's, a string
+ * fifth is MAPI 2.0's of a result.
+ */
+static void test_result_of_result(void **state)
+{
+	const struct mapi_stats_result *st;
+	const struct mapi_dist_result *d, *df;
+	unsigned long long n = 0, sum = 0, sum2 = 0, lo = ~0ull, hi = 0;
+	unsigned long long bins[4] = { 0 };	/* below 9, 9, 10, from 11 on */
+	uint64_t end, before, prev = 0;
+	mapi_flow_info_t info;
+	int fd, cnt, sid, did, fid, i;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "watch.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	cnt = mapi_apply_function(fd, "PKT_COUNTER");
+	sid = mapi_apply_function(fd, "STATS", 0, cnt, "10ms", 1);
+	did = mapi_apply_function(fd, "DIST", 0, cnt, 9, 11, "10ms", 1, 1);
+	fid = mapi_apply_function(fd, "DIST", MAPI_TOPX_IP, MAPI_TOPX_IP_TTL, 0, 256, 8);
+	assert_true(cnt > 0 && sid > 0 && did > 0 && fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	/* the whole intervals' gains; the last, short one is not a sample */
+	for (end = TS0 + 10000000; end <= ts_of(NPKTS - 1); end += 10000000) {
+		for (i = 0, before = 0; i < NPKTS; i++)
+			before += ts_of(i) < end;
+		n++;
+		sum += before - prev;
+		sum2 += (before - prev) * (before - prev);
+		lo = before - prev < lo ? before - prev : lo;
+		hi = before - prev > hi ? before - prev : hi;
+		bins[before - prev < 9 ? 0 : before - prev < 11 ? before - prev - 8 : 3]++;
+		prev = before;
+	}
+	st = mapi_read_results(fd, sid, MAPI_COPY);
+	assert_non_null(st);
+	assert_true(st->count == n && st->sum_lo == sum && st->sum2_lo == sum2 && !st->sum_hi);
+	assert_true(st->min == lo && st->max == hi);
+	d = mapi_read_results(fd, did, MAPI_COPY);
+	assert_non_null(d);
+	assert_true(d->bins == 2 && d->step == 1 && d->count == n);
+	assert_true(d->below == bins[0] && d->counts[0] == bins[1] && d->counts[1] == bins[2] &&
+		    d->above == bins[3]);
+	df = mapi_read_results(fd, fid, MAPI_COPY);
+	assert_non_null(df);
+	assert_true(df->bins == 32 && df->step == 8 && df->count > n);
+	assert_int_equal(mapi_close_flow(fd), 0);
+
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	cnt = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_int_equal(mapi_apply_function(fd, "DIST", 0, cnt, 0, 10, 5, "1s"), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 5, "(INTERVAL) must be a string");
+	assert_int_equal(mapi_apply_function(fd, "STATS", 0, cnt, 10), -1);
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "(INTERVAL) must be a string");
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void create_refused(const char *path, int format, int code, const char *words)
 {
 	if (mapi_create_offline_flow(path, format) != -1)
@@ -1036,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_threshold_events),
+		cmocka_unit_test(test_result_of_result),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

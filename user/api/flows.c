@@ -453,7 +453,7 @@ static int apply_target(int fd, const char *funct, struct flow **f, const struct
 }
 
 /*
- * A function of another function's number (fn_desc.watches), just applied
+ * A function of another function's number (fn_form.watch), just applied
  * as fid: the flow and function its arguments name (flow 0: its own) must
  * be this process's, the function one with a number; a live flow watches a
  * live one; over a trace, a function applied before it to its own flow
@@ -467,9 +467,9 @@ static int check_watched(struct flow *f, int fid)
 	int a, wfd, wfid, ret = 0;
 	struct flow *w = f;
 
-	if (!fi || !fi->desc->watches)
+	if (!fi || !flow_watches(fi))
 		return fid;
-	a = fi->desc->watch_arg;
+	a = fi->desc->forms[fi->form].watch - 1;
 	wfd = flow_watch_fd(fi);
 	wfid = flow_watch_fid(fi);
 	if (wfd)
@@ -577,13 +577,13 @@ static int count_files(const struct flow *f)
 	return n;
 }
 
-/* Functions of a live flow the library thread ticks (fn_desc.watches). */
+/* Functions of a live flow the library thread ticks (fn_form.watch). */
 static int count_ticks(const struct flow *f)
 {
 	int i, n = 0;
 
 	for (i = 0; i < f->nfns && f->backend->ops->live; i++)
-		n += f->fns[i]->desc->tick != NULL;
+		n += flow_watches(f->fns[i]);
 	return n;
 }
 

@@ -41,7 +41,7 @@ void keeper_count_ticks(int delta)
 	nticks += delta;
 }
 
-/* BUCKET, THRESHOLD: the number each watches, now.  When that flow has
+/* BUCKET, THRESHOLD, ...: the number each watches, now.  When that flow has
  * closed (its descriptor may be another's by now: its serial says) or lost
  * its interface, a last, final tick, with the last number read. */
 static void tick_watchers(void)
@@ -55,11 +55,10 @@ static void tick_watchers(void)
 			continue;
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i], *wfi;
-			int wfd = flow_watch_fd(fi) ? flow_watch_fd(fi) : f->fd;
 
-			if (!fi->desc->tick || fi->watch_ended)
+			if (!flow_watches(fi) || fi->watch_ended)
 				continue;
-			w = api_flow_at(wfd);
+			w = api_flow_at(flow_watch_fd(fi) ? flow_watch_fd(fi) : f->fd);
 			if (!w || w->serial != fi->watch_serial) {
 				fi->watch_ended = 1;
 				fi->desc->tick(fi, f->start_ns, now, fi->watch_value, 1);

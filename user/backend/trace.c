@@ -230,7 +230,7 @@ static const char *trace_name(const struct trace *t)
 	return slash ? slash + 1 : t->path;
 }
 
-/* f's BUCKETs and THRESHOLDs: the numbers they watch (of f's own
+/* f's functions of another's number (BUCKET, THRESHOLD, ...): the numbers they watch (of f's own
  * functions, the API checked) at time now, before the packet of that time;
  * the flow's clock starts at the trace's first packet, start. */
 static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int final)
@@ -241,7 +241,7 @@ static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int fina
 		struct fn_instance *fi = f->fns[i], *wfi;
 		uint64_t v;
 
-		if (!fi->desc->tick)
+		if (!flow_watches(fi))
 			continue;
 		wfi = flow_fn(f, flow_watch_fid(fi));
 		if (wfi && !flow_read_number(f, wfi, &v))

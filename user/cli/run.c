@@ -32,6 +32,7 @@ static const char run_usage[] =
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
 	"  mapi run -i eth0 'TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24'\n"
 	"  mapi run -i eth0 PKT_COUNTER 'BUCKET 0 1 \"1s\" 1'   (FD 0: this flow)\n"
+	"  mapi run -i eth0 PKT_COUNTER 'STATS 0 1 \"1s\" 1'    (packets a second)\n"
 	"\n"
 	"`mapi functions` lists them.  Packets kept by TO_BUFFER are printed one a\n"
 	"line as they come (mapi capture's format); TOP's values as a table under\n"

@@ -93,6 +93,17 @@ static int bad_count(const struct fn_desc *d, int n)
 		       form->names, n);
 }
 
+/* Whether the strings of in are where form takes strings. */
+static int strings_fit(const struct fn_form *form, const struct mapi_arg *in, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((in[i].type == MAPI_ARG_STR) != (form->args[i] == 's' || form->args[i] == 'S'))
+			return 0;
+	return 1;
+}
+
 int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 	       struct mapi_arg **out, int *which)
 {
@@ -103,9 +114,12 @@ int args_check(const struct fn_desc *d, const struct mapi_arg *in, int n,
 	*out = NULL;
 	if (n < 0 || (n && !in))
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT, "%s: bad argument list", d->name);
-	/* the form is told by the number of arguments alone */
-	for (i = 0; i < fn_forms(d) && !form; i++)
-		if (n >= fn_args_required(&d->forms[i]) && n <= fn_args_max(&d->forms[i])) {
+	/* the form is told by the number of arguments, and among forms of the
+	 * same number by where the strings are: the first that takes them, or
+	 * the first of that number, whose check then says what is wrong */
+	for (i = fn_forms(d) - 1; i >= 0; i--)
+		if (n >= fn_args_required(&d->forms[i]) && n <= fn_args_max(&d->forms[i]) &&
+		    (!form || strings_fit(&d->forms[i], in, n) || !strings_fit(form, in, n))) {
 			form = &d->forms[i];
 			*which = i;
 		}

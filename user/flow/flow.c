@@ -158,14 +158,19 @@ struct fn_instance *flow_fn(const struct flow *f, int fid)
 	return fid >= 1 && fid <= f->nfns ? f->fns[fid - 1] : NULL;
 }
 
+int flow_watches(const struct fn_instance *fi)
+{
+	return fi->desc->forms[fi->form].watch != 0;
+}
+
 int flow_watch_fd(const struct fn_instance *fi)
 {
-	return (int)fi->args[fi->desc->watch_arg].v.i;
+	return (int)fi->args[fi->desc->forms[fi->form].watch - 1].v.i;
 }
 
 int flow_watch_fid(const struct fn_instance *fi)
 {
-	return (int)fi->args[fi->desc->watch_arg + 1].v.i;
+	return (int)fi->args[fi->desc->forms[fi->form].watch].v.i;
 }
 
 int flow_read_number(struct flow *f, struct fn_instance *fi, uint64_t *val)

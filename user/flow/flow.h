@@ -129,6 +129,9 @@ void flow_fns_disconnect(struct flow *f);
 /* Function fid of f (1 for the first), or NULL. */
 struct fn_instance *flow_fn(const struct flow *f, int fid);
 /* The flow and function fi watches (functions.h, fn_desc.watches). */
+/* Whether fi watches another function's number (its form's watch), and
+ * which flow (0: its own) and function. */
+int flow_watches(const struct fn_instance *fi);
 int flow_watch_fd(const struct fn_instance *fi);
 int flow_watch_fid(const struct fn_instance *fi);
 

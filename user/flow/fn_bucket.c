@@ -14,17 +14,10 @@
 
 #include "error.h"
 #include "functions.h"
-
-/* The longest interval: a day (longer ones would be read once a run). */
-#define MAX_INTERVAL_NS (86400ull * 1000000000ull)
+#include "sampler.h"
 
 struct bucket {
-	uint64_t interval;		/* ns */
-	int reset;
-	int own;			/* it watches its own flow, whose counts start at 0 */
-	int started;
-	uint64_t next;			/* the next boundary */
-	uint64_t base;			/* the value at the last boundary (RESET) */
+	struct sampler sampler;
 	pthread_mutex_t lock;		/* the ring, between tick() and read() */
 	struct mapi_bucket_sample *ring;	/* MAPI_BUCKET_SAMPLES; NULL in mapid */
 	uint64_t total;
@@ -32,51 +25,20 @@ struct bucket {
 	struct mapi_bucket_result *snapshot;
 };
 
-/* "1s", "100ms", "500us", "2m": an interval in ns, or 0. */
-static uint64_t interval_ns(const char *s)
-{
-	static const struct { const char *unit; uint64_t ns; } units[] = {
-		{ "us", 1000ull }, { "ms", 1000000ull }, { "s", 1000000000ull },
-		{ "m", 60000000000ull },
-	};
-	char *end;
-	unsigned long long n;
-	size_t i;
-
-	if (!s || *s < '0' || *s > '9')
-		return 0;
-	n = strtoull(s, &end, 10);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit))
-			return n && n <= UINT64_MAX / units[i].ns ? n * units[i].ns : 0;
-	return 0;
-}
-
 static int bucket_prepare(struct fn_instance *fi, const struct flow *f)
 {
-	uint64_t ns = interval_ns(fi->args[2].v.s);
+	struct sampler sampler;
 	struct bucket *b;
+	int ret;
 
-	if (!ns)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
-			       "BUCKET INTERVAL \"%s\": a number and us, ms, s or m",
-			       fi->args[2].v.s ?: "");
-	if (ns > MAX_INTERVAL_NS)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
-			       "BUCKET INTERVAL \"%s\": a day at most", fi->args[2].v.s);
-	if (ns < 1000000ull * MAPI_REF_REFRESH_MS && !f->trace)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
-			       "BUCKET INTERVAL \"%s\": at least %d ms on an interface (it is read "
-			       "that often)", fi->args[2].v.s, MAPI_REF_REFRESH_MS);
-	if (fi->args[3].v.i != 0 && fi->args[3].v.i != 1)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4, "BUCKET RESET %lld: 0 or 1",
-			       fi->args[3].v.i);
+	ret = sampler_init(&sampler, f, "BUCKET", 2, fi->args[2].v.s, 3, fi->args[3].v.i,
+			   fi->args[0].v.i == 0 || fi->args[0].v.i == f->fd);
+	if (ret)
+		return ret;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->interval = ns;
-	b->reset = (int)fi->args[3].v.i;
-	b->own = fi->args[0].v.i == 0 || fi->args[0].v.i == f->fd;
+	b->sampler = sampler;
 	pthread_mutex_init(&b->lock, NULL);
 	fi->state = b;
 	/* mapid's copy never ticks: no ring for it */
@@ -85,52 +47,31 @@ static int bucket_prepare(struct fn_instance *fi, const struct flow *f)
 	return 0;
 }
 
-static void record(struct bucket *b, uint64_t ts, uint64_t value)
+/* n samples into the ring: of a silence longer than the ring, only the
+ * last MAPI_BUCKET_SAMPLES are kept, all alike. */
+static void record(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int partial)
 {
-	/* (a number that went down, as a frozen store read at 0 would: no
-	 * gain, not 2^64) */
-	uint64_t gain = value > b->base ? value - b->base : 0;
+	struct bucket *b = ctx;
+	uint64_t interval = b->sampler.interval;
 
-	b->ring[b->total % MAPI_BUCKET_SAMPLES] = (struct mapi_bucket_sample){
-		ts, b->reset ? gain : value,
-	};
-	b->total++;
-	b->base = value;
+	if (n > MAPI_BUCKET_SAMPLES) {
+		ts += (n - MAPI_BUCKET_SAMPLES) * interval;
+		b->total += n - MAPI_BUCKET_SAMPLES;
+		n = MAPI_BUCKET_SAMPLES;
+	}
+	for (; n; n--, ts += interval)
+		b->ring[b->total++ % MAPI_BUCKET_SAMPLES] =
+			(struct mapi_bucket_sample){ ts, value };
+	b->partial = partial;
 }
 
 static void bucket_tick(struct fn_instance *fi, uint64_t start, uint64_t now, uint64_t value,
 			int final)
 {
 	struct bucket *b = fi->state;
-	uint64_t passed;
 
 	pthread_mutex_lock(&b->lock);
-	if (!b->started) {
-		/* intervals from the flow's start: its own counts were 0 then */
-		b->started = 1;
-		b->next = start + b->interval;
-		b->base = b->own ? 0 : value;
-	}
-	if (!b->partial && now >= b->next) {
-		passed = (now - b->next) / b->interval + 1;
-		/* a silence longer than the ring: its first sample (what came
-		 * before it), then only the last MAPI_BUCKET_SAMPLES, alike */
-		if (passed > MAPI_BUCKET_SAMPLES + 1) {
-			record(b, b->next, value);
-			b->next += (passed - MAPI_BUCKET_SAMPLES) * b->interval;
-			b->total += passed - 1 - MAPI_BUCKET_SAMPLES;
-		}
-		while (now >= b->next) {
-			record(b, b->next, value);
-			b->next += b->interval;
-		}
-	}
-	/* the last, short interval, to the end (the trace's last packet
-	 * included) */
-	if (final && !b->partial) {
-		record(b, now, value);
-		b->partial = 1;
-	}
+	sampler_tick(&b->sampler, start, now, value, final, record, b);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -148,10 +89,10 @@ static int bucket_read(struct fn_instance *fi, struct flow *f, const void **out,
 	n = b->total < MAPI_BUCKET_SAMPLES ? (unsigned int)b->total : MAPI_BUCKET_SAMPLES;
 	r = calloc(1, sizeof(*r) + n * sizeof(r->samples[0]));
 	if (r) {
-		r->interval = b->interval;
+		r->interval = b->sampler.interval;
 		r->total = b->total;
 		r->count = n;
-		r->reset = b->reset;
+		r->reset = b->sampler.reset;
 		r->partial = b->partial;
 		first = b->total - n;
 		for (i = 0; i < n; i++)
@@ -182,14 +123,12 @@ static void bucket_release(struct fn_instance *fi)
 
 const struct fn_desc fn_bucket = {
 	.name = "BUCKET",
-	.forms = { { "iisI", "FD FID INTERVAL [RESET]" } },
+	.forms = { { "iisI", "FD FID INTERVAL [RESET]", 1 } },
 	.mapi2_form = 0,
 	.help = "the number of function FID of flow FD sampled every INTERVAL (\"1s\", "
 		"\"100ms\"), or with RESET 1 what it gained in each (struct mapi_bucket_result)",
 	.result = FN_RESULT_BUCKET,
 	.offloadable = 1,
-	.watches = 1,
-	.watch_arg = 0,
 	.prepare = bucket_prepare,
 	.emit = fn_emit_nothing,
 	.run = fn_run_pass,

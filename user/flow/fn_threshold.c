@@ -240,14 +240,12 @@ static void threshold_release(struct fn_instance *fi)
 
 const struct fn_desc fn_threshold = {
 	.name = "THRESHOLD",
-	.forms = { { "iiiiiiii", "TYPE FD FID THRESHOLD BOUNDARY TIMEOUT DIVIDER COUNT" } },
+	.forms = { { "iiiiiiii", "TYPE FD FID THRESHOLD BOUNDARY TIMEOUT DIVIDER COUNT", 2 } },
 	.help = "an event (mapi_wait_event) when the number of function FID of flow FD, or its "
 		"change over DIVIDER polls of 10 ms (TYPE), is above, equal to or below THRESHOLD "
 		"(BOUNDARY), at most one per TIMEOUT us, COUNT at most (0: no limit)",
 	.result = FN_RESULT_THRESHOLD,
 	.offloadable = 1,
-	.watches = 1,
-	.watch_arg = 1,
 	.prepare = threshold_prepare,
 	.emit = fn_emit_nothing,
 	.run = fn_run_pass,

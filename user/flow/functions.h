@@ -42,10 +42,15 @@ enum fn_result {
 struct fn_form {
 	const char *args;
 	const char *names;	/* for messages and help, e.g. "EXPR" */
+	/* A form of another function's number (BUCKET, THRESHOLD, STATS and
+	 * DIST of a result): 1 + the argument that names the flow watched, the
+	 * next the function (see tick() below); 0: it watches nothing. */
+	int watch;
 };
 
 /* A function may have several forms (MAPI 2.0's and mapi-bpf's), told
- * apart by their number of arguments: no two take the same number. */
+ * apart by their number of arguments, and where two take the same number,
+ * by which of them are strings. */
 #define FN_FORMS_MAX 4
 
 struct fn_desc {
@@ -96,10 +101,10 @@ struct fn_desc {
 	 */
 	int (*read)(struct fn_instance *fi, struct flow *f, const void **out, size_t *size);
 	/*
-	 * A function of another function's result (BUCKET, THRESHOLD), with no
-	 * kernel part: its arguments watch_arg and watch_arg + 1 name the flow
-	 * and the function whose number (first result slot) it watches; the
-	 * API checks them when it is applied.  tick() is given that number
+	 * A form of another function's result (fn_form.watch), with no kernel
+	 * part: two of its arguments name the flow and the function whose
+	 * number (first result slot) it watches; the API checks them when it
+	 * is applied.  tick() is given that number
 	 * now, and when its flow's clock started: every MAPI_REF_REFRESH_MS by
 	 * the library thread, for a live flow, with the wall clock and the
 	 * connect time; over a trace, before each packet, with its time and
@@ -108,8 +113,6 @@ struct fn_desc {
 	 * Through mapid it runs in the client: mapid's copy (f->served) never
 	 * ticks.
 	 */
-	int watches;
-	int watch_arg;
 	void (*tick)(struct fn_instance *fi, uint64_t start_ns, uint64_t now_ns, uint64_t value,
 		     int final);
 	/* Its next event for mapi_wait_event (THRESHOLD): 0, -ETIMEDOUT,
