@@ -5,9 +5,10 @@
  *
  *	top_talkers IFACE [SECONDS] [N] [FILTER]
  *
- * Each second it prints the N (default 5) sources with the most bytes so
- * far, how many bytes each sent in the last second, and whether the list
- * is exact (TOP's table held every source).  At the end, the totals.
+ * Each second it prints the N (default 5) sources that sent the most bytes
+ * in that second (a TOP per interval of "1s"), and whether the list is
+ * exact (TOP's table held every source).  At the end, the N with the most
+ * in all (a TOP since the start, on the same flow).
  */
 #include <arpa/inet.h>
 #include <mapi.h>
@@ -36,24 +37,12 @@ static void subnet(const struct mapi_field_value *v, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", addr, v->prefix);
 }
 
-/* The bytes a subnet had at the last reading (0 if it was not listed). */
-static unsigned long long before(const struct mapi_top_value *prev, unsigned int n,
-				 const struct mapi_top_value *v)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (!memcmp(&prev[i].value, &v->value, sizeof(v->value)))
-			return prev[i].bytes;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	static struct mapi_top_value prev[MAX_N];
 	const struct mapi_top_result *r = NULL;
-	unsigned int nprev = 0, k;
-	int fd, fid, seconds = 10, n = 5, i;
+	unsigned long long last_end = 0;
+	int fd, fid, total, seconds = 10, n = 5, i;
+	unsigned int k;
 	char name[64];
 
 	if (argc < 2 || argc > 5) {
@@ -72,29 +61,34 @@ int main(int argc, char **argv)
 		return fail("mapi_create_flow");
 	if (argc > 4 && mapi_apply_function(fd, "BPF_FILTER", argv[4]) < 0)
 		return fail("BPF_FILTER");
-	fid = mapi_apply_function(fd, "TOP", n, MAPI_TOPX_IP, MAPI_TOPX_IP_SRCIP,
+	fid = mapi_apply_function(fd, "TOP", n, MAPI_TOPX_IP, MAPI_TOPX_IP_SRCIP, "1s",
 				  MAPI_SORT_BY_BYTES, 24, 48);
-	if (fid < 0)
+	total = mapi_apply_function(fd, "TOP", n, MAPI_TOPX_IP, MAPI_TOPX_IP_SRCIP,
+				    MAPI_SORT_BY_BYTES, 24, 48);
+	if (fid < 0 || total < 0)
 		return fail("TOP");
 	if (mapi_connect(fd) < 0)
 		return fail("mapi_connect");
-	for (i = 1; i <= seconds; i++) {
-		sleep(1);
+	for (i = 1; i <= seconds;) {
+		/* (each second's list is there within 10 ms after it ends) */
+		usleep(100000);
 		if (!(r = mapi_read_results(fd, fid, MAPI_COPY)))
 			return fail("mapi_read_results");
-		printf("second %d: %llu bytes from %u subnets%s\n", i, r->bytes,
+		if (r->end == last_end)
+			continue;
+		last_end = r->end;
+		printf("second %d: %llu bytes from %u subnets%s\n", i++, r->bytes,
 		       r->distinct + r->spilled, r->exact ? "" : " (not all in the table)");
 		for (k = 0; k < r->count; k++) {
 			subnet(&r->values[k].value, name, sizeof(name));
-			printf("  %-24s %12llu bytes %10llu packets  +%llu bytes this second\n", name,
-			       r->values[k].bytes, r->values[k].packets,
-			       r->values[k].bytes - before(prev, nprev, &r->values[k]));
+			printf("  %-24s %12llu bytes %10llu packets\n", name, r->values[k].bytes,
+			       r->values[k].packets);
 		}
 		fflush(stdout);
-		nprev = r->count;
-		memcpy(prev, r->values, nprev * sizeof(prev[0]));
 	}
-	for (k = 0; r && k < r->count; k++) {
+	if (!(r = mapi_read_results(fd, total, MAPI_COPY)))
+		return fail("mapi_read_results");
+	for (k = 0; k < r->count; k++) {
 		subnet(&r->values[k].value, name, sizeof(name));
 		printf("total %s %llu packets %llu bytes\n", name, r->values[k].packets,
 		       r->values[k].bytes);

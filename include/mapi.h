@@ -303,6 +303,12 @@ struct mapi_top_value {
  * found).  exact says that the list is the true top X: every value listed
  * is exact, and nothing went to "other" or the last value listed has at
  * least as much as all of "other".
+ *
+ * TOP(X, PROTOCOL, FIELD, INTERVAL [, SORT [, PREFIX [, PREFIX6]]]): the
+ * same of each INTERVAL ("1s", as BUCKET's) from the flow's start, every
+ * count what it gained in the interval: the result is the last interval
+ * that ended (end; over a trace, after its last packet, the short one to
+ * it, partial), the values that had no packets in it left out.
  */
 #define MAPI_TOP_TABLE 65536
 #define MAPI_TOP_SPILL 4096
@@ -312,10 +318,14 @@ struct mapi_top_result {
 	unsigned int spilled;		/* values kept beside it (estimated) */
 	int exact;
 	int sort;			/* MAPI_SORT_BY_* */
+	int partial;			/* its interval ended before its time */
 	unsigned long long packets;	/* packets that had the field */
 	unsigned long long bytes;
 	unsigned long long other_packets;	/* of values the table had no room for */
 	unsigned long long other_bytes;
+	unsigned long long interval;	/* ns; 0: since the flow's start */
+	unsigned long long end;		/* of the interval, ns since the epoch (0: none
+					 * ended yet) */
 	struct mapi_top_value values[];
 };
 

@@ -4,7 +4,13 @@
 Python from the bytes, independently of mapi-bpf's classic programs, and a
 check of `mapi run --json` lines against it.
 
-usage: top.py TRACE FID PROTOCOL FIELD SORT PREFIX PREFIX6 X [TABLE] < mapi-json
+usage: top.py TRACE FID PROTOCOL FIELD SORT PREFIX PREFIX6 X [TABLE [INTERVAL_NS]]
+              < mapi-json
+
+With INTERVAL_NS, the result is the last interval's (intervals from the
+first packet; after the last packet, the short one to it): every count
+what it gained in that interval, the values without a packet in it left
+out.  Which values the table holds is still the whole trace's.
 
 PROTOCOL, FIELD, SORT are MAPI's numbers (mapi.h); TABLE the values the
 table holds (MAPI_TOP_TABLE).  Past the table the model knows each value's
@@ -31,14 +37,16 @@ FIELDS = {
 VLAN = (0x8100, 0x88a8, 0x9100)
 
 
-def frames(path):
+def frames(path, with_time=False):
     data = open(path, "rb").read()
     magic, = struct.unpack_from("<I", data, 0)
     assert magic in (0xa1b2c3d4, 0xa1b23c4d), "a little-endian pcap file"
+    nano = magic == 0xa1b23c4d
     at = 24
     while at + 16 <= len(data):
-        cap, wire = struct.unpack_from("<II", data, at + 8)
-        yield data[at + 16:at + 16 + cap], wire
+        sec, frac, cap, wire = struct.unpack_from("<IIII", data, at)
+        frame = data[at + 16:at + 16 + cap], wire
+        yield frame + (sec * 10**9 + frac * (1 if nano else 1000),) if with_time else frame
         at += 16 + cap
 
 
@@ -112,24 +120,32 @@ def main():
     trace = sys.argv[1]
     fid, proto, field, sort, p4, p6, x = map(int, sys.argv[2:9])
     table = int(sys.argv[9]) if len(sys.argv) > 9 else 65536
+    interval = int(sys.argv[10]) if len(sys.argv) > 10 else 0
     spill = 4096
-    counts, spilled = {}, {}
+    counts, spilled, held = {}, {}, set()
     packets = nbytes = other_p = other_b = 0
-    for b, wire in frames(trace):
+    every = list(frames(trace, True))
+    since = 0
+    if interval:  # the start of the last interval
+        since = every[0][2] + (every[-1][2] - every[0][2]) // interval * interval
+    for b, wire, ts in every:
         v = value(b, proto, field, p4, p6)
         if v is None:
             continue
+        if v not in held and len(held) < table:
+            held.add(v)
+        if ts < since:
+            continue
         packets += 1
         nbytes += wire
-        if v not in counts:
-            if len(counts) == table:
-                other_p += 1
-                other_b += wire
-                spilled.setdefault(v, [0, 0])
-                spilled[v][0] += 1
-                spilled[v][1] += wire
-                continue
-            counts[v] = [0, 0]
+        if v not in held:
+            other_p += 1
+            other_b += wire
+            spilled.setdefault(v, [0, 0])
+            spilled[v][0] += 1
+            spilled[v][1] += wire
+            continue
+        counts.setdefault(v, [0, 0])
         counts[v][0] += 1
         counts[v][1] += wire
     line = json.loads(sys.stdin.read().strip().splitlines()[-1])
@@ -137,6 +153,9 @@ def main():
     assert len(res) == 1 and res[0]["function"] == "TOP", f"function {fid} is a TOP"
     r = res[0]
     bad = []
+    if interval and (r["interval"], r["end"], r["partial"]) != (interval, every[-1][2], True):
+        bad.append(f"interval {r['interval']} end {r['end']} partial {r['partial']}: model "
+                   f"{interval}, {every[-1][2]}, True")
     for k, want in (("packets", packets), ("bytes", nbytes), ("other_packets", other_p),
                     ("other_bytes", other_b), ("distinct", len(counts))):
         if r[k] != want:

@@ -13,8 +13,13 @@
 #  4. More values than the table holds: the table's values stay exact,
 #     the others are counted as "other", and "exact" says whether the list
 #     can be trusted.
-#  5. examples/top_talkers: its subnets' totals equal libpcap's.
-#  6. Bad arguments: MAPI 2.0's 7000 + n, naming the argument.
+#  5. Per INTERVAL: offline, the last interval's values exactly the
+#     model's; live, while tcpreplay plays the mix, the intervals' values
+#     add up to the model's of the whole trace (every interval's result
+#     seen once: none lost, none counted twice); in-process and through
+#     mapid.
+#  6. examples/top_talkers: its subnets' totals equal libpcap's.
+#  7. Bad arguments: MAPI 2.0's 7000 + n, naming the argument.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
@@ -77,11 +82,33 @@ LIVE2=("${SPECS[@]:14}")
 live_run "$T/live2.json" "${LIVE2[@]}"
 live_check "$T/live2.json" "${LIVE2[@]}"
 
+# live_intervals NAME: TOP per 500 ms of the sources (/24, /48) while
+# tcpreplay plays the mix in; the results of the intervals, each as last
+# printed, add up to the model's whole trace
+live_intervals() {
+	bg "$NS_MON" "$T/int.json" "$BUILD/mapi" run -i "$MON" -Q in --json -I 0.1 \
+		'TOP 1000 TOPX_IP TOPX_IP_SRCIP "500ms" 1 24 48'
+	local pid=$!
+	wait_until 10 grep -qs results "$T/int.json" || fail "$1: mapi run did not start"
+	in_peer tcpreplay -q -i "$PEER" "$T/in.pcap" >/dev/null 2>&1 || fail "tcpreplay failed"
+	# (an interval with no packet after those with them: the traffic's last
+	# interval ended and was printed)
+	wait_until 10 python3 tests/models/top_intervals.py "$T/int.json" "$T/int-sum.json" ||
+		fail "$1: no empty interval came after the traffic"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	model "$T/in.pcap" 1 "1000 1 8 1 24 48" <"$T/int-sum.json" >"$T/model.txt" &&
+		pass "$1: the 500 ms intervals' values add up to the model's whole trace" ||
+		fail "$1: the intervals' sum: $(head -c 600 "$T/model.txt")"
+}
+
 echo "3. through mapid"
 mapid_start
 MAPI_BACKEND=mapid live_run "$T/mapid.json" "${SPECS[0]}" "${SPECS[11]}"
 check_match "mapid ran the flow" "$(cat "$T/mapid.log")" "on $MON: 3 functions"
 live_check "$T/mapid.json" "${SPECS[0]}" "${SPECS[11]}"
+echo "   (per interval, section 5, through mapid while it runs)"
+MAPI_BACKEND=mapid live_intervals "through mapid"
 kill "$MAPID_PID"
 wait "$MAPID_PID" 2>/dev/null || true
 
@@ -112,7 +139,24 @@ model "$T/many.pcap" 1 "10 1 8" <"$T/manylive.json" >"$T/model.txt" &&
 check_match "live: the heavy source is first" "$(tail -n 1 "$T/manylive.json")" \
 	"\"values\":\[\{$heavy"
 
-echo "5. examples/top_talkers"
+echo "5. per interval"
+# what TOP is given | the model's SPEC | the interval, ns
+INTERVALS=('1000 1 8 "500ms" 1 24 48|1000 1 8 1 24 48|500000000' '7 2 11 "1s" 2|7 2 11 2|1000000000'
+	'1000 1 6 "333ms"|1000 1 6|333000000' '3 3 19 "250ms"|3 3 19|250000000')
+for trace in in corpus; do
+	bad=0
+	for spec in "${INTERVALS[@]}"; do
+		IFS='|' read -r given mspec ns <<<"$spec"
+		"$BUILD/mapi" run -r "$T/$trace.pcap" --json "TOP $given" >"$T/off.json" 2>&1 &&
+			python3 tests/models/top.py "$T/$trace.pcap" 1 $(model_args $mspec) 65536 "$ns" \
+				<"$T/off.json" >"$T/model.txt" ||
+			{ bad=$((bad + 1)); echo "    TOP $given: $(head -c 600 "$T/model.txt" "$T/off.json")"; }
+	done
+	check_eq "${#INTERVALS[@]} TOPs per interval over the $trace trace equal the model" "$bad" 0
+done
+live_intervals in-process
+
+echo "6. examples/top_talkers"
 # (the hooks of the flows before go idle first: then attached means its flow)
 wait_until 10 hooks_empty || fail "the hooks stay attached"
 bg "$NS_MON" "$T/tt.out" "$BUILD/examples/top_talkers" "$MON" 2 3
@@ -132,7 +176,7 @@ done < <(grep '^total' "$T/tt.out")
 check_eq "its subnets' totals equal libpcap's 'ip src net' over the frames sent" \
 	"$traffic_ok $bad $(grep -c '^total' "$T/tt.out")" "1 0 3"
 
-echo "6. bad arguments"
+echo "7. bad arguments"
 bad_arg() { refused_arg "$T/in.pcap" "TOP $1" "$2" "$3"; }
 bad_arg "0 TOPX_IP TOPX_IP_SRCIP" 7001 "X 0: 1 to 1000 values"
 bad_arg "1001 TOPX_IP TOPX_IP_SRCIP" 7001 "X 1001: 1 to 1000 values"
@@ -144,4 +188,8 @@ bad_arg "5 TOPX_IP TOPX_IP_TTL 3" 7004 "SORT 3: .*"
 bad_arg "5 TOPX_IP TOPX_IP_TTL 1 8" 7005 "TOPX_IP_TTL is not an address"
 bad_arg "5 TOPX_IP TOPX_IP_SRCIP 1 33" 7005 "PREFIX 33: 0 to 32 bits.*"
 bad_arg "5 TOPX_IP TOPX_IP_SRCIP 1 24 129" 7006 "PREFIX6 129: 0 to 128 bits.*"
+bad_arg "5 TOPX_IP TOPX_IP_SRCIP \"1 s\"" 7004 'TOP INTERVAL "1 s": a number and us, ms, s or m'
+bad_arg "5 TOPX_IP TOPX_IP_TTL \"1s\" 3" 7005 "SORT 3: .*"
+bad_arg "5 TOPX_IP TOPX_IP_TTL \"1s\" 1 8" 7006 "TOPX_IP_TTL is not an address"
+bad_arg "5 TOPX_IP TOPX_IP_SRCIP \"1s\" 1 24 129" 7007 "PREFIX6 129: 0 to 128 bits.*"
 finish

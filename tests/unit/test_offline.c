@@ -714,11 +714,39 @@ static void test_top(void **state)
 	assert_int_equal(sum, r->packets);
 	assert_int_equal(mapi_close_flow(fd), 0);
 
+	/* per interval of 100 ms: the last, short one, to the last packet */
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	fid = mapi_apply_function(fd, "TOP", 1000, MAPI_TOPX_IP, MAPI_TOPX_IP_PROTOCOL, "100ms");
+	assert_true(fid > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	r = mapi_read_results(fd, fid, MAPI_COPY);
+	assert_non_null(r);
+	assert_true(r->interval == 100000000 && r->partial && r->end == ts_of(NPKTS - 1));
+	for (i = 0; ts_of((int)i) < TS0 + (ts_of(NPKTS - 1) - TS0) / 100000000 * 100000000; i++)
+		;
+	for (sum = 0; sum < r->count; sum++) {
+		const struct mapi_top_value *v = &r->values[sum];
+		unsigned int p = (unsigned int)v->value.number;
+		unsigned long long before_p, before_b;
+
+		snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "
+			 "or ip6 proto %u))", p, p, p, p);
+		oracle(expr, 0, NPKTS, &want_p, &want_b);
+		oracle(expr, 0, (int)i, &before_p, &before_b);
+		if (v->packets != want_p - before_p || v->bytes != want_b - before_b)
+			fail_msg("protocol %u in the last interval: %llu packets %llu bytes; libpcap "
+				 "%llu %llu", p, v->packets, v->bytes, want_p - before_p,
+				 want_b - before_b);
+	}
+	assert_true(r->count > 1 && r->exact);
+	assert_int_equal(mapi_close_flow(fd), 0);
+
 	fd = mapi_create_offline_flow(path, MFF_PCAP);
 	assert_int_equal(mapi_apply_function(fd, "TOP", 5, MAPI_TOPX_UDP, MAPI_TOPX_TCP_SRCPORT), -1);
 	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOPX_TCP_SRCPORT is not a field of TOPX_UDP");
 	assert_int_equal(mapi_apply_function(fd, "TOP", 5, MAPI_TOPX_IP), -1);
-	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOP takes 3 to 6 arguments");
+	expect_error(MAPI_INVALID_ARGUMENT + 3, "TOP takes (X PROTOCOL FIELD [SORT] [PREFIX] [PREFIX6]) or");
 	assert_int_equal(mapi_close_flow(fd), 0);
 }
 

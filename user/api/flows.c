@@ -583,7 +583,7 @@ static int count_ticks(const struct flow *f)
 	int i, n = 0;
 
 	for (i = 0; i < f->nfns && f->backend->ops->live; i++)
-		n += flow_watches(f->fns[i]);
+		n += flow_ticks(f->fns[i]);
 	return n;
 }
 

@@ -43,7 +43,9 @@ void keeper_count_ticks(int delta)
 
 /* BUCKET, THRESHOLD, ...: the number each watches, now.  When that flow has
  * closed (its descriptor may be another's by now: its serial says) or lost
- * its interface, a last, final tick, with the last number read. */
+ * its interface, a last, final tick, with the last number read.  A
+ * function with a clock of its own (TOP's INTERVAL): a tick, final when
+ * its flow lost its interface. */
 static void tick_watchers(void)
 {
 	uint64_t now = realtime_ns();
@@ -56,12 +58,18 @@ static void tick_watchers(void)
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i], *wfi;
 
-			if (!flow_watches(fi) || fi->watch_ended)
+			if (!flow_ticks(fi) || fi->watch_ended)
 				continue;
+			if (!flow_watches(fi)) {	/* a clock of its own */
+				api_stopped(f);
+				fi->watch_ended = f->detached;
+				fi->desc->tick(fi, f, f->start_ns, now, 0, f->detached);
+				continue;
+			}
 			w = api_flow_at(flow_watch_fd(fi) ? flow_watch_fd(fi) : f->fd);
 			if (!w || w->serial != fi->watch_serial) {
 				fi->watch_ended = 1;
-				fi->desc->tick(fi, f->start_ns, now, fi->watch_value, 1);
+				fi->desc->tick(fi, f, f->start_ns, now, fi->watch_value, 1);
 				continue;
 			}
 			if (w->status != MAPI_FLOW_RUNNING)
@@ -71,7 +79,7 @@ static void tick_watchers(void)
 			if (!wfi || flow_read_number(w, wfi, &fi->watch_value))
 				continue;
 			fi->watch_ended = w->detached;
-			fi->desc->tick(fi, f->start_ns, now, fi->watch_value, w->detached);
+			fi->desc->tick(fi, f, f->start_ns, now, fi->watch_value, w->detached);
 		}
 	}
 	err_begin();

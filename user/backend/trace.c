@@ -241,11 +241,12 @@ static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int fina
 		struct fn_instance *fi = f->fns[i], *wfi;
 		uint64_t v;
 
-		if (!flow_watches(fi))
+		if (!flow_ticks(fi))
 			continue;
-		wfi = flow_fn(f, flow_watch_fid(fi));
-		if (wfi && !flow_read_number(f, wfi, &v))
-			fi->desc->tick(fi, start, now, v, final);
+		if (!flow_watches(fi))
+			fi->desc->tick(fi, f, start, now, 0, final);
+		else if ((wfi = flow_fn(f, flow_watch_fid(fi))) && !flow_read_number(f, wfi, &v))
+			fi->desc->tick(fi, f, start, now, v, final);
 	}
 }
 

@@ -31,6 +31,7 @@ static const char run_usage[] =
 	"  mapi run -i eth0 'BPF_FILTER \"tcp and dst port 80\"' PKT_COUNTER BYTE_COUNTER\n"
 	"  mapi run -i eth0 'BPF_FILTER \"udp\"' 'STR_SEARCH \"|00 00|E\" 0 100' TO_BUFFER\n"
 	"  mapi run -i eth0 'TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24'\n"
+	"  mapi run -i eth0 'TOP 10 TOPX_IP TOPX_IP_SRCIP \"1s\" SORT_BY_BYTES 24'  (each second)\n"
 	"  mapi run -i eth0 PKT_COUNTER 'BUCKET 0 1 \"1s\" 1'   (FD 0: this flow)\n"
 	"  mapi run -i eth0 PKT_COUNTER 'STATS 0 1 \"1s\" 1'    (packets a second)\n"
 	"\n"
@@ -175,6 +176,9 @@ static void print_top_json(const struct mapi_top_result *r)
 	unsigned int k;
 	char v[64];
 
+	if (r->interval)
+		printf(",\"interval\":%llu,\"end\":%llu,\"partial\":%s", r->interval, r->end,
+		       r->partial ? "true" : "false");
 	printf(",\"packets\":%llu,\"bytes\":%llu,\"other_packets\":%llu,\"other_bytes\":%llu,"
 	       "\"distinct\":%u,\"spilled\":%u,\"exact\":%s,\"values\":[", r->packets, r->bytes,
 	       r->other_packets, r->other_bytes, r->distinct, r->spilled,
@@ -198,6 +202,11 @@ static void print_top_table(int fid, const struct mapi_top_result *r)
 
 	printf("  TOP[%d]: %u of %u values, %llu packets, %llu bytes", fid, r->count,
 	       r->distinct + r->spilled, r->packets, r->bytes);
+	if (r->interval && r->end)
+		printf(" in the %.3f s to %.6f%s", (double)r->interval / 1e9, (double)r->end / 1e9,
+		       r->partial ? " (cut short)" : "");
+	else if (r->interval)
+		printf(" (no interval of %.3f s has ended)", (double)r->interval / 1e9);
 	if (r->other_packets)
 		printf("; %llu packets (%llu bytes) of values the table had no room for (%u of "
 		       "them kept, estimated)%s", r->other_packets, r->other_bytes, r->spilled,

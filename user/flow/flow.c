@@ -163,6 +163,11 @@ int flow_watches(const struct fn_instance *fi)
 	return fi->desc->forms[fi->form].watch != 0;
 }
 
+int flow_ticks(const struct fn_instance *fi)
+{
+	return fi->desc->tick && (flow_watches(fi) || fi->clocked);
+}
+
 int flow_watch_fd(const struct fn_instance *fi)
 {
 	return (int)fi->args[fi->desc->forms[fi->form].watch - 1].v.i;

@@ -49,6 +49,7 @@ struct fn_instance {
 	 * the library thread read, and whether its final tick came */
 	uint64_t watch_value;
 	int watch_ended;
+	int clocked;			/* ticked, though it watches nothing */
 	uint64_t watch_serial;		/* the watched flow's serial */
 };
 
@@ -130,8 +131,10 @@ void flow_fns_disconnect(struct flow *f);
 struct fn_instance *flow_fn(const struct flow *f, int fid);
 /* The flow and function fi watches (functions.h, fn_desc.watches). */
 /* Whether fi watches another function's number (its form's watch), and
- * which flow (0: its own) and function. */
+ * which flow (0: its own) and function; whether it is ticked (it watches,
+ * or has a clock of its own). */
 int flow_watches(const struct fn_instance *fi);
+int flow_ticks(const struct fn_instance *fi);
 int flow_watch_fd(const struct fn_instance *fi);
 int flow_watch_fid(const struct fn_instance *fi);
 

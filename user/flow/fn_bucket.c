@@ -65,7 +65,7 @@ static void record(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int parti
 	b->partial = partial;
 }
 
-static void bucket_tick(struct fn_instance *fi, uint64_t start, uint64_t now, uint64_t value,
+static void bucket_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now, uint64_t value,
 			int final)
 {
 	struct bucket *b = fi->state;

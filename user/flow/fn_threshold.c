@@ -128,7 +128,7 @@ static void poll_once(struct threshold *t, uint64_t ts, uint64_t value)
 	pthread_cond_broadcast(&t->more);
 }
 
-static void threshold_tick(struct fn_instance *fi, uint64_t start, uint64_t now,
+static void threshold_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now,
 			   uint64_t value, int final)
 {
 	struct threshold *t = fi->state;

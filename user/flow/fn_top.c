@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TOP(X, PROTOCOL, FIELD [, SORT [, PREFIX [, PREFIX6]]]), MAPI 2.0's: the X
- * values of a header field with the most packets or bytes (mapi.h).
+ * values of a header field with the most packets or bytes (mapi.h).  With
+ * an INTERVAL, those of each interval: at its end (tick(), sampler.h) the
+ * tables are read whole and the gain of every value since the last end is
+ * ranked.
  *
  * In the kernel: the field's classic program (fields.h) leaves the value in
  * M[0..4] on the stack; the flow's slots count the packets that have the
@@ -37,12 +40,15 @@
 #include "fn_top.h"
 #include "functions.h"
 #include "keytable.h"
+#include "sampler.h"
 
 _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
 
 /* Result slots: packets and bytes with the field, and those of values the
  * table had no room for. */
 enum { S_PACKETS, S_BYTES, S_OTHER_PACKETS, S_OTHER_BYTES, TOP_SLOTS };
+
+enum { TOP_TOTAL, TOP_INTERVAL };	/* its forms */
 
 struct top_entry {
 	struct field_key key;
@@ -74,20 +80,42 @@ struct top {
 	struct keytable memory;		/* a flow over a trace: the table */
 	struct top_lru lru;
 	struct mapi_top_result *snapshot;	/* the last read's */
+	/* with an INTERVAL: the values and counts at the last interval's end,
+	 * sorted by key, and the result of that interval (under lock) */
+	int per_interval;
+	struct sampler sampler;
+	struct top_entry *before;
+	size_t nbefore;
+	uint64_t slots_before[TOP_SLOTS];
+	struct mapi_top_result *last;
+	size_t last_size;
 };
 
+/* Argument n of the form without an INTERVAL (SORT is 3), as given. */
 static int arg(const struct fn_instance *fi, int n, int dflt)
 {
+	n += fi->form == TOP_INTERVAL && n >= 3;
 	return fi->given > n ? (int)fi->args[n].v.i : dflt;
+}
+
+/* Its number for a message (7000 + it). */
+static int argno(const struct fn_instance *fi, int n)
+{
+	return MAPI_INVALID_ARGUMENT + n + 1 + (fi->form == TOP_INTERVAL && n >= 3);
 }
 
 static int top_prepare(struct fn_instance *fi, const struct flow *f)
 {
 	long long x = fi->args[0].v.i;
+	struct sampler sampler = { 0 };
 	struct top *t;
 	int ret;
 
-	(void)f;
+	if (fi->form == TOP_INTERVAL) {
+		ret = sampler_init(&sampler, f, "TOP", 3, fi->args[3].v.s, 0, 0, 1);
+		if (ret)
+			return ret;
+	}
 	if (x < 1 || x > MAPI_TOP_MAX)
 		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
 			       "TOP X %lld: 1 to %d values", x, MAPI_TOP_MAX);
@@ -96,17 +124,18 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 		return ret;
 	if (arg(fi, 3, MAPI_SORT_BY_PACKETS) != MAPI_SORT_BY_PACKETS &&
 	    arg(fi, 3, MAPI_SORT_BY_PACKETS) != MAPI_SORT_BY_BYTES)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 4,
+		return err_set(-EINVAL, argno(fi, 3),
 			       "TOP SORT %d: SORT_BY_PACKETS (%d) or SORT_BY_BYTES (%d)",
 			       arg(fi, 3, 0), MAPI_SORT_BY_PACKETS, MAPI_SORT_BY_BYTES);
-	if (fi->given > 4 && !field_is_address((int)fi->args[2].v.i))
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 5,
+	if (fi->given > 4 + (fi->form == TOP_INTERVAL) &&
+	    !field_is_address((int)fi->args[2].v.i))
+		return err_set(-EINVAL, argno(fi, 4),
 			       "TOP PREFIX: %s is not an address", field_name((int)fi->args[2].v.i));
 	if (arg(fi, 4, 32) < 0 || arg(fi, 4, 32) > 32)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 5,
+		return err_set(-EINVAL, argno(fi, 4),
 			       "TOP PREFIX %d: 0 to 32 bits of an IPv4 address", arg(fi, 4, 0));
 	if (arg(fi, 5, 128) < 0 || arg(fi, 5, 128) > 128)
-		return err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 6,
+		return err_set(-EINVAL, argno(fi, 5),
 			       "TOP PREFIX6 %d: 0 to 128 bits of an IPv6 address", arg(fi, 5, 0));
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -116,6 +145,9 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->fs = (struct field_spec){ (int)fi->args[1].v.i, (int)fi->args[2].v.i,
 				     arg(fi, 4, 32), arg(fi, 5, 128) };
 	t->table_fd = t->sketch_fd = t->spill_fd = -1;
+	t->per_interval = fi->form == TOP_INTERVAL;
+	t->sampler = sampler;
+	fi->clocked = t->per_interval && !f->served;	/* (mapid's copy is not read) */
 	keytable_init(&t->memory, sizeof(struct top_count), MAPI_TOP_TABLE);
 	pthread_mutex_init(&t->lock, NULL);
 	fi->state = t;
@@ -472,21 +504,20 @@ static size_t merge_same(struct top_entry *all, size_t n, size_t *spilled)
 	return k;
 }
 
-static int top_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
+/* Every value now, one entry each, sorted by key, and the counts. */
+static int collect(struct fn_instance *fi, struct flow *f, struct top_entry **out, size_t *n,
+		   size_t *spilled, uint64_t *slot)
 {
 	struct top *t = fi->state;
-	struct mapi_top_result *r;
 	struct top_entry *all = NULL;
-	size_t n = 0, i, listed, spilled = 0;
-	uint64_t slot[TOP_SLOTS];
-	int ret = 0, s, estimated = 0;
+	int ret, s;
 
 	/* the tables, then the counts: a value spilled after the counts were
 	 * read would make "exact" claim a list that is not */
 	if (f->trace)
 		pthread_mutex_lock(&t->lock);	/* the tables and the counts at once */
-	ret = f->trace ? memory_entries(t, &all, &n, &spilled) :
-			 kernel_entries(t, &all, &n, &spilled);
+	ret = f->trace ? memory_entries(t, &all, n, spilled) :
+			 kernel_entries(t, &all, n, spilled);
 	for (s = 0; s < TOP_SLOTS && !ret; s++)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
 	if (f->trace)
@@ -495,14 +526,26 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 		free(all);
 		return ret;
 	}
-	n = merge_same(all, n, &spilled);
+	*n = merge_same(all, *n, spilled);
+	*out = all;
+	return 0;
+}
+
+/* The result of entries all (reordered), with the counts slot; NULL when
+ * out of memory. */
+static struct mapi_top_result *make_result(const struct top *t, struct top_entry *all,
+					   size_t n, size_t spilled, const uint64_t *slot,
+					   size_t *size)
+{
+	struct mapi_top_result *r;
+	size_t i, listed;
+	int estimated = 0;
+
 	qsort(all, n, sizeof(*all), t->sort == MAPI_SORT_BY_BYTES ? by_bytes : by_packets);
 	listed = n < t->x ? n : t->x;
 	r = calloc(1, sizeof(*r) + listed * sizeof(r->values[0]));
-	if (!r) {
-		free(all);
-		return -ENOMEM;
-	}
+	if (!r)
+		return NULL;
 	r->count = (unsigned int)listed;
 	r->distinct = (unsigned int)(n - spilled);
 	r->spilled = (unsigned int)spilled;
@@ -511,6 +554,7 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 	r->bytes = slot[S_BYTES];
 	r->other_packets = slot[S_OTHER_PACKETS];
 	r->other_bytes = slot[S_OTHER_BYTES];
+	r->interval = t->per_interval ? t->sampler.interval : 0;
 	for (i = 0; i < listed; i++) {
 		value_of(t, &all[i], &r->values[i]);
 		estimated |= r->values[i].error_packets || r->values[i].error_bytes;
@@ -521,11 +565,142 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 		r->exact = t->sort == MAPI_SORT_BY_BYTES ?
 			   r->values[listed - 1].bytes >= r->other_bytes :
 			   r->values[listed - 1].packets >= r->other_packets;
-	free(all);
+	*size = sizeof(*r) + listed * sizeof(r->values[0]);
+	return r;
+}
+
+/* a - b, or 0 for a count that went down (a spilled value evicted and
+ * seen again starts from the sketch's estimate anew) */
+static uint64_t gain(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/*
+ * What each value of now (sorted by key) gained since before (sorted by
+ * key), in place: the values with none are dropped.  Returns those left;
+ * *spilled counts the estimated ones among them.
+ */
+static size_t gains(struct top_entry *now, size_t n, const struct top_entry *before,
+		    size_t nbefore, size_t *spilled)
+{
+	size_t i, j = 0, k = 0;
+
+	*spilled = 0;
+	for (i = 0; i < n; i++) {
+		struct top_entry e = now[i];
+		int c = 1;
+
+		while (j < nbefore && (c = field_key_cmp(&before[j].key, &e.key)) < 0)
+			j++;
+		if (j < nbefore && !c) {
+			e.count.packets = gain(e.count.packets, before[j].count.packets);
+			e.count.bytes = gain(e.count.bytes, before[j].count.bytes);
+		}
+		if (!e.count.packets)
+			continue;
+		*spilled += e.error.packets || e.error.bytes;
+		now[k++] = e;
+	}
+	return k;
+}
+
+struct top_clock {
+	struct fn_instance *fi;
+	struct flow *f;
+};
+
+/* The end of an interval at ts (n: of n intervals, the others silent):
+ * the tables read, every value's gain ranked. */
+static void interval_end(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int partial)
+{
+	struct top_clock *c = ctx;
+	struct top *t = c->fi->state;
+	struct top_entry *now = NULL, *keep;
+	uint64_t slot[TOP_SLOTS], diff[TOP_SLOTS];
+	struct mapi_top_result *r;
+	size_t count = 0, nkeep, spilled, size;
+	int s;
+
+	(void)value;
+	if (collect(c->fi, c->f, &now, &count, &spilled, slot))
+		return;	/* (read again at the next end: that interval holds this one's) */
+	keep = malloc((count ? count : 1) * sizeof(*keep));
+	if (!keep) {
+		free(now);
+		return;
+	}
+	memcpy(keep, now, count * sizeof(*keep));
+	nkeep = count;
+	for (s = 0; s < TOP_SLOTS; s++)
+		diff[s] = gain(slot[s], t->slots_before[s]);
+	count = gains(now, count, t->before, t->nbefore, &spilled);
+	r = make_result(t, now, count, spilled, diff, &size);
+	free(now);
+	if (!r) {
+		free(keep);
+		return;
+	}
+	r->end = ts + (n - 1) * t->sampler.interval;
+	r->partial = partial;
+	pthread_mutex_lock(&t->lock);
+	free(t->last);
+	t->last = r;
+	t->last_size = size;
+	pthread_mutex_unlock(&t->lock);
+	free(t->before);
+	t->before = keep;
+	t->nbefore = nkeep;
+	memcpy(t->slots_before, slot, sizeof(slot));
+}
+
+static void top_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now,
+		     uint64_t value, int final)
+{
+	struct top *t = fi->state;
+	struct top_clock c = { fi, f };
+
+	(void)value;
+	sampler_tick(&t->sampler, start, now, 0, final, interval_end, &c);
+}
+
+static int top_read(struct fn_instance *fi, struct flow *f, const void **out, size_t *size)
+{
+	struct top *t = fi->state;
+	struct mapi_top_result *r;
+	struct top_entry *all = NULL;
+	uint64_t slot[TOP_SLOTS] = { 0 };
+	size_t n = 0, spilled = 0;
+	int ret;
+
+	if (t->per_interval) {
+		/* the last interval's, or before one ended, an empty one */
+		pthread_mutex_lock(&t->lock);
+		*size = t->last ? t->last_size : sizeof(*r);
+		r = malloc(*size);
+		if (r && t->last)
+			memcpy(r, t->last, *size);
+		pthread_mutex_unlock(&t->lock);
+		if (!r)
+			return -ENOMEM;
+		if (!t->last) {
+			memset(r, 0, sizeof(*r));
+			r->sort = t->sort;
+			r->exact = 1;
+			r->interval = t->sampler.interval;
+		}
+	} else {
+		ret = collect(fi, f, &all, &n, &spilled, slot);
+		if (ret)
+			return ret;
+		r = make_result(t, all, n, spilled, slot, size);
+		free(all);
+		if (!r)
+			return -ENOMEM;
+	}
 	free(t->snapshot);
 	t->snapshot = r;
 	*out = r;
-	*size = sizeof(*r) + listed * sizeof(r->values[0]);
 	return 0;
 }
 
@@ -572,6 +747,8 @@ static void top_release(struct fn_instance *fi)
 	free(t->lru.heads);
 	free(t->lru.sketch);
 	free(t->snapshot);
+	free(t->before);
+	free(t->last);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	fi->state = NULL;
@@ -579,16 +756,20 @@ static void top_release(struct fn_instance *fi)
 
 const struct fn_desc fn_top = {
 	.name = "TOP",
-	.forms = { { "iiiIII", "X PROTOCOL FIELD [SORT] [PREFIX] [PREFIX6]" } },
+	.forms = { [TOP_TOTAL] = { "iiiIII", "X PROTOCOL FIELD [SORT] [PREFIX] [PREFIX6]" },
+		   [TOP_INTERVAL] = { "iiisIII",
+				      "X PROTOCOL FIELD INTERVAL [SORT] [PREFIX] [PREFIX6]" } },
 	.help = "the X values of a header field with the most packets (SORT_BY_PACKETS) or "
-		"bytes (SORT_BY_BYTES), e.g. TOP 10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24: "
-		"the /24s sending most (struct mapi_top_result)",
+		"bytes (SORT_BY_BYTES), since the start or in each INTERVAL (\"1s\"), e.g. TOP "
+		"10 TOPX_IP TOPX_IP_SRCIP SORT_BY_BYTES 24: the /24s sending most (struct "
+		"mapi_top_result)",
 	.result = FN_RESULT_TOP,
 	.slots = TOP_SLOTS,
 	.prepare = top_prepare,
 	.connect = top_connect,
 	.emit = top_emit,
 	.run = top_run,
+	.tick = top_tick,
 	.read = top_read,
 	.share = top_share,
 	.adopt = top_adopt,

@@ -111,10 +111,11 @@ struct fn_desc {
 	 * the first packet's.  Once more, final, when no more can come (the
 	 * trace ended, the watched flow closed or lost its interface).
 	 * Through mapid it runs in the client: mapid's copy (f->served) never
-	 * ticks.
+	 * ticks.  A function with a clock of its own (TOP with an INTERVAL)
+	 * sets fi->clocked in prepare() and is ticked so, with value 0.
 	 */
-	void (*tick)(struct fn_instance *fi, uint64_t start_ns, uint64_t now_ns, uint64_t value,
-		     int final);
+	void (*tick)(struct fn_instance *fi, struct flow *f, uint64_t start_ns, uint64_t now_ns,
+		     uint64_t value, int final);
 	/* Its next event for mapi_wait_event (THRESHOLD): 0, -ETIMEDOUT,
 	 * -ENODATA when no more can come, -ESHUTDOWN when interrupted; without
 	 * the API lock.  interrupt() makes a waiting thread return. */
