@@ -370,7 +370,11 @@ static int functions_cost(int runs)
 		struct flowprog fp;
 
 		if (flowprog_build_fns(&fp, NULL, &lib_fns[k].fn, 1, FP_XDP_FRAGS)) {
-			fprintf(stderr, "functions: cannot load %s\n", lib_fns[k].label);
+			char msg[MAPI_ERRORSTR_LENGTH];
+			int code;
+
+			mapi_read_error(&code, msg);
+			fprintf(stderr, "functions: cannot load %s: %s\n", lib_fns[k].label, msg);
 			return 1;
 		}
 		for (r = 0; r < runs; r++) {

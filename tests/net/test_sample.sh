@@ -7,7 +7,8 @@
 #     filter, and a TO_BUFFER behind it gets the VALUE-th, 2 VALUE-th ...
 #     frames of tcpdump's capture.
 #  2. SAMPLE(VALUE, PROBABILISTIC) keeps VALUE % within five standard
-#     deviations; 0 keeps none, 100 every one.
+#     deviations, for six flows of five values, each with generators of
+#     its own; 0 keeps none, 100 every one.
 #  3. mapi run -r over the frames sent gives the same PERIODIC counts.
 #  4. Through mapid (its count kept in mapid's map), the same.
 . "$(dirname "$0")/../lib.sh"
@@ -38,7 +39,10 @@ flow "" 1 0 && p1=$FD c1=$CNT
 flow "" 30 1 && q30=$FD cq30=$CNT
 flow "" 0 1 && q0=$FD cq0=$CNT
 flow "" 100 1 && q100=$FD cq100=$CNT
-for fd in $p7 $p5 $p1 $q30 $q0 $q100; do fc_ok connect "$fd"; done
+# more PROBABILISTIC flows: each its own generators, seeded anew
+QV=(1 10 50 50 90) QFD=() QCNT=()
+for v in "${QV[@]}"; do flow "" "$v" 1 && QFD+=("$FD") QCNT+=("$CNT"); done
+for fd in $p7 $p5 $p1 $q30 $q0 $q100 "${QFD[@]}"; do fc_ok connect "$fd"; done
 
 tcpdump_start tdtcp tcp
 traces_send in -- out
@@ -82,11 +86,21 @@ mean, sd = n * 0.3, math.sqrt(n * 0.3 * 0.7)
 sys.exit(0 if abs(k - mean) <= 5 * sd else 1)" &&
 	pass "SAMPLE(30, PROBABILISTIC): $V of $all, within 5 sd of 30 %" ||
 	fail "SAMPLE(30, PROBABILISTIC): $V of $all is not near 30 %"
+near=0
+for i in "${!QV[@]}"; do
+	fc_ok read "${QFD[$i]}" "${QCNT[$i]}"
+	python3 -c "
+import math, sys
+n, p, k = $all, ${QV[$i]} / 100, $V
+sys.exit(0 if abs(k - n * p) <= 5 * math.sqrt(n * p * (1 - p)) else 1)" && near=$((near + 1)) ||
+		echo "    SAMPLE(${QV[$i]}, PROBABILISTIC): $V of $all"
+done
+check_eq "SAMPLE(1, 10, 50, 50 and 90 %, PROBABILISTIC), each seeded anew: within 5 sd" "$near" "${#QV[@]}"
 fc_ok read "$q0" "$cq0"
 check_eq "SAMPLE(0, PROBABILISTIC) keeps none" "$V" 0
 fc_ok read "$q100" "$cq100"
 check_eq "SAMPLE(100, PROBABILISTIC) keeps every one" "$V" "$all"
-for fd in $p7 $p5 $p1 $q30 $q0 $q100; do fc_ok close "$fd"; done
+for fd in $p7 $p5 $p1 $q30 $q0 $q100 "${QFD[@]}"; do fc_ok close "$fd"; done
 
 echo "3. offline, over the frames sent"
 out=$("$BUILD/mapi" run -r "$T/sent.pcap" 'SAMPLE 7 PERIODIC' PKT_COUNTER 2>&1 | tail -n 1)
