@@ -20,7 +20,7 @@
 
 static int nrefs;			/* MAPI_REF results of open flows */
 static int nfiles;			/* TO_FILE functions of connected flows */
-static int nticks;			/* BUCKET, THRESHOLD of connected live flows */
+static int nticks;			/* functions ticked (flow_ticks) of connected live flows */
 static uint64_t idle_due;		/* next idle hook to detach (ms), or 0 */
 static int keeper_on, keeper_done, keeper_stop;
 static pthread_t keeper;

@@ -129,7 +129,6 @@ void flow_fns_disconnect(struct flow *f);
 
 /* Function fid of f (1 for the first), or NULL. */
 struct fn_instance *flow_fn(const struct flow *f, int fid);
-/* The flow and function fi watches (functions.h, fn_desc.watches). */
 /* Whether fi watches another function's number (its form's watch), and
  * which flow (0: its own) and function; whether it is ticked (it watches,
  * or has a clock of its own). */

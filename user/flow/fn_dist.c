@@ -56,7 +56,7 @@ static int dist_prepare(struct fn_instance *fi, const struct flow *f)
 	int field = fi->form == DIST_FIELD, watch = fi->form == DIST_WATCH, ret = 0;
 	int a = field || watch ? 2 : 1, at_step = watch ? 5 : a + 2;
 	long long min = fi->args[a].v.i, max = fi->args[a + 1].v.i, step = fi->args[at_step].v.i;
-	struct sampler sampler;
+	struct sampler sampler = { 0 };
 	struct dist *d;
 
 	if (watch) {

@@ -165,9 +165,8 @@ static int sample_emit(struct codegen *cg, const struct fn_instance *fi)
 	if (cg->offload)
 		return err_set(-EOPNOTSUPP, MAPI_ERR_MODE,
 			       "SAMPLE PROBABILISTIC cannot run on a NIC");
-	/* R1 = this CPU's generator (the verifier wants the index bounded) */
-	pb_emit(pb, CALL_HELPER(BPF_FUNC_get_smp_processor_id));
-	pb_jmp_imm(pb, BPF_JGE, R0, store_ncpus(), cg->flow_end);	/* cannot be */
+	/* R1 = this CPU's generator */
+	cg_cpu(cg, cg->flow_end);
 	pb_emit(pb, ALU64_IMM(BPF_LSH, R0, 6));
 	_Static_assert(RNG_STRIDE == 1 << 6, "the shift is the stride");
 	pb_ld_map_value(pb, R1, s->map_fd, 0);

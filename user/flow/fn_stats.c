@@ -43,7 +43,7 @@ struct stats {
 
 static int stats_prepare(struct fn_instance *fi, const struct flow *f)
 {
-	struct sampler sampler;
+	struct sampler sampler = { 0 };
 	struct stats *s;
 	int ret = 0;
 

@@ -54,6 +54,7 @@ struct top_entry {
 	struct field_key key;
 	struct top_count count;
 	struct top_count error;		/* of a value kept beside the table */
+	int spilled;			/* it is one of those */
 };
 
 /* The in-process spill table: an exact LRU, chained hash buckets. */
@@ -147,6 +148,7 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->table_fd = t->sketch_fd = t->spill_fd = -1;
 	t->per_interval = fi->form == TOP_INTERVAL;
 	t->sampler = sampler;
+	t->sampler.merge = 1;
 	fi->clocked = t->per_interval && !f->served;	/* (mapid's copy is not read) */
 	keytable_init(&t->memory, sizeof(struct top_count), MAPI_TOP_TABLE);
 	pthread_mutex_init(&t->lock, NULL);
@@ -344,6 +346,7 @@ static void from_spill(struct top_entry *e, const void *val)
 	e->count.packets = v->base.packets + v->since.packets;
 	e->count.bytes = v->base.bytes + v->since.bytes;
 	e->error = v->base;
+	e->spilled = 1;
 }
 
 /* Appends every entry of hash map fd (values of value_size) to all, read
@@ -496,6 +499,7 @@ static size_t merge_same(struct top_entry *all, size_t n, size_t *spilled)
 			all[k - 1].count.bytes += all[i].count.bytes;
 			all[k - 1].error.packets += all[i].error.packets;
 			all[k - 1].error.bytes += all[i].error.bytes;
+			all[k - 1].spilled = 0;	/* in the table now */
 			(*spilled)--;
 			continue;
 		}
@@ -579,7 +583,7 @@ static uint64_t gain(uint64_t a, uint64_t b)
 /*
  * What each value of now (sorted by key) gained since before (sorted by
  * key), in place: the values with none are dropped.  Returns those left;
- * *spilled counts the estimated ones among them.
+ * *spilled counts those kept beside the table among them.
  */
 static size_t gains(struct top_entry *now, size_t n, const struct top_entry *before,
 		    size_t nbefore, size_t *spilled)
@@ -599,7 +603,7 @@ static size_t gains(struct top_entry *now, size_t n, const struct top_entry *bef
 		}
 		if (!e.count.packets)
 			continue;
-		*spilled += e.error.packets || e.error.bytes;
+		*spilled += e.spilled;
 		now[k++] = e;
 	}
 	return k;
@@ -610,8 +614,8 @@ struct top_clock {
 	struct flow *f;
 };
 
-/* The end of an interval at ts (n: of n intervals, the others silent):
- * the tables read, every value's gain ranked. */
+/* The end at ts of n intervals (more than one: the tick came late), the
+ * tables read, every value's gain since the last end ranked. */
 static void interval_end(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int partial)
 {
 	struct top_clock *c = ctx;
@@ -641,7 +645,8 @@ static void interval_end(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int
 		free(keep);
 		return;
 	}
-	r->end = ts + (n - 1) * t->sampler.interval;
+	r->end = ts;
+	r->interval = n * t->sampler.interval;
 	r->partial = partial;
 	pthread_mutex_lock(&t->lock);
 	free(t->last);
@@ -677,18 +682,17 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 		/* the last interval's, or before one ended, an empty one */
 		pthread_mutex_lock(&t->lock);
 		*size = t->last ? t->last_size : sizeof(*r);
-		r = malloc(*size);
-		if (r && t->last)
+		r = calloc(1, *size);
+		if (r && t->last) {
 			memcpy(r, t->last, *size);
-		pthread_mutex_unlock(&t->lock);
-		if (!r)
-			return -ENOMEM;
-		if (!t->last) {
-			memset(r, 0, sizeof(*r));
+		} else if (r) {
 			r->sort = t->sort;
 			r->exact = 1;
 			r->interval = t->sampler.interval;
 		}
+		pthread_mutex_unlock(&t->lock);
+		if (!r)
+			return -ENOMEM;
 	} else {
 		ret = collect(fi, f, &all, &n, &spilled, slot);
 		if (ret)

@@ -85,9 +85,13 @@ void sampler_tick(struct sampler *s, uint64_t start, uint64_t now, uint64_t valu
 		/* the first interval that ended holds the whole gain; the
 		 * others of a silence, none */
 		passed = (now - s->next) / s->interval + 1;
-		fn(ctx, s->next, sample(s, value), 1, 0);
-		if (passed > 1)
-			fn(ctx, s->next + s->interval, sample(s, value), passed - 1, 0);
+		if (s->merge) {
+			fn(ctx, s->next + (passed - 1) * s->interval, sample(s, value), passed, 0);
+		} else {
+			fn(ctx, s->next, sample(s, value), 1, 0);
+			if (passed > 1)
+				fn(ctx, s->next + s->interval, sample(s, value), passed - 1, 0);
+		}
 		s->next += passed * s->interval;
 	}
 	/* the last, short interval, to the end (the trace's last packet

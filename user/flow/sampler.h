@@ -16,6 +16,8 @@ struct sampler {
 	uint64_t interval;		/* ns */
 	int reset;
 	int own;			/* it watches its own flow, whose counts start at 0 */
+	int merge;			/* intervals that ended between two ticks: one
+					 * sample (see sampler_tick) */
 	int started, ended;
 	uint64_t next;			/* the next interval's end */
 	uint64_t base;			/* the number at the last end (reset) */
@@ -41,7 +43,10 @@ typedef void (*sample_fn)(void *ctx, uint64_t ts, uint64_t value, uint64_t n, in
  * The watched number is value at now (the flow started at start): the
  * samples of every interval that ended since the last tick, given to fn;
  * final: the flow ends at now, its last interval is a partial sample and
- * no more come.
+ * no more come.  With merge, the intervals that ended since the last tick
+ * are one sample, at the last one's end, n their number: for a sampler
+ * that reads more than a number (TOP), which a late tick (the library's
+ * thread held up) must not split into a full interval and empty ones.
  */
 void sampler_tick(struct sampler *s, uint64_t start, uint64_t now, uint64_t value, int final,
 		  sample_fn fn, void *ctx);
