@@ -308,7 +308,9 @@ struct mapi_top_value {
  * same of each INTERVAL ("1s", as BUCKET's) from the flow's start, every
  * count what it gained in the interval: the result is the last interval
  * that ended (end; over a trace, after its last packet, the short one to
- * it, partial), the values that had no packets in it left out.
+ * it, partial), the values that had no packets in it left out.  Intervals
+ * that end between two of the library's readings come as one (interval
+ * their length).
  */
 #define MAPI_TOP_TABLE 65536
 #define MAPI_TOP_SPILL 4096
@@ -409,6 +411,42 @@ struct mapi_dist_result {
 	unsigned int bins;			/* counts[] */
 	int pad;
 	unsigned long long counts[];
+};
+
+/*
+ * HASHSAMP(RANGE [, KEEP]), MAPI 2.0's: a filter that keeps whole TCP and
+ * UDP conversations, those whose 5-tuple hash (the same both ways) is
+ * below RANGE of 1024.  With KEEP 1 a record of each packet kept, its
+ * headers' fields, is kept for the application: mapi_read_results
+ * (MAPI_COPY) gives those taken since the last read, at most
+ * MAPI_HASHSAMP_RECORDS; none is lost without being counted.
+ */
+#define MAPI_HASHSAMP_RECORDS 4096
+
+struct mapi_hashsamp_record {
+	unsigned long long ts;		/* ns since the epoch */
+	unsigned int wlen;		/* the frame's length on the wire */
+	unsigned char family;		/* 4 or 6 */
+	unsigned char proto;		/* 6 TCP, 17 UDP */
+	unsigned char tcp_flags;	/* 0 for UDP, or a TCP header cut short */
+	unsigned char pad;
+	unsigned short sport, dport;	/* host order */
+	unsigned int seq;		/* TCP's sequence number, host order */
+	unsigned char saddr[16];	/* network order; IPv4 in the first 4 bytes */
+	unsigned char daddr[16];
+};
+
+/* HASHSAMP's result (MAPI_RES_HASHSAMP), read with MAPI_COPY. */
+struct mapi_hashsamp_result {
+	unsigned long long kept;	/* packets kept (KEEP 1; 0 with KEEP 0) */
+	unsigned long long recorded;	/* records taken, read or not */
+	unsigned long long lost;	/* packets kept without a record: the kernel's
+					 * ring was full */
+	unsigned long long missed;	/* records taken but overwritten before a read
+					 * (more than MAPI_HASHSAMP_RECORDS between two) */
+	unsigned int count;		/* records[]: since the last read, oldest first */
+	int keep;
+	struct mapi_hashsamp_record records[];
 };
 
 /*
@@ -597,6 +635,7 @@ const char *mapi_backend(void);
 #define MAPI_RES_BUCKET 7	/* struct mapi_bucket_result (BUCKET) */
 #define MAPI_RES_THRESHOLD 8	/* struct mapi_threshold_result (THRESHOLD), and events */
 #define MAPI_RES_DIST 9		/* struct mapi_dist_result (DIST) */
+#define MAPI_RES_HASHSAMP 10	/* struct mapi_hashsamp_result (HASHSAMP) */
 
 /*
  * Function fid of a flow.  For TO_BUFFER and TO_FILE: pkts reached it,

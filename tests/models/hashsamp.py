@@ -5,11 +5,16 @@ bytes and the hash as docs/semantics.md states it, and a check of a
 `mapi run --json` line's counters (PKT_COUNTER, BYTE_COUNTER after it).
 
 usage: hashsamp.py TRACE RANGE < mapi-json-line
+       hashsamp.py records TRACE RANGE live|trace < mapi-json-lines
 
 Also checks that the hash is the same for both directions of every
 conversation in the trace, and that the share of conversations kept is
-RANGE/1024 within 5 standard deviations.
+RANGE/1024 within 5 standard deviations.  With records: that HASHSAMP
+KEEP 1's records, those of every line (each holds the records taken since
+the line before), are one for each packet kept, with its fields (and over
+a trace its time), none lost or missed.
 """
+import ipaddress
 import json
 import math
 import os
@@ -61,6 +66,63 @@ def tuple_of(b):
     return proto, src, ports[0], dst, ports[1]
 
 
+def record_of(b, wire, ts):
+    """What HASHSAMP KEEP 1 records of frame b: (ts, wlen, proto, src, sport,
+    dst, dport, seq, flags), addresses as integers; seq and flags 0 but for
+    a TCP header whose bytes 4 to 15 the frame holds."""
+    proto, src, sport, dst, dport = tuple_of(b)
+    et, l2 = num(b, 12, 2), 14
+    for _ in range(2):
+        if et in VLAN:
+            et, l2 = num(b, l2 + 2, 2), l2 + 4
+    l4 = l2 + (num(b, l2, 1) & 0xf) * 4 if et == 0x0800 else l2 + 40
+    seq = flags = 0
+    if proto == 6 and l4 + 16 <= len(b):
+        seq, flags = num(b, l4 + 4, 4), num(b, l4 + 13, 1)
+    join = lambda words: sum(w << (32 * (len(words) - 1 - i)) for i, w in enumerate(words))  # noqa: E731
+    return (ts, wire, proto, join(src), sport, join(dst), dport, seq, flags)
+
+
+def endpoint_of(text):
+    host, port = text.rsplit(":", 1)
+    return int(ipaddress.ip_address(host.strip("[]"))), int(port)
+
+
+def records(args):
+    trace, rng, live = args[0], int(args[1]), args[2] == "live"
+    want = []
+    for b, wire, ts in frames(trace, True):
+        t = tuple_of(b)
+        if t is not None and conv_hash(*t) < rng:
+            want.append(record_of(b, wire, ts))
+    got, last = [], None
+    for line in sys.stdin:
+        try:
+            r = [x for x in json.loads(line)["results"] if x["function"] == "HASHSAMP"][0]
+        except (ValueError, IndexError, KeyError):
+            continue  # (a line cut short by the kill)
+        last = r
+        for e in r["records"]:
+            src, dst = endpoint_of(e["src"]), endpoint_of(e["dst"])
+            got.append((e["ts"], e["wlen"], e["proto"], src[0], src[1], dst[0], dst[1],
+                        e["seq"], e["flags"]))
+    bad = []
+    if last is None or (last["kept"], last["recorded"], last["lost"], last["missed"]) != \
+            (len(want), len(want), 0, 0):
+        bad.append(f"counts {last and {k: last[k] for k in ('kept', 'recorded', 'lost', 'missed')}}"
+                   f", model {len(want)} kept and recorded")
+    if live:  # the kernel's clock: in order, and not the trace's
+        if [g[0] for g in got] != sorted(g[0] for g in got):
+            bad.append("live records out of time order")
+        got, want = sorted(g[1:] for g in got), sorted(w[1:] for w in want)
+    if got != want:
+        diff = [(g, w) for g, w in zip(got, want) if g != w][:3]
+        bad.append(f"{len(got)} records, model {len(want)}; first differences {diff}")
+    if bad:
+        print("\n".join(bad))
+        sys.exit(1)
+
+
 def main():
     trace, rng = sys.argv[1], int(sys.argv[2])
     packets = nbytes = 0
@@ -93,4 +155,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "records":
+        records(sys.argv[2:])
+    else:
+        main()

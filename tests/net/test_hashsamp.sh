@@ -9,7 +9,10 @@
 #     frames of one direction sent into mon0 and the others out of it:
 #     HASHSAMP keeps the same conversations in both directions, the
 #     model's, live (in-process and through mapid) as offline.
-#  3. Bad arguments: 7000 + n, naming the argument.
+#  3. KEEP 1's records: one for each packet kept, with its addresses,
+#     ports, TCP sequence number and flags, length (and over a trace its
+#     time), none lost: offline, and live in-process and through mapid.
+#  4. Bad arguments: 7000 + n, naming the argument.
 . "$(dirname "$0")/../lib.sh"
 need_root
 testbed_up
@@ -69,10 +72,41 @@ check_match "mapid ran the flows" "$(cat "$T/mapid.log")" "on $MON: 3 functions"
 kill "$MAPID_PID"
 wait "$MAPID_PID" 2>/dev/null || true
 
-echo "3. bad arguments"
+echo "3. KEEP 1's records"
+bad=0
+for trace in in corpus a; do
+	for range in 0 300 1024; do
+		"$BUILD/mapi" run -r "$T/$trace.pcap" --json "HASHSAMP $range 1" >"$T/rec.json" 2>&1 &&
+			python3 tests/models/hashsamp.py records "$T/$trace.pcap" "$range" trace \
+				<"$T/rec.json" >"$T/model.txt" ||
+			{ bad=$((bad + 1)); echo "    $trace, HASHSAMP $range 1: $(head -c 400 "$T/model.txt")"; }
+	done
+done
+check_eq "offline: the records of 3 traces, RANGE 0, 300 and 1024, the model's" "$bad" 0
+# records NAME: HASHSAMP 300 1 on mon0 while a.pcap comes in
+records_live() {
+	bg "$NS_MON" "$T/rec.json" "$BUILD/mapi" run -i "$MON" -Q in --json -I 0.2 "HASHSAMP 300 1"
+	local pid=$!
+	wait_until 10 grep -qs results "$T/rec.json" || fail "$1: mapi run did not start"
+	traces_send a --
+	wait_until 10 python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live \
+		<"$T/rec.json" >"$T/model.txt"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live <"$T/rec.json" \
+		>"$T/model.txt" && pass "$1: a record of each packet kept, the model's" ||
+		fail "$1: the records: $(cat "$T/model.txt")"
+}
+records_live in-process
+mapid_start
+MAPI_BACKEND=mapid records_live mapid
+kill "$MAPID_PID"
+wait "$MAPID_PID" 2>/dev/null || true
+
+echo "4. bad arguments"
 bad_arg() { refused_arg "$T/in.pcap" "HASHSAMP $1" "$2" "$3"; }
 bad_arg "-1" 7001 "RANGE -1: 0 to 1024 .*"
 bad_arg "1025" 7001 "RANGE 1025: 0 to 1024 .*"
-bad_arg "512 1" 7002 "KEEP 1: its headers come from a TO_BUFFER after it .*"
-bad_arg "512 2" 7002 "KEEP 2: 0"
+bad_arg "512 2" 7002 "KEEP 2: 0, or 1 to record the packets kept"
+bad_arg "512 -1" 7002 "KEEP -1: 0, or 1 to record the packets kept"
 finish

@@ -859,6 +859,51 @@ static void test_result_of_result(void **state)
 	assert_int_equal(mapi_close_flow(fd), 0);
 }
 
+/*
+ * HASHSAMP KEEP 1 over a trace: a record for each packet it keeps (the
+ * PKT_COUNTER after it), with the trace's times, each read once: a second
+ * read has none; nothing lost or missed.  The fields themselves are held
+ * to a model in tests/net/test_hashsamp.sh.
+ */
+static void test_hashsamp_records(void **state)
+{
+	const struct mapi_hashsamp_result *r;
+	mapi_flow_info_t info;
+	int fd, hs, cnt;
+	unsigned int i, k;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "hashsamp.pcap");
+	write_trace(path, 0, 0, 1, NPKTS);
+	fd = mapi_create_offline_flow(path, MFF_PCAP);
+	hs = mapi_apply_function(fd, "HASHSAMP", 1024, 1);
+	cnt = mapi_apply_function(fd, "PKT_COUNTER");
+	assert_true(hs > 0 && cnt > 0);
+	assert_int_equal(mapi_connect(fd), 0);
+	wait_read(fd, &info);
+	r = mapi_read_results(fd, hs, MAPI_COPY);
+	assert_non_null(r);
+	assert_true(r->keep == 1 && r->kept > 0 && r->kept == read_ull(fd, cnt));
+	assert_true(r->recorded == r->kept && r->count == r->kept && !r->lost && !r->missed);
+	for (i = 0, k = 0; i < r->count; i++) {
+		const struct mapi_hashsamp_record *e = &r->records[i];
+
+		assert_true(e->family == 4 || e->family == 6);
+		assert_true(e->proto == 6 || e->proto == 17);
+		/* the times of packets of the trace, in order */
+		while (k < NPKTS && ts_of((int)k) != e->ts)
+			k++;
+		if (k == NPKTS)
+			fail_msg("record %u: %llu is not the time of a packet after the last", i,
+				 e->ts);
+	}
+	r = mapi_read_results(fd, hs, MAPI_COPY);
+	assert_non_null(r);
+	assert_true(r->count == 0 && r->recorded == r->kept);
+	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
 static void create_refused(const char *path, int format, int code, const char *words)
 {
 	if (mapi_create_offline_flow(path, format) != -1)
@@ -1128,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_result_of_result),
+		cmocka_unit_test(test_hashsamp_records),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

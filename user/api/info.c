@@ -34,6 +34,7 @@ static int result_kind(const struct fn_desc *d)
 	case FN_RESULT_DIST: return MAPI_RES_DIST;
 	case FN_RESULT_BUCKET: return MAPI_RES_BUCKET;
 	case FN_RESULT_THRESHOLD: return MAPI_RES_THRESHOLD;
+	case FN_RESULT_HASHSAMP: return MAPI_RES_HASHSAMP;
 	default: return MAPI_RES_NONE;
 	}
 }

@@ -284,6 +284,54 @@ static void print_dist_table(int fid, const struct mapi_dist_result *r)
 		printf("  DIST[%d]: %llu or more: %llu\n", fid, r->max, r->above);
 }
 
+/* "10.0.0.1:80" or "[fd00::1]:80". */
+static void endpoint_text(int family, const unsigned char *addr, unsigned int port, char *buf,
+			  size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(buf, len, family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+static void print_hashsamp_json(const struct mapi_hashsamp_result *r)
+{
+	char src[64], dst[64];
+	unsigned int k;
+
+	printf(",\"keep\":%d,\"kept\":%llu,\"recorded\":%llu,\"lost\":%llu,\"missed\":%llu,"
+	       "\"records\":[", r->keep, r->kept, r->recorded, r->lost, r->missed);
+	for (k = 0; k < r->count; k++) {
+		const struct mapi_hashsamp_record *e = &r->records[k];
+
+		endpoint_text(e->family, e->saddr, e->sport, src, sizeof(src));
+		endpoint_text(e->family, e->daddr, e->dport, dst, sizeof(dst));
+		printf("%s{\"ts\":%llu,\"wlen\":%u,\"proto\":%u,\"src\":\"%s\",\"dst\":\"%s\","
+		       "\"seq\":%u,\"flags\":%u}", k ? "," : "", e->ts, e->wlen, e->proto, src, dst,
+		       e->seq, e->tcp_flags);
+	}
+	printf("]}");
+}
+
+/* HASHSAMP KEEP 1's records since the last line, under it. */
+static void print_hashsamp_records(int fid, const struct mapi_hashsamp_result *r)
+{
+	char src[64], dst[64];
+	unsigned int k;
+
+	for (k = 0; k < r->count; k++) {
+		const struct mapi_hashsamp_record *e = &r->records[k];
+
+		endpoint_text(e->family, e->saddr, e->sport, src, sizeof(src));
+		endpoint_text(e->family, e->daddr, e->dport, dst, sizeof(dst));
+		printf("  HASHSAMP[%d]: %.6f %s %s > %s", fid, (double)e->ts / 1e9,
+		       e->proto == 6 ? "TCP" : "UDP", src, dst);
+		if (e->proto == 6)
+			printf(" seq %u flags 0x%02x", e->seq, e->tcp_flags);
+		printf(" length %u\n", e->wlen);
+	}
+}
+
 /* A BUCKET's last samples under the result line. */
 static void print_bucket_table(int fid, const struct mapi_bucket_result *r)
 {
@@ -355,6 +403,21 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 				printf("]}");
 			} else {
 				printf("  %s[%d]=%llu samples", fi.name, fi.fid, r->total);
+			}
+		} else if (fns[i].info.result == MAPI_RES_HASHSAMP) {
+			const struct mapi_hashsamp_result *r = mapi_read_results(fd, fi.fid,
+										 MAPI_COPY);
+
+			if (!r)
+				die_mapi(fi.name);
+			snap[i] = r;
+			if (json) {
+				printf("%s{\"fid\":%d,\"function\":\"%s\"", first ? "" : ",", fi.fid,
+				       fi.name);
+				print_hashsamp_json(r);
+			} else if (r->keep) {
+				printf("  %s[%d]=%llu kept, %llu recorded, %llu lost, %llu missed", fi.name,
+				       fi.fid, r->kept, r->recorded, r->lost, r->missed);
 			}
 		} else if (fns[i].info.result == MAPI_RES_THRESHOLD) {
 			const struct mapi_threshold_result *r = mapi_read_results(fd, fi.fid,
@@ -437,6 +500,8 @@ static void print_results(int fd, const struct fn *fns, int nfns, double t, int 
 			print_bucket_table(fns[i].fid, snap[i]);
 		if (fns[i].info.result == MAPI_RES_DIST)
 			print_dist_table(fns[i].fid, snap[i]);
+		if (fns[i].info.result == MAPI_RES_HASHSAMP)
+			print_hashsamp_records(fns[i].fid, snap[i]);
 	}
 	cli_check_stdout(1);
 }

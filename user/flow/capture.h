@@ -61,8 +61,6 @@ void capture_fork_done(struct fn_instance *fi);
 /* A flow over a trace: the trace has no more packets. */
 void capture_trace_end(struct fn_instance *fi);
 
-/* The bytes of kernel memory its ring takes (mapid's per-client limit). */
-uint32_t capture_ring_bytes(const struct fn_instance *fi);
 
 int capture_stats(const struct flow *f, const struct fn_instance *fi,
 		  struct capture_stats *st);

@@ -318,8 +318,9 @@ int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *
 
 /* --- a conversation's hash ------------------------------------------------ */
 
-/* Scratch words of the conversation program. */
-enum { C_PROTO, C_SPORT, C_DPORT, C_SRC, C_DST = C_SRC + 4, C_E = C_DST + 4 };
+/* Scratch words of the conversation program (fields.h's CONV_M_*). */
+enum { C_PROTO = CONV_M_PROTO, C_SPORT = CONV_M_SPORT, C_DPORT = CONV_M_DPORT,
+       C_SRC = CONV_M_SRC, C_DST = CONV_M_DST, C_E = CONV_M_HASH };
 
 /* A = A * K1 ^ M[w]: X is free once every packet byte is loaded. */
 static void fold(struct builder *b, uint32_t w)
@@ -341,7 +342,7 @@ static void endpoint(struct builder *b, uint32_t addr, int words, uint32_t port)
 	emit(b, CBPF_ALU | CBPF_MUL | CBPF_K, CONV_K2);
 }
 
-int conv_sample_program(uint32_t range, struct cbpf_prog *prog)
+int conv_sample_program(uint32_t range, int record, struct cbpf_prog *prog)
 {
 	struct builder *b = calloc(1, sizeof(*b));
 	int v6, w;
@@ -381,6 +382,19 @@ int conv_sample_program(uint32_t range, struct cbpf_prog *prog)
 		emit(b, CBPF_ST, C_SPORT);
 		emit(b, ld_ind(2), (uint32_t)l3 + 2);
 		emit(b, CBPF_ST, C_DPORT);
+		if (record) {
+			/* IPv4's other address words 0; the offset of the TCP or
+			 * UDP header, and the family, for the record */
+			for (w = words; w < 4; w++) {
+				emit(b, CBPF_LD | CBPF_IMM, 0);
+				emit(b, CBPF_ST, (uint32_t)(C_SRC + w));
+				emit(b, CBPF_ST, (uint32_t)(C_DST + w));
+			}
+			emit(b, CBPF_MISC | CBPF_TXA, 0);
+			emit(b, CBPF_ALU | CBPF_ADD | CBPF_K, (uint32_t)l3);
+			emit(b, CBPF_ALU | CBPF_OR | CBPF_K, (v6 ? 6u : 4u) << 16);
+			emit(b, CBPF_ST, CONV_M_L4);
+		}
 		/* the sum of the endpoints' values: the same both ways */
 		endpoint(b, C_SRC, words, C_SPORT);
 		emit(b, CBPF_ST, C_E);

@@ -71,6 +71,16 @@ int field_program(const struct field_spec *fs, uint32_t base, struct cbpf_prog *
 #define CONV_K2 0x85ebca6bu
 #define CONV_K3 0xc2b2ae35u
 #define CONV_HASH_BITS 10
-int conv_sample_program(uint32_t range, struct cbpf_prog *prog);
+/*
+ * With record, it also leaves in M[] what HASHSAMP KEEP 1 records: the
+ * words below (addresses as IPv4's one word or IPv6's four, the others 0;
+ * each word the value of its 4 bytes, as the classic loads give it), and
+ * in M[CONV_M_L4] the offset of the TCP or UDP header | family << 16.
+ * M[CONV_M_HASH] is the hash's; M[CONV_M_TCP..] are left for bytes 4 to 15
+ * of a TCP header (its sequence number, ..., its flags).
+ */
+enum { CONV_M_PROTO, CONV_M_SPORT, CONV_M_DPORT, CONV_M_SRC, CONV_M_DST = CONV_M_SRC + 4,
+       CONV_M_HASH = CONV_M_DST + 4, CONV_M_L4, CONV_M_TCP, CONV_M_WORDS = CONV_M_TCP + 3 };
+int conv_sample_program(uint32_t range, int record, struct cbpf_prog *prog);
 
 #endif

@@ -141,7 +141,7 @@ static int file_err(struct capture *c)
 	return err;
 }
 
-uint32_t capture_ring_bytes(const struct fn_instance *fi)
+static uint32_t capture_ring_bytes(const struct fn_instance *fi)
 {
 	const struct capture *c = fi->state;
 
@@ -757,6 +757,7 @@ const struct fn_desc fn_to_buffer = {
 	.run = capture_run,
 	.share = capture_share,
 	.adopt = capture_adopt,
+	.ring_bytes = capture_ring_bytes,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };
@@ -781,6 +782,7 @@ const struct fn_desc fn_to_file = {
 	.run = capture_run,
 	.share = capture_share,
 	.adopt = capture_adopt,
+	.ring_bytes = capture_ring_bytes,
 	.disconnect = capture_disconnect,
 	.release = capture_release,
 };

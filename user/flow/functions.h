@@ -32,6 +32,7 @@ enum fn_result {
 	FN_RESULT_DIST,		/* struct mapi_dist_result, made by read() */
 	FN_RESULT_BUCKET,	/* struct mapi_bucket_result, made by read() */
 	FN_RESULT_THRESHOLD,	/* struct mapi_threshold_result; events */
+	FN_RESULT_HASHSAMP,	/* struct mapi_hashsamp_result, made by read() */
 };
 
 /*
@@ -130,6 +131,9 @@ struct fn_desc {
 	/* In the client: takes those descriptors (now its own) instead of
 	 * connect(); disconnect() closes them. */
 	int (*adopt)(struct fn_instance *fi, const struct flow *f, const int *fds, int n);
+	/* The bytes of kernel memory its ring buffers take (mapid's limit of
+	 * a user's); NULL: none. */
+	uint32_t (*ring_bytes)(const struct fn_instance *fi);
 	/* Frees what connect() made (the flow is no longer running). */
 	void (*disconnect)(struct fn_instance *fi);
 	void (*release)(struct fn_instance *fi);

@@ -257,8 +257,8 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 		ret = ret < 0 ? ret : 0;
 	}
 	for (i = 0; !ret && i < f->nfns; i++)
-		if (capture_is_buffer(f->fns[i]) || capture_is_file(f->fns[i]))
-			sv->ring_bytes += capture_ring_bytes(f->fns[i]);
+		if (f->fns[i]->desc->ring_bytes)
+			sv->ring_bytes += f->fns[i]->desc->ring_bytes(f->fns[i]);
 	if (!ret && c->use->ring_bytes + sv->ring_bytes > s->cfg->max_ring_bytes)
 		ret = err_set(-ENOSPC, MAPI_ERR_LIMIT,
 			      "user %u's ring buffers would take %llu bytes, past mapid's limit "
