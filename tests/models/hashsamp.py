@@ -111,9 +111,7 @@ def records(args):
             (len(want), len(want), 0, 0):
         bad.append(f"counts {last and {k: last[k] for k in ('kept', 'recorded', 'lost', 'missed')}}"
                    f", model {len(want)} kept and recorded")
-    if live:  # the kernel's clock: in order, and not the trace's
-        if [g[0] for g in got] != sorted(g[0] for g in got):
-            bad.append("live records out of time order")
+    if live:  # the kernel's clock, not the trace's; CPUs may interleave
         got, want = sorted(g[1:] for g in got), sorted(w[1:] for w in want)
     if got != want:
         diff = [(g, w) for g, w in zip(got, want) if g != w][:3]

@@ -425,7 +425,7 @@ static const char *not_offloadable(const struct flow *f)
 	int i;
 
 	for (i = 0; i < f->nfns; i++)
-		if (!f->fns[i]->desc->offloadable)
+		if (!f->fns[i]->desc->offloadable || f->fns[i]->host_only)
 			return f->fns[i]->desc->name;
 	return NULL;
 }

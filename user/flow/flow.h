@@ -34,6 +34,8 @@ struct fn_instance {
 	int maps;			/* maps its code names, once connected */
 	int alone;			/* its code is slow to verify (loops): its
 					 * flow gets a group of its own */
+	int host_only;			/* not on a NIC, though its function may be
+					 * (fn_desc.offloadable): set by prepare() */
 	int reading;			/* a thread waits in mapi_get_next_pkt */
 	unsigned long long copy;	/* MAPI_COPY snapshot */
 	size_t copy_size;		/* of a struct result's, its read()'s */

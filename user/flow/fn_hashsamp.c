@@ -87,6 +87,7 @@ static int hashsamp_prepare(struct fn_instance *fi, const struct flow *f)
 	    !(h->records = calloc(MAPI_HASHSAMP_RECORDS, sizeof(*h->records))))
 		return -ENOMEM;
 	fi->clocked = h->keep && !f->served && !f->trace;
+	fi->host_only = h->keep;	/* a ring buffer */
 	return conv_sample_program((uint32_t)range, h->keep, &h->prog);
 }
 
@@ -249,6 +250,9 @@ static void drain(struct hashsamp *h)
 			memcpy(&wlen, rec + REC_WLEN, sizeof(wlen));
 			make_record(&r, m, rec + REC_TCP, ts + (uint64_t)tai, (uint32_t)wlen);
 			keep_record(h, &r);
+		} else {	/* (not the program's: counted, not kept) */
+			h->recorded++;
+			h->missed++;
 		}
 		ring_consume(&h->ring);
 	}
@@ -281,11 +285,13 @@ static int hashsamp_read(struct fn_instance *fi, struct flow *f, const void **ou
 		return err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION, "HASHSAMP: mapid's copy has no records");
 	pthread_mutex_lock(&h->lock);
 	drain(h);
-	/* the counts after the records: a record is never more than kept */
+	/* the counts after the records, lost before kept (the program counts
+	 * a packet kept before it may lose its record): recorded + lost is
+	 * never more than kept */
 	if (h->keep) {
-		ret = flow_read_slot(f, (uint32_t)fi->slot + S_KEPT, &kept);
+		ret = flow_read_slot(f, (uint32_t)fi->slot + S_LOST, &lost);
 		if (!ret)
-			ret = flow_read_slot(f, (uint32_t)fi->slot + S_LOST, &lost);
+			ret = flow_read_slot(f, (uint32_t)fi->slot + S_KEPT, &kept);
 	}
 	n = h->pending;
 	r = ret ? NULL : calloc(1, sizeof(*r) + n * sizeof(r->records[0]));
@@ -350,12 +356,11 @@ static void hashsamp_disconnect(struct fn_instance *fi)
 	struct hashsamp *h = fi->state;
 	int *const maps[] = { &h->ring_fd };
 
-	pthread_mutex_lock(&h->lock);
-	drain(h);	/* what the ring still holds */
+	/* (not drained: its records go with it; and a forked child that
+	 * closes an inherited flow must not move the parent's ring) */
 	if (h->ring_mapped)
 		ring_close(&h->ring);
 	h->ring_mapped = 0;
-	pthread_mutex_unlock(&h->lock);
 	fn_maps_close(fi, maps, 1);
 }
 
