@@ -14,11 +14,23 @@ usage: gen_pcap.py sources N HEAVY FILE
            for SECONDS, a TCP SYN every 20 ms and an ACK every 5 ms, and at
            AT seconds a burst of BURST SYNs, 10 us apart: the DoS job of
            THRESHOLD, its times in the frames' timestamps (tcpreplay keeps them).
+       gen_pcap.py distinct SEED FILE
+           random traffic for DISTINCT's error over many seeds: 40 sources
+           (10.0.0.x), each to its own number (1 to 3,000, log-uniform) of
+           random destinations, 1 to 3 frames each, shuffled: 1 to 120,000
+           distinct destinations in all.
+       gen_pcap.py spill SEED FILE
+           random traffic past TOP's table: 100,000 sources, a frame each
+           (the table fills), then up to two more of each, among them 30
+           heavy sources of 300 to 3,000 frames each, seeded: the heavy
+           values spill.
        gen_pcap.py scan TARGETS HOSTS PEERS FILE
            a scanner (10.9.9.9) sends one TCP SYN to each of TARGETS
            destinations, while HOSTS sources (10.1.0.x) each talk to PEERS
            destinations, 10 frames each: the port-scan job of DISTINCT.
 """
+import math
+import random
 import struct
 import sys
 
@@ -80,6 +92,26 @@ def main():
         for i, (us, flags) in enumerate(sorted(events)):
             frame(0x0a000001 + i % 5000, 0xc0a80001, 6, 1024 + i % 60000, 80, at_us=us,
                   flags=flags)
+    elif mode == "distinct":
+        rnd, path, out = random.Random(int(sys.argv[2])), sys.argv[3], []
+        for src in range(40):
+            k = int(math.exp(rnd.uniform(0, math.log(3000))))
+            for dst in rnd.sample(range(1 << 30), k):
+                out += [(0x0a000000 + src, 0x40000000 + dst)] * rnd.randint(1, 3)
+        rnd.shuffle(out)
+        for src, dst in out:
+            frame(src, dst)
+    elif mode == "spill":
+        rnd, path = random.Random(int(sys.argv[2])), sys.argv[3]
+        light = [0x0a000000 + i for i in rnd.sample(range(1 << 24), 100000)]
+        again = [a for a in light for _ in range(rnd.randint(0, 2))]
+        heavy = [0x0b000000 + i for i in rnd.sample(range(1 << 24), 30)]
+        # every light source once (the table fills), then the rest with
+        # the heavy ones among them
+        tail = again + [h for h in heavy for _ in range(rnd.randint(300, 3000))]
+        rnd.shuffle(tail)
+        for src in light + tail:
+            frame(src, 0xc0a80001)
     elif mode == "scan":
         targets, hosts, peers = map(int, sys.argv[2:5])
         path = sys.argv[5]
