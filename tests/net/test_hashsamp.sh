@@ -89,8 +89,9 @@ records_live() {
 	local pid=$!
 	wait_until 10 grep -qs results "$T/rec.json" || fail "$1: mapi run did not start"
 	traces_send a --
+	# (until every record came; the verdict below says what did not)
 	wait_until 10 python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live \
-		<"$T/rec.json" >"$T/model.txt"
+		<"$T/rec.json" >"$T/model.txt" || true
 	kill -TERM "$pid"
 	wait "$pid" || true
 	python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live <"$T/rec.json" \

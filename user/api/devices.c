@@ -82,7 +82,9 @@ static int describe(int s, unsigned int ifindex, mapi_device_info_t *info)
 	info->link_speed = -1;
 	ifr.ifr_data = (void *)&link;
 	if (!ioctl(s, SIOCETHTOOL, &ifr)) {
-		speed = ethtool_cmd_speed(&link);
+		/* (not ethtool_cmd_speed(): its int shift overflows for an
+		 * unknown speed, 0xffff << 16) */
+		speed = (uint32_t)link.speed_hi << 16 | link.speed;
 		if (speed && speed != (uint32_t)SPEED_UNKNOWN)
 			info->link_speed = speed;
 	}
