@@ -98,7 +98,7 @@ bench_functions() {
 	while read -r line; do
 		record "$line"
 		case $line in
-		*top_100k*) notes="top-10 recall $(jget recall_top10 <<<"$line"), max error $(jget max_relative_error <<<"$line")" ;;
+		*top_100k*) notes="top-10 recall $(jget recall_top10 <<<"$line"), max error $(jget max_relative_error <<<"$line"), a read $(jget read_ms <<<"$line") ms" ;;
 		*) notes="error $(jget relative_error <<<"$line") (standard $(jget standard_error <<<"$line"))" ;;
 		esac
 		row "$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")" "$(jget median <<<"$line")" \
