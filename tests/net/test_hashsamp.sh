@@ -83,24 +83,26 @@ for trace in in corpus a; do
 	done
 done
 check_eq "offline: the records of 3 traces, RANGE 0, 300 and 1024, the model's" "$bad" 0
-# records NAME: HASHSAMP 300 1 on mon0 while a.pcap comes in
+# records NAME TRACE: HASHSAMP 300 1 on mon0 while TRACE comes in
 records_live() {
 	bg "$NS_MON" "$T/rec.json" "$BUILD/mapi" run -i "$MON" -Q in --json -I 0.2 "HASHSAMP 300 1"
 	local pid=$!
 	wait_until 10 grep -qs results "$T/rec.json" || fail "$1: mapi run did not start"
-	traces_send a --
+	traces_send "$2" --
 	# (until every record came; the verdict below says what did not)
-	wait_until 10 python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live \
+	wait_until 10 python3 tests/models/hashsamp.py records "$T/$2.pcap" 300 live \
 		<"$T/rec.json" >"$T/model.txt" || true
 	kill -TERM "$pid"
 	wait "$pid" || true
-	python3 tests/models/hashsamp.py records "$T/a.pcap" 300 live <"$T/rec.json" \
-		>"$T/model.txt" && pass "$1: a record of each packet kept, the model's" ||
-		fail "$1: the records: $(cat "$T/model.txt")"
+	python3 tests/models/hashsamp.py records "$T/$2.pcap" 300 live <"$T/rec.json" \
+		>"$T/model.txt" && pass "$1, $2.pcap: a record of each packet kept, the model's" ||
+		fail "$1, $2.pcap: the records: $(cat "$T/model.txt")"
 }
-records_live in-process
+# (the conversations, and the mix: VLAN tags, IP options, fragments, IPv6)
+records_live in-process a
+records_live in-process in
 mapid_start
-MAPI_BACKEND=mapid records_live mapid
+MAPI_BACKEND=mapid records_live mapid a
 kill "$MAPID_PID"
 wait "$MAPID_PID" 2>/dev/null || true
 
