@@ -14,28 +14,28 @@
 # test_distinct), so the bounds are the kernel's too.
 . "$(dirname "$0")/../lib.sh"
 
+# seeds KIND N MODE FUNCTION...: for seeds 1 to N, a trace of gen_pcap.py
+# MODE, mapi run -r with FUNCTION..., the model's measurements of KIND;
+# then their verdict
+seeds() {
+	local kind=$1 n=$2 mode=$3 seed out
+	shift 3
+	: >"$T/$kind.rows"
+	for seed in $(seq 1 "$n"); do
+		python3 tests/models/gen_pcap.py "$mode" "$seed" "$T/in.pcap"
+		"$BUILD/mapi" run -r "$T/in.pcap" --json "$@" >"$T/out.json" ||
+			fail "$kind, seed $seed: mapi run failed"
+		python3 tests/models/sketches.py "$kind" "$T/in.pcap" <"$T/out.json" \
+			>>"$T/$kind.rows" || fail "$kind, seed $seed: the model could not read the result"
+	done
+	out=$(python3 tests/models/sketches.py verdict "$kind" <"$T/$kind.rows") &&
+		pass "$kind: $out" || fail "$kind: $out"
+}
+
 echo "1. DISTINCT over 30 seeds"
-: >"$T/distinct.rows"
-for seed in $(seq 1 30); do
-	python3 tests/models/gen_pcap.py distinct "$seed" "$T/d.pcap"
-	"$BUILD/mapi" run -r "$T/d.pcap" --json 'DISTINCT TOPX_IP TOPX_IP_DSTIP' \
-		'DISTINCT TOPX_IP TOPX_IP_DSTIP TOPX_IP TOPX_IP_SRCIP 1000' >"$T/d.json" ||
-		fail "seed $seed: mapi run failed"
-	python3 tests/models/sketches.py distinct "$T/d.pcap" <"$T/d.json" >>"$T/distinct.rows" ||
-		fail "seed $seed: the model could not read the result"
-done
-out=$(python3 tests/models/sketches.py verdict distinct <"$T/distinct.rows") &&
-	pass "DISTINCT: $out" || fail "DISTINCT: $out"
+seeds distinct 30 distinct 'DISTINCT TOPX_IP TOPX_IP_DSTIP' \
+	'DISTINCT TOPX_IP TOPX_IP_DSTIP TOPX_IP TOPX_IP_SRCIP 1000'
 
 echo "2. TOP past its table over 10 seeds"
-: >"$T/top.rows"
-for seed in $(seq 1 10); do
-	python3 tests/models/gen_pcap.py spill "$seed" "$T/s.pcap"
-	"$BUILD/mapi" run -r "$T/s.pcap" --json 'TOP 10 TOPX_IP TOPX_IP_SRCIP' >"$T/s.json" ||
-		fail "seed $seed: mapi run failed"
-	python3 tests/models/sketches.py top "$T/s.pcap" <"$T/s.json" >>"$T/top.rows" ||
-		fail "seed $seed: the model could not read the result"
-done
-out=$(python3 tests/models/sketches.py verdict top <"$T/top.rows") &&
-	pass "TOP: $out" || fail "TOP: $out"
+seeds top 10 spill 'TOP 10 TOPX_IP TOPX_IP_SRCIP'
 finish
