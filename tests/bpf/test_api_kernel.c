@@ -637,6 +637,14 @@ static void test_readers(void)
 	CHECK(mapi_connect(fd) == -1, "offload demanded for TO_BUFFER fails");
 	error_is(MAPI_ERR_MODE, "TO_BUFFER cannot run on a NIC");
 	mapi_close_flow(fd);
+	/* nor HASHSAMP's records, though HASHSAMP alone may run there: the
+	 * engine says so, not the device */
+	fd = mapi_create_flow("v2");
+	mapi_apply_function(fd, "HASHSAMP", 512, 1);
+	mapi_set_attach_mode(fd, MAPI_MODE_OFFLOAD | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(fd) == -1, "offload demanded for HASHSAMP KEEP 1 fails");
+	error_is(MAPI_ERR_MODE, "HASHSAMP cannot run on a NIC");
+	mapi_close_flow(fd);
 	nothing_attached("v2", "after a refused offload");
 }
 

@@ -28,6 +28,7 @@
 #include "cbpf.h"
 #include "mapi.h"
 #include "pcap_oracle.h"
+#include "sampler.h"
 #include "traffic.h"
 #include "tracew.h"
 
@@ -671,13 +672,29 @@ static void test_sample(void **state)
  * or not; the values listed, most first, add up to the packets with the
  * field; MAPI_REF is refused (a table cannot be a live reference).
  */
+/* libpcap's packets and bytes of IP protocol p (either family, tagged or
+ * not) among the test traffic's packets from to to (not included). */
+static void protocol_oracle(unsigned int p, int from, int to, unsigned long long *packets,
+			    unsigned long long *bytes)
+{
+	unsigned long long before_p, before_b;
+	char expr[160];
+
+	snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "
+		 "or ip6 proto %u))", p, p, p, p);
+	oracle(expr, 0, to, packets, bytes);
+	oracle(expr, 0, from, &before_p, &before_b);
+	*packets -= before_p;
+	*bytes -= before_b;
+}
+
 static void test_top(void **state)
 {
 	const struct mapi_top_result *r;
 	unsigned long long sum = 0, want_p, want_b;
 	mapi_flow_info_t info;
-	int fd, fid;
-	char path[128], expr[160];
+	int fd, fid, first;
+	char path[128];
 	unsigned int i;
 
 	(void)state;
@@ -701,9 +718,7 @@ static void test_top(void **state)
 		assert_int_equal(v->value.family, 0);
 		if (i)
 			assert_true(v->packets <= r->values[i - 1].packets);
-		snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "
-			 "or ip6 proto %u))", p, p, p, p);
-		oracle(expr, 0, NPKTS, &want_p, &want_b);
+		protocol_oracle(p, 0, NPKTS, &want_p, &want_b);
 		if (v->packets != want_p || v->bytes != want_b)
 			fail_msg("protocol %u: %llu packets %llu bytes; libpcap %llu %llu", p,
 				 v->packets, v->bytes, want_p, want_b);
@@ -723,21 +738,18 @@ static void test_top(void **state)
 	r = mapi_read_results(fd, fid, MAPI_COPY);
 	assert_non_null(r);
 	assert_true(r->interval == 100000000 && r->partial && r->end == ts_of(NPKTS - 1));
-	for (i = 0; ts_of((int)i) < TS0 + (ts_of(NPKTS - 1) - TS0) / 100000000 * 100000000; i++)
+	/* the first packet of the last interval */
+	for (first = 0; ts_of(first) < TS0 + (ts_of(NPKTS - 1) - TS0) / 100000000 * 100000000;
+	     first++)
 		;
-	for (sum = 0; sum < r->count; sum++) {
-		const struct mapi_top_value *v = &r->values[sum];
+	for (i = 0; i < r->count; i++) {
+		const struct mapi_top_value *v = &r->values[i];
 		unsigned int p = (unsigned int)v->value.number;
-		unsigned long long before_p, before_b;
 
-		snprintf(expr, sizeof(expr), "ip proto %u or ip6 proto %u or (vlan and (ip proto %u "
-			 "or ip6 proto %u))", p, p, p, p);
-		oracle(expr, 0, NPKTS, &want_p, &want_b);
-		oracle(expr, 0, (int)i, &before_p, &before_b);
-		if (v->packets != want_p - before_p || v->bytes != want_b - before_b)
+		protocol_oracle(p, first, NPKTS, &want_p, &want_b);
+		if (v->packets != want_p || v->bytes != want_b)
 			fail_msg("protocol %u in the last interval: %llu packets %llu bytes; libpcap "
-				 "%llu %llu", p, v->packets, v->bytes, want_p - before_p,
-				 want_b - before_b);
+				 "%llu %llu", p, v->packets, v->bytes, want_p, want_b);
 	}
 	assert_true(r->count > 1 && r->exact);
 	assert_int_equal(mapi_close_flow(fd), 0);
@@ -902,6 +914,56 @@ static void test_hashsamp_records(void **state)
 	assert_non_null(r);
 	assert_true(r->count == 0 && r->recorded == r->kept);
 	assert_int_equal(mapi_close_flow(fd), 0);
+}
+
+/* The samples a sampler gave, as (ts, value, n, partial). */
+static uint64_t got[8][4];
+static int ngot;
+
+static void take_sample(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int partial)
+{
+	(void)ctx;
+	assert_true(ngot < 8);
+	got[ngot][0] = ts;
+	got[ngot][1] = value;
+	got[ngot][2] = n;
+	got[ngot++][3] = (uint64_t)partial;
+}
+
+/*
+ * The sampler under BUCKET, STATS, DIST and TOP per interval: intervals of
+ * 10 from the start (0), its own counts from 0.  A tick at 35 after one at
+ * 5 finds three intervals ended: BUCKET's kind gives the first the whole
+ * gain and the two others none (or the value, without RESET); TOP's kind
+ * (merge) gives one sample of the three at the last end.  The final tick
+ * gives the short interval to it; then nothing more.
+ */
+static void test_sampler(void **state)
+{
+	static const uint64_t split_reset[][4] = { { 10, 10, 1, 0 }, { 20, 0, 2, 0 },
+						   { 37, 2, 1, 1 } };
+	static const uint64_t split_value[][4] = { { 10, 10, 1, 0 }, { 20, 10, 2, 0 },
+						   { 37, 12, 1, 1 } };
+	static const uint64_t merged[][4] = { { 30, 10, 3, 0 }, { 37, 2, 1, 1 } };
+	const struct { int reset, merge, n; const uint64_t (*want)[4]; } cases[] = {
+		{ 1, 0, 3, split_reset }, { 0, 0, 3, split_value }, { 1, 1, 2, merged },
+	};
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct sampler sm = { .interval = 10, .reset = cases[c].reset, .own = 1,
+				      .merge = cases[c].merge };
+
+		ngot = 0;
+		sampler_tick(&sm, 0, 5, 3, 0, take_sample, NULL);
+		assert_int_equal(ngot, 0);
+		sampler_tick(&sm, 0, 35, 10, 0, take_sample, NULL);
+		sampler_tick(&sm, 0, 37, 12, 1, take_sample, NULL);
+		sampler_tick(&sm, 0, 90, 20, 1, take_sample, NULL);
+		assert_int_equal(ngot, cases[c].n);
+		assert_memory_equal(got, cases[c].want, sizeof(got[0]) * (size_t)cases[c].n);
+	}
 }
 
 static void create_refused(const char *path, int format, int code, const char *words)
@@ -1174,6 +1236,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_events),
 		cmocka_unit_test(test_result_of_result),
 		cmocka_unit_test(test_hashsamp_records),
+		cmocka_unit_test(test_sampler),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),

@@ -86,7 +86,7 @@ uint64_t api_housekeep(int force);
 int keeper_kick(void);
 void keeper_count_refs(int delta);
 void keeper_count_files(int delta);
-/* Functions of live flows it ticks (fn_form.watch), every MAPI_REF_REFRESH_MS. */
+/* Functions of live flows it ticks (flow_ticks), every MAPI_REF_REFRESH_MS. */
 void keeper_count_ticks(int delta);
 void keeper_idle_due(uint64_t due);
 

@@ -577,7 +577,7 @@ static int count_files(const struct flow *f)
 	return n;
 }
 
-/* Functions of a live flow the library thread ticks (fn_form.watch). */
+/* Functions of a live flow the library thread ticks (flow_ticks). */
 static int count_ticks(const struct flow *f)
 {
 	int i, n = 0;

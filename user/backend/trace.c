@@ -230,9 +230,11 @@ static const char *trace_name(const struct trace *t)
 	return slash ? slash + 1 : t->path;
 }
 
-/* f's functions of another's number (BUCKET, THRESHOLD, ...): the numbers they watch (of f's own
- * functions, the API checked) at time now, before the packet of that time;
- * the flow's clock starts at the trace's first packet, start. */
+/* f's ticked functions at time now, before the packet of that time: those
+ * of another function's number (BUCKET, THRESHOLD, ...) with the number
+ * they watch (of f's own functions, the API checked), those with a clock
+ * of their own (TOP per interval) with 0; the flow's clock starts at the
+ * trace's first packet, start. */
 static void tick_watchers(struct flow *f, uint64_t start, uint64_t now, int final)
 {
 	int i;

@@ -65,8 +65,8 @@ static void record(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int parti
 	b->partial = partial;
 }
 
-static void bucket_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now, uint64_t value,
-			int final)
+static void bucket_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now,
+			uint64_t value, int final)
 {
 	struct bucket *b = fi->state;
 

@@ -186,8 +186,8 @@ static void add_samples(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int 
 		d->memory[dist_bin(value, d->min, d->step, d->bins)] += n;
 }
 
-static void dist_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now, uint64_t value,
-		      int final)
+static void dist_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now,
+		      uint64_t value, int final)
 {
 	struct dist *d = fi->state;
 

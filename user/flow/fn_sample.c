@@ -94,7 +94,6 @@ static int sample_prepare(struct fn_instance *fi, const struct flow *f)
 static int sample_connect(struct fn_instance *fi, const struct flow *f)
 {
 	struct sample *s = fi->state;
-
 	int ncpus = store_ncpus(), cpu;
 	uint32_t zero = 0;
 	uint8_t *cells;
@@ -188,7 +187,6 @@ static int sample_emit(struct codegen *cg, const struct fn_instance *fi)
 	pb_jmp_reg(pb, BPF_JGE, R2, R3, cg->flow_end);
 	return 0;
 }
-
 
 static int sample_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
 {

@@ -166,8 +166,8 @@ static void add_samples(void *ctx, uint64_t ts, uint64_t value, uint64_t n, int 
 	c->sum2_lo = (uint64_t)sum2;
 }
 
-static void stats_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now, uint64_t value,
-		       int final)
+static void stats_tick(struct fn_instance *fi, struct flow *f, uint64_t start, uint64_t now,
+		       uint64_t value, int final)
 {
 	struct stats *s = fi->state;
 

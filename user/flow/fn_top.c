@@ -558,7 +558,6 @@ static struct mapi_top_result *make_result(const struct top *t, struct top_entry
 	r->bytes = slot[S_BYTES];
 	r->other_packets = slot[S_OTHER_PACKETS];
 	r->other_bytes = slot[S_OTHER_BYTES];
-	r->interval = t->per_interval ? t->sampler.interval : 0;
 	for (i = 0; i < listed; i++) {
 		value_of(t, &all[i], &r->values[i]);
 		estimated |= r->values[i].error_packets || r->values[i].error_bytes;
