@@ -117,7 +117,10 @@ $(BUILD)/mapi-bpf.pc: Makefile | $(BUILD)
 $(BUILD)/cli/%.o: user/cli/%.c | $(BUILD)/cli
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) $(STLIB)
+# The tool takes functions as text as mapid's configuration does: it links
+# that one file of the library's (fntext.h) beside the public calls.
+$(CLI): $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c)) \
+	$(BUILD)/lib/flow/fntext.o $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lm
 
 # mapid links the library's objects: it runs the same engine, and more of

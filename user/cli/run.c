@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fntext.h"
 #include "mapi.h"
 
 static const char run_usage[] =
@@ -50,116 +51,21 @@ static const char run_usage[] =
 	"Ctrl-C or SIGTERM stops it after a last result line.\n";
 
 #define MAX_FNS 64
-#define MAX_ARGS 11
 
 struct fn {
 	int fid;
 	mapi_libfunct_info_t info;
 };
 
-/* MAPI's constant names, taken bare for their values, as in a C program. */
-static const struct { const char *name; int value; } constants[] = {
-	{ "WAIT", MAPI_WAIT }, { "NOWAIT", MAPI_NOWAIT },
-	{ "MAPI_WAIT", MAPI_WAIT }, { "MAPI_NOWAIT", MAPI_NOWAIT },
-	{ "MFF_PCAP", MFF_PCAP },
-	{ "PERIODIC", MAPI_PERIODIC }, { "PROBABILISTIC", MAPI_PROBABILISTIC },
-	{ "MAPI_PERIODIC", MAPI_PERIODIC }, { "MAPI_PROBABILISTIC", MAPI_PROBABILISTIC },
-#define TOPX(name) { #name, MAPI_##name }, { "MAPI_" #name, MAPI_##name }
-	TOPX(TOPX_IP), TOPX(TOPX_TCP), TOPX(TOPX_UDP), TOPX(TOPX_ICMP),
-	TOPX(TOPX_IP_TOS), TOPX(TOPX_IP_LENGTH), TOPX(TOPX_IP_ID), TOPX(TOPX_IP_OFFSET),
-	TOPX(TOPX_IP_TTL), TOPX(TOPX_IP_PROTOCOL), TOPX(TOPX_IP_CHECKSUM), TOPX(TOPX_IP_SRCIP),
-	TOPX(TOPX_IP_DSTIP), TOPX(TOPX_TCP_SRCPORT), TOPX(TOPX_TCP_DSTPORT), TOPX(TOPX_TCP_SEQ),
-	TOPX(TOPX_TCP_ACK), TOPX(TOPX_TCP_FLAGS), TOPX(TOPX_TCP_WIN), TOPX(TOPX_TCP_CRC),
-	TOPX(TOPX_TCP_URGENT), TOPX(TOPX_UDP_SRCPORT), TOPX(TOPX_UDP_DSTPORT),
-	TOPX(TOPX_UDP_LENGTH), TOPX(TOPX_UDP_CHECKSUM), TOPX(SORT_BY_PACKETS),
-	TOPX(SORT_BY_BYTES), TOPX(PKT_SIZE), TOPX(PKT_TS), TOPX(THRESHOLD_VALUE), TOPX(THRESHOLD_CHANGE),
-	TOPX(BOUNDARY_ABOVE), TOPX(BOUNDARY_EQUAL), TOPX(BOUNDARY_BELOW),
-#undef TOPX
-};
-
-static int constant(const char *word, long long *v)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
-		if (!strcmp(word, constants[i].name)) {
-			*v = constants[i].value;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* One FUNCTION argument into its name and arguments; dies when malformed. */
 static int parse_spec(char *spec, const char *orig, char **name, struct mapi_arg *args)
 {
-	char *p = spec;
-	int n = -1;
+	char why[128];
+	int n = fntext_parse(spec, name, args, why, sizeof(why));
 
-	for (;;) {
-		char *word, *end;
-		int quoted;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		quoted = *p == '"';
-		if (quoted) {
-			word = ++p;
-			end = strchr(p, '"');
-			if (!end)
-				die("run: '%s': a string is not closed with \"", orig);
-			*end = 0;
-			p = end + 1;
-		} else {
-			word = p;
-			p += strcspn(p, " \t");
-			if (*p)
-				*p++ = 0;
-		}
-		if (n < 0) {
-			if (quoted)
-				die("run: a function's name comes first, unquoted");
-			*name = word;
-			n = 0;
-			continue;
-		}
-		if (n == MAX_ARGS)
-			die("run: %s: at most %d arguments", *name, MAX_ARGS);
-		if (!quoted) {
-			char *e;
-			long long v;
-
-			errno = 0;
-			v = strtoll(word, &e, 0);
-			if ((*word && !*e && !errno) || constant(word, &v)) {
-				args[n].type = MAPI_ARG_INT;
-				args[n++].v.i = v;
-				continue;
-			}
-		}
-		args[n].type = MAPI_ARG_STR;
-		args[n++].v.s = word;
-	}
 	if (n < 0)
-		die("run: an empty FUNCTION argument");
+		die("run: '%s': %s", orig, why);
 	return n;
-}
-
-static void value_text(const struct mapi_field_value *v, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN] = "?";
-
-	if (!v->family) {
-		snprintf(buf, len, "%llu", v->number);
-		return;
-	}
-	inet_ntop(v->family == 4 ? AF_INET : AF_INET6, v->addr, addr, sizeof(addr));
-	if (v->prefix < (v->family == 4 ? 32u : 128u))
-		snprintf(buf, len, "%s/%u", addr, v->prefix);
-	else
-		snprintf(buf, len, "%s", addr);
 }
 
 static const struct mapi_top_result *read_top(int fd, const mapi_function_info_t *fi)
@@ -186,7 +92,7 @@ static void print_top_json(const struct mapi_top_result *r)
 	for (k = 0; k < r->count; k++) {
 		const struct mapi_top_value *e = &r->values[k];
 
-		value_text(&e->value, v, sizeof(v));
+		field_value_text(&e->value, v, sizeof(v));
 		printf("%s{\"value\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"error_packets\":%llu,"
 		       "\"error_bytes\":%llu}", k ? "," : "", v, e->packets, e->bytes,
 		       e->error_packets, e->error_bytes);
@@ -215,7 +121,7 @@ static void print_top_table(int fid, const struct mapi_top_result *r)
 	for (k = 0; k < r->count; k++) {
 		const struct mapi_top_value *e = &r->values[k];
 
-		value_text(&e->value, v, sizeof(v));
+		field_value_text(&e->value, v, sizeof(v));
 		printf("  %4u  %-40s %12llu %14llu", k + 1, v, e->packets, e->bytes);
 		if (e->error_packets || e->error_bytes)	/* the true count is at most this less */
 			printf("  (at most %llu packets, %llu bytes too many)", e->error_packets,
@@ -242,7 +148,7 @@ static void print_distinct_json(const struct mapi_distinct_result *r)
 	       "\"other_packets\":%llu,\"per_values\":%u,\"values\":[", r->distinct, r->error,
 	       r->per_error, r->packets, r->other_packets, r->per_values);
 	for (k = 0; k < r->count; k++) {
-		value_text(&r->values[k].value, v, sizeof(v));
+		field_value_text(&r->values[k].value, v, sizeof(v));
 		printf("%s{\"value\":\"%s\",\"distinct\":%llu,\"packets\":%llu}", k ? "," : "", v,
 		       r->values[k].distinct, r->values[k].packets);
 	}
@@ -263,7 +169,7 @@ static void print_distinct_table(int fid, const struct mapi_distinct_result *r)
 		printf("; %llu packets of values the table had no room for", r->other_packets);
 	printf("\n  %4s  %-40s %12s %12s\n", "#", "value", "distinct", "packets");
 	for (k = 0; k < r->count; k++) {
-		value_text(&r->values[k].value, v, sizeof(v));
+		field_value_text(&r->values[k].value, v, sizeof(v));
 		printf("  %4u  %-40s %12llu %12llu\n", k + 1, v, r->values[k].distinct,
 		       r->values[k].packets);
 	}
@@ -581,7 +487,7 @@ int cmd_run(int argc, char **argv)
 	cli_stop_signals(&stop);
 	fd = rfile ? cli_trace_flow(rfile, "") : cli_flow(dev, dir, mode, "");
 	for (i = optind; i < argc; i++) {
-		struct mapi_arg args[MAX_ARGS];
+		struct mapi_arg args[FNTEXT_MAX_ARGS];
 		char *spec = strdup(argv[i]), *name = NULL;
 		int n, k;
 
