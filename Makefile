@@ -163,6 +163,12 @@ $(BUILD)/tests/mapi2_trace_c99: tests/mapi2/mapi2_trace.c include/mapi.h include
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
 
+# mapid's HTTP endpoint is mapid's, not the library's: its object too.
+$(BUILD)/tests/test_http: tests/unit/test_http.c $(BUILD)/mapid-objs/http.o $(TEST_COMMON) \
+		$(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Iuser/mapid -o $@ $< $(BUILD)/mapid-objs/http.o \
+		$(TEST_LINK) -lcmocka
+
 $(BUILD)/tests/%: tests/bpf/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK)
 

@@ -2,7 +2,9 @@
 # make fuzz: runs each libFuzzer target for SECONDS (root: the targets load
 # what they translate into the kernel).  Seeds: the expressions of
 # tests/data/filters.txt; small generated traces, pcap and pcapng, whole and
-# cut; well-formed mapid requests.  A crash leaves its input in build/fuzz/crashes.
+# cut; well-formed mapid requests; HTTP scrapes as Prometheus sends them, and
+# one whose head is past mapid's limit.  A crash leaves its input in
+# build/fuzz/crashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -29,6 +31,17 @@ flow = (struct.pack("=i", 3) + s32("eth0") + struct.pack("=iiiI", 2, 3, 1, 3) +
 open(sys.argv[1] + "/connect", "wb").write(msg(2, flow))
 open(sys.argv[1] + "/list", "wb").write(msg(4, struct.pack("=I", 0)))
 PY
+# mapid's HTTP endpoint (fuzz_http): a scrape, a HEAD, a head past 8 KiB
+mkdir -p "$work/http"
+accept='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;'
+accept+='q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+nl=$'\r\n'
+printf '%s' "GET /metrics HTTP/1.1${nl}Host: localhost:9100${nl}Accept: $accept${nl}" \
+	"Authorization: Basic dXNlcjpwYXNz${nl}User-Agent: Prometheus/2.42.0${nl}${nl}" \
+	>"$work/http/scrape"
+printf 'HEAD /?x HTTP/1.0\n\n' >"$work/http/head"
+{ printf 'GET /metrics HTTP/1.1\r\nHost: t\r\nX-Pad: '; head -c 8300 /dev/zero | tr '\0' a
+  printf '\r\n\r\n'; } >"$work/http/long"
 n=0
 grep -v '^#' tests/data/filters.txt | grep . | while IFS= read -r e; do
 	n=$((n + 1))

@@ -75,6 +75,7 @@ if command -v valgrind >/dev/null; then
 	run "leaks/test_offline" vg "$BUILD/tests/test_offline"
 	run "leaks/test_mapi2_codes" vg "$BUILD/tests/test_mapi2_codes"
 	run "leaks/test_api_kernel" root_or_skip vg "$BUILD/tests/test_api_kernel"
+	run "leaks/test_http" vg "$BUILD/tests/test_http"
 else
 	echo "=== leaks: SKIPPED: valgrind is not installed"
 	skipped+=("leaks (no valgrind)")
