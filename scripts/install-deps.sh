@@ -10,6 +10,7 @@ PACKAGES="
   tcpdump tcpreplay iproute2 ethtool procps util-linux bsdutils valgrind strace
   passwd
   vsftpd curl
+  prometheus
 "
 
 missing=""
