@@ -98,7 +98,7 @@ six_at_once() {
 		in_mon "$BUILD/mapi" flows >"$T/flows.out" 2>&1
 		check_eq "mapi flows lists the seven" "$(grep -c " $MON " "$T/flows.out")" 7
 		check_match "with owners, modes and functions" "$(cat "$T/flows.out")" \
-			"0 +$pc_pid +$MON +inout native,tcx +program .*BPF_FILTER,PKT_COUNTER"
+			"0 +$pc_pid +- +$MON +inout native,tcx +program .*BPF_FILTER,PKT_COUNTER"
 		check_match "mapi info says flows run in mapid" "$(in_mon "$BUILD/mapi" info)" \
 			"flows run   in mapid"
 	else
@@ -260,7 +260,7 @@ fd=$FC_FD pkts=$FC_PKTS
 python3 - "$SOCK" "$MON" "$(in_mon cat "/sys/class/net/$MON/ifindex")" >"$T/garbage.out" 2>&1 <<'EOF' || fail "the hostile client: $(cat "$T/garbage.out")"
 import os, random, socket, struct, sys
 path, dev, IFX = sys.argv[1], sys.argv[2], int(sys.argv[3])
-MAGIC, VERSION = 0x4d415049, 2
+MAGIC, VERSION = 0x4d415049, 3
 
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -295,7 +295,7 @@ bad = [
     msg(2, struct.pack("=i", 1) + s32("nonexistent0") + struct.pack("=iiiI", 0, 3, 1, 0)),
 ]
 for i in range(300):
-    bad.append(msg(random.choice([1, 2, 3, 4]), os.urandom(random.randint(0, 300))))
+    bad.append(msg(random.choice([1, 2, 3, 4, 5, 6]), os.urandom(random.randint(0, 300))))
 answered = 0
 for m in bad:
     try:

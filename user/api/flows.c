@@ -372,6 +372,37 @@ MAPI_EXPORT int mapi_create_flow(const char *dev)
 	return ret;
 }
 
+MAPI_EXPORT int mapi_attach_flow(const char *name)
+{
+	struct backend *b;
+	struct flow *f;
+	int ret;
+
+	api_begin();
+	if (!name)
+		return api_fail(err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 1,
+					"mapi_attach_flow: the name is NULL"));
+	b = api_mapid();
+	if (!b)
+		return api_fail(err_set(-ENOENT, MAPI_ERR_DAEMON,
+					"named flows are mapid's, and no mapid serves this "
+					"process (MAPI_SOCKET, MAPI_BACKEND)"));
+	f = flow_new("", b);
+	if (!f)
+		return api_fail(-ENOMEM);
+	ret = backend_mapid_attach(b, f, name);
+	if (!ret)
+		ret = table_add(f);
+	if (ret) {
+		flow_free(f);
+		return api_fail(ret);
+	}
+	b->flows++;
+	f->owner_pid = (int)getpid();
+	api_end();
+	return f->fd;
+}
+
 MAPI_EXPORT int mapi_create_offline_flow(const char *path, int format)
 {
 	int ret;

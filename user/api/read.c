@@ -46,7 +46,7 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 				      "%s's result is a table: read it with MAPI_COPY",
 				      fi->desc->name);
 		if (!ret)
-			ret = fi->desc->read(fi, f, &snap, &size);
+			ret = flow_read_struct(f, fi, &snap, &size);
 		if (ret)
 			return api_fail_ptr(ret);
 		fi->copy_size = size;

@@ -42,6 +42,12 @@ struct backend_ops {
 	int (*stop)(struct backend *b, struct flow *f);
 	/* The total of a result slot of running flow f. */
 	int (*read_slot)(const struct flow *f, uint32_t slot, uint64_t *val);
+	/* A flow attached to one of mapid's named flows (f->attached): the
+	 * number of its function fid (0: the packets it examined), or with
+	 * whole its struct result, which mapid reads for it, in *data
+	 * (malloc'd).  NULL: no such flows. */
+	int (*read_attached)(const struct flow *f, int fid, int whole, void **data,
+			     size_t *size);
 	/* 0 while what runs f is there; else why not (MAPI_ERR_DAEMON).  It
 	 * makes no system call.  NULL: always there. */
 	int (*check)(const struct backend *b);
@@ -77,6 +83,10 @@ void backend_mapid_hang_up(struct backend *b);
 /* The first flow mapid runs above id after, that this client may see:
  * 0, or -ENOENT (MAPI_INVALID_FLOW) after the last. */
 int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info);
+
+/* Makes f, new, the reader of mapid's named flow name: its interface,
+ * direction and functions (no arguments: mapid has them), running. */
+int backend_mapid_attach(struct backend *b, struct flow *f, const char *name);
 
 /* The interface a live flow monitors: checked, and named in f. */
 int backend_open_device(struct flow *f, const char *dev);

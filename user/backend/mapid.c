@@ -356,6 +356,8 @@ static void mapid_close(struct backend *b, struct flow *f)
 {
 	struct mapid_client *c = b->ctx;
 
+	if (f->attached)
+		return;	/* a named flow is mapid's: it runs on */
 	if (f->status == MAPI_FLOW_RUNNING && !f->detached &&
 	    !__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)) {
 		forget(c, f->remote_id);
@@ -382,6 +384,35 @@ static int mapid_stop(struct backend *b, struct flow *f)
 static int mapid_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 {
 	return f->hashed ? engine_read_hashed(f, slot, val) : store_read(&f->host, slot, val);
+}
+
+static int mapid_read_attached(const struct flow *f, int fid, int whole, void **data,
+			       size_t *size)
+{
+	struct mapid_client *c = f->backend->ctx;
+	struct mbuf req = { 0 };
+	const void *p;
+	struct mcur cur;
+	uint8_t *body;
+	size_t n;
+	int ret;
+
+	mbuf_u32(&req, f->remote_id);
+	mbuf_u32(&req, (uint32_t)fid);
+	mbuf_u32(&req, (uint32_t)whole);
+	ret = call(c, MAPID_READ, &req, &body, &cur, NULL, NULL, 0);
+	if (ret)
+		return ret;
+	p = mcur_bytes(&cur, &n);
+	*data = p && !cur.left ? malloc(n ? n : 1) : NULL;
+	if (*data)
+		memcpy(*data, p, n);
+	else
+		ret = p && !cur.left ? -ENOMEM :
+		      err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed result");
+	*size = n;
+	free(body);
+	return ret;
 }
 
 static int mapid_check(const struct backend *b)
@@ -418,6 +449,62 @@ static void mapid_destroy(struct backend *b)
 	close(c->sock);
 	free(c);
 	free(b);
+}
+
+int backend_mapid_attach(struct backend *b, struct flow *f, const char *name)
+{
+	struct mapid_client *c = b->ctx;
+	struct mbuf req = { 0 };
+	struct mcur cur;
+	uint8_t *body;
+	uint32_t n, i;
+	int ret;
+
+	if (strlen(name) >= 64)
+		return err_set(-ENAMETOOLONG, MAPI_INVALID_ARGUMENT + 1,
+			       "a named flow's name has at most 63 bytes");
+	mbuf_str(&req, name);
+	ret = call(c, MAPID_ATTACH, &req, &body, &cur, NULL, NULL, 0);
+	if (ret)
+		return ret;
+	f->remote_id = mcur_u32(&cur);
+	mcur_str(&cur, f->dev, sizeof(f->dev));
+	f->ifindex = mcur_i32(&cur);
+	f->direction = mcur_i32(&cur);
+	f->mode_in = mcur_i32(&cur);
+	f->mode_out = mcur_i32(&cur);
+	f->start_ns = mcur_u64(&cur);
+	n = mcur_u32(&cur);
+	if (n > MAPID_MAX_FNS)
+		cur.err = -EBADMSG;
+	for (i = 0; !ret && !cur.err && i < n; i++) {
+		char fname[MAPID_NAME_MAX];
+		const struct fn_desc *d;
+		struct fn_instance *fi;
+
+		mcur_str(&cur, fname, sizeof(fname));
+		d = cur.err ? NULL : fn_find(fname);
+		fi = d ? calloc(1, sizeof(*fi)) : NULL;
+		if (!fi) {
+			ret = d ? -ENOMEM : err_set(-EPROTO, MAPI_ERR_DAEMON, "named flow \"%s\" "
+						    "has a function this library lacks (%s): "
+						    "mapid is another version", name, fname);
+			break;
+		}
+		fi->desc = d;
+		ret = flow_append(f, fi);
+		if (ret < 0)
+			fn_instance_free(fi);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (!ret && (cur.err || cur.left))
+		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a malformed named flow");
+	free(body);
+	if (ret)
+		return ret;
+	f->attached = 1;
+	f->status = MAPI_FLOW_RUNNING;
+	return 0;
 }
 
 int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info)
@@ -464,6 +551,7 @@ int backend_mapid_next(struct backend *b, uint32_t after, mapi_flow_info_t *info
 	info->owner_uid = (int)e.uid;
 	info->owner_pid = (int)e.pid;
 	snprintf(info->functions, sizeof(info->functions), "%s", e.functions);
+	snprintf(info->name, sizeof(info->name), "%s", e.name);
 	return 0;
 }
 
@@ -475,6 +563,7 @@ static const struct backend_ops mapid_ops = {
 	.close = mapid_close,
 	.stop = mapid_stop,
 	.read_slot = mapid_read_slot,
+	.read_attached = mapid_read_attached,
 	.check = mapid_check,
 	.destroy = mapid_destroy,
 };

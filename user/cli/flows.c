@@ -21,11 +21,14 @@ int cmd_flows(int argc, char **argv)
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			printf("usage: mapi flows\n\n"
 			       "Lists the flows mapid runs, one a line: mapid's number, the owner's\n"
-			       "uid and pid, the interface and direction, the attach modes (received,\n"
+			       "uid and pid, the flow's name (a named flow of mapid's configuration;\n"
+			       "- for an application's), the interface and direction, the attach\n"
+			       "modes (received,\n"
 			       "sent), whether it runs as a program or a conversation lookup (or\n"
 			       "stopped: its interface went away), packets\n"
 			       "seen, packets dropped by full rings, the functions.\n"
-			       "A user sees their own flows; root sees every client's.  Without\n"
+			       "A user sees their own flows and the named ones; root sees every\n"
+			       "client's.  Without\n"
 			       "mapid there is nothing to list.\n");
 			return 0;
 		}
@@ -33,12 +36,14 @@ int cmd_flows(int argc, char **argv)
 	}
 	while (mapi_get_next_flow_info(fd, &info) == 0) {
 		if (!n++)
-			printf("%-6s %-6s %-8s %-10s %-5s %-15s %-7s %12s %9s  %s\n", "FLOW", "UID",
-			       "PID", "DEVICE", "DIR", "MODES", "RUNS", "SEEN", "DROPPED", "FUNCTIONS");
+			printf("%-6s %-6s %-8s %-12s %-10s %-5s %-15s %-7s %12s %9s  %s\n", "FLOW",
+			       "UID", "PID", "NAME", "DEVICE", "DIR", "MODES", "RUNS", "SEEN", "DROPPED",
+			       "FUNCTIONS");
 		snprintf(msg, sizeof(msg), "%s,%s", mapi_mode_name(info.mode_in),
 			 mapi_mode_name(info.mode_out));
-		printf("%-6d %-6d %-8d %-10s %-5s %-15s %-7s %12llu %9llu  %s\n", info.fd,
-		       info.owner_uid, info.owner_pid, info.device, direction_name(info.direction),
+		printf("%-6d %-6d %-8d %-12s %-10s %-5s %-15s %-7s %12llu %9llu  %s\n", info.fd,
+		       info.owner_uid, info.owner_pid, *info.name ? info.name : "-", info.device,
+		       direction_name(info.direction),
 		       msg, info.status == MAPI_FLOW_STOPPED ? "stopped" : info.lookup ? "lookup" :
 		       "program", info.packets_seen,
 		       info.packets_dropped, info.functions);

@@ -21,6 +21,7 @@
 static const char run_usage[] =
 	"usage: mapi run [-i IFACE | -r FILE] [-I SECONDS] [-Q in|out|inout]\n"
 	"                [--mode auto|native|generic|offload] [--json] [-v] FUNCTION...\n"
+	"       mapi run -n NAME [-I SECONDS] [--json]\n"
 	"\n"
 	"Applies the functions to one flow, in order, and prints the result of each\n"
 	"function that has one at every interval (with -r: once, for the whole\n"
@@ -42,6 +43,8 @@ static const char run_usage[] =
 	"\n"
 	"  -i IFACE     interface (default: the first one that is up, as tcpdump)\n"
 	"  -r FILE      a pcap or pcapng trace instead (- for standard input)\n"
+	"  -n NAME      no FUNCTION: the results of mapid's named flow NAME (mapid(8)),\n"
+	"               which runs on after\n"
 	"  -I SECONDS   interval between result lines (default 1; fractions allowed)\n"
 	"  -Q DIR       in, out or inout (default inout: both, as tcpdump)\n"
 	"  --mode MODE  where received packets are examined (see mapi count)\n"
@@ -445,6 +448,35 @@ static int drain(int fd, const struct fn *fns, int nfns, int json)
 }
 
 
+/* mapi run -n NAME: a named flow of mapid's, read until stopped. */
+static int run_named(const char *name, double interval, int json, sigset_t *stop)
+{
+	int fd = mapi_attach_flow(name), nfns = 0, stopped = 0, k;
+	mapi_function_info_t fi;
+	struct fn fns[MAX_FNS];
+	double next;
+
+	if (fd < 0)
+		die_mapi(name);
+	while (nfns < MAX_FNS && mapi_get_next_function_info(fd, nfns, &fi) == 0) {
+		fns[nfns].fid = fi.fid;
+		for (k = 0; mapi_get_libfunct_info(k, &fns[nfns].info) == 0; k++)
+			if (!strcmp(fns[nfns].info.name, fi.name))
+				break;
+		nfns++;
+	}
+	sigprocmask(SIG_BLOCK, stop, NULL);
+	next = now_seconds() + interval;
+	while (!stopped) {
+		stopped = cli_wait_until(next, stop);
+		print_results(fd, fns, nfns, now_seconds(), json);
+		next += interval * ceil((now_seconds() - next) / interval + 1e-9);
+	}
+	if (mapi_close_flow(fd) < 0)
+		die_mapi("closing");
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -453,7 +485,7 @@ int cmd_run(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *dev = NULL, *rfile = NULL;
+	const char *dev = NULL, *rfile = NULL, *named = NULL;
 	int dir = MAPI_DIR_BOTH, mode = MAPI_MODE_AUTO, json = 0, verbose = 0;
 	int c, fd, i, nfns = 0, buffers = 0, stopped = 0, gone = 0;
 	double interval = 1.0, next;
@@ -461,9 +493,10 @@ int cmd_run(int argc, char **argv)
 	mapi_flow_info_t info;
 	sigset_t stop;
 
-	while ((c = getopt_long(argc, argv, "+i:r:I:Q:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:r:n:I:Q:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': dev = optarg; break;
+		case 'n': named = optarg; break;
 		case 'r': rfile = optarg; break;
 		case 'I': interval = parse_seconds(optarg, "-I"); break;
 		case 'Q': dir = parse_direction(optarg); break;
@@ -474,17 +507,22 @@ int cmd_run(int argc, char **argv)
 		default: die_bad_option("run", argv);
 		}
 	}
-	if (optind == argc)
+	if (named && (optind < argc || dev || rfile || dir != MAPI_DIR_BOTH ||
+		      mode != MAPI_MODE_AUTO))
+		die("run: -n takes no FUNCTION, -i, -r, -Q or --mode: the named flow has them");
+	if (optind == argc && !named)
 		die("run: no FUNCTION given (mapi run --help)");
 	if (argc - optind > MAX_FNS)
 		die("run: at most %d functions", MAX_FNS);
 	if (rfile && (dev || dir != MAPI_DIR_BOTH || mode != MAPI_MODE_AUTO))
 		die("run: -i, -Q and --mode do not go with -r");
-	if (!rfile && !dev)
+	if (!rfile && !dev && !named)
 		dev = default_device();
 	cli_logging(verbose);
 
 	cli_stop_signals(&stop);
+	if (named)
+		return run_named(named, interval, json, &stop);
 	fd = rfile ? cli_trace_flow(rfile, "") : cli_flow(dev, dir, mode, "");
 	for (i = optind; i < argc; i++) {
 		struct mapi_arg args[FNTEXT_MAX_ARGS];

@@ -71,6 +71,7 @@ void fn_instance_free(struct fn_instance *fi)
 	args_free(fi->args, fi->nargs);
 	free(fi->v2_result);
 	free(fi->v2_pkt);
+	free(fi->remote_copy);
 	free(fi);
 }
 
@@ -178,16 +179,53 @@ int flow_watch_fid(const struct fn_instance *fi)
 	return (int)fi->args[fi->desc->forms[fi->form].watch].v.i;
 }
 
+static int read_attached_number(const struct flow *f, int fid, uint64_t *val);
+
 int flow_read_number(struct flow *f, struct fn_instance *fi, uint64_t *val)
 {
+	if (f->attached)
+		return read_attached_number(f, fi->fid, val);
 	if (fi->desc->read_u64)
 		return fi->desc->read_u64(fi, f, val);
 	return flow_read_slot(f, (uint32_t)fi->slot, val);
 }
 
+/* A number mapid reads for an attached flow: function fid's, 0 the seen. */
+static int read_attached_number(const struct flow *f, int fid, uint64_t *val)
+{
+	void *data = NULL;
+	size_t size;
+	int ret = f->backend->ops->read_attached(f, fid, 0, &data, &size);
+
+	if (!ret && size != sizeof(*val))
+		ret = err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent a result of %zu bytes for a "
+			      "number", size);
+	if (!ret)
+		memcpy(val, data, sizeof(*val));
+	free(data);
+	return ret;
+}
+
+int flow_read_struct(struct flow *f, struct fn_instance *fi, const void **out, size_t *size)
+{
+	void *data = NULL;
+	int ret;
+
+	if (!f->attached)
+		return fi->desc->read(fi, f, out, size);
+	ret = f->backend->ops->read_attached(f, fi->fid, 1, &data, size);
+	if (ret)
+		return ret;
+	free(fi->remote_copy);
+	fi->remote_copy = data;
+	*out = data;
+	return 0;
+}
+
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val)
 {
-	int ret = f->backend->ops->read_slot(f, slot, val);
+	int ret = f->attached ? slot == FLOW_SLOT_SEEN ? read_attached_number(f, 0, val) :
+				-EOPNOTSUPP : f->backend->ops->read_slot(f, slot, val);
 
 	if (ret && !err_pending())
 		return err_set(ret, MAPI_ERR_KERNEL, "reading the results of flow %d: %s", f->fd,

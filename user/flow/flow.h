@@ -53,6 +53,7 @@ struct fn_instance {
 	int watch_ended;
 	int clocked;			/* ticked, though it watches nothing */
 	uint64_t watch_serial;		/* the watched flow's serial */
+	void *remote_copy;		/* an attached flow's: the last result read */
 };
 
 /* Result slot 0 of every flow counts the packets it examined. */
@@ -99,6 +100,8 @@ struct flow {
 					 * interface goes */
 	int detached;			/* its interface went: its programs were
 					 * taken off (backend_ops.stop) */
+	int attached;			/* the reader of one of mapid's named flows:
+					 * its results read by request, read only */
 };
 
 /* A new flow named name, run by b, with the defaults: both directions,
@@ -143,8 +146,13 @@ int flow_watch_fid(const struct fn_instance *fi);
  * read_u64, or its first slot's total. */
 int flow_read_number(struct flow *f, struct fn_instance *fi, uint64_t *val);
 
-/* Total of a result slot over every store of the flow, from its backend. */
+/* Total of a result slot over every store of the flow, from its backend
+ * (of an attached flow: FLOW_SLOT_SEEN only). */
 int flow_read_slot(const struct flow *f, uint32_t slot, uint64_t *val);
+
+/* A result that is a struct (fn_desc.read), as read() makes it, or as
+ * mapid reads it for an attached flow. */
+int flow_read_struct(struct flow *f, struct fn_instance *fi, const void **out, size_t *size);
 
 /* Its functions' names, comma-separated, cut to len. */
 void flow_function_names(const struct flow *f, char *buf, size_t len);

@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* mapid's settings: defaults, and the configuration file (mapid(8)). */
+/*
+ * mapid's settings: defaults, and the configuration file (mapid(8)):
+ * "key = value" lines, then a section for each named flow,
+ *
+ *	[flow web]
+ *	interface = eth0
+ *	direction = in
+ *	label site = athens
+ *	function = BPF_FILTER "tcp and port 80"
+ *	function = PKT_COUNTER
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapi.h"
 #include "mapid.h"
 
 void config_defaults(struct mapid_config *cfg)
@@ -61,6 +72,30 @@ static int set_string(char *dst, size_t size, const char *v)
 	return 0;
 }
 
+/* "off", "unix:/PATH", "HOST[:PORT]" or "[IPV6][:PORT]": an address alone
+ * takes the default port. */
+static int set_metrics(struct mapid_config *cfg, const char *v)
+{
+	const char *close = *v == '[' ? strchr(v, ']') : NULL;
+	int has_port;
+
+	if (!strcmp(v, "off") || !*v) {
+		*cfg->metrics = 0;
+		return 0;
+	}
+	if (!strncmp(v, "unix:", 5))
+		return v[5] == '/' ? set_string(cfg->metrics, sizeof(cfg->metrics), v) : -1;
+	if (*v == '[' && (!close || (close[1] && close[1] != ':')))
+		return -1;
+	has_port = close ? close[1] == ':' : strchr(v, ':') != NULL;
+	if (has_port)
+		return set_string(cfg->metrics, sizeof(cfg->metrics), v);
+	if (strlen(v) + 7 > sizeof(cfg->metrics))
+		return -1;
+	snprintf(cfg->metrics, sizeof(cfg->metrics), "%s:%d", v, METRICS_PORT_DEFAULT);
+	return 0;
+}
+
 int config_set(struct mapid_config *cfg, const char *key, const char *val)
 {
 	uint64_t v;
@@ -79,14 +114,181 @@ int config_set(struct mapid_config *cfg, const char *key, const char *val)
 	}
 	if (!strcmp(key, "max_ring_bytes"))
 		return parse_size(val, 1ull << 40, &cfg->max_ring_bytes);
+	if (!strcmp(key, "metrics"))
+		return set_metrics(cfg, val);
+	if (!strcmp(key, "metrics_user"))
+		return strchr(val, ':') ? -1 :
+		       set_string(cfg->metrics_user, sizeof(cfg->metrics_user), val);
+	if (!strcmp(key, "metrics_password"))
+		return set_string(cfg->metrics_password, sizeof(cfg->metrics_password), val);
 	return -2;
 }
 
-int config_load(struct mapid_config *cfg, const char *path, char *why, size_t len)
+void config_free(struct mapid_config *cfg)
+{
+	int i, j;
+
+	for (i = 0; i < cfg->nflows; i++)
+		for (j = 0; j < cfg->flows[i].nfns; j++)
+			free(cfg->flows[i].fns[j]);
+	free(cfg->flows);
+	cfg->flows = NULL;
+	cfg->nflows = 0;
+}
+
+/* A name of letters, digits and _ . -, starting with a letter or _. */
+static int good_name(const char *s, size_t max, int dots)
+{
+	size_t i;
+
+	if (!*s || strlen(s) >= max || !(isalpha((unsigned char)*s) || *s == '_'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    !(dots && (s[i] == '.' || s[i] == '-')))
+			return 0;
+	return 1;
+}
+
+/* The labels mapid puts on a flow's series itself, and Prometheus' own. */
+static int reserved_label(const char *name)
+{
+	static const char *const ours[] = { "flow", "interface", "direction", "fid",
+					    "function", "value", "le", "quantile", "job",
+					    "instance" };
+	size_t i;
+
+	if (!strncmp(name, "__", 2))
+		return 1;
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(name, ours[i]))
+			return 1;
+	return 0;
+}
+
+/* "[flow NAME]": a new named flow, or -1 with why. */
+static int section_start(struct mapid_config *cfg, char *head, int line, char *why, size_t len)
+{
+	struct named_spec *sp, *grown;
+	char *name;
+	int i;
+
+	if (strncmp(head, "flow", 4) || !isspace((unsigned char)head[4])) {
+		snprintf(why, len, "want \"[flow NAME]\"");
+		return -1;
+	}
+	name = trim(head + 4);
+	if (!good_name(name, NAMED_NAME_MAX, 1)) {
+		snprintf(why, len, "flow name \"%s\": letters, digits, _ . - (a letter or _ "
+			 "first), at most %d", name, NAMED_NAME_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < cfg->nflows; i++) {
+		if (!strcmp(cfg->flows[i].name, name)) {
+			snprintf(why, len, "flow \"%s\" is named already, at line %d", name,
+				 cfg->flows[i].line);
+			return -1;
+		}
+	}
+	if (cfg->nflows >= NAMED_MAX_FLOWS) {
+		snprintf(why, len, "more than %d named flows", NAMED_MAX_FLOWS);
+		return -1;
+	}
+	grown = realloc(cfg->flows, (size_t)(cfg->nflows + 1) * sizeof(*grown));
+	if (!grown) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	cfg->flows = grown;
+	sp = &cfg->flows[cfg->nflows++];
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->name, sizeof(sp->name), "%s", name);
+	sp->direction = MAPI_DIR_BOTH;
+	sp->line = line;
+	return 0;
+}
+
+/* A line of a named flow's section: 0, -1 with why. */
+static int flow_set(struct named_spec *sp, const char *key, const char *val, int line, char *why,
+		    size_t len)
+{
+	if (!strcmp(key, "interface")) {
+		if (!*val || strlen(val) >= sizeof(sp->dev) || strchr(val, '/') ||
+		    strchr(val, ' ')) {
+			snprintf(why, len, "bad interface name \"%s\"", val);
+			return -1;
+		}
+		snprintf(sp->dev, sizeof(sp->dev), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "direction")) {
+		if (!strcmp(val, "in"))
+			sp->direction = MAPI_DIR_IN;
+		else if (!strcmp(val, "out"))
+			sp->direction = MAPI_DIR_OUT;
+		else if (!strcmp(val, "inout"))
+			sp->direction = MAPI_DIR_BOTH;
+		else {
+			snprintf(why, len, "direction \"%s\": in, out or inout", val);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "function")) {
+		if (sp->nfns >= MAPID_MAX_FNS) {
+			snprintf(why, len, "more than %d functions in flow \"%s\"", MAPID_MAX_FNS,
+				 sp->name);
+			return -1;
+		}
+		if (!*val) {
+			snprintf(why, len, "an empty function");
+			return -1;
+		}
+		sp->fns[sp->nfns] = strdup(val);
+		if (!sp->fns[sp->nfns]) {
+			snprintf(why, len, "out of memory");
+			return -1;
+		}
+		sp->fn_lines[sp->nfns++] = line;
+		return 0;
+	}
+	if (!strncmp(key, "label", 5) && isspace((unsigned char)key[5])) {
+		const char *name = trim((char *)key + 5);
+		int i;
+
+		if (!good_name(name, NAMED_LABEL_MAX, 0) || reserved_label(name)) {
+			snprintf(why, len, "label name \"%s\": letters, digits and _, not "
+				 "starting with __, not one of mapid's (flow, interface, "
+				 "direction, fid, function, value, le, quantile) or "
+				 "Prometheus' (job, instance)", name);
+			return -1;
+		}
+		for (i = 0; i < sp->nlabels; i++) {
+			if (!strcmp(sp->labels[i].name, name)) {
+				snprintf(why, len, "label \"%s\" given twice", name);
+				return -1;
+			}
+		}
+		if (sp->nlabels >= NAMED_MAX_LABELS || strlen(val) >= NAMED_VALUE_MAX) {
+			snprintf(why, len, "at most %d labels a flow, values of at most %d bytes",
+				 NAMED_MAX_LABELS, NAMED_VALUE_MAX - 1);
+			return -1;
+		}
+		snprintf(sp->labels[sp->nlabels].name, NAMED_LABEL_MAX, "%s", name);
+		snprintf(sp->labels[sp->nlabels++].value, NAMED_VALUE_MAX, "%s", val);
+		return 0;
+	}
+	snprintf(why, len, "unknown setting \"%s\" of a flow (interface, direction, label NAME, "
+		 "function)", key);
+	return -1;
+}
+
+static int config_load(struct mapid_config *cfg, const char *path, char *why, size_t len)
 {
 	FILE *f = fopen(path, "re");
-	char line[512];
-	int n = 0, ret = 0;
+	char line[4096], msg[512];
+	struct named_spec *sp;
+	int n = 0, ret = 0, i;
 
 	if (!f) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
@@ -97,13 +299,28 @@ int config_load(struct mapid_config *cfg, const char *path, char *why, size_t le
 
 		n++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(why, len, "%s:%d: line too long", path, n);
+			snprintf(why, len, "%s:%d: line too long (at most %zu bytes)", path, n,
+				 sizeof(line) - 2);
 			ret = -1;
 			break;
 		}
 		key = trim(line);
 		if (!*key || *key == '#')
 			continue;
+		if (*key == '[') {
+			char *end = key + strlen(key) - 1;
+
+			*msg = 0;
+			if (*end != ']')
+				snprintf(msg, sizeof(msg), "want \"[flow NAME]\"");
+			else
+				*end = 0;
+			if (*msg || section_start(cfg, trim(key + 1), n, msg, sizeof(msg))) {
+				snprintf(why, len, "%s:%d: %s", path, n, msg);
+				ret = -1;
+			}
+			continue;
+		}
 		eq = strchr(key, '=');
 		if (!eq) {
 			snprintf(why, len, "%s:%d: want \"key = value\"", path, n);
@@ -113,13 +330,68 @@ int config_load(struct mapid_config *cfg, const char *path, char *why, size_t le
 		*eq = 0;
 		val = trim(eq + 1);
 		key = trim(key);
+		if (cfg->nflows) {
+			if (flow_set(&cfg->flows[cfg->nflows - 1], key, val, n, msg, sizeof(msg))) {
+				snprintf(why, len, "%s:%d: %s", path, n, msg);
+				ret = -1;
+			}
+			continue;
+		}
 		ret = config_set(cfg, key, val);
 		if (ret == -2)
 			snprintf(why, len, "%s:%d: unknown setting \"%s\" (socket, group, "
-				 "payload_group, max_flows, max_ring_bytes)", path, n, key);
+				 "payload_group, max_flows, max_ring_bytes, metrics, metrics_user, "
+				 "metrics_password, or a [flow NAME] section)", path, n, key);
 		else if (ret)
 			snprintf(why, len, "%s:%d: bad value \"%s\" for %s", path, n, val, key);
 	}
 	fclose(f);
+	for (i = 0; !ret && i < cfg->nflows; i++) {
+		sp = &cfg->flows[i];
+		if (!*sp->dev || !sp->nfns) {
+			snprintf(why, len, "%s:%d: flow \"%s\" needs %s", path, sp->line, sp->name,
+				 !*sp->dev ? "an interface (interface = NAME)" :
+				 "a function (function = NAME ARGS...)");
+			ret = -1;
+		}
+	}
 	return ret ? -1 : 0;
+}
+
+int config_read(struct mapid_config *cfg, const struct mapid_source *src, char *why, size_t len)
+{
+	int i;
+
+	config_defaults(cfg);
+	if (src->path && config_load(cfg, src->path, why, len)) {
+		config_free(cfg);
+		return -1;
+	}
+	for (i = 0; i < src->noverrides; i++) {
+		if (config_set(cfg, src->key[i], src->value[i])) {
+			snprintf(why, len, "bad value \"%s\" for --%s", src->value[i],
+				 src->option[i]);
+			config_free(cfg);
+			return -1;
+		}
+	}
+	if (!*cfg->metrics_user != !*cfg->metrics_password) {
+		snprintf(why, len, "%s: metrics_user and metrics_password go together",
+			 src->path ? src->path : "mapid");
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int named_spec_same_flow(const struct named_spec *a, const struct named_spec *b)
+{
+	int i;
+
+	if (strcmp(a->dev, b->dev) || a->direction != b->direction || a->nfns != b->nfns)
+		return 0;
+	for (i = 0; i < a->nfns; i++)
+		if (strcmp(a->fns[i], b->fns[i]))
+			return 0;
+	return 1;
 }

@@ -50,9 +50,16 @@ static void usage(FILE *f)
 		"  --max-flows N         flows a user's clients may have (default 1024)\n"
 		"  --max-ring-bytes N    ring-buffer bytes a user's clients may have, K/M/G\n"
 		"                        (default 256M)\n"
-		"  -v                    log debugging detail too\n"
+		"  --metrics ADDR        serve Prometheus at HOST[:PORT], [IPV6][:PORT] or\n"
+		"                        unix:PATH (port %d by default; default off)\n"
+		"  --check-config        check the configuration, its named flows'\n"
+		"                        functions included, say what is wrong and where,\n"
+		"                        and exit (0: good)\n"
+		"  -v                    log debugging detail too\n\n"
+		"SIGHUP reads the configuration again: named flows added, removed or\n"
+		"changed, the others untouched (their counts go on).\n"
 		"  --help, --version\n",
-		CONFIG_DEFAULT, MAPID_SOCKET_DEFAULT);
+		CONFIG_DEFAULT, MAPID_SOCKET_DEFAULT, METRICS_PORT_DEFAULT);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -111,32 +118,38 @@ static int listen_at(const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { O_FOREGROUND = 256, O_CONFIG, O_SOCKET, O_GROUP, O_PAYLOAD, O_FLOWS, O_RING,
-	       O_HELP, O_VERSION };
+	enum { O_FOREGROUND = 256, O_CONFIG, O_CHECK, O_HELP, O_VERSION, O_SOCKET, O_GROUP,
+	       O_PAYLOAD, O_FLOWS, O_RING, O_METRICS };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, O_FOREGROUND },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "check-config", no_argument, NULL, O_CHECK },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		/* each as the file's key would say it: they win over the file */
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "group", required_argument, NULL, O_GROUP },
 		{ "payload-group", required_argument, NULL, O_PAYLOAD },
 		{ "max-flows", required_argument, NULL, O_FLOWS },
 		{ "max-ring-bytes", required_argument, NULL, O_RING },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ 0 },
 	};
-	/* options override the file: read it first, apply them after */
-	const char *config = NULL, *set[O_VERSION + 1] = { 0 };
+	static const char *const keys[] = { [O_SOCKET] = "socket", [O_GROUP] = "group",
+		[O_PAYLOAD] = "payload_group", [O_FLOWS] = "max_flows",
+		[O_RING] = "max_ring_bytes", [O_METRICS] = "metrics" };
+	struct mapid_source src = { 0 };
 	struct mapid_config cfg;
-	char why[256];
-	int foreground = 0, c, s, ret;
+	char why[512];
+	int foreground = 0, check = 0, c, s, ret;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v': verbose = 1; break;
 		case O_FOREGROUND: foreground = 1; break;
-		case O_CONFIG: config = optarg; break;
+		case O_CONFIG: src.path = optarg; break;
+		case O_CHECK: check = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("mapid %d.%d\n", MAPI_VERSION_MAJOR, MAPI_VERSION_MINOR);
 			return 0;
@@ -144,27 +157,35 @@ int main(int argc, char **argv)
 			die("unknown option %s (mapid --help lists them)", argv[optind - 1]);
 		case ':':
 			die("%s needs a value", argv[optind - 1]);
-		default: set[c] = optarg; break;
+		default:
+			if (src.noverrides == CONFIG_MAX_OVERRIDES)
+				die("too many options");
+			src.key[src.noverrides] = keys[c];
+			src.value[src.noverrides] = optarg;
+			src.option[src.noverrides++] = opts[c - O_FOREGROUND].name;
+			break;
 		}
 	}
 	if (optind < argc)
 		die("unexpected argument \"%s\" (mapid --help)", argv[optind]);
-	config_defaults(&cfg);
-	if (!config && !access(CONFIG_DEFAULT, F_OK))
-		config = CONFIG_DEFAULT;
-	if (config && config_load(&cfg, config, why, sizeof(why)))
+	if (!src.path && !access(CONFIG_DEFAULT, F_OK))
+		src.path = CONFIG_DEFAULT;
+	if (config_read(&cfg, &src, why, sizeof(why)))
 		die("%s", why);
-	/* each option as the file's line would say it */
-	for (c = O_SOCKET; c <= O_RING; c++) {
-		static const char *const keys[] = { [O_SOCKET] = "socket", [O_GROUP] = "group",
-			[O_PAYLOAD] = "payload_group", [O_FLOWS] = "max_flows",
-			[O_RING] = "max_ring_bytes" };
-
-		if (set[c] && config_set(&cfg, keys[c], set[c]))
-			die("bad value \"%s\" for --%s", set[c], opts[c - O_FOREGROUND].name);
+	if (check) {
+		ret = named_check(&cfg, src.path ? src.path : "mapid", why, sizeof(why));
+		if (ret)
+			fprintf(stderr, "mapid: %s\n", why);
+		else
+			printf("%s: good: %d named flows%s%s\n", src.path ? src.path : "(no file)",
+			       cfg.nflows, *cfg.metrics ? ", metrics at " : "", cfg.metrics);
+		config_free(&cfg);
+		return ret ? 1 : 0;
 	}
 	if (geteuid() != 0)
 		die("mapid runs as root: it loads and attaches BPF programs for its clients");
+	if (named_check(&cfg, src.path ? src.path : "mapid", why, sizeof(why)))
+		die("%s", why);
 	mapi_set_log(log_line, NULL);
 	s = listen_at(cfg.socket);
 	if (!foreground) {
@@ -174,9 +195,10 @@ int main(int argc, char **argv)
 		openlog("mapid", LOG_PID, LOG_DAEMON);
 	}
 	log_line(MAPI_LOG_INFO, "serving", NULL);
-	ret = serve(&cfg, s);
+	ret = serve(&src, &cfg, s);
 	unlink(cfg.socket);
 	close(s);
+	config_free(&cfg);
 	if (ret) {
 		snprintf(why, sizeof(why), "stopped: %s", strerror(-ret));
 		log_line(MAPI_LOG_WARN, why, NULL);

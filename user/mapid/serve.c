@@ -33,53 +33,7 @@
 #include "linkwatch.h"
 #include "log.h"
 #include "mapid.h"
-
-#define MAX_GROUPS 256
-/* Connections at once: a user's (root's are not counted), and everyone's. */
-#define MAX_USER_CLIENTS 64
-#define MAX_CLIENTS 4096
-
-/* What one user's clients hold together: the limits are a user's, so that
- * more connections buy no more. */
-struct usage {
-	uid_t uid;
-	unsigned int clients;
-	unsigned int nflows;
-	uint64_t ring_bytes;
-	struct usage *next;
-};
-
-struct client {
-	int sock;
-	uid_t uid;
-	pid_t pid;
-	int may_flow, may_payload;	/* from its credentials, at connect */
-	struct usage *use;		/* its user's */
-	struct client *next;
-};
-
-/* A flow mapid runs for a client. */
-struct served {
-	struct flow *f;
-	struct client *owner;
-	int client_fd;
-	uint64_t ring_bytes;
-	struct served *next;
-};
-
-struct server {
-	const struct mapid_config *cfg;
-	int spare_fd;			/* given up to refuse a client past the
-					 * descriptor limit, then taken again */
-	struct backend *engine;
-	gid_t gid, payload_gid;		/* (gid_t)-1: no such group */
-	int epoll_fd;
-	struct client *clients;
-	unsigned int nclients;
-	struct usage *users;
-	struct served *flows;		/* in id order */
-	int next_id;
-};
+#include "server.h"
 
 static gid_t group_id(const char *name)
 {
@@ -143,7 +97,7 @@ static int reply_error(struct client *c, const struct mapid_hdr *req, int err)
 
 /* --- Flows ----------------------------------------------------------------- */
 
-static void flow_stop(struct server *s, struct served *sv)
+void server_stop(struct server *s, struct served *sv)
 {
 	struct served **pp;
 
@@ -184,7 +138,7 @@ static int flow_id(struct server *s)
 }
 
 /* Into the list, in id order (listings page by id). */
-static void flow_insert(struct server *s, struct served *sv)
+void server_insert(struct server *s, struct served *sv)
 {
 	struct served **pp;
 
@@ -192,6 +146,27 @@ static void flow_insert(struct server *s, struct served *sv)
 		;
 	sv->next = *pp;
 	*pp = sv;
+}
+
+int server_run_flow(struct server *s, struct flow *f)
+{
+	int ret;
+
+	f->fd = flow_id(s);
+	/* listening before the programs attach (`mapi flows` says which
+	 * stopped); a client watches for its own reads */
+	ret = linkwatch_get(f->ifindex, &f->link);
+	if (!ret)
+		ret = s->engine->ops->connect(s->engine, f);
+	if (ret) {
+		linkwatch_put(f->link);
+		f->link = NULL;
+		flow_free(f);
+		return ret;
+	}
+	f->status = MAPI_FLOW_RUNNING;
+	f->start_ns = realtime_ns();
+	return 0;
 }
 
 static int refuse_payload(const struct server *s, const struct fn_desc *d)
@@ -265,22 +240,16 @@ static int flow_start(struct server *s, struct client *c, const struct mapid_flo
 			      "of %llu a user (max_ring_bytes)", (unsigned int)c->uid,
 			      (unsigned long long)(c->use->ring_bytes + sv->ring_bytes),
 			      (unsigned long long)s->cfg->max_ring_bytes);
-	if (!ret) {
-		f->fd = flow_id(s);
-		/* listening before the programs attach (`mapi flows` says which
-		 * stopped); the client watches for its own reads */
-		ret = linkwatch_get(f->ifindex, &f->link);
-	}
-	if (!ret)
-		ret = s->engine->ops->connect(s->engine, f);
 	if (ret) {
-		linkwatch_put(f->link);
 		flow_free(f);
 		free(sv);
 		return ret;
 	}
-	f->status = MAPI_FLOW_RUNNING;
-	f->start_ns = realtime_ns();
+	ret = server_run_flow(s, f);
+	if (ret) {
+		free(sv);
+		return ret;
+	}
 	sv->f = f;
 	sv->owner = c;
 	sv->client_fd = sp->client_fd;
@@ -352,12 +321,12 @@ static int do_connect(struct server *s, struct client *c, const struct mapid_hdr
 	spec_free(&spec);
 	if (ret)
 		return reply_error(c, h, ret);
-	flow_insert(s, sv);
+	server_insert(s, sv);
 	log_info("flow %d of pid %d (uid %u) on %s: %d functions", sv->f->fd, (int)c->pid,
 		 (unsigned int)c->uid, sv->f->dev, sv->f->nfns);
 	ret = connect_reply(c, h, sv);
 	if (ret)
-		flow_stop(s, sv);	/* the client never got it */
+		server_stop(s, sv);	/* the client never got it */
 	return ret < 0 ? ret : 0;
 }
 
@@ -371,7 +340,13 @@ static int do_close(struct server *s, struct client *c, const struct mapid_hdr *
 	if (!sv || (sv->owner != c && c->uid != 0))
 		return reply_error(c, h, err_set(-ENOENT, MAPI_INVALID_FLOW,
 						 "mapid runs no flow %u of this client", id));
-	flow_stop(s, sv);
+	if (sv->named)
+		return reply_error(c, h, err_set(-EPERM, MAPI_INVALID_FLOW,
+						 "flow %u is \"%s\", a named flow of mapid's "
+						 "configuration: it goes when the configuration loses "
+						 "it (and mapid is sent SIGHUP)", id,
+						 sv->named->spec.name));
+	server_stop(s, sv);
 	reply_head(&b, 0, 0, NULL);
 	return reply(c, h, &b, NULL, 0);
 }
@@ -398,7 +373,9 @@ static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h
 		uint64_t v;
 		int i;
 
-		if ((uint32_t)f->fd <= after || (sv->owner != c && c->uid != 0))
+		/* named flows are the machine's: whoever may create flows sees them */
+		if ((uint32_t)f->fd <= after ||
+		    (sv->owner != c && c->uid != 0 && !(sv->named && c->may_flow)))
 			continue;
 		e.id = (uint32_t)f->fd;
 		e.uid = sv->owner->uid;
@@ -422,12 +399,124 @@ static int do_list(struct server *s, struct client *c, const struct mapid_hdr *h
 				e.packets_dropped += cs.dropped;
 		}
 		flow_function_names(f, e.functions, sizeof(e.functions));
+		if (sv->named)
+			snprintf(e.name, sizeof(e.name), "%s", sv->named->spec.name);
 		entry_encode(&b, &e);
 		n++;
 	}
 	err_begin();
 	if (!b.err)
 		memcpy(b.data + count_at, &n, sizeof(n));
+	return reply(c, h, &b, NULL, 0);
+}
+
+static struct named *named_find(const struct server *s, const char *name)
+{
+	struct named *n;
+
+	for (n = s->named; n && strcmp(n->spec.name, name); n = n->next)
+		;
+	return n;
+}
+
+/* A named flow, for a client to read: what it is, and its functions. */
+static int do_attach(struct server *s, struct client *c, const struct mapid_hdr *h,
+		     struct mcur *cur)
+{
+	char name[NAMED_NAME_MAX];
+	struct mbuf b = { 0 };
+	const struct flow *f;
+	struct named *n;
+	int i;
+
+	mcur_str(cur, name, sizeof(name));
+	if (cur->err || cur->left)
+		return reply_error(c, h, err_set(-EBADMSG, MAPI_ERR_DAEMON,
+						 "mapid: a malformed attach request"));
+	if (!c->may_flow)
+		return reply_error(c, h, err_set(-EPERM, MAPI_ERR_PERMISSION,
+						 "user %u may not read named flows: mapid lets root "
+						 "and the members of group \"%s\" do that",
+						 (unsigned int)c->uid, s->cfg->group));
+	n = named_find(s, name);
+	if (!n)
+		return reply_error(c, h, err_set(-ENOENT, MAPI_INVALID_FLOW,
+						 "mapid's configuration names no flow \"%s\" (mapi "
+						 "flows lists them)", name));
+	if (!n->sv)
+		return reply_error(c, h, err_set(-ENODEV, MAPI_ERR_DAEMON,
+						 "named flow \"%s\" does not run: %s", name, n->why));
+	f = n->sv->f;
+	reply_head(&b, 0, 0, NULL);
+	mbuf_u32(&b, (uint32_t)f->fd);
+	mbuf_str(&b, f->dev);
+	mbuf_i32(&b, f->ifindex);
+	mbuf_i32(&b, f->direction);
+	mbuf_i32(&b, f->mode_in);
+	mbuf_i32(&b, f->mode_out);
+	mbuf_u64(&b, f->start_ns);
+	mbuf_u32(&b, (uint32_t)f->nfns);
+	for (i = 0; i < f->nfns; i++)
+		mbuf_str(&b, f->fns[i]->desc->name);
+	return reply(c, h, &b, NULL, 0);
+}
+
+/* A result of a named flow's function, read by mapid (the client holds
+ * nothing it could write): its number, or whole (fn_desc.read's struct);
+ * fid 0: the packets the flow examined. */
+static int do_read(struct server *s, struct client *c, const struct mapid_hdr *h,
+		   struct mcur *cur)
+{
+	uint32_t id = mcur_u32(cur), fid = mcur_u32(cur), whole = mcur_u32(cur);
+	struct served *sv = cur->err || cur->left || whole > 1 ? NULL : find_flow(s, id);
+	const void *snap = NULL;
+	struct mbuf b = { 0 };
+	size_t size = 0;
+	uint64_t v = 0;
+	int ret;
+
+	if (!sv || !sv->named || !c->may_flow)
+		return reply_error(c, h, err_set(-ENOENT, MAPI_INVALID_FLOW,
+						 "mapid runs no named flow %u (its interface may "
+						 "have gone: it started again under another number)",
+						 id));
+	if (fid > (uint32_t)sv->f->nfns)
+		return reply_error(c, h, err_set(-ENOENT, MAPI_FUNCTION_NOT_FOUND,
+						 "named flow \"%s\" has no function %u",
+						 sv->named->spec.name, fid));
+	/* the endpoint reads the same functions' snapshots */
+	pthread_mutex_lock(&s->lock);
+	if (!fid) {
+		ret = flow_read_slot(sv->f, FLOW_SLOT_SEEN, &v);
+	} else {
+		struct fn_instance *fi = sv->f->fns[fid - 1];
+
+		if (whole && fi->desc->read)
+			ret = fi->desc->read(fi, sv->f, &snap, &size);
+		else if (!whole && (fi->desc->slots || fi->desc->read_u64))
+			ret = flow_read_number(sv->f, fi, &v);
+		else
+			ret = err_set(-EINVAL, MAPI_ERR_WRONG_FUNCTION,
+				      "function %u of named flow \"%s\" (%s) has no result to read",
+				      fid, sv->named->spec.name, fi->desc->name);
+	}
+	if (!ret) {
+		reply_head(&b, 0, 0, NULL);
+		if (snap)
+			mbuf_bytes(&b, snap, size);
+		else
+			mbuf_bytes(&b, &v, sizeof(v));
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (ret)
+		return reply_error(c, h, ret);
+	if (b.err || b.len > MAPID_MSG_MAX - sizeof(struct mapid_hdr)) {
+		mbuf_free(&b);
+		return reply_error(c, h, err_set(-E2BIG, MAPI_ERR_LIMIT,
+						 "function %u of named flow \"%s\": its result is "
+						 "larger than a message of mapid's (%d bytes)", fid,
+						 sv->named->spec.name, MAPID_MSG_MAX));
+	}
 	return reply(c, h, &b, NULL, 0);
 }
 
@@ -473,6 +562,8 @@ static int handle(struct server *s, struct client *c)
 	case MAPID_CONNECT: ret = do_connect(s, c, &h, &cur); break;
 	case MAPID_CLOSE: ret = do_close(s, c, &h, &cur); break;
 	case MAPID_LIST: ret = do_list(s, c, &h, &cur); break;
+	case MAPID_ATTACH: ret = do_attach(s, c, &h, &cur); break;
+	case MAPID_READ: ret = do_read(s, c, &h, &cur); break;
 	default:
 		ret = reply_error(c, &h, err_set(-EPROTO, MAPI_ERR_DAEMON,
 						 "mapid: no request of type %u", h.type));
@@ -523,7 +614,7 @@ static void client_drop(struct server *s, struct client *c)
 	for (sv = s->flows; sv; sv = next) {
 		next = sv->next;
 		if (sv->owner == c) {
-			flow_stop(s, sv);
+			server_stop(s, sv);
 			n++;
 		}
 	}
@@ -606,13 +697,50 @@ static void client_accept(struct server *s, int listen_fd)
 	s->nclients++;
 }
 
-int serve(const struct mapid_config *cfg, int listen_fd)
+/* SIGHUP: the configuration read again.  One that does not read, or whose
+ * named flows do not check, changes nothing. */
+static void reload(struct server *s)
 {
-	struct server s = { .cfg = cfg, .spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC) };
+	struct mapid_config next;
+	char why[512];
+
+	if (config_read(&next, s->src, why, sizeof(why)) ||
+	    named_check(&next, s->src->path ? s->src->path : "mapid", why, sizeof(why))) {
+		log_warn("SIGHUP: %s: the configuration in use stays", why);
+		return;
+	}
+	if (strcmp(next.socket, s->cfg->socket))
+		log_warn("SIGHUP: socket %s: a restart takes it (mapid serves %s)", next.socket,
+			 s->cfg->socket);
+	snprintf(next.socket, sizeof(next.socket), "%s", s->cfg->socket);
+	named_reconcile(s, &next);
+	if (strcmp(next.metrics, s->cfg->metrics) ||
+	    strcmp(next.metrics_user, s->cfg->metrics_user) ||
+	    strcmp(next.metrics_password, s->cfg->metrics_password)) {
+		metrics_stop(s);
+		config_free(s->cfg);
+		*s->cfg = next;
+		if (metrics_start(s, why, sizeof(why)))
+			log_warn("SIGHUP: %s", why);
+	} else {
+		config_free(s->cfg);
+		*s->cfg = next;
+	}
+	s->gid = group_id(s->cfg->group);
+	s->payload_gid = group_id(s->cfg->payload_group);
+	s->status_dirty = 1;
+	log_info("SIGHUP: configuration read again: %d named flows", s->cfg->nflows);
+}
+
+int serve(const struct mapid_source *src, struct mapid_config *cfg, int listen_fd)
+{
+	struct server s = { .src = src, .cfg = cfg,
+			    .spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC) };
 	struct rlimit rl;
 	struct epoll_event ev = { .events = EPOLLIN };
 	uint64_t due = 0;
 	sigset_t sigs;
+	char why[512];
 	int sfd = -1, ret = 0, stop = 0;
 
 	/* every flow holds maps and programs: as many descriptors as allowed */
@@ -620,6 +748,9 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	pthread_mutex_init(&s.lock, NULL);
+	s.config_client = (struct client){ .sock = -1, .uid = 0, .pid = getpid(), .may_flow = 1,
+					   .may_payload = 1, .use = &s.config_use };
 	s.gid = group_id(cfg->group);
 	s.payload_gid = group_id(cfg->payload_group);
 	if (s.gid == (gid_t)-1)
@@ -634,6 +765,7 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -641,19 +773,25 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 		ret = -errno;
 		goto out;
 	}
+	/* the endpoint's thread starts with every signal blocked (threads.h) */
+	ret = metrics_start(&s, why, sizeof(why));
+	if (ret) {
+		log_warn("%s", why);
+		goto out;
+	}
+	named_reconcile(&s, cfg);
 	ev.data.ptr = &listen_fd;
 	epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
 	ev.data.ptr = &sfd;
 	epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, sfd, &ev);
 	while (!stop) {
 		struct epoll_event evs[32];
+		uint64_t now, named_due;
 		int timeout = -1, n, i;
 
-		if (due) {
-			uint64_t now = monotonic_ms();
-
+		now = monotonic_ms();
+		if (due)
 			timeout = due > now ? (int)(due - now) : 0;
-		}
 		n = epoll_wait(s.epoll_fd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
@@ -665,7 +803,13 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 			if (p == &listen_fd) {
 				client_accept(&s, listen_fd);
 			} else if (p == &sfd) {
-				stop = 1;
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
+				    si.ssi_signo == SIGHUP)
+					reload(&s);
+				else
+					stop = 1;
 			} else {
 				struct client *c = p;
 
@@ -673,12 +817,28 @@ int serve(const struct mapid_config *cfg, int listen_fd)
 				if (handle(&s, c) || (evs[i].events & (EPOLLHUP | EPOLLERR) &&
 						      !(evs[i].events & EPOLLIN)))
 					client_drop(&s, c);
+				s.status_dirty = 1;
 			}
 		}
 		/* hooks left without flows detach once idle long enough */
 		due = s.engine->ops->housekeep(s.engine, 0);
+		named_due = named_housekeep(&s);
+		if (named_due && (!due || named_due < due))
+			due = named_due;
+		if (s.http) {
+			now = monotonic_ms();
+			if (s.status_dirty || now >= s.status_due) {
+				metrics_status(&s);
+				s.status_dirty = 0;
+				s.status_due = now + 1000;
+			}
+			if (!due || s.status_due < due)
+				due = s.status_due;
+		}
 	}
 out:
+	metrics_stop(&s);
+	named_stop_all(&s);
 	while (s.clients)
 		client_drop(&s, s.clients);
 	backend_destroy(s.engine);
@@ -688,5 +848,6 @@ out:
 		close(s.epoll_fd);
 	if (s.spare_fd >= 0)
 		close(s.spare_fd);
+	pthread_mutex_destroy(&s.lock);
 	return ret;
 }

@@ -63,6 +63,16 @@ void mbuf_str(struct mbuf *b, const char *s)
 	put(b, s, n);
 }
 
+void mbuf_bytes(struct mbuf *b, const void *p, size_t n)
+{
+	if (n > MAPID_MSG_MAX) {
+		b->err = b->err ? b->err : -E2BIG;
+		return;
+	}
+	mbuf_u32(b, (uint32_t)n);
+	put(b, p, n);
+}
+
 void mbuf_free(struct mbuf *b)
 {
 	free(b->data);
@@ -151,6 +161,15 @@ char *mcur_strdup(struct mcur *c, size_t max)
 	memcpy(s, p, n);
 	s[n] = 0;
 	return s;
+}
+
+const void *mcur_bytes(struct mcur *c, size_t *n)
+{
+	uint32_t len = mcur_u32(c);
+	const void *p = take(c, len);
+
+	*n = p ? len : 0;
+	return p;
 }
 
 /* --- Flow specs ----------------------------------------------------------- */
@@ -270,6 +289,7 @@ void entry_encode(struct mbuf *b, const struct mapid_flow_entry *e)
 	mbuf_u64(b, e->packets_dropped);
 	mbuf_u64(b, e->start);
 	mbuf_str(b, e->functions);
+	mbuf_str(b, e->name);
 }
 
 void entry_decode(struct mcur *c, struct mapid_flow_entry *e)
@@ -288,6 +308,7 @@ void entry_decode(struct mcur *c, struct mapid_flow_entry *e)
 	e->packets_dropped = mcur_u64(c);
 	e->start = mcur_u64(c);
 	mcur_str(c, e->functions, sizeof(e->functions));
+	mcur_str(c, e->name, sizeof(e->name));
 }
 
 /* --- The socket ----------------------------------------------------------- */

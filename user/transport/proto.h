@@ -22,7 +22,7 @@
 
 #define MAPID_SOCKET_DEFAULT "/run/mapi/mapid.sock"
 #define MAPID_MAGIC 0x4d415049u		/* "MAPI" */
-#define MAPID_VERSION 2
+#define MAPID_VERSION 3
 
 /* Limits on what a message may hold. */
 #define MAPID_MSG_MAX (128 * 1024)	/* bytes, header included */
@@ -37,6 +37,8 @@ enum mapid_type {
 	MAPID_CONNECT = 2,	/* -> flow spec; <- the flow, its descriptors */
 	MAPID_CLOSE = 3,	/* -> u32 flow id; <- nothing */
 	MAPID_LIST = 4,		/* -> u32 after this flow id; <- u32 n, n flows */
+	MAPID_ATTACH = 5,	/* -> string name; <- a named flow (mapid(8)) */
+	MAPID_READ = 6,		/* -> u32 flow id, fid, whole; <- bytes of its result */
 	MAPID_REPLY = 0x8000,	/* a reply: the request's type | this */
 };
 
@@ -66,6 +68,8 @@ void mbuf_u32(struct mbuf *b, uint32_t v);
 void mbuf_i32(struct mbuf *b, int32_t v);
 void mbuf_u64(struct mbuf *b, uint64_t v);
 void mbuf_str(struct mbuf *b, const char *s);
+/* Bytes, any: a u32 length, then them. */
+void mbuf_bytes(struct mbuf *b, const void *p, size_t n);
 void mbuf_free(struct mbuf *b);
 
 uint32_t mcur_u32(struct mcur *c);
@@ -76,6 +80,8 @@ uint64_t mcur_u64(struct mcur *c);
 void mcur_str(struct mcur *c, char *buf, size_t max);
 /* The same, allocated (NULL on error). */
 char *mcur_strdup(struct mcur *c, size_t max);
+/* Bytes: where they are in the body, and *n of them (NULL on error). */
+const void *mcur_bytes(struct mcur *c, size_t *n);
 
 /* A flow as a client asks mapid to run it. */
 struct mapid_fn_spec {
@@ -108,6 +114,7 @@ struct mapid_flow_entry {
 	int32_t status;		/* MAPI_FLOW_RUNNING or _STOPPED */
 	uint64_t packets_seen, packets_dropped, start;
 	char functions[256];	/* their names, comma-separated */
+	char name[64];		/* a named flow of mapid's configuration; "" */
 };
 
 void entry_encode(struct mbuf *b, const struct mapid_flow_entry *e);
