@@ -6,7 +6,7 @@
 #   BENCH_PKTS   packets per live run (default 2000000)
 #   BENCH_SMOKE  1: one tiny run per case, to prove every case still works
 #   BENCH_CASES  the cases to run (default: cost functions filters search
-#                connect convs live capture memory offline mapid)
+#                connect convs live capture memory offline mapid named)
 #   BENCH_TRACE_PKTS  packets in the offline case's trace (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -415,7 +415,97 @@ bench_mapid() {
 		"baseline: 1 process x 100 flows; goal: equal"
 }
 
-CASES_WANTED=${BENCH_CASES:-cost functions filters search connect convs live capture memory offline mapid}
+# --- 11. named flows: scrapes, and what a packet pays -----------------------------
+# mapid with N named conversation flows (filter + two counters each): the
+# time a whole scrape of /metrics takes, as Prometheus would take it (curl,
+# median of runs; mapid's own measure of its reading beside it).  Then 100
+# named flows "tcp and dst port 2000+k" + PKT_COUNTER against the same 100
+# flows made by an application through mapid: ns a packet of the attached
+# program over the empty one.
+named_start() { # CONF: mapid with it, its named flows running
+	local conf=$1 last
+	last=$(sed -n 's/^\[flow \(.*\)\]$/\1/p' "$conf" | tail -n 1)
+	(exec ip netns exec "$NS_MON" "$BUILD/mapid" --foreground --socket "$T/named.sock" \
+		--config "$conf" >"$T/named.log" 2>&1) &
+	NAMED_PID=$!
+	BG_PIDS+=($NAMED_PID)
+	# (named flows start after mapid says it serves: wait for the last one)
+	if [ -n "$last" ]; then
+		wait_until 300 grep -qs "named flow \"$last\" .*started" "$T/named.log"
+	else
+		wait_until 10 grep -qs "^mapid: serving" "$T/named.log"
+	fi || { echo "named bench: mapid did not start: $(tail -n 3 "$T/named.log")"; exit 1; }
+}
+named_stop() {
+	kill -TERM "$NAMED_PID"
+	wait "$NAMED_PID" 2>/dev/null || true
+	wait_until 10 hooks_empty || true
+}
+bench_named() {
+	local conf=$T/named.conf n k r line ms own scrape=() pkt_named pkt_app
+	echo "named flows: scrape time at 10, 100, 1000; per-packet cost against an application's"
+	in_mon ip link set lo up	# (the endpoint listens on the namespace's loopback)
+	for n in 10 100 1000; do
+		{
+			echo "metrics = 127.0.0.1:19578"
+			for ((k = 0; k < n; k++)); do
+				printf '[flow c%d]\ninterface = %s\nfunction = BPF_FILTER "tcp and host 10.1.%d.%d and host 10.2.%d.%d and port 1000 and port 2000"\nfunction = PKT_COUNTER\nfunction = BYTE_COUNTER\n' \
+					"$k" "$MON" $((k / 256)) $((k % 256)) $((k / 256)) $((k % 256))
+			done
+		} >"$conf"
+		named_start "$conf"
+		: >"$T/scrape_ms"
+		: >"$T/scrape_own"
+		for ((r = 0; r < RUNS * 4; r++)); do
+			ms=$(in_mon curl -s --max-time 10 -o "$T/scrape.txt" -w '%{time_total}' \
+				http://127.0.0.1:19578/metrics | awk '{printf "%.3f", $1 * 1000}')
+			echo "$ms" >>"$T/scrape_ms"
+			sed -n 's/^mapid_scrape_duration_seconds \(.*\)$/\1/p' "$T/scrape.txt" |
+				awk '{printf "%.3f\n", $1 * 1000}' >>"$T/scrape_own"
+		done
+		[ "$(grep -c '^mapi_flow_packets_total{' "$T/scrape.txt")" = "$n" ] ||
+			{ echo "named bench: a scrape of $n flows lacks some"; exit 1; }
+		ms=$(median <"$T/scrape_ms")
+		own=$(median <"$T/scrape_own")
+		record "{\"case\":\"named.scrape_$n\",\"unit\":\"ms\",\"median\":$ms,\"reading_ms\":$own,\"bytes\":$(wc -c <"$T/scrape.txt"),\"runs\":[$(paste -sd, "$T/scrape_ms")]}"
+		scrape+=("$n:$ms:$own")
+		named_stop
+	done
+	for r in "${scrape[@]}"; do
+		IFS=: read -r n ms own <<<"$r"
+		row "named: scrape of $n named flows (ms)" "$ms" ms "-" "-" \
+			"reading the maps ${own} ms; goal at 1000: <= 50 ms"
+	done
+	# the same 100 flows, named and an application's, both in mapid's engine
+	{
+		for ((k = 0; k < 100; k++)); do
+			printf '[flow p%d]\ninterface = %s\nfunction = BPF_FILTER "tcp and dst port %d"\nfunction = PKT_COUNTER\n' \
+				"$k" "$MON" $((2000 + k))
+		done
+	} >"$conf"
+	named_start "$conf"
+	line=$(in_mon "$B/daemon" attached "$RUNS" "$MON" |
+		sed 's/"mapid.attached"/"named.per_packet_100.named"/')
+	record "$line"
+	pkt_named=$(jget median <<<"$line")
+	named_stop
+	: >"$conf"
+	named_start "$conf"
+	start_bg namedapp env MAPI_BACKEND=mapid MAPI_SOCKET="$T/named.sock" "$B/daemon" flows 100 "$MON"
+	wait_until 60 grep -qs "ready mapid" "$T/namedapp.out" ||
+		{ echo "named bench: the application did not connect: $(cat "$T/namedapp.err")"; exit 1; }
+	line=$(in_mon "$B/daemon" attached "$RUNS" "$MON" |
+		sed 's/"mapid.attached"/"named.per_packet_100.application"/')
+	record "$line"
+	pkt_app=$(jget median <<<"$line")
+	stop_bg namedapp
+	named_stop
+	row "named: 100 named flows (ns/pkt)" "$pkt_named" ns/pkt "$pkt_app" \
+		"$(awk -v a="$pkt_named" -v b="$pkt_app" 'BEGIN { printf "%.2f", a / b }')" \
+		"baseline: the same 100 flows of an application, in mapid; goal: equal"
+}
+
+CASES_WANTED=${BENCH_CASES:-cost functions filters search connect convs live capture memory offline mapid named}
 testbed_up
 for c in $CASES_WANTED; do
 	declare -F "bench_$c" >/dev/null || { echo "BENCH_CASES: no case \"$c\"" >&2; exit 2; }
