@@ -703,9 +703,17 @@ static void reload(struct server *s)
 {
 	struct mapid_config next;
 	char why[512];
+	int bad = 0;
 
-	if (config_read(&next, s->src, why, sizeof(why)) ||
-	    named_check(&next, s->src->path ? s->src->path : "mapid", why, sizeof(why))) {
+	/* (a file that does not read is freed by config_read; one whose
+	 * flows do not check, here) */
+	if (config_read(&next, s->src, why, sizeof(why)))
+		bad = 1;
+	else if (named_check(&next, s->src->path ? s->src->path : "mapid", why, sizeof(why)))
+		bad = 2;
+	if (bad) {
+		if (bad == 2)
+			config_free(&next);
 		log_warn("SIGHUP: %s: the configuration in use stays", why);
 		return;
 	}
