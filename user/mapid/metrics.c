@@ -58,10 +58,10 @@ static const struct family flow_families[F_FLOW_FAMILIES] = {
 		       "The number a function gives (GAP: ns, PKTINFO: its field)" },
 	[F_TOP_PACKETS] = { "mapi_flow_top_packets", "gauge",
 			    "Packets of each of TOP's values since the flow started; value "
-			    "\"other\": the rest" },
+			    "other: the rest" },
 	[F_TOP_BYTES] = { "mapi_flow_top_bytes", "gauge",
 			  "Bytes of each of TOP's values since the flow started; value "
-			  "\"other\": the rest" },
+			  "other: the rest" },
 	[F_DISTINCT] = { "mapi_flow_distinct", "gauge",
 			 "Distinct values of DISTINCT's field (an estimate)" },
 	[F_STATS] = { "mapi_flow_stats", "summary", "STATS: the values' count and sum" },
@@ -192,7 +192,9 @@ static void top_samples(struct out *o, const struct named *n, struct fn_instance
 		for (k = 0; k < r->count; k++)
 			listed += bytes ? r->values[k].bytes : r->values[k].packets;
 		flow_sample(o, name, n, fi, "value", "other");
-		fprintf(o->f, "%llu\n", (bytes ? r->bytes : r->packets) - listed);
+		/* (the listed may hold estimates: never below 0) */
+		fprintf(o->f, "%llu\n", (bytes ? r->bytes : r->packets) > listed ?
+			(bytes ? r->bytes : r->packets) - listed : 0);
 	}
 }
 
@@ -459,7 +461,6 @@ void metrics_status(struct server *s)
 		status_free(st);
 		return;
 	}
-	st->made_ms = realtime_ns() / 1000000;
 	st->nclients = (int)s->nclients;
 	for (c = s->clients; c; c = c->next) {
 		st->client[st->nclient].uid = c->uid;

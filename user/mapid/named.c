@@ -145,7 +145,6 @@ static int named_start(struct server *s, struct named *n)
 	server_insert(s, sv);
 	pthread_mutex_lock(&s->lock);
 	n->sv = sv;
-	n->started++;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -230,7 +229,6 @@ void named_reconcile(struct server *s, const struct mapid_config *cfg)
 				log_warn("named flow \"%s\": out of memory", sp->name);
 				continue;
 			}
-			n->sv = NULL;
 		}
 		n->next = NULL;
 		*tail = n;

@@ -62,7 +62,6 @@ struct named {
 	struct served *sv;		/* running; NULL: not, for why */
 	char why[256];
 	uint64_t retry_ms;		/* when to try again (monotonic) */
-	uint64_t started;		/* runs: times it started */
 	struct named *next;
 };
 
@@ -88,7 +87,6 @@ struct status_ring {
 };
 
 struct status {
-	uint64_t made_ms;		/* realtime, ms */
 	int nclients;
 	int niface, nclient, nring;
 	struct status_iface *iface;
