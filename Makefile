@@ -163,10 +163,21 @@ $(BUILD)/tests/mapi2_trace_c99: tests/mapi2/mapi2_trace.c include/mapi.h include
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Itests/common -o $@ $< $(TEST_LINK) -lcmocka
 
+MAPID_CONFIG_OBJS := $(addprefix $(BUILD)/mapid-objs/,config.o http.o utf8.o)
+
 # mapid's HTTP endpoint is mapid's, not the library's: its object too.
 $(BUILD)/tests/test_http: tests/unit/test_http.c $(BUILD)/mapid-objs/http.o $(TEST_COMMON) \
 		$(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Iuser/mapid -o $@ $< $(BUILD)/mapid-objs/http.o \
+		$(TEST_LINK) -lcmocka
+
+$(BUILD)/tests/test_utf8: tests/unit/test_utf8.c $(BUILD)/mapid-objs/utf8.o | $(BUILD)/tests
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Iuser/mapid -o $@ $< $(BUILD)/mapid-objs/utf8.o -lcmocka
+
+# mapid's configuration, with the endpoint's parser it checks addresses with
+$(BUILD)/tests/test_mapid_config: tests/unit/test_mapid_config.c $(MAPID_CONFIG_OBJS) \
+		$(TEST_COMMON) $(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(XCFLAGS) $(DEPFLAGS) -Itests -Iuser/mapid -o $@ $< $(MAPID_CONFIG_OBJS) \
 		$(TEST_LINK) -lcmocka
 
 $(BUILD)/tests/%: tests/bpf/%.c $(TEST_COMMON) $(LIB_OBJS) $(SKELS) | $(BUILD)/tests

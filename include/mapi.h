@@ -613,7 +613,8 @@ int mapi_get_flow_info(int fd, mapi_flow_info_t *info);
  * A flow of mapid's configuration, by its name (mapid(8): "[flow NAME]"),
  * to read: a descriptor of a running flow whose functions are numbered
  * 1, 2, ... in the configuration's order.  Read only: mapi_read_results
- * (MAPI_COPY; mapid reads the result and sends it), mapi_get_flow_info and
+ * (MAPI_COPY; mapid reads the result and sends it; MAPI_REF is refused,
+ * as it would mean a message every MAPI_REF_REFRESH_MS), mapi_get_flow_info and
  * the function information work, applying functions does not, and
  * mapi_close_flow lets go of it, the flow running on in mapid.  Root and
  * the members of mapid's group may; MAPI_ERR_DAEMON without a mapid.

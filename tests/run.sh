@@ -76,6 +76,7 @@ if command -v valgrind >/dev/null; then
 	run "leaks/test_mapi2_codes" vg "$BUILD/tests/test_mapi2_codes"
 	run "leaks/test_api_kernel" root_or_skip vg "$BUILD/tests/test_api_kernel"
 	run "leaks/test_http" vg "$BUILD/tests/test_http"
+	run "leaks/test_mapid_config" vg "$BUILD/tests/test_mapid_config"
 else
 	echo "=== leaks: SKIPPED: valgrind is not installed"
 	skipped+=("leaks (no valgrind)")

@@ -74,7 +74,7 @@ six_at_once() {
 	fd=$FC_FD pkts=$FC_PKTS bytes=$FC_BYTES
 	fc_ok info "$fd"
 	check_match "flowctl's flow runs $be, native XDP" "$V" \
-		"mode_in=native mode_out=tcx .*backend=$be$"
+		"mode_in=native mode_out=tcx .*backend=$be "
 	fc_ok ref "$fd" "$bytes"
 	fc_ok create "$MON"
 	tfd=$V

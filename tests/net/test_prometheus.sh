@@ -39,6 +39,7 @@ metrics = 127.0.0.1
 interface = $MON
 label site = athens
 label role = edge
+label note = café "x" \\
 function = PKT_COUNTER
 function = BYTE_COUNTER
 
@@ -95,6 +96,25 @@ bad $'[flow web]\ninterface = mon0\nfunction = PKT_COUNTER' 1 'flow "web" is nam
 bad $'[flow x]\nfunction = PKT_COUNTER' 1 'needs an interface'
 bad $'[flow x]\ninterface = mon0\ndirection = sideways' 3 'direction "sideways"'
 bad $'metrics_user = prom' 1 'a \[flow NAME\] section|unknown setting "metrics_user" of a flow'
+bad $'[flow x]\ninterface = mon0\nlabel a = \xff\nfunction = PKT_COUNTER' 3 'must be UTF-8'
+bad $'[flow x]\ninterface = mon0\nlabel a = tab\there\nfunction = PKT_COUNTER' 3 'without control'
+# a metrics address is checked by the endpoint's own parser: what passes
+# here is what mapid listens at
+badaddr() {
+	printf 'metrics = %s\n' "$1" >"$T/addr.conf"
+	out=$("$BUILD/mapid" --check-config --config "$T/addr.conf" 2>&1) &&
+		{ fail "metrics = $1: it passed"; return; }
+	check_match "metrics = $1 refused" "$out" "addr.conf:1: .*$2"
+}
+badaddr ::1 'IPv6 address goes in brackets'
+badaddr 127.0.0.1: 'port must be a number'
+badaddr '[::1' 'give HOST:PORT'
+badaddr '[zz]:9' 'zz is not an IPv6 address'
+badaddr 127.1 'not an IPv4 address'
+badaddr unix:run/m.sock 'must be absolute'
+out=$("$BUILD/mapid" --check-config --metrics '[::1]' 2>&1) &&
+	check_match "[::1] takes the default port" "$out" "metrics at \[::1\]:$PORT" ||
+	fail "--metrics [::1]: $out"
 
 echo "2. named flows, scraped"
 mapid_start --config "$CONF"
@@ -138,6 +158,8 @@ want 'mapi_flow_bytes_total{flow="web"}' "$b" "web (in): bytes"
 want 'mapi_flow_packets_total{flow="udp"}' "$(pcap_count "$T/cap.pcap" udp)" "udp: packets"
 want 'mapi_flow_seen_packets_total{flow="web"}' "$(pcap_count "$T/capin.pcap")" "web: packets seen"
 want 'mapi_named_flow_up{flow="udp"}' 1 "udp: up"
+want 'count(mapi_flow_packets_total{flow="all",note="café \"x\" \\"})' 1 \
+	"a label value with UTF-8, quotes and a backslash, as written"
 # increase() over the whole traffic, at the time of the last sample: its
 # first sample (before the traffic) is 0, so Prometheus extrapolates nothing
 t=$(prom_query 'timestamp(mapi_flow_packets_total{flow="all"})')
@@ -177,6 +199,37 @@ check_eq "mapi run -n sizes (attached: DIST, STATS, TOP)" "$(attached sizes)" \
 	"DIST=$p STATS=$p TOP=$(pcap_count "$T/cap.pcap" "ip and len >= 30")"
 out=$(in_mon "$BUILD/mapi" run -n nosuch 2>&1 || true)
 check_match "attaching to no such flow" "$out" 'names no flow "nosuch"'
+# the library's calls on an attached flow: a copy, never a live reference
+flowctl_start
+fc attach all; afd=${R#ok }
+check_match "mapi_attach_flow(\"all\")" "$R" '^ok [0-9]+$'
+read -r p b < <("$BUILD/tests/pcapstat" "$T/cap.pcap")
+fc read "$afd" 1; check_eq "MAPI_COPY of an attached flow" "$R" "ok $p"
+fc ref "$afd" 1; check_match "MAPI_REF of an attached flow is refused" "$R" '^err .*MAPI_COPY'
+fc info "$afd"
+check_match "its information names the flow and mapid as its owner" "$R" \
+	" name=all owner=0:$MAPID_PID$"
+# one series a process, however many connections it holds
+python3 - "$MAPID_SOCK" "$T/conns.done" <<'PY' &
+import os, socket, sys, time
+a, b = (socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(2))
+a.connect(sys.argv[1]); b.connect(sys.argv[1])
+open(sys.argv[2], "w").close()
+time.sleep(30)
+PY
+conns_pid=$!
+BG_PIDS+=($conns_pid)
+wait_until 10 test -e "$T/conns.done" || fail "no two connections to mapid"
+wait_until 10 bash -c "ip netns exec $NS_MON curl -s http://127.0.0.1:$PORT/metrics | grep -q '^mapid_clients 3'" ||
+	fail "mapid does not count the three clients"
+in_mon curl -sS --max-time 5 -o "$T/scrape2.txt" "http://127.0.0.1:$PORT/metrics"
+check_eq "mapid_client_flows: a series a process" \
+	"$(grep '^mapid_client_flows{' "$T/scrape2.txt" | sed 's/ [0-9]*$//' | sort | uniq -d)" ""
+promtool_check_metrics "$T/scrape2.txt" && pass "promtool passes with two connections of a process" ||
+	fail "promtool check metrics (two connections of a process)"
+kill "$conns_pid"
+fc close "$afd"
+check_eq "mapi_close_flow lets go of it" "$R" "ok"
 
 # A scrape does not wait for mapid's loop: while mapid compiles a client's
 # filter that libpcap's optimizer takes seconds over (600 ORed hosts), a
@@ -243,6 +296,32 @@ wait_until 10 bash -c "[ \"\$(ip netns exec $NS_MON curl -s -o /dev/null -w '%{h
 	pass "no password: 401" || fail "no password: $(code)"
 check_eq "a wrong password" "$(code -u prom:wrong)" 401
 check_eq "the right password" "$(code -u prom:s3cret)" 200
+
+echo "4b. the endpoint moves on SIGHUP, or stays"
+PORT2=9579
+# a listener on the port mapid is told to move to, in the monitor's namespace
+(exec ip netns exec "$NS_MON" python3 - "$T/taken.done" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 9579)); s.listen(1)
+open(sys.argv[1], "w").close()
+time.sleep(60)
+PY
+) &
+taken_pid=$!
+BG_PIDS+=($taken_pid)
+wait_until 10 test -e "$T/taken.done" || fail "no listener on port $PORT2"
+sed -i "s/^metrics = 127.0.0.1\$/metrics = 127.0.0.1:$PORT2/" "$CONF"
+kill -HUP "$MAPID_PID"
+wait_until 10 grep -q "SIGHUP: .*metrics stay 127.0.0.1:$PORT" "$T/mapid.log" &&
+	pass "a taken address on SIGHUP: the endpoint in use stays" ||
+	fail "taken address: $(tail -n 3 "$T/mapid.log")"
+check_eq "... and answers" "$(code -u prom:s3cret)" 200
+kill "$taken_pid"; wait "$taken_pid" 2>/dev/null || true
+kill -HUP "$MAPID_PID"
+wait_until 10 bash -c "[ \"\$(ip netns exec $NS_MON curl -s -u prom:s3cret -o /dev/null -w '%{http_code}' http://127.0.0.1:$PORT2/metrics)\" = 200 ]" &&
+	pass "the next SIGHUP moves it to port $PORT2" || fail "not at port $PORT2"
+check_eq "... and the old port is let go" "$(code -u prom:s3cret)" 000
 
 echo "5. three sensors, one Prometheus"
 NS_PROM=mapi-prom3-$$-q

@@ -118,7 +118,7 @@ wait "$FLOWCTL_PID" 2>/dev/null || true
 flowctl_start
 flow "" 7 0 && fc_ok connect "$FD"
 fc_ok info "$FD"
-check_match "the flow runs in mapid" "$V" "backend=mapid$"
+check_match "the flow runs in mapid" "$V" "backend=mapid "
 traces_send in -- out
 fc_ok wait "$FD" "$CNT" $((all / 7)) 5000
 check_eq "SAMPLE(7, PERIODIC) through mapid: one of every 7" "$V" $((all / 7))

@@ -5,6 +5,7 @@
  * tests can create, connect, read and close flows while traffic runs.
  *
  *	create DEV              -> ok FD
+ *	attach NAME             -> ok FD         mapid's named flow NAME
  *	dir FD in|out|both      -> ok
  *	mode FD MODE [require]  -> ok            MODE: auto native generic offload
  *	apply FD FUNC [ARG...]  -> ok FID        ARG: "quoted string" or integer
@@ -12,7 +13,7 @@
  *	read FD FID             -> ok VALUE      (MAPI_COPY)
  *	ref FD FID              -> ok VALUE      (MAPI_REF, the value behind it now)
  *	info FD                 -> ok seen=N mode_in=M mode_out=M status=S dropped=N
- *	                           lookup=L backend=B
+ *	                           lookup=L backend=B name=NAME|- owner=UID:PID
  *	finfo FD FID            -> ok pkts=N delivered=N dropped=N queued=N past=N
  *	                           value=N
  *	pkt FD FID              -> ok CAPLEN WLEN  waits for a TO_BUFFER packet
@@ -118,6 +119,10 @@ static void run(char **tok, int *quoted, int n)
 		int r = mapi_create_flow(tok[1]);
 
 		r < 0 ? reply_err() : (void)printf("ok %d\n", r);
+	} else if (!strcmp(cmd, "attach") && n == 2) {
+		int r = mapi_attach_flow(tok[1]);
+
+		r < 0 ? reply_err() : (void)printf("ok %d\n", r);
 	} else if (!strcmp(cmd, "dir") && n == 3) {
 		int d = !strcmp(tok[2], "in") ? MAPI_DIR_IN : !strcmp(tok[2], "out") ?
 			MAPI_DIR_OUT : !strcmp(tok[2], "both") ? MAPI_DIR_BOTH : atoi(tok[2]);
@@ -185,10 +190,11 @@ static void run(char **tok, int *quoted, int n)
 			reply_err();
 		else
 			printf("ok seen=%llu mode_in=%s mode_out=%s status=%d dropped=%llu "
-			       "lookup=%d backend=%s\n", info.packets_seen,
+			       "lookup=%d backend=%s name=%s owner=%d:%d\n", info.packets_seen,
 			       mapi_mode_name(info.mode_in), mapi_mode_name(info.mode_out),
 			       info.status, info.packets_dropped, info.lookup,
-			       info.backend);
+			       info.backend, *info.name ? info.name : "-", info.owner_uid,
+			       info.owner_pid);
 	} else if (!strcmp(cmd, "finfo") && n == 3) {
 		mapi_function_info_t fi;
 

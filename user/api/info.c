@@ -81,8 +81,10 @@ static int flow_info(struct flow *f, mapi_flow_info_t *info)
 	info->start = f->start_ns;
 	info->lookup = f->status == MAPI_FLOW_RUNNING && f->hashed;
 	snprintf(info->backend, sizeof(info->backend), "%s", f->backend->ops->name);
-	info->owner_uid = (int)getuid();
-	info->owner_pid = f->owner_pid;
+	info->owner_uid = f->attached ? f->named.uid : (int)getuid();
+	info->owner_pid = f->attached ? f->named.pid : f->owner_pid;
+	if (f->attached)
+		snprintf(info->name, sizeof(info->name), "%s", f->named.name);
 	flow_function_names(f, info->functions, sizeof(info->functions));
 	if (f->trace) {
 		struct trace_info ti;

@@ -55,12 +55,18 @@ static int v2_packet(void **buf, size_t *room, const struct mapipkt *p,
 
 /* Function fid of flow fd, under the lock, after a call of mapi-bpf's own
  * succeeded on it (it may have been closed since). */
+static int lookup_in(int fd, int fid, struct flow **f, struct fn_instance **fi)
+{
+	int ret = api_lookup_flow_as(fd, f, MAPI_INVALID_FLOW_OR_FID);
+
+	return ret ? ret : api_lookup_fn(*f, fid, fi, MAPI_INVALID_FLOW_OR_FID);
+}
+
 static int lookup(int fd, int fid, struct fn_instance **fi)
 {
 	struct flow *f = NULL;
-	int ret = api_lookup_flow_as(fd, &f, MAPI_INVALID_FLOW_OR_FID);
 
-	return ret ? ret : api_lookup_fn(f, fid, fi, MAPI_INVALID_FLOW_OR_FID);
+	return lookup_in(fd, fid, &f, fi);
 }
 
 MAPI_EXPORT struct mapi2_pkt *mapi_v2_get_next_pkt(int fd, int fid)
@@ -118,15 +124,17 @@ MAPI_EXPORT int mapi_v2_loop(int fd, int fid, int cnt, mapi2_handler callback)
 MAPI_EXPORT mapi2_results_t *mapi_v2_read_results(int fd, int fid)
 {
 	struct fn_instance *fi = NULL;
+	struct flow *f = NULL;
 	mapi2_results_t *r;
 	struct timespec now;
 	int ret, copy;
 	void *live;
 
-	/* a counter, live as MAPI 2.0's shared memory; a table, as a snapshot */
+	/* a counter, live as MAPI 2.0's shared memory; a table, as a snapshot;
+	 * and so is a named flow's counter, which only mapid reads */
 	api_begin();
-	ret = lookup(fd, fid, &fi);
-	copy = !ret && fi->desc->read;
+	ret = lookup_in(fd, fid, &f, &fi);
+	copy = !ret && (fi->desc->read || f->attached);
 	api_end();
 	live = mapi_read_results(fd, fid, copy ? MAPI_COPY : MAPI_REF);
 	if (!live)

@@ -70,6 +70,12 @@ MAPI_EXPORT void *mapi_read_results(int fd, int fid, int type)
 		api_end();
 		return &fi->copy_int;
 	}
+	/* a named flow's number comes from mapid, a message each time: one
+	 * kept live would be a message every MAPI_REF_REFRESH_MS */
+	if (!ret && type == MAPI_REF && f->attached)
+		ret = err_set(-EINVAL, MAPI_INVALID_ARGUMENT + 3,
+			      "flow %d reads mapid's named flow: read its results with MAPI_COPY",
+			      fd);
 	if (!ret)
 		ret = flow_read_number(f, fi, &v);
 	if (ret)

@@ -474,6 +474,9 @@ int backend_mapid_attach(struct backend *b, struct flow *f, const char *name)
 	f->mode_in = mcur_i32(&cur);
 	f->mode_out = mcur_i32(&cur);
 	f->start_ns = mcur_u64(&cur);
+	f->named.uid = (int)mcur_u32(&cur);
+	f->named.pid = mcur_i32(&cur);
+	snprintf(f->named.name, sizeof(f->named.name), "%s", name);
 	n = mcur_u32(&cur);
 	if (n > MAPID_MAX_FNS)
 		cur.err = -EBADMSG;

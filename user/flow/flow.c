@@ -206,9 +206,35 @@ static int read_attached_number(const struct flow *f, int fid, uint64_t *val)
 	return ret;
 }
 
+/* The bytes a struct result of this kind takes, by what its head says
+ * it lists; 0 when n bytes hold no head. */
+static size_t result_size(int result, const void *p, size_t n)
+{
+#define SIZE_OF(type, member)                                                              \
+	(n < sizeof(struct type) ? 0 :                                                     \
+	 sizeof(struct type) + ((const struct type *)p)->count *                          \
+	 sizeof(((const struct type *)p)->member[0]))
+
+	switch (result) {
+	case FN_RESULT_TOP: return SIZE_OF(mapi_top_result, values);
+	case FN_RESULT_DISTINCT: return SIZE_OF(mapi_distinct_result, values);
+	case FN_RESULT_HASHSAMP: return SIZE_OF(mapi_hashsamp_result, records);
+	case FN_RESULT_BUCKET: return SIZE_OF(mapi_bucket_result, samples);
+	case FN_RESULT_STATS: return sizeof(struct mapi_stats_result);
+	case FN_RESULT_THRESHOLD: return sizeof(struct mapi_threshold_result);
+	case FN_RESULT_DIST:
+		return n < sizeof(struct mapi_dist_result) ? 0 :
+		       sizeof(struct mapi_dist_result) +
+		       ((const struct mapi_dist_result *)p)->bins * sizeof(unsigned long long);
+	default: return 0;
+	}
+#undef SIZE_OF
+}
+
 int flow_read_struct(struct flow *f, struct fn_instance *fi, const void **out, size_t *size)
 {
 	void *data = NULL;
+	size_t want;
 	int ret;
 
 	if (!f->attached)
@@ -216,6 +242,14 @@ int flow_read_struct(struct flow *f, struct fn_instance *fi, const void **out, s
 	ret = f->backend->ops->read_attached(f, fi->fid, 1, &data, size);
 	if (ret)
 		return ret;
+	/* what the application reads past the head is as long as the head
+	 * says, whatever mapid (another version, say) sent */
+	want = result_size(fi->desc->result, data, *size);
+	if (!want || want != *size) {
+		free(data);
+		return err_set(-EPROTO, MAPI_ERR_DAEMON, "mapid sent %zu bytes for %s's result, "
+			       "which takes %zu", *size, fi->desc->name, want);
+	}
 	free(fi->remote_copy);
 	fi->remote_copy = data;
 	*out = data;

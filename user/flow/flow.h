@@ -102,6 +102,10 @@ struct flow {
 					 * taken off (backend_ops.stop) */
 	int attached;			/* the reader of one of mapid's named flows:
 					 * its results read by request, read only */
+	struct {
+		char name[64];
+		int uid, pid;		/* its owner: mapid */
+	} named;			/* of an attached flow */
 };
 
 /* A new flow named name, run by b, with the defaults: both directions,

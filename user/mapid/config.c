@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "mapi.h"
 #include "mapid.h"
+#include "utf8.h"
 
 void config_defaults(struct mapid_config *cfg)
 {
@@ -74,29 +76,32 @@ static int set_string(char *dst, size_t size, const char *v)
 
 /* "off", "unix:/PATH", "HOST[:PORT]" or "[IPV6][:PORT]": an address alone
  * takes the default port. */
-static int set_metrics(struct mapid_config *cfg, const char *v)
+static int set_metrics(struct mapid_config *cfg, const char *v, char *why, size_t len)
 {
 	const char *close = *v == '[' ? strchr(v, ']') : NULL;
+	char addr[sizeof(cfg->metrics)];
 	int has_port;
 
 	if (!strcmp(v, "off") || !*v) {
 		*cfg->metrics = 0;
 		return 0;
 	}
-	if (!strncmp(v, "unix:", 5))
-		return v[5] == '/' ? set_string(cfg->metrics, sizeof(cfg->metrics), v) : -1;
-	if (*v == '[' && (!close || (close[1] && close[1] != ':')))
+	/* an address alone, as "127.0.0.1" or "[::1]", takes the default port */
+	has_port = !strncmp(v, "unix:", 5) || (close ? close[1] != 0 : strchr(v, ':') != NULL);
+	if (snprintf(addr, sizeof(addr), has_port ? "%s" : "%s:%d", v, METRICS_PORT_DEFAULT) >=
+	    (int)sizeof(addr)) {
+		snprintf(why, len, "longer than %zu characters", sizeof(addr) - 1);
 		return -1;
-	has_port = close ? close[1] == ':' : strchr(v, ':') != NULL;
-	if (has_port)
-		return set_string(cfg->metrics, sizeof(cfg->metrics), v);
-	if (strlen(v) + 7 > sizeof(cfg->metrics))
+	}
+	/* the endpoint's own parser: what checks here is what it listens at */
+	if (http_listen_check(addr, why, len))
 		return -1;
-	snprintf(cfg->metrics, sizeof(cfg->metrics), "%s:%d", v, METRICS_PORT_DEFAULT);
+	memcpy(cfg->metrics, addr, sizeof(addr));
 	return 0;
 }
 
-int config_set(struct mapid_config *cfg, const char *key, const char *val)
+int config_set(struct mapid_config *cfg, const char *key, const char *val, char *why,
+	       size_t len)
 {
 	uint64_t v;
 
@@ -115,7 +120,7 @@ int config_set(struct mapid_config *cfg, const char *key, const char *val)
 	if (!strcmp(key, "max_ring_bytes"))
 		return parse_size(val, 1ull << 40, &cfg->max_ring_bytes);
 	if (!strcmp(key, "metrics"))
-		return set_metrics(cfg, val);
+		return set_metrics(cfg, val, why, len);
 	if (!strcmp(key, "metrics_user"))
 		return strchr(val, ':') ? -1 :
 		       set_string(cfg->metrics_user, sizeof(cfg->metrics_user), val);
@@ -148,6 +153,18 @@ static int good_name(const char *s, size_t max, int dots)
 		    !(dots && (s[i] == '.' || s[i] == '-')))
 			return 0;
 	return 1;
+}
+
+/* UTF-8 (as Prometheus wants label values) without control characters
+ * (which a line of the file, a log line or a label would not show). */
+static int printable_utf8(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return utf8_valid(s);
 }
 
 /* The labels mapid puts on a flow's series itself, and Prometheus' own. */
@@ -214,7 +231,7 @@ static int flow_set(struct named_spec *sp, const char *key, const char *val, int
 {
 	if (!strcmp(key, "interface")) {
 		if (!*val || strlen(val) >= sizeof(sp->dev) || strchr(val, '/') ||
-		    strchr(val, ' ')) {
+		    strchr(val, ' ') || !printable_utf8(val)) {
 			snprintf(why, len, "bad interface name \"%s\"", val);
 			return -1;
 		}
@@ -272,6 +289,11 @@ static int flow_set(struct named_spec *sp, const char *key, const char *val, int
 		if (sp->nlabels >= NAMED_MAX_LABELS || strlen(val) >= NAMED_VALUE_MAX) {
 			snprintf(why, len, "at most %d labels a flow, values of at most %d bytes",
 				 NAMED_MAX_LABELS, NAMED_VALUE_MAX - 1);
+			return -1;
+		}
+		if (!printable_utf8(val)) {
+			snprintf(why, len, "label \"%s\": its value must be UTF-8, without "
+				 "control characters", name);
 			return -1;
 		}
 		snprintf(sp->labels[sp->nlabels].name, NAMED_LABEL_MAX, "%s", name);
@@ -337,11 +359,14 @@ static int config_load(struct mapid_config *cfg, const char *path, char *why, si
 			}
 			continue;
 		}
-		ret = config_set(cfg, key, val);
+		*msg = 0;
+		ret = config_set(cfg, key, val, msg, sizeof(msg));
 		if (ret == -2)
 			snprintf(why, len, "%s:%d: unknown setting \"%s\" (socket, group, "
 				 "payload_group, max_flows, max_ring_bytes, metrics, metrics_user, "
 				 "metrics_password, or a [flow NAME] section)", path, n, key);
+		else if (ret && *msg)
+			snprintf(why, len, "%s:%d: bad value for %s: %s", path, n, key, msg);
 		else if (ret)
 			snprintf(why, len, "%s:%d: bad value \"%s\" for %s", path, n, val, key);
 	}
@@ -368,9 +393,14 @@ int config_read(struct mapid_config *cfg, const struct mapid_source *src, char *
 		return -1;
 	}
 	for (i = 0; i < src->noverrides; i++) {
-		if (config_set(cfg, src->key[i], src->value[i])) {
-			snprintf(why, len, "bad value \"%s\" for --%s", src->value[i],
-				 src->option[i]);
+		char msg[256] = "";
+
+		if (config_set(cfg, src->key[i], src->value[i], msg, sizeof(msg))) {
+			if (*msg)
+				snprintf(why, len, "bad value for --%s: %s", src->option[i], msg);
+			else
+				snprintf(why, len, "bad value \"%s\" for --%s", src->value[i],
+					 src->option[i]);
 			config_free(cfg);
 			return -1;
 		}

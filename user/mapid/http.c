@@ -443,7 +443,9 @@ struct http_server {
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": TCP */
 	dev_t unix_dev;
 	ino_t unix_ino;
-	/* NUL-padded to the end, so that comparing whole arrays compares the strings */
+	/* NUL-padded to the end, so that comparing whole arrays compares the
+	 * strings; under auth_lock (http_set_auth changes them) */
+	pthread_mutex_t auth_lock;
 	char user[sizeof(((struct http_config *)0)->user)];
 	char password[sizeof(((struct http_config *)0)->password)];
 	http_render_fn render;
@@ -535,16 +537,28 @@ static void answer(struct conn *c, int status, const char *extra, const char *ty
 
 /* Both compared whole, always both: the time taken says nothing of where
  * a guess went wrong, nor of how long the secrets are. */
-static int authorized(const struct http_server *h, const struct http_request *req)
+static int authorized(struct http_server *h, const struct http_request *req)
 {
 	volatile unsigned char d = 0;
 	size_t i;
 
+	pthread_mutex_lock(&h->auth_lock);
 	for (i = 0; i < sizeof(h->user); i++)
 		d |= (unsigned char)(h->user[i] ^ req->user[i]);
 	for (i = 0; i < sizeof(h->password); i++)
 		d |= (unsigned char)(h->password[i] ^ req->password[i]);
+	pthread_mutex_unlock(&h->auth_lock);
 	return req->auth == HTTP_AUTH_BASIC && !d;
+}
+
+static int auth_wanted(struct http_server *h)
+{
+	int wanted;
+
+	pthread_mutex_lock(&h->auth_lock);
+	wanted = h->user[0] != 0;
+	pthread_mutex_unlock(&h->auth_lock);
+	return wanted;
 }
 
 static void serve_request(struct http_server *h, struct conn *c, int ret,
@@ -563,7 +577,7 @@ static void serve_request(struct http_server *h, struct conn *c, int ret,
 		       NULL, 0, 0);
 		return;
 	}
-	if (h->user[0] && !authorized(h, req)) {
+	if (auth_wanted(h) && !authorized(h, req)) {
 		answer(c, 401, "WWW-Authenticate: Basic realm=\"mapid\"\r\n", TEXT_PLAIN,
 		       "authentication required\n", NULL, 0, head);
 		return;
@@ -893,22 +907,14 @@ static int unix_claim(const struct sockaddr_un *sa, const char *addr, char *why,
 	return -e;
 }
 
-static int listen_unix(struct http_server *h, const char *addr, char *why, size_t len)
+static int listen_unix(struct http_server *h, const char *addr, const char *path, char *why,
+		       size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = addr + strlen("unix:");
 	struct stat st;
 	mode_t old;
 	int s, ret;
 
-	if (path[0] != '/') {
-		say(why, len, "http listen \"%s\": the socket's path must be absolute", addr);
-		return -EINVAL;
-	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		say(why, len, "http listen \"%s\": longer than a socket path may be", addr);
-		return -ENAMETOOLONG;
-	}
 	memcpy(sa.sun_path, path, strlen(path));
 	ret = unix_claim(&sa, addr, why, len);
 	if (ret)
@@ -996,19 +1002,44 @@ static int listen_tcp(struct http_server *h, const char *addr, const char *host,
 	return ret;
 }
 
+/* A listen address taken apart: a Unix socket's path, or a host and port. */
+struct listen_addr {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": TCP */
+	char host[sizeof(((struct http_config *)0)->listen)];
+	char port[8];
+	int family, numeric;
+};
+
 /* "HOST:PORT", "[IPV6]:PORT" or "unix:/PATH", each checked here so that
  * a mistake is named as one, not as whatever getaddrinfo makes of it. */
-static int listen_at(struct http_server *h, const char *addr, char *why, size_t len)
+static int parse_listen(const char *addr, struct listen_addr *la, char *why, size_t len)
 {
 	static const char forms[] = "give HOST:PORT, [IPV6]:PORT or unix:/PATH";
-	char host[sizeof(((struct http_config *)0)->listen)], port[8];
 	const char *colon, *p;
 	unsigned long pn = 0;
 	size_t hlen;
-	int family = AF_UNSPEC, numeric = 0;
 
-	if (!strncmp(addr, "unix:", 5))
-		return listen_unix(h, addr, why, len);
+	memset(la, 0, sizeof(*la));
+	la->family = AF_UNSPEC;
+	if (strnlen(addr, sizeof(la->host)) == sizeof(la->host)) {
+		say(why, len, "http listen: longer than %zu characters", sizeof(la->host) - 1);
+		return -EINVAL;
+	}
+	if (!strncmp(addr, "unix:", 5)) {
+		const char *path = addr + 5;
+
+		if (path[0] != '/') {
+			say(why, len, "http listen \"%s\": the socket's path must be absolute",
+			    addr);
+			return -EINVAL;
+		}
+		if (strlen(path) >= sizeof(la->path)) {
+			say(why, len, "http listen \"%s\": longer than a socket path may be", addr);
+			return -ENAMETOOLONG;
+		}
+		memcpy(la->path, path, strlen(path) + 1);
+		return 0;
+	}
 	if (addr[0] == '[') {
 		const char *rb = strchr(addr, ']');
 
@@ -1017,10 +1048,10 @@ static int listen_at(struct http_server *h, const char *addr, char *why, size_t 
 			return -EINVAL;
 		}
 		hlen = (size_t)(rb - addr - 1);
-		memcpy(host, addr + 1, hlen);
+		memcpy(la->host, addr + 1, hlen);
 		colon = rb + 1;
-		family = AF_INET6;
-		numeric = 1;
+		la->family = AF_INET6;
+		la->numeric = 1;
 	} else {
 		colon = strrchr(addr, ':');
 		if (!colon) {
@@ -1028,14 +1059,14 @@ static int listen_at(struct http_server *h, const char *addr, char *why, size_t 
 			return -EINVAL;
 		}
 		hlen = (size_t)(colon - addr);
-		memcpy(host, addr, hlen);
-		if (memchr(host, ':', hlen)) {
+		memcpy(la->host, addr, hlen);
+		if (memchr(la->host, ':', hlen)) {
 			say(why, len, "http listen \"%s\": an IPv6 address goes in brackets, "
 			    "as [::1]:9100", addr);
 			return -EINVAL;
 		}
 	}
-	host[hlen] = 0;
+	la->host[hlen] = 0;
 	if (!hlen) {
 		say(why, len, "http listen \"%s\": no host (0.0.0.0 or [::] listens on every "
 		    "address)", addr);
@@ -1048,20 +1079,53 @@ static int listen_at(struct http_server *h, const char *addr, char *why, size_t 
 		    addr);
 		return -EINVAL;
 	}
-	snprintf(port, sizeof(port), "%lu", pn);
-	if (family == AF_UNSPEC && strspn(host, "0123456789.") == hlen) {
+	snprintf(la->port, sizeof(la->port), "%lu", pn);
+	if (la->family == AF_INET6) {
+		struct addrinfo hints = { .ai_family = AF_INET6, .ai_flags = AI_NUMERICHOST },
+				*res;
+
+		/* getaddrinfo, not inet_pton: it takes a scope, as fe80::1%eth0 */
+		if (getaddrinfo(la->host, NULL, &hints, &res)) {
+			say(why, len, "http listen \"%s\": %s is not an IPv6 address", addr,
+			    la->host);
+			return -EINVAL;
+		}
+		freeaddrinfo(res);
+	} else if (strspn(la->host, "0123456789.") == hlen) {
 		struct in_addr a;
 
 		/* digits and dots mean an IPv4 address, and only the dotted
 		 * quad: not inet_aton's "127.1" */
-		if (inet_pton(AF_INET, host, &a) != 1) {
-			say(why, len, "http listen \"%s\": %s is not an IPv4 address", addr, host);
+		if (inet_pton(AF_INET, la->host, &a) != 1) {
+			say(why, len, "http listen \"%s\": %s is not an IPv4 address", addr,
+			    la->host);
 			return -EINVAL;
 		}
-		family = AF_INET;
-		numeric = 1;
+		la->family = AF_INET;
+		la->numeric = 1;
 	}
-	return listen_tcp(h, addr, host, port, family, numeric, why, len);
+	return 0;
+}
+
+int http_listen_check(const char *addr, char *why, size_t len)
+{
+	struct listen_addr la;
+
+	if (why && len)
+		why[0] = 0;
+	return parse_listen(addr, &la, why, len);
+}
+
+static int listen_at(struct http_server *h, const char *addr, char *why, size_t len)
+{
+	struct listen_addr la;
+	int ret = parse_listen(addr, &la, why, len);
+
+	if (ret)
+		return ret;
+	if (la.path[0])
+		return listen_unix(h, addr, la.path, why, len);
+	return listen_tcp(h, addr, la.host, la.port, la.family, la.numeric, why, len);
 }
 
 static void copy_padded(char *dst, size_t n, const char *src)
@@ -1087,17 +1151,19 @@ int http_start(const struct http_config *cfg, http_render_fn render, void *ctx,
 		say(why, len, "http: no configuration, render or handle");
 		return -EINVAL;
 	}
+	memcpy(addr, cfg->listen, sizeof(addr));
+	addr[sizeof(addr) - 1] = 0;
 	if (strnlen(cfg->listen, sizeof(cfg->listen)) == sizeof(cfg->listen)) {
 		say(why, len, "http listen: longer than %zu characters", sizeof(cfg->listen) - 1);
 		return -EINVAL;
 	}
-	memcpy(addr, cfg->listen, sizeof(addr));
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		say(why, len, "http: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	h->lfd = -1;
+	pthread_mutex_init(&h->auth_lock, NULL);
 	for (i = 0; i < HTTP_MAX_CONNS; i++)
 		h->conns[i].fd = -1;
 	copy_padded(h->user, sizeof(h->user), cfg->user);
@@ -1128,8 +1194,17 @@ fail:
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
 	explicit_bzero(h->password, sizeof(h->password));
+	pthread_mutex_destroy(&h->auth_lock);
 	free(h);
 	return ret;
+}
+
+void http_set_auth(struct http_server *h, const char *user, const char *password)
+{
+	pthread_mutex_lock(&h->auth_lock);
+	copy_padded(h->user, sizeof(h->user), user);
+	copy_padded(h->password, sizeof(h->password), password);
+	pthread_mutex_unlock(&h->auth_lock);
 }
 
 int http_port(const struct http_server *h)
@@ -1157,5 +1232,6 @@ void http_stop(struct http_server *h)
 	    st.st_dev == h->unix_dev && st.st_ino == h->unix_ino)
 		unlink(h->unix_path);
 	explicit_bzero(h->password, sizeof(h->password));
+	pthread_mutex_destroy(&h->auth_lock);
 	free(h);
 }

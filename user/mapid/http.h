@@ -39,6 +39,11 @@ typedef int (*http_render_fn)(void *ctx, int openmetrics, char **body, size_t *l
  * taken, ...). Port 0 takes a free port: http_port() says which (0 for a Unix socket). */
 int http_start(const struct http_config *cfg, http_render_fn render, void *ctx,
 	       struct http_server **out, char *why, size_t len);
+/* Whether http_start would take addr as an address (nothing is bound, no
+ * name resolved): 0, or a negative errno with a message in why. */
+int http_listen_check(const char *addr, char *why, size_t len);
+/* New credentials for the requests from now on ("" and "": none). */
+void http_set_auth(struct http_server *h, const char *user, const char *password);
 int http_port(const struct http_server *h);
 void http_stop(struct http_server *h);	/* joins the thread, closes every socket; NULL is fine */
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +56,10 @@ static void usage(FILE *f)
 		"  --check-config        check the configuration, its named flows'\n"
 		"                        functions included, say what is wrong and where,\n"
 		"                        and exit (0: good)\n"
-		"  -v                    log debugging detail too\n\n"
+		"  -v                    log debugging detail too\n"
+		"  --help, --version\n\n"
 		"SIGHUP reads the configuration again: named flows added, removed or\n"
-		"changed, the others untouched (their counts go on).\n"
-		"  --help, --version\n",
+		"changed, the others untouched (their counts go on).\n",
 		CONFIG_DEFAULT, MAPID_SOCKET_DEFAULT, METRICS_PORT_DEFAULT);
 }
 
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
 	struct mapid_source src = { 0 };
 	struct mapid_config cfg;
 	char why[512];
+	sigset_t hup;
 	int foreground = 0, check = 0, c, s, ret;
 
 	opterr = 0;
@@ -184,6 +186,10 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		die("mapid runs as root: it loads and attaches BPF programs for its clients");
+	/* a SIGHUP before serve() watches for it waits there, not kills */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 	if (named_check(&cfg, src.path ? src.path : "mapid", why, sizeof(why)))
 		die("%s", why);
 	mapi_set_log(log_line, NULL);

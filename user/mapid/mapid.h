@@ -77,8 +77,10 @@ struct mapid_source {
  * checked: named_check() checks its flows' functions. */
 void config_defaults(struct mapid_config *cfg);
 int config_read(struct mapid_config *cfg, const struct mapid_source *src, char *why, size_t len);
-/* One setting (the file's key): 0, -1 for a bad value, -2 for no such key. */
-int config_set(struct mapid_config *cfg, const char *key, const char *val);
+/* One setting (the file's key): 0, -1 for a bad value (why may say more),
+ * -2 for no such key. */
+int config_set(struct mapid_config *cfg, const char *key, const char *val, char *why,
+	       size_t len);
 void config_free(struct mapid_config *cfg);
 
 /* Whether two specs run the same flow: interface, direction and functions

@@ -17,8 +17,8 @@
  * second, so a scrape never touches what the loop is changing.
  *
  * A scrape holds the lock the loop takes to put a named flow in or take
- * one out; it reads only maps, and the kernel's packet path never waits
- * on it.
+ * one out, and each flow's read lock while it reads that flow (server.h);
+ * it reads only maps, and the kernel's packet path never waits on it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +33,7 @@
 #include "http.h"
 #include "mapi.h"
 #include "server.h"
+#include "utf8.h"
 
 /* What a family is: its name (without _total), type and help. */
 struct family {
@@ -116,16 +117,27 @@ static void family_head(struct out *o, const char *name, const char *type, const
 		type);
 }
 
-/* A label's value, escaped as both formats want. */
+/* A label's value, escaped as both formats want; a byte that is not
+ * UTF-8 (the configuration's values are, an interface's name may not be)
+ * as U+FFFD, so that the scrape still parses. */
 static void label_value(FILE *f, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
+	size_t n = strlen(v), k;
+
+	while (n) {
+		k = utf8_char_len((const unsigned char *)v, n);
+		if (!k) {
+			fputs("\xef\xbf\xbd", f);
+			k = 1;
+		} else if (*v == '\\' || *v == '"') {
 			fprintf(f, "\\%c", *v);
-		else if (*v == '\n')
+		} else if (*v == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*v, f);
+		} else {
+			fwrite(v, 1, k, f);
+		}
+		v += k;
+		n -= k;
 	}
 }
 
@@ -257,6 +269,7 @@ static void flow_family(struct out *o, struct server *s, int fam, unsigned long 
 			fprintf(o->f, "%llu\n", (unsigned long long)v);
 			continue;
 		}
+		pthread_mutex_lock(&n->read_lock);
 		for (i = 0; i < f->nfns; i++) {
 			struct fn_instance *fi = f->fns[i];
 			const void *r = NULL;
@@ -310,6 +323,7 @@ static void flow_family(struct out *o, struct server *s, int fam, unsigned long 
 				break;
 			}
 		}
+		pthread_mutex_unlock(&n->read_lock);
 	}
 }
 
@@ -318,7 +332,12 @@ static void mapid_families(struct out *o, const struct status *st)
 	char v[32];
 	int i;
 
-	family_head(o, "mapid_build_info", "gauge", "mapid's version, as labels");
+	/* OpenMetrics has a type for it (its family named without _info);
+	 * the text format has the gauge of 1 that stands for one */
+	if (o->om)
+		family_head(o, "mapid_build", "info", "mapid's version, as labels");
+	else
+		family_head(o, "mapid_build_info", "gauge", "mapid's version, as labels");
 	fprintf(o->f, "mapid_build_info{version=\"%d.%d\",protocol=\"%d\"} 1\n", MAPI_VERSION_MAJOR,
 		MAPI_VERSION_MINOR, MAPID_VERSION);
 	if (!st)
@@ -357,12 +376,12 @@ static void mapid_families(struct out *o, const struct status *st)
 		fprintf(o->f, "mapid_client_flows{uid=\"%u\",pid=\"%d\"} %d\n",
 			(unsigned int)st->client[i].uid, (int)st->client[i].pid,
 			st->client[i].flows);
-	family_head(o, "mapid_ring_dropped_packets", "gauge",
+	family_head(o, "mapid_ring_dropped_packets", "counter",
 		    "Packets lost by full TO_BUFFER and TO_FILE rings of each running flow");
 	for (i = 0; i < st->nring; i++) {
 		int first = 1;
 
-		fputs("mapid_ring_dropped_packets{", o->f);
+		fputs("mapid_ring_dropped_packets_total{", o->f);
 		snprintf(v, sizeof(v), "%d", st->ring[i].id);
 		label(o->f, &first, "flow_id", v);
 		snprintf(v, sizeof(v), "%u", (unsigned int)st->ring[i].uid);
@@ -383,10 +402,12 @@ static int render(void *ctx, int om, char **body, size_t *len)
 	o.f = open_memstream(body, len);
 	if (!o.f)
 		return -errno;
+	pthread_mutex_lock(&s->status_lock);
+	mapid_families(&o, s->status);
+	pthread_mutex_unlock(&s->status_lock);
 	pthread_mutex_lock(&s->lock);
 	for (fam = 0; fam < F_FLOW_FAMILIES; fam++)
 		flow_family(&o, s, fam, &errors);
-	mapid_families(&o, s->status);
 	s->scrapes++;
 	family_head(&o, "mapid_scrapes", "counter", "Scrapes of this endpoint");
 	fprintf(o.f, "mapid_scrapes%s %llu\n", "_total", (unsigned long long)s->scrapes);
@@ -408,19 +429,33 @@ static int render(void *ctx, int om, char **body, size_t *len)
 	return 0;
 }
 
-int metrics_start(struct server *s, char *why, size_t len)
+int metrics_apply(struct server *s, const struct mapid_config *next, char *why, size_t len)
 {
 	struct http_config hc = { 0 };
+	struct http_server *h, *old;
 	int ret;
 
-	if (!*s->cfg->metrics)
+	if (s->http && !strcmp(next->metrics, s->cfg->metrics)) {
+		http_set_auth(s->http, next->metrics_user, next->metrics_password);
 		return 0;
-	snprintf(hc.listen, sizeof(hc.listen), "%s", s->cfg->metrics);
-	snprintf(hc.user, sizeof(hc.user), "%s", s->cfg->metrics_user);
-	snprintf(hc.password, sizeof(hc.password), "%s", s->cfg->metrics_password);
+	}
+	if (!*next->metrics) {
+		http_stop(s->http);
+		s->http = NULL;
+		return 0;
+	}
+	snprintf(hc.listen, sizeof(hc.listen), "%s", next->metrics);
+	snprintf(hc.user, sizeof(hc.user), "%s", next->metrics_user);
+	snprintf(hc.password, sizeof(hc.password), "%s", next->metrics_password);
 	metrics_status(s);
-	ret = http_start(&hc, render, s, &s->http, why, len);
-	return ret;
+	ret = http_start(&hc, render, s, &h, why, len);
+	explicit_bzero(hc.password, sizeof(hc.password));
+	if (ret)
+		return ret;
+	old = s->http;
+	s->http = h;
+	http_stop(old);
+	return 0;
 }
 
 static void status_free(struct status *st)
@@ -441,6 +476,15 @@ void metrics_stop(struct server *s)
 	s->status = NULL;
 }
 
+static int client_cmp(const void *a, const void *b)
+{
+	const struct status_client *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
 /* The snapshot of clients, interfaces and rings, swapped in whole. */
 void metrics_status(struct server *s)
 {
@@ -448,7 +492,7 @@ void metrics_status(struct server *s)
 	unsigned int nflows = 0;
 	struct client *c;
 	struct served *sv;
-	int i;
+	int i, n;
 
 	if (!st)
 		return;
@@ -461,13 +505,20 @@ void metrics_status(struct server *s)
 		status_free(st);
 		return;
 	}
+	/* one series a process: its connections' flows together */
 	st->nclients = (int)s->nclients;
 	for (c = s->clients; c; c = c->next) {
 		st->client[st->nclient].uid = c->uid;
 		st->client[st->nclient++].pid = c->pid;
 	}
+	qsort(st->client, (size_t)st->nclient, sizeof(*st->client), client_cmp);
+	for (i = 0, n = 0; i < st->nclient; i++)
+		if (!n || client_cmp(&st->client[n - 1], &st->client[i]))
+			st->client[n++] = st->client[i];
+	st->nclient = n;
 	for (sv = s->flows; sv; sv = sv->next) {
 		const struct flow *f = sv->f;
+		struct status_client key = { .uid = sv->owner->uid, .pid = sv->owner->pid }, *who;
 
 		for (i = 0; i < st->niface && strcmp(st->iface[i].dev, f->dev); i++)
 			;
@@ -478,10 +529,11 @@ void metrics_status(struct server *s)
 			st->iface[i].mode_in = f->mode_in;
 		if (f->mode_out)
 			st->iface[i].mode_out = f->mode_out;
-		for (i = 0; i < st->nclient; i++)
-			if (sv->owner != &s->config_client && st->client[i].pid == sv->owner->pid &&
-			    st->client[i].uid == sv->owner->uid)
-				st->client[i].flows++;
+		who = sv->owner == &s->config_client ? NULL :
+		      bsearch(&key, st->client, (size_t)st->nclient, sizeof(*st->client),
+			      client_cmp);
+		if (who)
+			who->flows++;
 		for (i = 0; i < f->nfns; i++) {
 			struct status_ring *r = &st->ring[st->nring];
 			struct capture_stats cs;
@@ -499,9 +551,9 @@ void metrics_status(struct server *s)
 		if (st->ring[st->nring].id)
 			st->nring++;
 	}
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->status_lock);
 	old = s->status;
 	s->status = st;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->status_lock);
 	status_free(old);
 }

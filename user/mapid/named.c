@@ -94,7 +94,19 @@ int named_check(const struct mapid_config *cfg, const char *path, char *why, siz
 			snprintf(why, len, "out of memory");
 			return -1;
 		}
-		ret = apply_all(f, &cfg->flows[i], path, why, len);
+		/* as named_start builds it: the direction first, which a
+		 * function may depend on */
+		if (flow_set_direction(f, cfg->flows[i].direction)) {
+			char msg[256] = "";
+			int code;
+
+			err_pending_copy(&code, msg, sizeof(msg));
+			snprintf(why, len, "%s:%d: flow \"%s\": %s", path, cfg->flows[i].line,
+				 cfg->flows[i].name, msg);
+			ret = -1;
+		}
+		if (!ret)
+			ret = apply_all(f, &cfg->flows[i], path, why, len);
 		flow_free(f);
 	}
 	err_begin();
@@ -188,6 +200,14 @@ static int spec_copy(struct named_spec *dst, const struct named_spec *sp)
 	return 0;
 }
 
+static void named_free(struct server *s, struct named *n)
+{
+	named_halt(s, n);
+	spec_copy_free(&n->spec);
+	pthread_mutex_destroy(&n->read_lock);
+	free(n);
+}
+
 static void try_start(struct server *s, struct named *n, const char *what)
 {
 	if (!named_start(s, n)) {
@@ -229,6 +249,7 @@ void named_reconcile(struct server *s, const struct mapid_config *cfg)
 				log_warn("named flow \"%s\": out of memory", sp->name);
 				continue;
 			}
+			pthread_mutex_init(&n->read_lock, NULL);
 		}
 		n->next = NULL;
 		*tail = n;
@@ -240,10 +261,8 @@ void named_reconcile(struct server *s, const struct mapid_config *cfg)
 	pthread_mutex_unlock(&s->lock);
 	for (n = old; n; n = next) {
 		next = n->next;
-		named_halt(s, n);
 		log_info("named flow \"%s\" stopped", n->spec.name);
-		spec_copy_free(&n->spec);
-		free(n);
+		named_free(s, n);
 	}
 	for (n = s->named; n; n = n->next)
 		if (!n->sv)
@@ -287,8 +306,6 @@ void named_stop_all(struct server *s)
 	pthread_mutex_unlock(&s->lock);
 	for (; n; n = next) {
 		next = n->next;
-		named_halt(s, n);
-		spec_copy_free(&n->spec);
-		free(n);
+		named_free(s, n);
 	}
 }

@@ -455,6 +455,8 @@ static int do_attach(struct server *s, struct client *c, const struct mapid_hdr 
 	mbuf_i32(&b, f->mode_in);
 	mbuf_i32(&b, f->mode_out);
 	mbuf_u64(&b, f->start_ns);
+	mbuf_u32(&b, (uint32_t)n->sv->owner->uid);
+	mbuf_i32(&b, (int32_t)n->sv->owner->pid);
 	mbuf_u32(&b, (uint32_t)f->nfns);
 	for (i = 0; i < f->nfns; i++)
 		mbuf_str(&b, f->fns[i]->desc->name);
@@ -485,7 +487,7 @@ static int do_read(struct server *s, struct client *c, const struct mapid_hdr *h
 						 "named flow \"%s\" has no function %u",
 						 sv->named->spec.name, fid));
 	/* the endpoint reads the same functions' snapshots */
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&sv->named->read_lock);
 	if (!fid) {
 		ret = flow_read_slot(sv->f, FLOW_SLOT_SEEN, &v);
 	} else {
@@ -507,7 +509,7 @@ static int do_read(struct server *s, struct client *c, const struct mapid_hdr *h
 		else
 			mbuf_bytes(&b, &v, sizeof(v));
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&sv->named->read_lock);
 	if (ret)
 		return reply_error(c, h, ret);
 	if (b.err || b.len > MAPID_MSG_MAX - sizeof(struct mapid_hdr)) {
@@ -722,18 +724,18 @@ static void reload(struct server *s)
 			 s->cfg->socket);
 	snprintf(next.socket, sizeof(next.socket), "%s", s->cfg->socket);
 	named_reconcile(s, &next);
-	if (strcmp(next.metrics, s->cfg->metrics) ||
-	    strcmp(next.metrics_user, s->cfg->metrics_user) ||
-	    strcmp(next.metrics_password, s->cfg->metrics_password)) {
-		metrics_stop(s);
-		config_free(s->cfg);
-		*s->cfg = next;
-		if (metrics_start(s, why, sizeof(why)))
-			log_warn("SIGHUP: %s", why);
-	} else {
-		config_free(s->cfg);
-		*s->cfg = next;
+	if (metrics_apply(s, &next, why, sizeof(why))) {
+		/* the endpoint in use stays, and so do its settings: the next
+		 * SIGHUP tries the new ones again */
+		log_warn("SIGHUP: %s: metrics stay %s", why,
+			 *s->cfg->metrics ? s->cfg->metrics : "off");
+		memcpy(next.metrics, s->cfg->metrics, sizeof(next.metrics));
+		memcpy(next.metrics_user, s->cfg->metrics_user, sizeof(next.metrics_user));
+		memcpy(next.metrics_password, s->cfg->metrics_password,
+		       sizeof(next.metrics_password));
 	}
+	config_free(s->cfg);
+	*s->cfg = next;
 	s->gid = group_id(s->cfg->group);
 	s->payload_gid = group_id(s->cfg->payload_group);
 	s->status_dirty = 1;
@@ -757,6 +759,7 @@ int serve(const struct mapid_source *src, struct mapid_config *cfg, int listen_f
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.status_lock, NULL);
 	s.config_client = (struct client){ .sock = -1, .uid = 0, .pid = getpid(), .may_flow = 1,
 					   .may_payload = 1, .use = &s.config_use };
 	s.gid = group_id(cfg->group);
@@ -782,7 +785,7 @@ int serve(const struct mapid_source *src, struct mapid_config *cfg, int listen_f
 		goto out;
 	}
 	/* the endpoint's thread starts with every signal blocked (threads.h) */
-	ret = metrics_start(&s, why, sizeof(why));
+	ret = metrics_apply(&s, cfg, why, sizeof(why));
 	if (ret) {
 		log_warn("%s", why);
 		goto out;
@@ -833,15 +836,21 @@ int serve(const struct mapid_source *src, struct mapid_config *cfg, int listen_f
 		named_due = named_housekeep(&s);
 		if (named_due && (!due || named_due < due))
 			due = named_due;
+		/* the snapshot: every second, and soon after a change, but at
+		 * most every STATUS_MIN_MS however busy the clients keep it */
 		if (s.http) {
+			uint64_t next;
+
 			now = monotonic_ms();
-			if (s.status_dirty || now >= s.status_due) {
+			next = s.status_made + (s.status_dirty ? STATUS_MIN_MS : 1000);
+			if (now >= next) {
 				metrics_status(&s);
 				s.status_dirty = 0;
-				s.status_due = now + 1000;
+				s.status_made = now;
+				next = now + 1000;
 			}
-			if (!due || s.status_due < due)
-				due = s.status_due;
+			if (!due || next < due)
+				due = next;
 		}
 	}
 out:
@@ -857,5 +866,6 @@ out:
 	if (s.spare_fd >= 0)
 		close(s.spare_fd);
 	pthread_mutex_destroy(&s.lock);
+	pthread_mutex_destroy(&s.status_lock);
 	return ret;
 }

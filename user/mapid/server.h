@@ -5,9 +5,11 @@
  * Prometheus endpoint (metrics.c), which reads on a thread of its own.
  *
  * One thread changes everything here.  The endpoint's thread reads only
- * the named flows and the status snapshot, under lock: the loop takes the
- * lock to put a built flow in or take one out, and to swap the snapshot,
- * never while it builds a flow, so a scrape never waits on a connect.
+ * the named flows and the status snapshot, each under a lock of its own:
+ * the loop takes lock to put a built flow in or take one out (never while
+ * it builds one, so a scrape never waits on a connect), status_lock to
+ * swap the snapshot, and a named flow's read_lock to read it for a client.
+ * The loop so waits for a whole scrape only when the named flows change.
  */
 #ifndef MAPID_SERVER_H
 #define MAPID_SERVER_H
@@ -19,6 +21,8 @@
 #include "mapid.h"
 
 #define MAX_GROUPS 256
+/* The status snapshot is made at most this often (ms). */
+#define STATUS_MIN_MS 100
 /* Connections at once: a user's (root's are not counted), and everyone's. */
 #define MAX_USER_CLIENTS 64
 #define MAX_CLIENTS 4096
@@ -60,6 +64,9 @@ struct served {
 struct named {
 	struct named_spec spec;		/* its function texts owned */
 	struct served *sv;		/* running; NULL: not, for why */
+	/* held while its results are read: fn_desc.read keeps its snapshot in
+	 * the function, and the endpoint and a client's READ both read */
+	pthread_mutex_t read_lock;
 	char why[256];
 	uint64_t retry_ms;		/* when to try again (monotonic) */
 	struct named *next;
@@ -110,11 +117,12 @@ struct server {
 	/* the configuration's flows: owned by this client, which no socket has */
 	struct client config_client;
 	struct usage config_use;
-	pthread_mutex_t lock;		/* of named and status (above) */
+	pthread_mutex_t lock;		/* of named: the list, each one's sv */
 	struct named *named;
+	pthread_mutex_t status_lock;
 	struct status *status;
-	int status_dirty;
-	uint64_t status_due;
+	int status_dirty;		/* a change since status_made (monotonic ms) */
+	uint64_t status_made;
 	struct http_server *http;
 	uint64_t scrapes, scrape_errors;	/* under lock */
 };
@@ -137,9 +145,12 @@ void named_stop_all(struct server *s);
  * or NULL. */
 const char *named_refusal(const struct fn_instance *fi);
 
-/* The endpoint (metrics.c): started and stopped with the configuration's
- * metrics address; the snapshot of the rest, made by the loop. */
-int metrics_start(struct server *s, char *why, size_t len);
+/* The endpoint (metrics.c): the one next's metrics settings name, in
+ * place of the one running.  At another address it starts before the old
+ * one stops, and the old one stays when it cannot start (0, or a negative
+ * errno with why); at the same address only the credentials change.
+ * Stopped with mapid; the snapshot of the rest, made by the loop. */
+int metrics_apply(struct server *s, const struct mapid_config *next, char *why, size_t len);
 void metrics_stop(struct server *s);
 void metrics_status(struct server *s);
 
