@@ -360,7 +360,8 @@ static const struct {
 					  { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } }, 4 } },
 };
 
-static int functions_cost(int runs)
+/* Every function of lib_fns, or the one labelled only. */
+static int functions_cost(int runs, const char *only)
 {
 	struct baseline_bpf *skel = baseline_bpf__open_and_load();
 	struct flowprog counter;
@@ -380,6 +381,8 @@ static int functions_cost(int runs)
 		double empty[MAX_RUNS], alone[MAX_RUNS], with[MAX_RUNS], delta[MAX_RUNS];
 		struct flowprog fp;
 
+		if (only && strcmp(only, lib_fns[k].label))
+			continue;
 		if (flowprog_build_fns(&fp, NULL, &lib_fns[k].fn, 1, FP_XDP_FRAGS)) {
 			char msg[MAPI_ERRORSTR_LENGTH];
 			int code;
@@ -635,12 +638,12 @@ int main(int argc, char **argv)
 		return convs_cost(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "convs-connect"))
 		return convs_connect(atoi(argv[2]), argv[3], atoi(argv[4]));
-	if (argc == 3 && !strcmp(argv[1], "functions"))
-		return functions_cost(atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "functions"))
+		return functions_cost(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "top-keys"))
 		return top_keys_cost(atoi(argv[2]));
 	fprintf(stderr, "usage: cost cost RUNS | cost connect RUNS IFACE OTHERS |\n"
 			"       cost convs RUNS | cost convs-connect RUNS IFACE N |\n"
-			"       cost functions RUNS | cost top-keys RUNS\n");
+			"       cost functions RUNS [LABEL] | cost top-keys RUNS\n");
 	return 2;
 }
