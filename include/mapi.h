@@ -293,7 +293,8 @@ struct mapi_top_value {
  *
  * The kernel keeps a table of up to MAPI_TOP_TABLE values, each counted
  * exactly from its first packet.  A packet of a new value that finds the
- * table full is counted in other_packets and other_bytes instead, and in a
+ * table full (or, seldom, the value's 64 slots in it taken: docs/
+ * semantics.md) is counted in other_packets and other_bytes instead, and in a
  * Count-Min sketch (4 rows of 4096 cells), whose estimate of a value
  * exceeds its true count by at most e/4096 of "other" with probability
  * 98 %; the MAPI_TOP_SPILL values seen last among those are kept beside

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
- * TOP's kernel state: a table from a field's value to its packets and
- * bytes (user/flow/fn_top.c says what the key holds and reads the table).
+ * TOP's kernel state: a slot table from a field's value to its packets
+ * and bytes (user/flow/fn_top.c says what the key holds and reads it).
  *
  * A routine spliced into a flow's program as a subprogram (docs/
  * architecture.md, "Functions in BPF C"): the table comes as an argument,
@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "user/flow/fn_top.h"
+#include "keyslot.bpf.h"
 
 static __always_inline int add(struct top_count *c, __u64 len)
 {
@@ -21,26 +22,19 @@ static __always_inline int add(struct top_count *c, __u64 len)
 
 /*
  * Counts a packet of wire length len under the key (on the caller's
- * stack) in the table, shared by the CPUs: 0 when counted, 1 when the
- * value is not in it and could not be put in (the table is full, or the
- * kernel had no memory for it): the caller counts it as "other" and
- * spills it.  A value put in later is then in both tables, which the
- * reader adds up (its count since, exact, and what it spilled).
+ * stack) in the table (an array map of struct top_slot, shared by the
+ * CPUs): 0 when counted, 1 when the value is not in it and could not be
+ * put in (the table is full, or the value's slots hold others): the
+ * caller counts it as "other" and spills it.
  */
 __attribute__((noinline)) int mapi_top_count(void *table, const struct field_key *key, __u64 len)
 {
-	struct top_count *c = bpf_map_lookup_elem(table, key);
-	struct top_count first = { 1, len };
+	struct top_slot *s = (struct top_slot *)keyslot_get(table, key, TOP_TABLE_SLOTS - 1,
+							     TOP_TABLE_VALUES);
 
-	if (c)
-		return add(c, len);
-	if (!bpf_map_update_elem(table, key, &first, BPF_NOEXIST))
-		return 0;
-	/* another CPU put it in meanwhile, or the table is full */
-	c = bpf_map_lookup_elem(table, key);
-	if (c)
-		return add(c, len);
-	return 1;
+	if (!s)
+		return 1;
+	return add(&s->count, len);
 }
 
 /*

@@ -13,7 +13,9 @@ what it gained in that interval, the values without a packet in it left
 out.  Which values the table holds is still the whole trace's.
 
 PROTOCOL, FIELD, SORT are MAPI's numbers (mapi.h); TABLE the values the
-table holds (MAPI_TOP_TABLE).  Past the table the model knows each value's
+table holds (MAPI_TOP_TABLE), the first that come (a value refused before
+the table is full, its slots taken, docs/semantics.md, would show as a
+difference: the tests' traces have none).  Past the table the model knows each value's
 true count, and checks that a value listed as estimated lies within its
 error; which of those values are kept beside the table (an LRU, approximate
 in the kernel) it does not model, only how many.  Exits 0 when the TOP result of function FID

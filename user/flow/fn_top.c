@@ -9,23 +9,25 @@
  * In the kernel: the field's classic program (fields.h) leaves the value in
  * M[0..4] on the stack; the flow's slots count the packets that have the
  * field; the routine mapi_top_count (bpf/fn/top.bpf.c) counts the value in
- * a hash table of MAPI_TOP_TABLE values and says when the table is full: the packet then counts in the "other" slots, and mapi_top_spill
- * counts it in a Count-Min sketch and an LRU table of the values seen last
- * (fn_top.h).  The maps are created read-only for system calls: only the
- * program writes them, and mapid hands them to a client as they are.  The
- * result is read by walking the tables in batches and picking the top X.
+ * a slot table of MAPI_TOP_TABLE values (keyslot.h) and says when it has no
+ * room for it: the packet then counts in the "other" slots, and
+ * mapi_top_spill counts it in a Count-Min sketch and an LRU table of the
+ * values seen last (fn_top.h).  The maps are created read-only for system
+ * calls: only the program writes them, and mapid hands them to a client as
+ * they are.  The result is read by copying the tables in batches, walking
+ * them, and picking the top X.
  *
- * Over a trace: the same classic program in cbpf_exec(), a table in memory
- * with the same room, the same sketch, and an exact LRU (the kernel's is
+ * Over a trace: the same classic program in cbpf_exec(), a slot table in
+ * memory filled alike, the same sketch, and an exact LRU (the kernel's is
  * approximate): a trace and its packets sent live give the same result
  * while the values fit the table, and results within the same bounds
  * beyond it.
  *
- * Kernel memory: the table is allocated as values come (BPF_F_NO_PREALLOC),
- * about 110 bytes a value, 7 MiB at most; the sketch 256 KiB; the spill
- * table (an LRU is preallocated) 1.5 MiB.  One table for every CPU, with
- * atomic adds, not one per CPU: its memory does not grow with the CPUs, and
- * a per-CPU table measured no faster (make bench: function.top_*).
+ * Kernel memory: the table 5 MiB (131,072 slots of 40 bytes, an array:
+ * the kernel's hash table measured twice the cost a packet, make bench:
+ * function.top_*), the sketch 256 KiB, the spill table (an LRU is
+ * preallocated) 1.5 MiB.  One table for every CPU, with atomic adds, not
+ * one per CPU: its memory does not grow with the CPUs.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -39,10 +41,11 @@
 #include "fields.h"
 #include "fn_top.h"
 #include "functions.h"
-#include "keytable.h"
 #include "sampler.h"
+#include "slottable.h"
 
 _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
+_Static_assert(TOP_TABLE_VALUES == MAPI_TOP_TABLE, "mapi.h says how many values the table holds");
 
 /* Result slots: packets and bytes with the field, and those of values the
  * table had no room for. */
@@ -77,8 +80,8 @@ struct top {
 	unsigned int x;
 	int sort;
 	int table_fd, sketch_fd, spill_fd;
-	pthread_mutex_t lock;		/* memory, between the reader and a read */
-	struct keytable memory;		/* a flow over a trace: the table */
+	pthread_mutex_t lock;		/* table, between the reader and a read */
+	struct slottable table;		/* the kernel's, mapped; over a trace, in memory */
 	struct top_lru lru;
 	struct mapi_top_result *snapshot;	/* the last read's */
 	/* with an INTERVAL: the values and counts at the last interval's end,
@@ -150,7 +153,7 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->sampler = sampler;
 	t->sampler.merge = 1;
 	fi->clocked = t->per_interval && !f->served;	/* (mapid's copy is not read) */
-	keytable_init(&t->memory, sizeof(struct top_count), MAPI_TOP_TABLE);
+	slottable_init(&t->table, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count));
 	pthread_mutex_init(&t->lock, NULL);
 	fi->state = t;
 	ret = field_program(&t->fs, 0, &t->prog);
@@ -159,15 +162,13 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 
 static int top_connect(struct fn_instance *fi, const struct flow *f)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC | BPF_F_RDONLY);
-	struct top *t = fi->state;
-
 	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY);
+	struct top *t = fi->state;
 
 	(void)f;
 	fi->maps = 3;
-	t->table_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mapi_top", sizeof(struct field_key),
-				     sizeof(struct top_count), MAPI_TOP_TABLE, &opts);
+	t->table_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_top", sizeof(uint32_t),
+				     sizeof(struct top_slot), TOP_TABLE_SLOTS + 1, &ro);
 	if (t->table_fd < 0)
 		return err_kernel(-errno, "creating TOP's table");
 	t->sketch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_top_sketch", sizeof(uint32_t),
@@ -316,7 +317,7 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 	store_add(&f->host, (uint32_t)fi->slot + S_PACKETS, 1);
 	store_add(&f->host, (uint32_t)fi->slot + S_BYTES, p->wlen);
 	pthread_mutex_lock(&t->lock);
-	e = keytable_get(&t->memory, (const struct field_key *)mem, 1);
+	e = slottable_get(&t->table, (const struct field_key *)mem);
 	if (e) {
 		e->packets++;
 		e->bytes += p->wlen;
@@ -332,12 +333,6 @@ static int top_run(struct fn_instance *fi, struct flow *f, const struct trace_pk
 
 /* --- reading ----------------------------------------------------------------- */
 
-/* A value of the table: exact. */
-static void from_table(struct top_entry *e, const void *val)
-{
-	e->count = *(const struct top_count *)val;
-}
-
 /* A value kept beside it: its estimate before, plus its exact count since. */
 static void from_spill(struct top_entry *e, const void *val)
 {
@@ -349,14 +344,13 @@ static void from_spill(struct top_entry *e, const void *val)
 	e->spilled = 1;
 }
 
-/* Appends every entry of hash map fd (values of value_size) to all, read
- * in batches, at most max in all. */
-static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, const void *),
-		    struct top_entry *all, size_t *have, size_t max)
+/* Appends every entry of the spill table, hash map fd, to all, read in
+ * batches, at most max in all. */
+static int spill_walk(int fd, struct top_entry *all, size_t *have, size_t max)
 {
 	uint32_t chunk = 1024, count, batch_in = 0, batch_out = 0, i;
 	struct field_key *keys = malloc(chunk * sizeof(*keys));
-	uint8_t *vals = malloc((size_t)chunk * value_size);
+	struct top_spilled *vals = malloc(chunk * sizeof(*vals));
 	int first = 1, ret = 0, done = 0;
 
 	if (!keys || !vals)
@@ -366,7 +360,7 @@ static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, c
 		if (bpf_map_lookup_batch(fd, first ? NULL : &batch_in, &batch_out, keys, vals,
 					 &count, NULL)) {
 			if (errno != ENOENT) {
-				ret = err_kernel(-errno, "reading TOP's tables");
+				ret = err_kernel(-errno, "reading TOP's spill table");
 				break;
 			}
 			done = 1;	/* the last batch, perhaps with values */
@@ -374,7 +368,7 @@ static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, c
 		for (i = 0; i < count && *have < max; i++, (*have)++) {
 			memset(&all[*have], 0, sizeof(all[*have]));
 			all[*have].key = keys[i];
-			add(&all[*have], vals + (size_t)i * value_size);
+			from_spill(&all[*have], &vals[i]);
 		}
 		batch_in = batch_out;
 		first = 0;
@@ -384,60 +378,50 @@ static int map_walk(int fd, size_t value_size, void (*add)(struct top_entry *, c
 	return ret;
 }
 
-/* Every value of the kernel's tables. */
-static int kernel_entries(const struct top *t, struct top_entry **out, size_t *n,
-			  size_t *spilled)
+/*
+ * Every value of the tables, the kernel's or over a trace those in memory
+ * (t->lock held): the slot table's, exact, and then those kept beside it
+ * (*spilled of them).  A value may be in two slots (keyslot.bpf.h) and in
+ * the table and spilled too (put in after it was spilled): merge_same adds
+ * those up.
+ */
+static int entries(struct top *t, int trace, struct top_entry **out, size_t *n,
+		   size_t *spilled)
 {
-	/* (CPUs inserting at once may take a table a few past its size) */
-	size_t slack = 64 + 2 * (size_t)store_ncpus();
-	size_t max = MAPI_TOP_TABLE + TOP_SPILL_VALUES + 2 * slack, have = 0;
-	struct top_entry *all = malloc(max * sizeof(*all));
-	int ret;
-
-	if (!all)
-		return -ENOMEM;
-	ret = map_walk(t->table_fd, sizeof(struct top_count), from_table, all,
-		       &have, MAPI_TOP_TABLE + slack);
-	*spilled = have;
-	if (!ret)
-		ret = map_walk(t->spill_fd, sizeof(struct top_spilled), from_spill, all, &have,
-			       max);
-	if (ret) {
-		free(all);
-		return ret;
-	}
-	*spilled = have - *spilled;
-	*out = all;
-	*n = have;
-	return 0;
-}
-
-/* Every value of the tables in memory (t->lock held). */
-static int memory_entries(struct top *t, struct top_entry **out, size_t *n, size_t *spilled)
-{
-	struct keytable *m = &t->memory;
+	/* (the LRU hash's slack: CPUs inserting at once take it past its size) */
+	size_t max = TOP_TABLE_SLOTS + TOP_SPILL_VALUES + 64 + 2 * (size_t)store_ncpus();
+	struct top_entry *all;
 	const struct field_key *key;
 	const struct top_count *c;
-	struct top_entry *all;
-	size_t i, have = 0;
-	int k;
+	size_t have = 0, in_table;
+	uint32_t i;
+	int ret = 0, k;
 
-	all = malloc((m->n + (size_t)t->lru.n + 1) * sizeof(*all));
-	for (i = 0; all && i < m->cap; i++) {
-		if (!(c = keytable_at(m, i, &key)))
+	if (!trace && (ret = slottable_load(&t->table, t->table_fd)))
+		return err_kernel(ret, "reading TOP's table");
+	all = malloc(max * sizeof(*all));	/* (pages are touched as filled) */
+	if (!all)
+		return -ENOMEM;
+	for (i = 0; i < TOP_TABLE_SLOTS; i++) {
+		if (!(c = slottable_at(&t->table, i, &key)))
 			continue;
 		memset(&all[have], 0, sizeof(all[have]));
 		all[have].key = *key;
 		all[have++].count = *c;
 	}
-	for (k = 0; all && k < t->lru.n; k++, have++) {
+	in_table = have;
+	if (!trace)
+		ret = spill_walk(t->spill_fd, all, &have, max);
+	for (k = 0; trace && k < t->lru.n; k++, have++) {
 		memset(&all[have], 0, sizeof(all[have]));
 		all[have].key = t->lru.nodes[k].key;
 		from_spill(&all[have], &t->lru.nodes[k].v);
 	}
-	*spilled = (size_t)t->lru.n;
-	if (!all)
-		return -ENOMEM;
+	if (ret) {
+		free(all);
+		return ret;
+	}
+	*spilled = have - in_table;
 	*out = all;
 	*n = have;
 	return 0;
@@ -483,26 +467,29 @@ static int by_key(const void *a, const void *b)
 }
 
 /*
- * A value in the table and spilled too (the kernel could not put it in the
- * table at once, and did later) is one value: its counts add up, the
- * spilled part's error with them.  Returns the entries left; *spilled
- * less those merged.
+ * One entry for each value: the slots of a value put in twice, and a value
+ * in the table and spilled too, add up (the spilled part's error with
+ * them); a value is spilled when it is only beside the table.  Returns
+ * the entries left, and *spilled of them beside the table.
  */
 static size_t merge_same(struct top_entry *all, size_t n, size_t *spilled)
 {
 	size_t i, k = 0;
 
 	qsort(all, n, sizeof(*all), by_key);
+	*spilled = 0;
 	for (i = 0; i < n; i++) {
 		if (k && !field_key_cmp(&all[k - 1].key, &all[i].key)) {
 			all[k - 1].count.packets += all[i].count.packets;
 			all[k - 1].count.bytes += all[i].count.bytes;
 			all[k - 1].error.packets += all[i].error.packets;
 			all[k - 1].error.bytes += all[i].error.bytes;
-			all[k - 1].spilled = 0;	/* in the table now */
-			(*spilled)--;
+			*spilled -= all[k - 1].spilled;
+			all[k - 1].spilled &= all[i].spilled;
+			*spilled += all[k - 1].spilled;
 			continue;
 		}
+		*spilled += all[i].spilled;
 		all[k++] = all[i];
 	}
 	return k;
@@ -518,14 +505,11 @@ static int collect(struct fn_instance *fi, struct flow *f, struct top_entry **ou
 
 	/* the tables, then the counts: a value spilled after the counts were
 	 * read would make "exact" claim a list that is not */
-	if (f->trace)
-		pthread_mutex_lock(&t->lock);	/* the tables and the counts at once */
-	ret = f->trace ? memory_entries(t, &all, n, spilled) :
-			 kernel_entries(t, &all, n, spilled);
+	pthread_mutex_lock(&t->lock);	/* over a trace, the tables and the counts at once */
+	ret = entries(t, f->trace != NULL, &all, n, spilled);
 	for (s = 0; s < TOP_SLOTS && !ret; s++)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
-	if (f->trace)
-		pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	if (ret) {
 		free(all);
 		return ret;
@@ -745,7 +729,7 @@ static void top_release(struct fn_instance *fi)
 		return;
 	top_disconnect(fi);
 	cbpf_prog_free(&t->prog);
-	keytable_free(&t->memory);
+	slottable_free(&t->table);
 	free(t->lru.nodes);
 	free(t->lru.heads);
 	free(t->lru.sketch);

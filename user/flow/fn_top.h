@@ -7,12 +7,22 @@
 #ifndef MAPI_FN_TOP_H
 #define MAPI_FN_TOP_H
 
-#include "field_key.h"
+#include "keyslot.h"
 
 struct top_count {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/* The table: a slot table (keyslot.h) of twice the MAPI_TOP_TABLE values
+ * it holds (mapi.h says how many: 65536). */
+#define TOP_TABLE_VALUES 65536
+#define TOP_TABLE_SLOTS (2 * TOP_TABLE_VALUES)
+
+struct top_slot {
+	struct keyslot head;
+	struct top_count count;
+};				/* 40 bytes */
 
 /*
  * Values that find the table full: a Count-Min sketch of TOP_SKETCH_ROWS
