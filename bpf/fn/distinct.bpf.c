@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0)
 /*
  * DISTINCT's kernel state: HyperLogLog registers for the count over all
- * packets, and a table from a value of the per field to registers of its
- * own (user/flow/fn_distinct.c reads them and estimates).
+ * packets, and a slot table from a value of the per field to registers of
+ * its own (user/flow/fn_distinct.c reads them and estimates).
  *
  * A routine spliced into a flow's program (docs/architecture.md,
  * "Functions in BPF C"): its maps come as arguments.
@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "user/flow/fn_distinct.h"
+#include "keyslot.bpf.h"
 
 /*
  * Raises register idx of regs (of 2^bits) to rank: a compare-and-swap on
@@ -37,18 +38,17 @@ static __always_inline void raise(__u8 *regs, __u32 idx, __u32 rank, int bits)
 
 /*
  * Adds a packet with the field's value key: to the registers of all (an
- * array map of one struct distinct_all) and, when per (a hash map of
- * struct distinct_per, a key on the caller's stack) is not NULL, to those
- * of the per value per_key, made from zero (an array map of one zeroed
- * struct distinct_per) when new.  Returns 1 when the per table is full.
+ * array map of one struct distinct_all) and, when per (an array map of
+ * struct distinct_slot, a slot table) is not NULL, to those of the per
+ * value per_key (on the caller's stack).  Returns 1 when the per value is
+ * not in the table and could not be put in (full, or its slots taken).
  */
 __attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_key *key,
-						void *per, const struct field_key *per_key,
-						void *zero)
+						void *per, const struct field_key *per_key)
 {
 	__u64 h = field_key_hash(key);
 	struct distinct_all *a;
-	struct distinct_per *p;
+	struct distinct_slot *p;
 	__u32 z = 0;
 
 	a = bpf_map_lookup_elem(all, &z);
@@ -57,22 +57,13 @@ __attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_ke
 		      distinct_rank(h, DISTINCT_ALL_BITS), DISTINCT_ALL_BITS);
 	if (!per)
 		return 0;
-	p = bpf_map_lookup_elem(per, per_key);
-	if (!p) {
-		void *init = bpf_map_lookup_elem(zero, &z);
-
-		if (!init)
-			return 0;
-		/* fails when the table is full (or the kernel has no memory
-		 * for it: "other" all the same), or another CPU put it in */
-		bpf_map_update_elem(per, per_key, init, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(per, per_key);
-		if (!p)
-			return 1;
-	}
-	__sync_fetch_and_add(&p->packets, 1);
-	raise(p->reg, (__u32)(h >> (64 - DISTINCT_PER_BITS)), distinct_rank(h, DISTINCT_PER_BITS),
-	      DISTINCT_PER_BITS);
+	p = (struct distinct_slot *)keyslot_get(per, per_key, DISTINCT_TABLE_SLOTS - 1,
+						DISTINCT_TABLE);
+	if (!p)
+		return 1;
+	__sync_fetch_and_add(&p->per.packets, 1);
+	raise(p->per.reg, (__u32)(h >> (64 - DISTINCT_PER_BITS)),
+	      distinct_rank(h, DISTINCT_PER_BITS), DISTINCT_PER_BITS);
 	return 0;
 }
 

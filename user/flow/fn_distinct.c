@@ -15,13 +15,15 @@
  * In the kernel: the fields' classic programs (fields.h) leave the keys in
  * M[0..4] and M[5..9]; the flow's slots count the packets that have them;
  * the routine mapi_distinct_add (bpf/fn/distinct.bpf.c) raises the
- * registers, in an array map for all packets and in a hash table of up to
- * DISTINCT_TABLE per values (allocated as they come), and says when that
- * table is full (the "other" slot).  Over a trace: the same programs
- * (cbpf_exec), hash, registers and room, so that the same packets leave
- * the same registers live and offline, and the same estimates.
+ * registers, in an array map for all packets and in a slot table
+ * (keyslot.h) of up to DISTINCT_TABLE per values, and says when a per
+ * value has no room (the "other" slot).  Over a trace: the same programs
+ * (cbpf_exec), hash, registers and slot table, so that the same packets
+ * leave the same registers live and offline, and the same estimates.
  *
- * Kernel memory: 4 KiB, and 300 bytes or so a per value (5 MiB at most).
+ * Kernel memory: 4 KiB, and with a per field 9 MiB (32,768 slots of 288
+ * bytes, allocated at connect: the kernel's hash table, allocated as
+ * values came, cost twice as much a packet).
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -36,7 +38,7 @@
 #include "fields.h"
 #include "fn_distinct.h"
 #include "functions.h"
-#include "keytable.h"
+#include "slottable.h"
 
 _Static_assert(DISTINCT_TABLE == MAPI_DISTINCT_TABLE, "mapi.h says how many per values fit");
 
@@ -52,10 +54,10 @@ struct distinct {
 	int per;			/* a per field was given */
 	struct cbpf_prog prog, per_prog;
 	unsigned int x;
-	int all_fd, per_fd, zero_fd;
+	int all_fd, per_fd;
 	pthread_mutex_t lock;		/* memory, between the reader and a read */
 	struct distinct_all memory_all;	/* a flow over a trace: the registers */
-	struct keytable memory_per;
+	struct slottable table;		/* the kernel's, read; over a trace, in memory */
 	struct mapi_distinct_result *snapshot;	/* the last read's */
 };
 
@@ -83,9 +85,9 @@ static int distinct_prepare(struct fn_instance *fi, const struct flow *f)
 	d->per_fs = d->per ? (struct field_spec){ (int)fi->args[2].v.i, (int)fi->args[3].v.i,
 						  32, 128 } : d->fs;
 	d->x = d->per && fi->given > 4 ? (unsigned int)fi->args[4].v.i : DISTINCT_X_DEFAULT;
-	d->all_fd = d->per_fd = d->zero_fd = -1;
+	d->all_fd = d->per_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
-	keytable_init(&d->memory_per, sizeof(struct distinct_per), DISTINCT_TABLE);
+	slottable_init(&d->table, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE, sizeof(struct distinct_per));
 	ret = field_program(&d->fs, 0, &d->prog);
 	if (!ret && d->per)
 		ret = field_program(&d->per_fs, PER_BASE, &d->per_prog);
@@ -95,27 +97,20 @@ static int distinct_prepare(struct fn_instance *fi, const struct flow *f)
 static int distinct_connect(struct fn_instance *fi, const struct flow *f)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY);
-	LIBBPF_OPTS(bpf_map_create_opts, grown, .map_flags = BPF_F_NO_PREALLOC | BPF_F_RDONLY);
-	/* the per values' first registers: read-only for programs too */
-	LIBBPF_OPTS(bpf_map_create_opts, frozen, .map_flags = BPF_F_RDONLY | BPF_F_RDONLY_PROG);
 	struct distinct *d = fi->state;
 
 	(void)f;
-	fi->maps = d->per ? 3 : 1;
+	fi->maps = d->per ? 2 : 1;
 	d->all_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_distinct", sizeof(uint32_t),
 				   sizeof(struct distinct_all), 1, &ro);
 	if (d->all_fd < 0)
 		return err_kernel(-errno, "creating DISTINCT's registers");
 	if (!d->per)
 		return 0;
-	d->per_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mapi_distinct_per", sizeof(struct field_key),
-				   sizeof(struct distinct_per), DISTINCT_TABLE, &grown);
+	d->per_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_distinct_per", sizeof(uint32_t),
+				   sizeof(struct distinct_slot), DISTINCT_TABLE_SLOTS + 1, &ro);
 	if (d->per_fd < 0)
 		return err_kernel(-errno, "creating DISTINCT's table");
-	d->zero_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_distinct_0", sizeof(uint32_t),
-				    sizeof(struct distinct_per), 1, &frozen);
-	if (d->zero_fd < 0)
-		return err_kernel(-errno, "creating DISTINCT's empty registers");
 	return 0;
 }
 
@@ -140,11 +135,9 @@ static int distinct_emit(struct codegen *cg, const struct fn_instance *fi)
 		pb_ld_imm64(pb, R3, BPF_PSEUDO_MAP_FD, (uint32_t)d->per_fd);
 		pb_emit(pb, MOV64_REG(R4, RFP));
 		pb_emit(pb, ALU64_IMM(BPF_ADD, R4, STK_SCRATCH + 4 * PER_BASE));
-		pb_ld_imm64(pb, R5, BPF_PSEUDO_MAP_FD, (uint32_t)d->zero_fd);
 	} else {
 		pb_emit(pb, MOV64_IMM(R3, 0));
 		pb_emit(pb, MOV64_IMM(R4, 0));
-		pb_emit(pb, MOV64_IMM(R5, 0));
 	}
 	cg_call_routine(cg, &routine_mapi_distinct_add);
 	pb_jmp_imm(pb, BPF_JEQ, R0, 0, skip);
@@ -178,7 +171,7 @@ static int distinct_run(struct fn_instance *fi, struct flow *f, const struct tra
 	pthread_mutex_lock(&d->lock);
 	raise_memory(d->memory_all.reg, h, DISTINCT_ALL_BITS);
 	if (d->per) {
-		e = keytable_get(&d->memory_per, (const struct field_key *)&per_mem[PER_BASE], 1);
+		e = slottable_get(&d->table, (const struct field_key *)&per_mem[PER_BASE]);
 		if (e) {
 			e->packets++;
 			raise_memory(e->reg, h, DISTINCT_PER_BITS);
@@ -212,6 +205,12 @@ struct per_entry {
 	uint64_t distinct, packets;
 };
 
+/* A slot of the per table, as read. */
+struct per_slot {
+	struct field_key key;
+	struct distinct_per v;
+};
+
 static int by_distinct(const void *a, const void *b)
 {
 	const struct per_entry *x = a, *y = b;
@@ -223,84 +222,89 @@ static int by_distinct(const void *a, const void *b)
 	return field_key_cmp(&x->key, &y->key);	/* ties in a fixed order */
 }
 
-static void per_entry_of(struct per_entry *e, const struct field_key *k,
-			 const struct distinct_per *v)
+static int per_by_key(const void *a, const void *b)
 {
-	e->key = *k;
-	e->packets = v->packets;
-	e->distinct = (uint64_t)llround(estimate(v->reg, DISTINCT_PER_BITS));
+	return field_key_cmp(&(*(const struct per_slot *const *)a)->key,
+			     &(*(const struct per_slot *const *)b)->key);
 }
 
-/* The registers over all packets and every per value's estimate, from the
- * kernel's maps. */
-static int kernel_state(const struct distinct *d, struct distinct_all *all,
-			struct per_entry **out, size_t *n)
+/*
+ * The registers over all packets and every per value's estimate, from the
+ * kernel's maps or over a trace from memory.  A per value that two CPUs
+ * put in at once has two slots (keyslot.bpf.h): its packets add up, its
+ * registers are the larger of each pair, as if one had raised them all.
+ */
+static int state(struct distinct *d, int trace, struct distinct_all *all, struct per_entry **out,
+		 size_t *n)
 {
-	uint32_t chunk = 256, count, in = 0, next = 0, i, zero = 0;
-	struct field_key *keys = NULL;
-	struct distinct_per *vals = NULL;
+	struct per_slot *slots = NULL, **order = NULL;
 	struct per_entry *es = NULL;
-	int first = 1, done = 0, ret = 0;
-	size_t have = 0, max;
+	size_t have = 0, i, k = 0;
+	uint32_t zero = 0, j;
+	int ret = 0, r;
 
-	if (bpf_map_lookup_elem(d->all_fd, &zero, all))
-		return err_kernel(-errno, "reading DISTINCT's registers");
 	*out = NULL;
 	*n = 0;
-	if (!d->per)
-		return 0;
-	/* (CPUs inserting at once may take the table a few past its size) */
-	max = DISTINCT_TABLE + 64 + 2 * (size_t)store_ncpus();
-	keys = malloc(chunk * sizeof(*keys));
-	vals = malloc(chunk * sizeof(*vals));
-	es = malloc(max * sizeof(*es));
-	if (!keys || !vals || !es)
-		ret = -ENOMEM;
-	while (!ret && !done) {
-		count = chunk;
-		if (bpf_map_lookup_batch(d->per_fd, first ? NULL : &in, &next, keys, vals, &count,
-					 NULL)) {
-			if (errno != ENOENT) {
-				ret = err_kernel(-errno, "reading DISTINCT's table");
-				break;
-			}
-			done = 1;
-		}
-		for (i = 0; i < count && have < max; i++)
-			per_entry_of(&es[have++], &keys[i], &vals[i]);
-		in = next;
-		first = 0;
+	pthread_mutex_lock(&d->lock);
+	if (trace)
+		*all = d->memory_all;
+	else if (bpf_map_lookup_elem(d->all_fd, &zero, all))
+		ret = err_kernel(-errno, "reading DISTINCT's registers");
+	if (!ret && d->per && !trace && (ret = slottable_load(&d->table, d->per_fd)))
+		ret = err_kernel(ret, "reading DISTINCT's table");
+	if (!ret && d->per) {
+		slots = malloc(DISTINCT_TABLE_SLOTS * sizeof(*slots));
+		order = malloc(DISTINCT_TABLE_SLOTS * sizeof(*order));
+		if (!slots || !order)
+			ret = -ENOMEM;
 	}
-	free(keys);
-	free(vals);
+	for (j = 0; !ret && d->per && j < DISTINCT_TABLE_SLOTS; j++) {
+		const struct field_key *key;
+		const struct distinct_per *v = slottable_at(&d->table, j, &key);
+
+		if (!v)
+			continue;
+		slots[have].key = *key;
+		slots[have].v = *v;
+		order[have] = &slots[have];
+		have++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!ret && have)
+		es = malloc(have * sizeof(*es));
+	if (!ret && have && !es)
+		ret = -ENOMEM;
+	if (!ret && have) {
+		qsort(order, have, sizeof(*order), per_by_key);
+		for (i = 0; i < have; i++) {
+			struct distinct_per *v = &order[i]->v;
+
+			if (k && !field_key_cmp(&order[k - 1]->key, &order[i]->key)) {
+				struct distinct_per *into = &order[k - 1]->v;
+
+				into->packets += v->packets;
+				for (r = 0; r < DISTINCT_PER_REGS; r++)
+					if (into->reg[r] < v->reg[r])
+						into->reg[r] = v->reg[r];
+				continue;
+			}
+			order[k++] = order[i];
+		}
+		for (i = 0; i < k; i++) {
+			es[i].key = order[i]->key;
+			es[i].packets = order[i]->v.packets;
+			es[i].distinct = (uint64_t)llround(estimate(order[i]->v.reg,
+								    DISTINCT_PER_BITS));
+		}
+	}
+	free(slots);
+	free(order);
 	if (ret) {
 		free(es);
 		return ret;
 	}
 	*out = es;
-	*n = have;
-	return 0;
-}
-
-static int memory_state(struct distinct *d, struct distinct_all *all, struct per_entry **out,
-			size_t *n)
-{
-	const struct field_key *k;
-	const struct distinct_per *v;
-	struct per_entry *es;
-	size_t i, have = 0;
-
-	pthread_mutex_lock(&d->lock);
-	*all = d->memory_all;
-	es = malloc((d->memory_per.n + 1) * sizeof(*es));
-	for (i = 0; es && i < d->memory_per.cap; i++)
-		if ((v = keytable_at(&d->memory_per, i, &k)))
-			per_entry_of(&es[have++], k, v);
-	pthread_mutex_unlock(&d->lock);
-	if (!es)
-		return -ENOMEM;
-	*out = es;
-	*n = have;
+	*n = k;
 	return 0;
 }
 
@@ -317,7 +321,7 @@ static int distinct_read(struct fn_instance *fi, struct flow *f, const void **ou
 	for (s = 0; s < DISTINCT_SLOTS && !ret; s++)
 		ret = flow_read_slot(f, (uint32_t)(fi->slot + s), &slot[s]);
 	if (!ret)
-		ret = f->trace ? memory_state(d, &all, &es, &n) : kernel_state(d, &all, &es, &n);
+		ret = state(d, f->trace != NULL, &all, &es, &n);
 	if (ret)
 		return ret;
 	if (n)
@@ -350,9 +354,9 @@ static int distinct_read(struct fn_instance *fi, struct flow *f, const void **ou
 
 /* --- mapid, and the end -------------------------------------------------- */
 
-/* Its maps, by address (fn_maps_*): the per table's two when per. */
-#define DISTINCT_MAPS(d) { &(d)->all_fd, &(d)->per_fd, &(d)->zero_fd }
-#define DISTINCT_NMAPS(d) ((d)->per ? 3 : 1)
+/* Its maps, by address (fn_maps_*): the per table too when per. */
+#define DISTINCT_MAPS(d) { &(d)->all_fd, &(d)->per_fd }
+#define DISTINCT_NMAPS(d) ((d)->per ? 2 : 1)
 
 static int distinct_share(const struct fn_instance *fi, int *fds, int max)
 {
@@ -376,7 +380,7 @@ static void distinct_disconnect(struct fn_instance *fi)
 	struct distinct *d = fi->state;
 	int *const maps[] = DISTINCT_MAPS(d);
 
-	fn_maps_close(fi, maps, 3);
+	fn_maps_close(fi, maps, 2);
 }
 
 static void distinct_release(struct fn_instance *fi)
@@ -388,7 +392,7 @@ static void distinct_release(struct fn_instance *fi)
 	distinct_disconnect(fi);
 	cbpf_prog_free(&d->prog);
 	cbpf_prog_free(&d->per_prog);
-	keytable_free(&d->memory_per);
+	slottable_free(&d->table);
 	free(d->snapshot);
 	pthread_mutex_destroy(&d->lock);
 	free(d);

@@ -8,7 +8,7 @@
 #ifndef MAPI_FN_DISTINCT_H
 #define MAPI_FN_DISTINCT_H
 
-#include "field_key.h"
+#include "keyslot.h"
 
 /* Registers: 2^12 for the count over all packets (1.6 % standard error),
  * 2^8 under each value of the per field (6.5 %). */
@@ -16,8 +16,10 @@
 #define DISTINCT_PER_BITS 8
 #define DISTINCT_ALL_REGS (1 << DISTINCT_ALL_BITS)
 #define DISTINCT_PER_REGS (1 << DISTINCT_PER_BITS)
-/* Values of the per field the kernel's table holds. */
+/* Values of the per field the kernel's table holds: a slot table
+ * (keyslot.h) of twice as many slots of struct distinct_slot. */
 #define DISTINCT_TABLE 16384
+#define DISTINCT_TABLE_SLOTS (2 * DISTINCT_TABLE)
 
 struct distinct_all {
 	__u8 reg[DISTINCT_ALL_REGS];
@@ -27,6 +29,11 @@ struct distinct_per {
 	__u64 packets;
 	__u8 reg[DISTINCT_PER_REGS];
 };
+
+struct distinct_slot {
+	struct keyslot head;
+	struct distinct_per per;
+};				/* 288 bytes */
 
 /* Leading zeros of x, which is not 0. */
 static inline __u32 distinct_clz64(__u64 x)
