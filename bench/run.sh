@@ -92,14 +92,15 @@ bench_functions() {
 			"ns/pkt" "$(jget counter <<<"$line")" "-" \
 			"median of (with it - counter alone) per run; goal <= 15 ns (TOP: 40)"
 	done < "$T/functions.json"
-	# TOP and DISTINCT over 100,000 Zipf-distributed sources: each packet a
-	# run of its own
+	# TOP and DISTINCT over 100,000 Zipf-distributed sources, streamed (one
+	# test run of 400,000 repeats, each from the next source:
+	# bpf/keyfeed.bpf.c); "cold": each packet a run of its own
 	"$B/cost" top-keys "$(( RUNS < 3 ? RUNS : 3 ))" > "$T/top.json"
 	while read -r line; do
 		record "$line"
 		case $line in
-		*top_100k*) notes="top-10 recall $(jget recall_top10 <<<"$line"), max error $(jget max_relative_error <<<"$line"), a read $(jget read_ms <<<"$line") ms" ;;
-		*) notes="error $(jget relative_error <<<"$line") (standard $(jget standard_error <<<"$line"))" ;;
+		*top_100k*) notes="top-10 recall $(jget recall_top10 <<<"$line"), max error $(jget max_relative_error <<<"$line"), a read $(jget read_ms <<<"$line") ms, cold $(jget cold <<<"$line") ns" ;;
+		*) notes="error $(jget relative_error <<<"$line") (standard $(jget standard_error <<<"$line")), cold $(jget cold <<<"$line") ns" ;;
 		esac
 		row "$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")" "$(jget median <<<"$line")" \
 			"ns/pkt" "-" "-" "$(jget kernel_bytes <<<"$line") bytes of maps, $notes; goal <= 40 ns"
