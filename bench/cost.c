@@ -415,6 +415,22 @@ static int functions_cost(int runs, const char *only)
 		fflush(stdout);
 		flowprog_free(&fp);
 	}
+	if (!only || !strcmp(only, "clock_alone")) {
+		double empty[MAX_RUNS], delta[MAX_RUNS];
+
+		/* bpf_ktime_get_ns() alone, over the counter alone: what GAP and
+		 * PKTINFO cannot go below */
+		for (r = 0; r < runs; r++) {
+			empty[r] = time_ns(bpf_program__fd(skel->progs.xdp_pass), &p);
+			delta[r] = time_ns(bpf_program__fd(skel->progs.xdp_clock), &p) -
+				   time_ns(bpf_program__fd(skel->progs.xdp_count), &p);
+		}
+		printf("{\"case\":\"function.clock_alone\",\"unit\":\"ns/packet\",\"median\":%.3f,"
+		       "\"baseline\":%.3f,\"runs\":", bench_median(delta, runs),
+		       bench_median(empty, runs));
+		bench_print_runs(delta, runs);
+		printf("}\n");
+	}
 	flowprog_free(&counter);
 	baseline_bpf__destroy(skel);
 	return 0;
