@@ -58,7 +58,7 @@ __attribute__((noinline)) int mapi_distinct_add(void *all, const struct field_ke
 	if (!per)
 		return 0;
 	p = (struct distinct_slot *)keyslot_get(per, per_key, DISTINCT_TABLE_SLOTS - 1,
-						DISTINCT_TABLE);
+						DISTINCT_TABLE, DISTINCT_ORDER_RUN);
 	if (!p)
 		return 1;
 	__sync_fetch_and_add(&p->per.packets, 1);

@@ -34,8 +34,9 @@ static __always_inline __u32 keyslot_state(const struct keyslot *s)
 /*
  * The slot of key in slots (an array map of mask + 1 slots and the head),
  * the key written when it was not there and the table holds fewer than
- * max values; NULL when it is full or the key's KEYSLOT_PROBES slots hold
- * other values.  A new slot's value is zero (the array's, never reused).
+ * max values, the slot then appended to the order list (of runs of run
+ * entries: keyslot.h); NULL when it is full or the key's KEYSLOT_PROBES
+ * slots hold other values.  A new slot's value is zero (the array's, never reused).
  *
  * Claiming is a compare-and-swap of the state from EMPTY to BUSY, so that
  * two CPUs never write one slot; the key is published by an exchange to
@@ -47,7 +48,7 @@ static __always_inline __u32 keyslot_state(const struct keyslot *s)
  * once may take the table a few values past max.
  */
 static __always_inline struct keyslot *keyslot_get(void *slots, const struct field_key *key,
-						   __u32 mask, __u32 max)
+						   __u32 mask, __u32 max, __u32 run)
 {
 	__u64 h = field_key_hash(key);
 	__u32 at = mask + 1, idx = keyslot_index(h, 0, mask);
@@ -71,9 +72,15 @@ static __always_inline struct keyslot *keyslot_get(void *slots, const struct fie
 				return NULL;
 			st = __sync_val_compare_and_swap(&s->state, KEYSLOT_EMPTY, KEYSLOT_BUSY);
 			if (st == KEYSLOT_EMPTY) {
+				__u32 k, elem, *o;
+
 				s->key = *key;
 				__sync_lock_test_and_set(&s->state, KEYSLOT_READY);
-				__sync_fetch_and_add(&head->state, 1);
+				k = __sync_fetch_and_add(&head->state, 1);
+				elem = mask + 2 + k / run;	/* (past the list: no element) */
+				o = bpf_map_lookup_elem(slots, &elem);
+				if (o)
+					o[k & (run - 1)] = idx + 1;
 				return s;
 			}
 		}

@@ -22,15 +22,15 @@ static __always_inline int add(struct top_count *c, __u64 len)
 
 /*
  * Counts a packet of wire length len under the key (on the caller's
- * stack) in the table (an array map of struct top_slot, shared by the
- * CPUs): 0 when counted, 1 when the value is not in it and could not be
- * put in (the table is full, or the value's slots hold others): the
- * caller counts it as "other" and spills it.
+ * stack) in the table (an array map of struct top_slot, a slot table
+ * shared by the CPUs: keyslot.h): 0 when counted, 1 when the value
+ * is not in it and could not be put in (the table is full, or the value's
+ * slots hold others): the caller counts it as "other" and spills it.
  */
 __attribute__((noinline)) int mapi_top_count(void *table, const struct field_key *key, __u64 len)
 {
 	struct top_slot *s = (struct top_slot *)keyslot_get(table, key, TOP_TABLE_SLOTS - 1,
-							     TOP_TABLE_VALUES);
+							     TOP_TABLE_VALUES, TOP_ORDER_RUN);
 
 	if (!s)
 		return 1;

@@ -9,7 +9,9 @@
  * a flow over a trace uses).  The kernel's table, read back, must be that
  * table byte for byte: the same values in the same slots with the same
  * counts, and the same head.  TOP's result must say what the memory table
- * says: the values it holds, and as "other" the packets it refused.
+ * says: the values it holds, and as "other" the packets it refused.  Read
+ * early, while it holds few values (slot by slot, as its order list names
+ * them), it must hold the same slots, claimed in the same order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 
 #define SOURCES (2 * TOP_TABLE_VALUES)
 #define PACKETS (3 * SOURCES)
+#define EARLY 1000		/* values when the table is read early */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -34,6 +37,28 @@ static uint32_t next_rand(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (uint32_t)(rng >> 16);
+}
+
+static size_t slot_bytes(void)
+{
+	return slottable_slot_size(sizeof(struct top_count));
+}
+
+/* The early read: the same values, in the same order, in the same slots. */
+static void same_early(const struct slottable *kernel, const struct slottable *memory)
+{
+	uint32_t k, bad = 0;
+
+	CHECK(kernel->n == memory->n, "early: the kernel's table holds %u values, not %u",
+	      kernel->n, memory->n);
+	for (k = 0; k < kernel->n && k < memory->n; k++) {
+		size_t at = (size_t)(memory->order[k] - 1) * slot_bytes();
+
+		bad += kernel->order[k] != memory->order[k] ||
+		       memcmp(kernel->slots + at, memory->slots + at, slot_bytes());
+	}
+	CHECK(!bad, "early: %u of %u values not in the same slot, or not as in memory", bad,
+	      memory->n);
 }
 
 int main(void)
@@ -53,8 +78,11 @@ int main(void)
 
 	if (!CHECK_OK(flowprog_build_fns(&fp, NULL, &top, 1, FP_XDP_FRAGS), "TOP's program"))
 		return check_summary("test_top_slots_run");
-	slottable_init(&memory, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count));
-	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count));
+	slottable_init(&memory, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
+		       TOP_ORDER_RUN);
+	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
+		       TOP_ORDER_RUN);
+	fi = fp.flow->fns[0];
 	for (i = 0; i < PACKETS; i++) {
 		/* the first SOURCES packets each a new source, then any again */
 		uint32_t src = 0x0b000000u + (i < SOURCES ? i : next_rand() % SOURCES);
@@ -80,22 +108,25 @@ int main(void)
 			refused_packets++;
 			refused_bytes += p.len;
 		}
+		if (i + 1 != EARLY)
+			continue;
+		ret = fi->desc->share(fi, fds, 3);
+		if (!CHECK(ret == 3, "TOP shares its 3 maps (%d)", ret))
+			goto out;
+		ret = slottable_load(&kernel, fds[0]);
+		if (!CHECK_OK(ret, "reading the kernel's table early"))
+			goto out;
+		same_early(&kernel, &memory);
 	}
-	fi = fp.flow->fns[0];
-	ret = fi->desc->share(fi, fds, 3);
-	if (!CHECK(ret == 3, "TOP shares its 3 maps (%d)", ret))
-		goto out;
 	ret = slottable_load(&kernel, fds[0]);
 	if (!CHECK_OK(ret, "reading the kernel's table"))
 		goto out;
-	bytes = ((size_t)TOP_TABLE_SLOTS + 1) * slottable_slot_size(sizeof(struct top_count));
+	bytes = ((size_t)TOP_TABLE_SLOTS + 1) * slot_bytes();
 	CHECK(!memcmp(kernel.slots, memory.slots, bytes),
 	      "the kernel's table is the one in memory, slot by slot");
-	for (i = 0; i < TOP_TABLE_SLOTS; i++) {
-		const struct field_key *k;
-
-		in_table += slottable_at(&memory, i, &k) != NULL;
-	}
+	in_table = memory.n;
+	CHECK(kernel.n == in_table, "the kernel's table holds %u values, memory's %u", kernel.n,
+	      in_table);
 	CHECK(in_table == TOP_TABLE_VALUES, "the table holds %u values, not %u", in_table,
 	      TOP_TABLE_VALUES);
 	CHECK(refused_packets > SOURCES - TOP_TABLE_VALUES,

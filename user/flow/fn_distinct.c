@@ -21,7 +21,7 @@
  * (cbpf_exec), hash, registers and slot table, so that the same packets
  * leave the same registers live and offline, and the same estimates.
  *
- * Kernel memory: 4 KiB, and with a per field 9 MiB (32,768 slots of 288
+ * Kernel memory: 4 KiB, and with a per field 9.1 MiB (32,768 slots of 288
  * bytes, allocated at connect: the kernel's hash table, allocated as
  * values came, cost twice as much a packet).
  */
@@ -41,6 +41,9 @@
 #include "slottable.h"
 
 _Static_assert(DISTINCT_TABLE == MAPI_DISTINCT_TABLE, "mapi.h says how many per values fit");
+_Static_assert(DISTINCT_ORDER_RUN * 4 <= sizeof(struct distinct_slot) &&
+	       !(DISTINCT_ORDER_RUN & (DISTINCT_ORDER_RUN - 1)),
+	       "the order list's run fits a slot, a power of two");
 
 /* Result slots: packets with the fields, and those of per values the table
  * had no room for. */
@@ -87,7 +90,8 @@ static int distinct_prepare(struct fn_instance *fi, const struct flow *f)
 	d->x = d->per && fi->given > 4 ? (unsigned int)fi->args[4].v.i : DISTINCT_X_DEFAULT;
 	d->all_fd = d->per_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
-	slottable_init(&d->table, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE, sizeof(struct distinct_per));
+	slottable_init(&d->table, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE, sizeof(struct distinct_per),
+		       DISTINCT_ORDER_RUN);
 	ret = field_program(&d->fs, 0, &d->prog);
 	if (!ret && d->per)
 		ret = field_program(&d->per_fs, PER_BASE, &d->per_prog);
@@ -108,7 +112,8 @@ static int distinct_connect(struct fn_instance *fi, const struct flow *f)
 	if (!d->per)
 		return 0;
 	d->per_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_distinct_per", sizeof(uint32_t),
-				   sizeof(struct distinct_slot), DISTINCT_TABLE_SLOTS + 1, &ro);
+				   sizeof(struct distinct_slot),
+				   keyslot_elements(DISTINCT_TABLE_SLOTS, DISTINCT_ORDER_RUN), &ro);
 	if (d->per_fd < 0)
 		return err_kernel(-errno, "creating DISTINCT's table");
 	return 0;
@@ -252,15 +257,15 @@ static int state(struct distinct *d, int trace, struct distinct_all *all, struct
 		ret = err_kernel(-errno, "reading DISTINCT's registers");
 	if (!ret && d->per && !trace && (ret = slottable_load(&d->table, d->per_fd)))
 		ret = err_kernel(ret, "reading DISTINCT's table");
-	if (!ret && d->per) {
-		slots = malloc(DISTINCT_TABLE_SLOTS * sizeof(*slots));
-		order = malloc(DISTINCT_TABLE_SLOTS * sizeof(*order));
+	if (!ret && d->per && d->table.n) {
+		slots = malloc(d->table.n * sizeof(*slots));
+		order = malloc(d->table.n * sizeof(*order));
 		if (!slots || !order)
 			ret = -ENOMEM;
 	}
-	for (j = 0; !ret && d->per && j < DISTINCT_TABLE_SLOTS; j++) {
+	for (j = 0; !ret && d->per && j < d->table.n; j++) {
 		const struct field_key *key;
-		const struct distinct_per *v = slottable_at(&d->table, j, &key);
+		const struct distinct_per *v = slottable_nth(&d->table, j, &key);
 
 		if (!v)
 			continue;

@@ -20,6 +20,7 @@
  * (keyslot.h) of twice as many slots of struct distinct_slot. */
 #define DISTINCT_TABLE 16384
 #define DISTINCT_TABLE_SLOTS (2 * DISTINCT_TABLE)
+#define DISTINCT_ORDER_RUN 64	/* the order list's entries a slot's room */
 
 struct distinct_all {
 	__u8 reg[DISTINCT_ALL_REGS];

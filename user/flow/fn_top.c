@@ -14,8 +14,9 @@
  * mapi_top_spill counts it in a Count-Min sketch and an LRU table of the
  * values seen last (fn_top.h).  The maps are created read-only for system
  * calls: only the program writes them, and mapid hands them to a client as
- * they are.  The result is read by copying the tables in batches, walking
- * them, and picking the top X.
+ * they are.  The result is read by copying the table (its slots in use,
+ * or all of it when full: slottable.h) and the spill table, walking them,
+ * and picking the top X.
  *
  * Over a trace: the same classic program in cbpf_exec(), a slot table in
  * memory filled alike, the same sketch, and an exact LRU (the kernel's is
@@ -23,7 +24,7 @@
  * while the values fit the table, and results within the same bounds
  * beyond it.
  *
- * Kernel memory: the table 5 MiB (131,072 slots of 40 bytes, an array:
+ * Kernel memory: the table 5.6 MiB (131,072 slots of 40 bytes, an array:
  * the kernel's hash table measured twice the cost a packet, make bench:
  * function.top_*), the sketch 256 KiB, the spill table (an LRU is
  * preallocated) 1.5 MiB.  One table for every CPU, with atomic adds, not
@@ -46,6 +47,9 @@
 
 _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
 _Static_assert(TOP_TABLE_VALUES == MAPI_TOP_TABLE, "mapi.h says how many values the table holds");
+_Static_assert(TOP_ORDER_RUN * 4 <= sizeof(struct top_slot) &&
+	       !(TOP_ORDER_RUN & (TOP_ORDER_RUN - 1)),
+	       "the order list's run fits a slot, a power of two");
 
 /* Result slots: packets and bytes with the field, and those of values the
  * table had no room for. */
@@ -153,7 +157,8 @@ static int top_prepare(struct fn_instance *fi, const struct flow *f)
 	t->sampler = sampler;
 	t->sampler.merge = 1;
 	fi->clocked = t->per_interval && !f->served;	/* (mapid's copy is not read) */
-	slottable_init(&t->table, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count));
+	slottable_init(&t->table, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
+		       TOP_ORDER_RUN);
 	pthread_mutex_init(&t->lock, NULL);
 	fi->state = t;
 	ret = field_program(&t->fs, 0, &t->prog);
@@ -168,7 +173,8 @@ static int top_connect(struct fn_instance *fi, const struct flow *f)
 	(void)f;
 	fi->maps = 3;
 	t->table_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_top", sizeof(uint32_t),
-				     sizeof(struct top_slot), TOP_TABLE_SLOTS + 1, &ro);
+				     sizeof(struct top_slot),
+				     keyslot_elements(TOP_TABLE_SLOTS, TOP_ORDER_RUN), &ro);
 	if (t->table_fd < 0)
 		return err_kernel(-errno, "creating TOP's table");
 	t->sketch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mapi_top_sketch", sizeof(uint32_t),
@@ -402,8 +408,8 @@ static int entries(struct top *t, int trace, struct top_entry **out, size_t *n,
 	all = malloc(max * sizeof(*all));	/* (pages are touched as filled) */
 	if (!all)
 		return -ENOMEM;
-	for (i = 0; i < TOP_TABLE_SLOTS; i++) {
-		if (!(c = slottable_at(&t->table, i, &key)))
+	for (i = 0; i < t->table.n; i++) {
+		if (!(c = slottable_nth(&t->table, i, &key)))
 			continue;
 		memset(&all[have], 0, sizeof(all[have]));
 		all[have].key = *key;
@@ -695,13 +701,14 @@ static int top_read(struct fn_instance *fi, struct flow *f, const void **out, si
 
 /* Its maps, by address (fn_maps_*). */
 #define TOP_MAPS(t) { &(t)->table_fd, &(t)->sketch_fd, &(t)->spill_fd }
+#define TOP_NMAPS 3
 
 static int top_share(const struct fn_instance *fi, int *fds, int max)
 {
 	struct top *t = fi->state;
 	int *const maps[] = TOP_MAPS(t);
 
-	return fn_maps_share(fi, maps, 3, fds, max);
+	return fn_maps_share(fi, maps, TOP_NMAPS, fds, max);
 }
 
 static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fds, int n)
@@ -710,7 +717,7 @@ static int top_adopt(struct fn_instance *fi, const struct flow *f, const int *fd
 	int *const maps[] = TOP_MAPS(t);
 
 	(void)f;
-	return fn_maps_adopt(fi, maps, 3, fds, n);
+	return fn_maps_adopt(fi, maps, TOP_NMAPS, fds, n);
 }
 
 static void top_disconnect(struct fn_instance *fi)
@@ -718,7 +725,7 @@ static void top_disconnect(struct fn_instance *fi)
 	struct top *t = fi->state;
 	int *const maps[] = TOP_MAPS(t);
 
-	fn_maps_close(fi, maps, 3);
+	fn_maps_close(fi, maps, TOP_NMAPS);
 }
 
 static void top_release(struct fn_instance *fi)

@@ -18,6 +18,7 @@ struct top_count {
  * it holds (mapi.h says how many: 65536). */
 #define TOP_TABLE_VALUES 65536
 #define TOP_TABLE_SLOTS (2 * TOP_TABLE_VALUES)
+#define TOP_ORDER_RUN 8		/* the order list's entries a slot's room */
 
 struct top_slot {
 	struct keyslot head;

@@ -10,6 +10,14 @@
  * twice the slots of the values the table holds, so that a value seldom
  * finds its slots taken before the table is full (docs/semantics.md, TOP).
  *
+ * After the head, the order list: entry k is the slot claimed k-th, plus
+ * one (0: not written yet), so that a reader of a table holding few values
+ * reads those slots only, not the megabytes of the whole table.  It lies
+ * in the array's last elements, each holding a run of entries (a power of
+ * two of them that fits a slot: entry k is word k % run of element
+ * mask + 2 + k / run), not in a map of its own: a program names at most
+ * 64 maps, and a flow may have a dozen tables.
+ *
  * Included by the routines in BPF C (bpf/fn/keyslot.bpf.h looks up and
  * claims slots) and by the in-process half (slottable.c), which lays out
  * and probes its table alike, so that a trace and the same packets sent
@@ -36,6 +44,12 @@ struct keyslot {
 static inline __u32 keyslot_index(__u64 h, __u32 i, __u32 mask)
 {
 	return ((__u32)(h >> 32) + i) & mask;
+}
+
+/* The array's elements: slots, head, the order list's runs. */
+static inline __u32 keyslot_elements(__u32 slots, __u32 run)
+{
+	return slots + 1 + slots / run;
 }
 
 static inline int keyslot_same(const struct field_key *a, const struct field_key *b)

@@ -15,18 +15,25 @@
 
 struct slottable {
 	uint32_t mask, max;	/* slots - 1 (a power of two), values it holds */
+	uint32_t run;		/* the order list's entries an element */
 	size_t value_size;	/* after each struct keyslot, a multiple of 8 */
 	uint8_t *slots;		/* mask + 1 slots, then the head; NULL: not yet */
+	uint32_t *order;	/* the order list's entries (keyslot.h), n of them */
+	uint32_t n;
 };
 
-/* The bytes of the table: as an array map's value of slottable_slot_size
- * (the kernel's element size), mask + 2 of them. */
+/* The bytes of a slot: the array map's value size (keyslot_elements() of
+ * them, with the order list's). */
 size_t slottable_slot_size(size_t value_size);
-void slottable_init(struct slottable *t, uint32_t slots, uint32_t max, size_t value_size);
+void slottable_init(struct slottable *t, uint32_t slots, uint32_t max, size_t value_size,
+		    uint32_t run);
 
-/* Reads the kernel's table, array map fd, in batches: 0 or -errno.  (Not
- * mapped into memory: the kernel maps no descriptor opened read-only, as
- * mapid's clients hold theirs, and a copy costs a few milliseconds.) */
+/*
+ * Reads the kernel's table, array map fd: 0 or -errno.  A table holding
+ * few values is read slot by slot, as its order list names them; a fuller
+ * one whole, in batches.  (Not mapped into memory: the kernel maps no
+ * descriptor opened read-only, as mapid's clients hold theirs.)
+ */
 int slottable_load(struct slottable *t, int fd);
 void slottable_free(struct slottable *t);
 
@@ -35,7 +42,8 @@ void slottable_free(struct slottable *t);
  * memory). */
 void *slottable_get(struct slottable *t, const struct field_key *k);
 
-/* Slot i (0 to mask): its key and value, or NULL when it holds none. */
-void *slottable_at(const struct slottable *t, uint32_t i, const struct field_key **k);
+/* The k-th of the t->n values held (in the order they were put in, over
+ * a trace): its key and value, or NULL when its slot was not ready yet. */
+void *slottable_nth(const struct slottable *t, uint32_t k, const struct field_key **key);
 
 #endif
