@@ -551,6 +551,51 @@ static double cold_cost(int counter_fd, int prog_fd, const uint32_t *src)
 	return (with - alone) / TOP_PACKETS;
 }
 
+/* DISTINCT destinations per source over the same stream: each source has
+ * one destination, and the table holds the first MAPI_DISTINCT_TABLE
+ * sources; the others count as other. */
+static int distinct_per_keys_cost(int runs, int counter_fd, const uint32_t *src, int exact)
+{
+	const struct flowprog_fn fn = { "DISTINCT", { { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+						      { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_DSTIP } },
+						      { MAPI_ARG_INT, { .i = MAPI_TOPX_IP } },
+						      { MAPI_ARG_INT, { .i = MAPI_TOPX_IP_SRCIP } } },
+					4 };
+	const struct mapi_distinct_result *r;
+	double delta[MAX_RUNS], cold;
+	struct flowprog fp;
+	const void *out;
+	size_t size;
+	unsigned int i, ones = 0;
+	int run;
+
+	if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP_FRAGS)) {
+		fprintf(stderr, "distinct-keys: cannot load the per program\n");
+		return 1;
+	}
+	for (run = 0; run < runs; run++)
+		delta[run] = stream_cost(counter_fd, fp.prog_fd);
+	cold = cold_cost(counter_fd, fp.prog_fd, src);
+	if (fp.flow->fns[0]->desc->read(fp.flow->fns[0], fp.flow, &out, &size)) {
+		fprintf(stderr, "distinct-keys: cannot read DISTINCT\n");
+		return 1;
+	}
+	r = out;
+	for (i = 0; i < r->count; i++)
+		ones += r->values[i].distinct == 1;
+	printf("{\"case\":\"function.distinct_per_100k_keys\",\"unit\":\"ns/packet\","
+	       "\"median\":%.3f,\"keys\":%d,\"per_values\":%u,\"table\":%d,"
+	       "\"other_packets\":%llu,\"listed_with_one\":%u,\"listed\":%u,"
+	       "\"kernel_bytes\":%llu,\"cold\":%.3f,\"runs\":",
+	       bench_median(delta, runs), exact, r->per_values,
+	       exact < MAPI_DISTINCT_TABLE ? exact : MAPI_DISTINCT_TABLE, r->other_packets, ones,
+	       r->count, prog_map_memory(fp.prog_fd) - prog_map_memory(counter_fd), cold);
+	bench_print_runs(delta, runs);
+	printf("}\n");
+	flowprog_free(&fp);
+	return 0;
+}
+
 /* DISTINCT over the same stream: its cost, memory and error. */
 static int distinct_keys_cost(int runs, int counter_fd, const uint32_t *src,
 			      const uint32_t *count)
@@ -588,7 +633,7 @@ static int distinct_keys_cost(int runs, int counter_fd, const uint32_t *src,
 	bench_print_runs(delta, runs);
 	printf("}\n");
 	flowprog_free(&fp);
-	return 0;
+	return distinct_per_keys_cost(runs, counter_fd, src, exact);
 }
 
 static int top_keys_cost(int runs)

@@ -100,6 +100,7 @@ bench_functions() {
 		record "$line"
 		case $line in
 		*top_100k*) notes="top-10 recall $(jget recall_top10 <<<"$line"), max error $(jget max_relative_error <<<"$line"), a read $(jget read_ms <<<"$line") ms, cold $(jget cold <<<"$line") ns" ;;
+		*distinct_per_100k*) notes="$(jget per_values <<<"$line") per values held of $(jget table <<<"$line") room, $(jget other_packets <<<"$line") packets other, $(jget listed_with_one <<<"$line") of $(jget listed <<<"$line") listed exact, cold $(jget cold <<<"$line") ns" ;;
 		*) notes="error $(jget relative_error <<<"$line") (standard $(jget standard_error <<<"$line")), cold $(jget cold <<<"$line") ns" ;;
 		esac
 		row "$(sed -n 's/.*"case":"\([^"]*\)".*/\1/p' <<<"$line")" "$(jget median <<<"$line")" \
