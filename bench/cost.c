@@ -648,7 +648,7 @@ static int top_keys_cost(int runs)
 	struct fn_instance *fi;
 	const void *out;
 	size_t size;
-	int i, k, run, found = 0;
+	int i, k, run, found = 0, ret;
 	uint32_t exact[10];
 
 	if (flowprog_build_fns(&counter, NULL, NULL, 0, FP_XDP_FRAGS) ||
@@ -679,6 +679,7 @@ static int top_keys_cost(int runs)
 		runs = MAX_RUNS;
 	if (keyfeed_load(src)) {
 		fprintf(stderr, "top-keys: cannot load the key feed\n");
+		keyfeed_bpf__destroy(keyfeed);
 		return 1;
 	}
 	for (run = 0; run < runs; run++)
@@ -736,10 +737,10 @@ static int top_keys_cost(int runs)
 	printf("}\n");
 	fflush(stdout);
 	flowprog_free(&fp);
-	if (distinct_keys_cost(runs, counter.prog_fd, src, count))
-		return 1;
+	ret = distinct_keys_cost(runs, counter.prog_fd, src, count);
 	flowprog_free(&counter);
-	return 0;
+	keyfeed_bpf__destroy(keyfeed);
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -41,7 +41,10 @@
 #include "slottable.h"
 
 _Static_assert(DISTINCT_TABLE == MAPI_DISTINCT_TABLE, "mapi.h says how many per values fit");
+_Static_assert(sizeof(struct distinct_slot) ==
+	       sizeof(struct keyslot) + sizeof(struct distinct_per), "a slot as slottable.c lays it out");
 _Static_assert(DISTINCT_ORDER_RUN * 4 <= sizeof(struct distinct_slot) &&
+	       DISTINCT_TABLE_SLOTS >= DISTINCT_ORDER_RUN &&
 	       !(DISTINCT_ORDER_RUN & (DISTINCT_ORDER_RUN - 1)),
 	       "the order list's run fits a slot, a power of two");
 

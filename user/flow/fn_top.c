@@ -47,7 +47,9 @@
 
 _Static_assert(TOP_SPILL_VALUES == MAPI_TOP_SPILL, "mapi.h says how many values spill");
 _Static_assert(TOP_TABLE_VALUES == MAPI_TOP_TABLE, "mapi.h says how many values the table holds");
-_Static_assert(TOP_ORDER_RUN * 4 <= sizeof(struct top_slot) &&
+_Static_assert(sizeof(struct top_slot) == sizeof(struct keyslot) + sizeof(struct top_count),
+	       "a slot as slottable.c lays it out");
+_Static_assert(TOP_ORDER_RUN * 4 <= sizeof(struct top_slot) && TOP_TABLE_SLOTS >= TOP_ORDER_RUN &&
 	       !(TOP_ORDER_RUN & (TOP_ORDER_RUN - 1)),
 	       "the order list's run fits a slot, a power of two");
 
@@ -85,7 +87,7 @@ struct top {
 	int sort;
 	int table_fd, sketch_fd, spill_fd;
 	pthread_mutex_t lock;		/* table, between the reader and a read */
-	struct slottable table;		/* the kernel's, mapped; over a trace, in memory */
+	struct slottable table;		/* a copy of the kernel's; over a trace, the table */
 	struct top_lru lru;
 	struct mapi_top_result *snapshot;	/* the last read's */
 	/* with an INTERVAL: the values and counts at the last interval's end,

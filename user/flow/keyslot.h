@@ -39,8 +39,9 @@ struct keyslot {
 };				/* 24 bytes: the value after it is 8-byte aligned */
 
 /* The slot of probe i for a value of hash h (field_key_hash) in a table of
- * mask + 1 slots (a power of two).  The high half of the hash: TOP's
- * sketch takes its cells from the low bits. */
+ * mask + 1 slots (a power of two), from the hash's bits 32 and up.  (TOP's
+ * sketch takes its rows' cells from bits 0-47: for a value refused by its
+ * slots, seldom, the last row is not independent of where it probed.) */
 static inline __u32 keyslot_index(__u64 h, __u32 i, __u32 mask)
 {
 	return ((__u32)(h >> 32) + i) & mask;

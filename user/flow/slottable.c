@@ -91,6 +91,7 @@ int slottable_load(struct slottable *t, int fd)
 
 	if (ret)
 		return ret;
+	t->n = 0;	/* (until read whole) */
 	if (bpf_map_lookup_elem(fd, &head, slot(t, head)))
 		return -errno;
 	n = slot(t, head)->state < head ? slot(t, head)->state : head;
@@ -98,6 +99,8 @@ int slottable_load(struct slottable *t, int fd)
 		got = read_batches(fd, 0, head + 1, size, t->slots);
 		if (got < 0)
 			return (int)got;
+		if (got != head + 1)
+			return -EPROTO;	/* not the array it was made as */
 		for (i = 0; i <= t->mask; i++)
 			if (slot(t, i)->state == KEYSLOT_READY)
 				t->order[k++] = i + 1;
@@ -109,6 +112,8 @@ int slottable_load(struct slottable *t, int fd)
 	if (!list)
 		return -ENOMEM;
 	got = read_batches(fd, head + 1, runs, size, list);
+	if (got >= 0 && got != runs)
+		got = -EPROTO;
 	for (i = 0; got >= 0 && i < n; i++)
 		memcpy(&t->order[i], list + (size_t)(i / t->run) * size + (i % t->run) * 4, 4);
 	free(list);
