@@ -551,6 +551,32 @@ static double cold_cost(int counter_fd, int prog_fd, const uint32_t *src)
 	return (with - alone) / TOP_PACKETS;
 }
 
+/* A DISTINCT over the stream src, runs times streamed and once cold: its
+ * result, or NULL (said why); fp to free. */
+static const struct mapi_distinct_result *distinct_stream(const struct flowprog_fn *fn, int runs,
+							  int counter_fd, const uint32_t *src,
+							  struct flowprog *fp, double *delta,
+							  double *cold)
+{
+	const void *out;
+	size_t size;
+	int run;
+
+	if (flowprog_build_fns(fp, NULL, fn, 1, FP_XDP_FRAGS)) {
+		fprintf(stderr, "distinct-keys: cannot load the program\n");
+		return NULL;
+	}
+	for (run = 0; run < runs; run++)
+		delta[run] = stream_cost(counter_fd, fp->prog_fd);
+	*cold = cold_cost(counter_fd, fp->prog_fd, src);
+	if (fp->flow->fns[0]->desc->read(fp->flow->fns[0], fp->flow, &out, &size)) {
+		fprintf(stderr, "distinct-keys: cannot read DISTINCT\n");
+		flowprog_free(fp);
+		return NULL;
+	}
+	return out;
+}
+
 /* DISTINCT destinations per source over the same stream: each source has
  * one destination, and the table holds the first MAPI_DISTINCT_TABLE
  * sources; the others count as other. */
@@ -564,23 +590,11 @@ static int distinct_per_keys_cost(int runs, int counter_fd, const uint32_t *src,
 	const struct mapi_distinct_result *r;
 	double delta[MAX_RUNS], cold;
 	struct flowprog fp;
-	const void *out;
-	size_t size;
 	unsigned int i, ones = 0;
-	int run;
 
-	if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP_FRAGS)) {
-		fprintf(stderr, "distinct-keys: cannot load the per program\n");
+	r = distinct_stream(&fn, runs, counter_fd, src, &fp, delta, &cold);
+	if (!r)
 		return 1;
-	}
-	for (run = 0; run < runs; run++)
-		delta[run] = stream_cost(counter_fd, fp.prog_fd);
-	cold = cold_cost(counter_fd, fp.prog_fd, src);
-	if (fp.flow->fns[0]->desc->read(fp.flow->fns[0], fp.flow, &out, &size)) {
-		fprintf(stderr, "distinct-keys: cannot read DISTINCT\n");
-		return 1;
-	}
-	r = out;
 	for (i = 0; i < r->count; i++)
 		ones += r->values[i].distinct == 1;
 	printf("{\"case\":\"function.distinct_per_100k_keys\",\"unit\":\"ns/packet\","
@@ -606,24 +620,13 @@ static int distinct_keys_cost(int runs, int counter_fd, const uint32_t *src,
 	const struct mapi_distinct_result *r;
 	double delta[MAX_RUNS], cold;
 	struct flowprog fp;
-	const void *out;
-	size_t size;
-	int i, run, exact = 0;
+	int i, exact = 0;
 
-	if (flowprog_build_fns(&fp, NULL, &fn, 1, FP_XDP_FRAGS)) {
-		fprintf(stderr, "distinct-keys: cannot load the program\n");
+	r = distinct_stream(&fn, runs, counter_fd, src, &fp, delta, &cold);
+	if (!r)
 		return 1;
-	}
-	for (run = 0; run < runs; run++)
-		delta[run] = stream_cost(counter_fd, fp.prog_fd);
-	cold = cold_cost(counter_fd, fp.prog_fd, src);
 	for (i = 0; i < TOP_KEYS; i++)
 		exact += count[i] > 0;
-	if (fp.flow->fns[0]->desc->read(fp.flow->fns[0], fp.flow, &out, &size)) {
-		fprintf(stderr, "distinct-keys: cannot read DISTINCT\n");
-		return 1;
-	}
-	r = out;
 	printf("{\"case\":\"function.distinct_100k_keys\",\"unit\":\"ns/packet\",\"median\":%.3f,"
 	       "\"keys\":%d,\"exact\":%d,\"estimate\":%llu,\"relative_error\":%.5f,"
 	       "\"standard_error\":%.4f,\"kernel_bytes\":%llu,\"cold\":%.3f,\"runs\":",
