@@ -51,12 +51,8 @@ static __always_inline struct keyslot *keyslot_get(void *slots, const struct fie
 						   __u32 mask, __u32 max, __u32 run)
 {
 	__u64 h = field_key_hash(key);
-	__u32 at = mask + 1, idx = keyslot_index(h, 0, mask);
-	__u32 stop = keyslot_index(h, KEYSLOT_PROBES, mask);
-	struct keyslot *head = bpf_map_lookup_elem(slots, &at);
+	__u32 idx = keyslot_index(h, 0, mask), stop = keyslot_index(h, KEYSLOT_PROBES, mask);
 
-	if (!head)
-		return NULL;
 	/* (no counter of probes: one the verifier knows would be a constant
 	 * at every turn, the states never the same; stop is as unknown as
 	 * the hash) */
@@ -68,7 +64,12 @@ static __always_inline struct keyslot *keyslot_get(void *slots, const struct fie
 			return NULL;
 		st = keyslot_state(s);
 		if (st == KEYSLOT_EMPTY) {
-			if (keyslot_state(head) >= max)
+			/* (the head only for a new value: a packet of a known one
+			 * looks up its slots alone) */
+			__u32 at = mask + 1;
+			struct keyslot *head = bpf_map_lookup_elem(slots, &at);
+
+			if (!head || keyslot_state(head) >= max)
 				return NULL;
 			st = __sync_val_compare_and_swap(&s->state, KEYSLOT_EMPTY, KEYSLOT_BUSY);
 			if (st == KEYSLOT_EMPTY) {

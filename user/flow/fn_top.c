@@ -396,18 +396,18 @@ static int spill_walk(int fd, struct top_entry *all, size_t *have, size_t max)
 static int entries(struct top *t, int trace, struct top_entry **out, size_t *n,
 		   size_t *spilled)
 {
-	/* (the LRU hash's slack: CPUs inserting at once take it past its size) */
-	size_t max = TOP_TABLE_SLOTS + TOP_SPILL_VALUES + 64 + 2 * (size_t)store_ncpus();
 	struct top_entry *all;
 	const struct field_key *key;
 	const struct top_count *c;
-	size_t have = 0, in_table;
+	size_t have = 0, in_table, max;
 	uint32_t i;
 	int ret = 0, k;
 
 	if (!trace && (ret = slottable_load(&t->table, t->table_fd)))
 		return err_kernel(ret, "reading TOP's table");
-	all = malloc(max * sizeof(*all));	/* (pages are touched as filled) */
+	/* (the LRU hash's slack: CPUs inserting at once take it past its size) */
+	max = t->table.n + TOP_SPILL_VALUES + 64 + 2 * (size_t)store_ncpus();
+	all = malloc(max * sizeof(*all));
 	if (!all)
 		return -ENOMEM;
 	for (i = 0; i < t->table.n; i++) {
@@ -485,21 +485,19 @@ static size_t merge_same(struct top_entry *all, size_t n, size_t *spilled)
 	size_t i, k = 0;
 
 	qsort(all, n, sizeof(*all), by_key);
-	*spilled = 0;
 	for (i = 0; i < n; i++) {
 		if (k && !field_key_cmp(&all[k - 1].key, &all[i].key)) {
 			all[k - 1].count.packets += all[i].count.packets;
 			all[k - 1].count.bytes += all[i].count.bytes;
 			all[k - 1].error.packets += all[i].error.packets;
 			all[k - 1].error.bytes += all[i].error.bytes;
-			*spilled -= all[k - 1].spilled;
 			all[k - 1].spilled &= all[i].spilled;
-			*spilled += all[k - 1].spilled;
 			continue;
 		}
-		*spilled += all[i].spilled;
 		all[k++] = all[i];
 	}
+	for (*spilled = 0, i = 0; i < k; i++)
+		*spilled += (size_t)all[i].spilled;
 	return k;
 }
 
