@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cbpf_xlate.h"
 #include "check.h"
 #include "flowprog.h"
 #include "mapi.h"
 #include "pcap_oracle.h"
+#include "pktbuild.h"
 #include "traffic.h"
 
 #define CORPUS_SEED 2026
@@ -128,6 +130,116 @@ static void differ(const char *expr)
 	cbpf_prog_free(&prog);
 }
 
+/*
+ * protochain's loops give up, as libpcap's interpreter does, after
+ * CBPF_MAX_BACKWARD_JUMPS turns: the kernel's bound on loops is millions
+ * of turns a packet, so this count is what keeps a crafted chain cheap.
+ * An IPv6 frame with n destination-options headers before TCP takes n
+ * turns; an IPv4 AH header that names itself as the next would take them
+ * for ever (libpcap before 1.10.5 never ends on it, so it is not asked).
+ */
+static void chain_frame(struct pkt *p, int n)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 }, a[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+	int i;
+
+	pkt_reset(p);
+	pkt_eth(p, mac, mac, 0x86dd);
+	pkt_ipv6_begin(p, a, a, n ? 60 : 6);
+	for (i = 0; i < n; i++) {
+		pkt_put8(p, i + 1 < n ? 60 : 6);
+		pkt_put8(p, 0);		/* 8 bytes long */
+		pkt_put32(p, 0x01040000);	/* PadN of 4 */
+		pkt_put16(p, 0);
+	}
+	pkt_tcp(p, 1024, 80, 1, 0x02);
+	pkt_ipv6_end(p);
+}
+
+static void ah_loop_frame(struct pkt *p)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+	pkt_reset(p);
+	pkt_eth(p, mac, mac, 0x0800);
+	pkt_ipv4_begin(p, 0x0a000001, 0x0a000002, 51, 0, 0);
+	pkt_put8(p, 51);	/* next: AH again */
+	pkt_put8(p, 3);		/* (3 + 2) * 4 = 20: the offset of this header */
+	pkt_put16(p, 0);
+	pkt_put32(p, 1);	/* SPI */
+	pkt_put32(p, 1);	/* sequence */
+	pkt_put32(p, 0);	/* ICV */
+	pkt_put32(p, 0);
+	pkt_tcp(p, 1024, 80, 1, 0x02);
+	pkt_ipv4_end(p);
+}
+
+/* The verdict of expr on frame p at every hook and by cbpf_exec: want. */
+static void chain_verdicts(const char *expr, const struct pkt *p, int want, const char *what)
+{
+	uint32_t mem[CBPF_MEMWORDS];
+	struct cbpf_prog prog;
+	unsigned int h;
+	int got;
+
+	if (!CHECK_OK(cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog), expr))
+		return;
+	got = cbpf_exec(&prog, p->b, (uint32_t)p->len, (uint32_t)p->len, mem) != 0;
+	CHECK(got == want, "'%s' on %s: cbpf_exec %s", expr, what, got ? "passes" : "rejects");
+	for (h = 0; h < sizeof(kinds) / sizeof(*kinds); h++) {
+		struct flowprog fp;
+
+		if (!CHECK(!flowprog_build(&fp, &prog, kinds[h], 0), "'%s' at %s does not load",
+			   expr, kind_name(kinds[h]))) {
+			flowprog_free(&fp);
+			continue;
+		}
+		if (CHECK_OK(flowprog_run(&fp, p->b, (uint32_t)p->len, &got), "test run"))
+			CHECK(got == want, "'%s' at %s on %s: %s, want %s", expr,
+			      kind_name(kinds[h]), what, got ? "passes" : "rejects",
+			      want ? "passes" : "rejects");
+		pairs++;
+		flowprog_free(&fp);
+	}
+	cbpf_prog_free(&prog);
+}
+
+static void chain_bound(void)
+{
+	static const char *const exprs[] = { "ip6 protochain 6", "protochain 6", "protochain 0" };
+	static const int lengths[] = { 0, 1, 2, 33, CBPF_MAX_BACKWARD_JUMPS - 1,
+				       CBPF_MAX_BACKWARD_JUMPS, CBPF_MAX_BACKWARD_JUMPS + 1,
+				       CBPF_MAX_BACKWARD_JUMPS + 2, 200 };
+	struct pkt *p = malloc(sizeof(*p));
+	char what[64];
+	size_t e, i;
+
+	for (e = 0; e < sizeof(exprs) / sizeof(*exprs); e++) {
+		int six = strcmp(exprs[e], "protochain 0") != 0;
+
+		for (i = 0; i < sizeof(lengths) / sizeof(*lengths); i++) {
+			int n = lengths[i], want = six && n <= CBPF_MAX_BACKWARD_JUMPS;
+			struct cbpf_prog prog;
+
+			chain_frame(p, n);
+			snprintf(what, sizeof(what), "%d extension headers", n);
+			chain_verdicts(exprs[e], p, want, what);
+			/* within the bound, libpcap says the same */
+			if (n <= CBPF_MAX_BACKWARD_JUMPS &&
+			    !cbpf_compile(exprs[e], LINKTYPE_ETHERNET, 0, &prog)) {
+				CHECK((oracle_run(&prog, p->b, (uint32_t)p->len,
+						  (uint32_t)p->len) != 0) == want,
+				      "'%s' on %s: libpcap disagrees with the bound's rule",
+				      exprs[e], what);
+				cbpf_prog_free(&prog);
+			}
+		}
+		ah_loop_frame(p);
+		chain_verdicts(exprs[e], p, 0, "an IPv4 AH header naming itself next");
+	}
+	free(p);
+}
+
 /* "A or B or ..." of n terms made by term(i). */
 static char *big_or(int n, void (*term)(char *, size_t, int))
 {
@@ -203,6 +315,8 @@ int main(int argc, char **argv)
 		n++;
 	}
 	fclose(f);
+
+	chain_bound();
 
 	big = big_or(200, host_term);
 	differ(big);

@@ -414,10 +414,14 @@ static void emit_slow_load(struct xlate *x, const struct slow_load *s)
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, RA, env->spill_off));
 	pb_emit(pb, STX_MEM(BPF_DW, RFP, RX, env->spill_off + 8));
 	if (s->indirect) {
-		/* X + k past 4 GiB is out of bounds, not a wrapped offset. */
+		/* Past the frame's length is out of bounds, and so is X + k past
+		 * 4 GiB (not an offset wrapped to 32 bits).  Compared with the
+		 * length, which the verifier does not know, X gains no bounds
+		 * here that would keep a loop's states from converging. */
 		pb_emit(pb, MOV64_REG(R2, R1));
-		pb_emit(pb, ALU64_IMM(BPF_RSH, R2, 32));
-		pb_jmp_imm(pb, BPF_JNE, R2, 0, env->reject_label);
+		pb_emit(pb, ALU64_IMM(BPF_ADD, R2, s->size));
+		pb_emit(pb, LDX_MEM(BPF_DW, R3, RFP, env->wirelen_off));
+		pb_jmp_reg(pb, BPF_JGT, R2, R3, env->reject_label);
 		pb_emit(pb, MOV64_REG(R2, R1));
 	} else {
 		pb_emit(pb, MOV32_IMM(R2, (int32_t)s->k));
@@ -510,17 +514,21 @@ static void emit_jmp(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 
 		if (to <= pc) {
 			/* A loop: as libpcap's interpreter, give up (reject) after
-			 * CBPF_MAX_BACKWARD_JUMPS backward jumps; the bound also
-			 * lets the verifier prove that the program ends.  Each
-			 * loop counts on its own: a count the rest of the program
-			 * never reads again lets the verifier's states after the
-			 * loop merge, where a shared one would multiply them. */
+			 * CBPF_MAX_BACKWARD_JUMPS backward jumps.  The verifier
+			 * does not know the count (it starts from a zero it cannot
+			 * see: below), and the may_goto lets it check the loop by
+			 * its states converging, in a few rounds: a count it knew
+			 * would have it follow every round, each way the header
+			 * chain may go, and pass its million instructions on a
+			 * protochain.  The kernel's own bound on may_goto
+			 * (millions of rounds) is never what ends the loop. */
 			int16_t off = loop_counter(x, to);
 
 			pb_emit(pb, LDX_MEM(BPF_DW, R0, RFP, off));
 			pb_jmp_imm(pb, BPF_JGE, R0, CBPF_MAX_BACKWARD_JUMPS, x->env->reject_label);
 			pb_emit(pb, ALU64_IMM(BPF_ADD, R0, 1));
 			pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, off));
+			pb_may_goto(pb, x->env->reject_label);
 		}
 		pb_goto(pb, label_at(x, to));
 		return;
@@ -771,8 +779,15 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 	 * no packet takes (the context is never NULL). */
 	if (x.never_accepts)
 		pb_jmp_imm(pb, BPF_JEQ, R6, 0, x.labels[prog->len]);
+	if (x.nloops) {
+		/* The loop counts start at the frame's length minus itself:
+		 * zero, by arithmetic the verifier does not follow. */
+		pb_emit(pb, LDX_MEM(BPF_DW, R0, RFP, env->wirelen_off));
+		pb_emit(pb, MOV64_REG(R1, R0));
+		pb_emit(pb, ALU64_REG(BPF_SUB, R0, R1));
+	}
 	for (pc = 0; pc < (size_t)x.nloops; pc++)
-		pb_emit(pb, ST_MEM(BPF_DW, RFP, (int16_t)(env->loop_off + 8 * (int)pc), 0));
+		pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, (int16_t)(env->loop_off + 8 * (int)pc)));
 
 	for (pc = 0; pc < prog->len && !ret; pc++) {
 		if (!live[pc])

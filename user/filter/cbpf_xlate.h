@@ -42,13 +42,8 @@ struct xlate_env {
 /* A packet's filter gives up (rejects) after this many backward jumps
  * (libpcap's interpreter, since 1.10.5, does the same). */
 #define CBPF_MAX_BACKWARD_JUMPS 64
-/*
- * Loops (backward jump targets) a program may have: one protochain's (it
- * makes one for IPv6 and one for IPv4).  The verifier follows each loop
- * through every round it may take; in sequence the states after one loop
- * do not all merge, so the work grows with each loop: three IPv6 loops
- * pass its million-instruction limit in XDP with fragments.
- */
+/* Loops (backward jump targets) a program may have: one protochain's (it
+ * makes one for IPv6 and one for IPv4). */
 #define CBPF_MAX_LOOPS 2
 
 /* Stack bytes the translated code needs at scratch_off (M[0..15]). */

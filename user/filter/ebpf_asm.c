@@ -160,6 +160,11 @@ void pb_goto(struct prog_buf *pb, int label)
 	jump_to(pb, insn(BPF_JMP | BPF_JA, 0, 0, 0, 0), label);
 }
 
+void pb_may_goto(struct prog_buf *pb, int label)
+{
+	jump_to(pb, insn(BPF_JMP | EBPF_JCOND, 0, EBPF_MAY_GOTO, 0, 0), label);
+}
+
 int pb_finish(struct prog_buf *pb)
 {
 	size_t i;

@@ -40,6 +40,10 @@ static inline struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src,
 #define STX_MEM(size, d, s, off) insn(BPF_STX | BPF_SIZE(size) | BPF_MEM, d, s, off, 0)
 #define ST_MEM(size, d, off, k) insn(BPF_ST | BPF_SIZE(size) | BPF_MEM, d, 0, off, k)
 
+/* may_goto's opcode and kind (uapi since Linux 6.9; older headers lack them) */
+#define EBPF_JCOND 0xe0
+#define EBPF_MAY_GOTO 0
+
 #define CALL_HELPER(id) insn(BPF_JMP | BPF_CALL, 0, 0, 0, id)
 #define EXIT_INSN() insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
@@ -94,6 +98,10 @@ void pb_jmp_imm(struct prog_buf *pb, int op, int dst, int32_t imm, int label);
 void pb_jmp32_reg(struct prog_buf *pb, int op, int dst, int src, int label);
 void pb_jmp32_imm(struct prog_buf *pb, int op, int dst, int32_t imm, int label);
 void pb_goto(struct prog_buf *pb, int label);
+/* may_goto label (Linux 6.9): goes to label once the kernel's bound on the
+ * program's loops is spent, else on; the verifier then checks a loop by
+ * its states converging rather than once for every turn. */
+void pb_may_goto(struct prog_buf *pb, int label);
 
 /*
  * Resolves every jump; returns 0 or a negative errno (-ENOMEM, -E2BIG for a

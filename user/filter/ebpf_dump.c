@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* eBPF instructions as text, in the notation of the kernel's verifier log. */
 #include "ebpf_dump.h"
+#include "ebpf_asm.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -130,6 +131,8 @@ static void dump_one(FILE *f, const struct bpf_insn *in, size_t pc, size_t n, in
 			fprintf(f, "call %s#%d", helper_name(in->imm), in->imm);
 		else if (op == BPF_EXIT)
 			fprintf(f, "exit");
+		else if (cls == BPF_JMP && op == EBPF_JCOND && in->src_reg == EBPF_MAY_GOTO)
+			fprintf(f, "may_goto pc%+d (%zu)", in->off, pc + 1 + (size_t)(long)in->off);
 		else if (op == BPF_JA)
 			fprintf(f, "goto pc%+d (%zu)", in->off, pc + 1 + (size_t)(long)in->off);
 		else if (BPF_SRC(in->code) == BPF_X)
