@@ -12,6 +12,9 @@
 #include "mapi.h"
 #include "routines.h"
 
+_Static_assert(STK_LOOPS + 8 * CBPF_MAX_LOOPS <= STK_LINES,
+	       "the loop counters run into the result map lines");
+
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {
 	memset(env, 0, sizeof(*env));

@@ -172,9 +172,9 @@ static int check_loops(const struct cbpf_prog *prog)
 				;
 			if (to != SIZE_MAX && k == CBPF_MAX_LOOPS)
 				return bad_insn(pc, &prog->insns[pc],
-						"more than two loops (protochain makes two: "
-						"the kernel's verifier cannot follow more; "
-						"use one protochain a filter)");
+						"more than eight loops (each protochain "
+						"makes two: at most four protochains a "
+						"filter)");
 		}
 	}
 	for (k = 0; k < n; k++)

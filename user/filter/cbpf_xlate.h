@@ -42,9 +42,11 @@ struct xlate_env {
 /* A packet's filter gives up (rejects) after this many backward jumps
  * (libpcap's interpreter, since 1.10.5, does the same). */
 #define CBPF_MAX_BACKWARD_JUMPS 64
-/* Loops (backward jump targets) a program may have: one protochain's (it
- * makes one for IPv6 and one for IPv4). */
-#define CBPF_MAX_LOOPS 2
+/* Loops (backward jump targets) a program may have: four protochains' (each
+ * makes one for IPv6 and one for IPv4).  A bound on the stack slots that
+ * count their rounds, not on the verifier: four take it some 25,000
+ * instructions. */
+#define CBPF_MAX_LOOPS 8
 
 /* Stack bytes the translated code needs at scratch_off (M[0..15]). */
 #define XLATE_SCRATCH_BYTES (CBPF_MEMWORDS * 4)
