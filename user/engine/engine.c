@@ -264,39 +264,10 @@ static uint32_t group_maps(const struct hook *hk, int k)
 	return maps;
 }
 
-/* Whether f's code is slow to verify (fn_instance.alone). */
-static int runs_alone(const struct flow *f)
-{
-	int i;
-
-	for (i = 0; i < f->nfns; i++)
-		if (f->fns[i]->alone)
-			return 1;
-	return 0;
-}
-
-/* Whether group k holds a flow that runs alone, or f would join others. */
-static int group_shuns(const struct hook *hk, int k, const struct flow *f)
-{
-	size_t i;
-
-	if (k >= hk->ngroups || !hk->groups[k].nflows)
-		return 0;
-	if (runs_alone(f))
-		return 1;
-	for (i = 0; i < hk->groups[k].nflows; i++)
-		if (runs_alone(hk->groups[k].flows[i]))
-			return 1;
-	return 0;
-}
-
 /*
  * Chooses the group f joins on hook h and builds its program: the first
  * group with room (result maps a program may name, instructions that keep
- * it quick to verify), else a new group at the end of the chain.  A flow
- * whose code is slow to verify (a filter with loops) has a group of its
- * own: with others, every connect of theirs would verify it again, and
- * them once for each way out of its loops (hundreds of milliseconds).
+ * it quick to verify), else a new group at the end of the chain.
  */
 static int group_place(struct iface *ifc, enum hook_id h, struct flow *f, int *group,
 		       struct codegen *cg)
@@ -307,8 +278,6 @@ static int group_place(struct iface *ifc, enum hook_id h, struct flow *f, int *g
 
 	for (k = 0; k < last; k++) {
 		if (k < hk->ngroups && group_maps(hk, k) + fmaps > CG_MAX_MAPS)
-			continue;
-		if (!offloaded(hk) && group_shuns(hk, k, f))
 			continue;
 		ret = group_build(hk, k, f, NULL, cg);
 		if (ret == -E2BIG && k < hk->ngroups && hk->groups[k].nflows) {

@@ -32,8 +32,6 @@ struct fn_instance {
 	void *state;			/* what prepare() built, for emit() */
 	int slot;			/* first result slot, or -1 */
 	int maps;			/* maps its code names, once connected */
-	int alone;			/* its code is slow to verify (loops): its
-					 * flow gets a group of its own */
 	int host_only;			/* not on a NIC, though its function may be
 					 * (fn_desc.offloadable): set by prepare() */
 	int reading;			/* a thread waits in mapi_get_next_pkt */

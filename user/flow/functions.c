@@ -31,9 +31,6 @@ static int bpf_filter_prepare(struct fn_instance *fi, const struct flow *f)
 		return ret;
 	}
 	fi->state = prog;
-	/* the verifier follows a loop round by round: what comes after it in
-	 * the same program it explores again for each way out */
-	fi->alone = cbpf_loops(prog) > 0;
 	return 0;
 }
 
