@@ -18,6 +18,11 @@ struct field_key {
 	__u32 value[4];
 };
 
+/* struct field_key's kind */
+#define FIELD_KIND_NUMBER 0
+#define FIELD_KIND_IPV4 4
+#define FIELD_KIND_IPV6 6
+
 /* A 64-bit hash of the key: a multiply-xorshift mix of its words. */
 static inline __u64 field_key_hash(const struct field_key *k)
 {

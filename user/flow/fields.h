@@ -21,11 +21,7 @@
 #define MAPI_FIELDS_H
 
 #include "cbpf.h"
-
-/* struct field_key's kind */
-#define FIELD_KIND_NUMBER 0
-#define FIELD_KIND_IPV4 4
-#define FIELD_KIND_IPV6 6
+#include "field_key.h"
 
 struct field_spec {
 	int proto;	/* MAPI_TOPX_IP, _TCP, _UDP */
