@@ -42,6 +42,7 @@
 
 #include "baseline.skel.h"
 #include "keyfeed.skel.h"
+#include "slottouch.skel.h"
 #include "benchstat.h"
 #include "codegen.h"
 #include "flowprog.h"
@@ -639,6 +640,46 @@ static int distinct_keys_cost(int runs, int counter_fd, const uint32_t *src,
 	return distinct_per_keys_cost(runs, counter_fd, src, exact);
 }
 
+/*
+ * The floor under TOP's and DISTINCT's costs over the same stream
+ * (bpf/slottouch.bpf.c): one line of a table laid out as theirs reached
+ * at each packet's first slot, and nothing else, over the counter alone.
+ */
+static int table_floor_cost(int runs, int counter_fd)
+{
+	struct slottouch_bpf *touch = slottouch_bpf__open_and_load();
+	const struct {
+		const char *label;
+		struct bpf_program *prog;
+		struct bpf_map *map;
+	} cases[] = {
+		{ "top_100k_floor", touch ? touch->progs.xdp_touch_top : NULL,
+		  touch ? touch->maps.top_table : NULL },
+		{ "distinct_per_100k_floor", touch ? touch->progs.xdp_touch_distinct : NULL,
+		  touch ? touch->maps.distinct_table : NULL },
+	};
+	double delta[MAX_RUNS];
+	size_t c;
+	int run;
+
+	if (!touch) {
+		fprintf(stderr, "top-keys: cannot load bpf/slottouch.bpf.c\n");
+		return 1;
+	}
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (run = 0; run < runs; run++)
+			delta[run] = stream_cost(counter_fd, bpf_program__fd(cases[c].prog));
+		printf("{\"case\":\"function.%s\",\"unit\":\"ns/packet\",\"median\":%.3f,"
+		       "\"kernel_bytes\":%llu,\"runs\":", cases[c].label, bench_median(delta, runs),
+		       (unsigned long long)bpf_map__max_entries(cases[c].map) *
+			       bpf_map__value_size(cases[c].map));
+		bench_print_runs(delta, runs);
+		printf("}\n");
+	}
+	slottouch_bpf__destroy(touch);
+	return 0;
+}
+
 static int top_keys_cost(int runs)
 {
 	static uint32_t src[TOP_PACKETS], count[TOP_KEYS];
@@ -741,6 +782,8 @@ static int top_keys_cost(int runs)
 	fflush(stdout);
 	flowprog_free(&fp);
 	ret = distinct_keys_cost(runs, counter.prog_fd, src, count);
+	if (!ret)
+		ret = table_floor_cost(runs, counter.prog_fd);
 	flowprog_free(&counter);
 	keyfeed_bpf__destroy(keyfeed);
 	return ret;
