@@ -39,7 +39,9 @@
 
 #define EARLY 1000		/* values when TOP's table is read early */
 #define DESTINATIONS 256	/* DISTINCT's: of each source, one of these */
-#define RACED 10000		/* sources both CPUs send */
+/* sources both CPUs send: were each put in twice, DISTINCT's table would
+ * still have room for them all */
+#define RACED (DISTINCT_TABLE / 2)
 /* the maps holding the tables: TOP's first, DISTINCT's after its
  * registers of all packets */
 enum { TOP_TABLE_MAP = 0, DISTINCT_TABLE_MAP = 1 };
@@ -342,7 +344,7 @@ struct racer {
 	struct flowprog *fp;
 	int cpu;
 	uint32_t *arrived;	/* racers at the line, over all turns */
-	int failed;
+	int failed, unpinned;
 };
 
 /* Both racers send source k at once: each waits at the line until the
@@ -356,10 +358,9 @@ static void *race(void *arg)
 
 	CPU_ZERO(&set);
 	CPU_SET(x->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		x->failed = 1;
-		return NULL;
-	}
+	/* (unpinned, the scheduler may still put them on two CPUs: race on,
+	 * never leave the other waiting at the line) */
+	x->unpinned = sched_setaffinity(0, sizeof(set), &set) != 0;
 	for (k = 0; k < RACED; k++) {
 		__atomic_add_fetch(x->arrived, 1, __ATOMIC_SEQ_CST);
 		while (__atomic_load_n(x->arrived, __ATOMIC_ACQUIRE) < 2 * (k + 1))
@@ -392,7 +393,7 @@ static void two_cpus(void)
 	if (build(&fp, fns, 2))
 		return;
 	for (i = 0; i < 2; i++) {
-		x[i] = (struct racer){ &fp, (int)i, &arrived, 0 };
+		x[i] = (struct racer){ &fp, (int)i, &arrived, 0, 0 };
 		started += !pthread_create(&t[i], NULL, race, &x[i]);
 	}
 	if (!CHECK(started == 2, "start two racers"))
@@ -401,6 +402,8 @@ static void two_cpus(void)
 		pthread_join(t[i], NULL);
 	if (started < 2 || !CHECK(!x[0].failed && !x[1].failed, "both CPUs sent every source"))
 		goto out;
+	if (x[0].unpinned || x[1].unpinned)
+		printf("  note  two CPUs: a racer could not be pinned to its CPU\n");
 	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
 		       TOP_ORDER_RUN);
 	if (!load_table(fp.flow->fns[0], TOP_TABLE_MAP, &kernel))
