@@ -51,7 +51,7 @@ STLIB := $(BUILD)/libmapi-bpf.a
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib check tests demo bench bench-smoke fuzz deps install uninstall clean vmlinux help
+.PHONY: all lib check tests sanitize demo bench bench-smoke fuzz deps install uninstall clean vmlinux help
 
 all: lib $(CLI) $(MAPID) $(EXAMPLES)
 
@@ -63,6 +63,7 @@ help:
 	@echo "make check      install packages, build, run every test"
 	@echo "make bench      benchmarks against baselines measured in the same run"
 	@echo "make bench-smoke every benchmark case once, tiny (part of make check)"
+	@echo "make sanitize   the unit and kernel tests under AddressSanitizer and UBSan"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make install    library, header, pkg-config file, mapi, mapid and its systemd unit into PREFIX=$(PREFIX)"
 	@echo "make vmlinux    regenerate vmlinux.h from the running kernel"
@@ -211,6 +212,15 @@ check: deps
 	tests/run.sh $(BUILD)
 
 tests: $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) $(MAPI2_PROGS)
+
+# The unit and kernel tests again, built with AddressSanitizer and UBSan
+# into a build of their own; a leak or undefined behaviour fails the test.
+# Not part of check: the sanitizers double the run.
+SANITIZE_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+sanitize: deps
+	$(MAKE) BUILD=$(BUILD)/sanitize CFLAGS="$(SANITIZE_FLAGS)" tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		MAPI_TEST_TIERS="unit bpf" tests/run.sh $(BUILD)/sanitize
 
 demo: deps
 	$(MAKE) all tests

@@ -7,12 +7,18 @@
 #   leaks - the API tests (errors, traces, kernel) again under valgrind
 # A test that cannot run here says why and counts as skipped; with
 # MAPI_TEST_STRICT=1 (CI, which has every privilege) a skip is a failure.
+# MAPI_TEST_TIERS names the tiers to run (default: all five).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 export BUILD
 STRICT=${MAPI_TEST_STRICT:-0}
+TIERS=" ${MAPI_TEST_TIERS:-unit bpf net bench leaks} "
 passed=() failed=() skipped=()
+
+tier() {
+	[[ $TIERS == *" $1 "* ]]
+}
 
 run() {
 	local name=$1 start rc
@@ -46,23 +52,30 @@ root_or_skip() {
 }
 
 for t in tests/unit/*.c; do
+	tier unit || break
 	n=$(basename "$t" .c)
 	# shellcheck disable=SC2046
 	run "unit/$n" "$BUILD/tests/$n" $(args_for "$n")
 done
 for t in tests/bpf/*.c; do
+	tier bpf || break
 	n=$(basename "$t" .c)
 	# shellcheck disable=SC2046
 	run "bpf/$n" root_or_skip "$BUILD/tests/$n" $(args_for "$n")
 done
 for t in tests/net/*.sh; do
+	tier net || break
 	run "net/$(basename "$t" .sh)" "$t"
 done
 
 # every benchmark case once, tiny: that each still runs and gives a number
-run "bench/smoke" root_or_skip env BENCH_SMOKE=1 bench/run.sh "$BUILD"
+if tier bench; then
+	run "bench/smoke" root_or_skip env BENCH_SMOKE=1 bench/run.sh "$BUILD"
+fi
 
-if command -v valgrind >/dev/null; then
+if ! tier leaks; then
+	:
+elif command -v valgrind >/dev/null; then
 	# valgrind does not know the newer bpf(2) commands: it says so for
 	# each call, which is noise here.
 	vg() {
