@@ -176,6 +176,46 @@ static inline void pkt_icmp_echo(struct pkt *p, uint8_t type, uint16_t id)
  * TCP segment to port 80 (or a UDP datagram to port 53) with 64 bytes of
  * payload: 118 (110) bytes.
  */
+/* An IPv6 TCP SYN behind n destination-options headers (8 bytes each):
+ * protochain walks n headers to find TCP. */
+static inline void pkt_ipv6_dstopts_chain(struct pkt *p, int n)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 }, a[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
+	int i;
+
+	pkt_reset(p);
+	pkt_eth(p, mac, mac, 0x86dd);
+	pkt_ipv6_begin(p, a, a, n ? 60 : 6);
+	for (i = 0; i < n; i++) {
+		pkt_put8(p, i + 1 < n ? 60 : 6);
+		pkt_put8(p, 0);		/* 8 bytes long */
+		pkt_put32(p, 0x01040000);	/* PadN of 4 */
+		pkt_put16(p, 0);
+	}
+	pkt_tcp(p, 1024, 80, 1, 0x02);
+	pkt_ipv6_end(p);
+}
+
+/* An IPv4 frame whose AH header names AH as the next header and its own
+ * offset as where it is: protochain would walk it for ever. */
+static inline void pkt_ipv4_ah_loop(struct pkt *p)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+
+	pkt_reset(p);
+	pkt_eth(p, mac, mac, 0x0800);
+	pkt_ipv4_begin(p, 0x0a000001, 0x0a000002, 51, 0, 0);
+	pkt_put8(p, 51);	/* next: AH again */
+	pkt_put8(p, 3);		/* (3 + 2) * 4 = 20: the offset of this header */
+	pkt_put16(p, 0);
+	pkt_put32(p, 1);	/* SPI */
+	pkt_put32(p, 1);	/* sequence */
+	pkt_put32(p, 0);	/* ICV */
+	pkt_put32(p, 0);
+	pkt_tcp(p, 1024, 80, 1, 0x02);
+	pkt_ipv4_end(p);
+}
+
 static inline void pkt_bench_frame(struct pkt *p, int udp)
 {
 	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };

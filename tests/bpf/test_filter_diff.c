@@ -132,48 +132,13 @@ static void differ(const char *expr)
 
 /*
  * protochain's loops give up, as libpcap's interpreter does, after
- * CBPF_MAX_BACKWARD_JUMPS turns: the kernel's bound on loops is millions
- * of turns a packet, so this count is what keeps a crafted chain cheap.
- * An IPv6 frame with n destination-options headers before TCP takes n
- * turns; an IPv4 AH header that names itself as the next would take them
- * for ever (libpcap before 1.10.5 never ends on it, so it is not asked).
+ * CBPF_MAX_BACKWARD_JUMPS turns a packet, all loops together: the
+ * kernel's bound on loops is millions of turns a packet, so this count is
+ * what keeps a crafted chain cheap.  An IPv6 frame with n
+ * destination-options headers before TCP takes n turns a walk; an IPv4 AH
+ * header that names itself as the next would take them for ever (older
+ * libpcap, as Debian 12's 1.10.3, never ends on it, so it is not asked).
  */
-static void chain_frame(struct pkt *p, int n)
-{
-	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 }, a[16] = { 0x20, 1, 0xd, 0xb8, [15] = 1 };
-	int i;
-
-	pkt_reset(p);
-	pkt_eth(p, mac, mac, 0x86dd);
-	pkt_ipv6_begin(p, a, a, n ? 60 : 6);
-	for (i = 0; i < n; i++) {
-		pkt_put8(p, i + 1 < n ? 60 : 6);
-		pkt_put8(p, 0);		/* 8 bytes long */
-		pkt_put32(p, 0x01040000);	/* PadN of 4 */
-		pkt_put16(p, 0);
-	}
-	pkt_tcp(p, 1024, 80, 1, 0x02);
-	pkt_ipv6_end(p);
-}
-
-static void ah_loop_frame(struct pkt *p)
-{
-	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
-
-	pkt_reset(p);
-	pkt_eth(p, mac, mac, 0x0800);
-	pkt_ipv4_begin(p, 0x0a000001, 0x0a000002, 51, 0, 0);
-	pkt_put8(p, 51);	/* next: AH again */
-	pkt_put8(p, 3);		/* (3 + 2) * 4 = 20: the offset of this header */
-	pkt_put16(p, 0);
-	pkt_put32(p, 1);	/* SPI */
-	pkt_put32(p, 1);	/* sequence */
-	pkt_put32(p, 0);	/* ICV */
-	pkt_put32(p, 0);
-	pkt_tcp(p, 1024, 80, 1, 0x02);
-	pkt_ipv4_end(p);
-}
-
 /* The verdict of expr on frame p at every hook and by cbpf_exec: want. */
 static void chain_verdicts(const char *expr, const struct pkt *p, int want, const char *what)
 {
@@ -206,8 +171,18 @@ static void chain_verdicts(const char *expr, const struct pkt *p, int want, cons
 
 static void chain_bound(void)
 {
-	static const char *const exprs[] = { "ip6 protochain 6", "protochain 6", "protochain 0" };
-	static const int lengths[] = { 0, 1, 2, 33, CBPF_MAX_BACKWARD_JUMPS - 1,
+	static const struct {
+		const char *expr;
+		int walks;	/* of the whole chain, when it ends in TCP */
+		int tcp;	/* the filter passes a chain ending in TCP */
+	} exprs[] = {
+		{ "ip6 protochain 6", 1, 1 },
+		{ "protochain 6", 1, 1 },
+		{ "protochain 0", 1, 0 },
+		/* the first walk finds no UDP, the second TCP: 2n turns */
+		{ "ip6 protochain 17 or ip6 protochain 6", 2, 1 },
+	};
+	static const int lengths[] = { 0, 1, 2, 31, 32, 33, 34, CBPF_MAX_BACKWARD_JUMPS - 1,
 				       CBPF_MAX_BACKWARD_JUMPS, CBPF_MAX_BACKWARD_JUMPS + 1,
 				       CBPF_MAX_BACKWARD_JUMPS + 2, 200 };
 	struct pkt *p = malloc(sizeof(*p));
@@ -215,27 +190,28 @@ static void chain_bound(void)
 	size_t e, i;
 
 	for (e = 0; e < sizeof(exprs) / sizeof(*exprs); e++) {
-		int six = strcmp(exprs[e], "protochain 0") != 0;
+		const char *expr = exprs[e].expr;
 
 		for (i = 0; i < sizeof(lengths) / sizeof(*lengths); i++) {
-			int n = lengths[i], want = six && n <= CBPF_MAX_BACKWARD_JUMPS;
+			int n = lengths[i], turns = exprs[e].walks * n;
+			int want = exprs[e].tcp && turns <= CBPF_MAX_BACKWARD_JUMPS;
 			struct cbpf_prog prog;
 
-			chain_frame(p, n);
+			pkt_ipv6_dstopts_chain(p, n);
 			snprintf(what, sizeof(what), "%d extension headers", n);
-			chain_verdicts(exprs[e], p, want, what);
+			chain_verdicts(expr, p, want, what);
 			/* within the bound, libpcap says the same */
-			if (n <= CBPF_MAX_BACKWARD_JUMPS &&
-			    !cbpf_compile(exprs[e], LINKTYPE_ETHERNET, 0, &prog)) {
+			if (turns <= CBPF_MAX_BACKWARD_JUMPS &&
+			    !cbpf_compile(expr, LINKTYPE_ETHERNET, 0, &prog)) {
 				CHECK((oracle_run(&prog, p->b, (uint32_t)p->len,
 						  (uint32_t)p->len) != 0) == want,
 				      "'%s' on %s: libpcap disagrees with the bound's rule",
-				      exprs[e], what);
+				      expr, what);
 				cbpf_prog_free(&prog);
 			}
 		}
-		ah_loop_frame(p);
-		chain_verdicts(exprs[e], p, 0, "an IPv4 AH header naming itself next");
+		pkt_ipv4_ah_loop(p);
+		chain_verdicts(expr, p, 0, "an IPv4 AH header naming itself next");
 	}
 	free(p);
 }

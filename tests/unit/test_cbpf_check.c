@@ -86,6 +86,47 @@ static void test_refused(void **state)
 	expect_refused(across, 8, "a loop inside or across another loop");
 }
 
+/* n loops one after the other, each going round while A is not 0 (it is
+ * 1): 3 n + 2 instructions. */
+static struct cbpf_insn *loops(int n, size_t *len)
+{
+	struct cbpf_insn *p = calloc((size_t)n * 3 + 2, sizeof(*p));
+	int i;
+
+	if (!p)
+		return NULL;
+	p[0] = (struct cbpf_insn)S(CBPF_LD | CBPF_IMM, 1);
+	for (i = 0; i < n; i++) {
+		p[1 + 3 * i] = (struct cbpf_insn)J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 2, 0);
+		p[2 + 3 * i] = (struct cbpf_insn)S(CBPF_ALU | CBPF_ADD | CBPF_K, 0);
+		p[3 + 3 * i] = (struct cbpf_insn)S(CBPF_JMP | CBPF_JA, (uint32_t)-3);
+	}
+	p[1 + 3 * n] = (struct cbpf_insn)S(CBPF_RET | CBPF_K, 1);
+	*len = (size_t)n * 3 + 2;
+	return p;
+}
+
+/* CBPF_MAX_LOOPS loops are taken, one more is refused. */
+static void test_loop_bound(void **state)
+{
+	struct cbpf_insn *p;
+	struct cbpf_prog prog;
+	size_t len;
+
+	(void)state;
+	p = loops(CBPF_MAX_LOOPS, &len);
+	assert_non_null(p);
+	prog = (struct cbpf_prog){ p, len };
+	err_begin();
+	assert_int_equal(cbpf_check(&prog), 0);
+	assert_int_equal(cbpf_loops(&prog), CBPF_MAX_LOOPS);
+	free(p);
+	p = loops(CBPF_MAX_LOOPS + 1, &len);
+	assert_non_null(p);
+	expect_refused(p, len, "more than 64 loops");
+	free(p);
+}
+
 /* Expressions libpcap compiles must translate, with a reject path. */
 static void test_translates(void **state)
 {
@@ -96,6 +137,10 @@ static void test_translates(void **state)
 		"ip[2:2] / (ip[8] - ip[8]) == 0", "mpls and udp", "pppoes and ip",
 		"ip[0] << ip[1] != 0", "arp or rarp", "sctp", "igmp", "icmp6",
 		"ip protochain 17", "ip6 protochain 6",
+		/* the most protochains libpcap compiles: 30 loops */
+		"protochain 1 or protochain 2 or protochain 3 or protochain 4 or protochain 5 or "
+		"protochain 6 or protochain 7 or protochain 8 or protochain 9 or protochain 10 or "
+		"protochain 11 or protochain 12 or protochain 13 or protochain 14 or protochain 15",
 	};
 	struct xlate_env env = {
 		.hook = XLATE_TC, .wirelen_off = -8, .scratch_off = -96, .buf_off = -16,
@@ -197,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_loop_bound),
 		cmocka_unit_test(test_translates),
 		cmocka_unit_test(test_never_accepts),
 		cmocka_unit_test(test_dump),

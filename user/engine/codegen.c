@@ -12,8 +12,7 @@
 #include "mapi.h"
 #include "routines.h"
 
-_Static_assert(STK_LOOPS + 8 * CBPF_MAX_LOOPS <= STK_LINES,
-	       "the loop counters run into the result map lines");
+_Static_assert(STK_LOOPS + 8 <= STK_LINES, "the backward jumps' count runs into the lines");
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {

@@ -32,21 +32,22 @@ struct xlate_env {
 	int16_t scratch_off;	/* fp offset of M[0..15], 4 bytes each */
 	int16_t buf_off;	/* fp offset of an 8-byte load buffer */
 	int16_t spill_off;	/* fp offset of 16 bytes to keep A and X */
-	int16_t loop_off;	/* fp offset of CBPF_MAX_LOOPS u64 loop counters */
+	int16_t loop_off;	/* fp offset of a u64: the backward jumps made */
 	int linear_only;	/* the frame is all linear (XDP without fragments,
 				 * offload): beyond data_end is beyond the end */
 	int shift_mod32;	/* shifts by >= 32 use the count mod 32, not give 0 */
 	int reject_label;
 };
 
-/* A packet's filter gives up (rejects) after this many backward jumps
- * (libpcap's interpreter, since 1.10.5, does the same). */
+/* A packet's filter gives up (rejects) after this many backward jumps, all
+ * loops together (newer libpcap's interpreter does the same; Debian 12's
+ * 1.10.3 has no bound). */
 #define CBPF_MAX_BACKWARD_JUMPS 64
-/* Loops (backward jump targets) a program may have: four protochains' (each
- * makes one for IPv6 and one for IPv4).  A bound on the stack slots that
- * count their rounds, not on the verifier: four take it some 25,000
- * instructions. */
-#define CBPF_MAX_LOOPS 8
+/* Loops (backward jump targets) a program may have.  libpcap makes at most
+ * 30 (protochain makes two, ip and ip6 protochain one, and it runs out of
+ * scratch registers past 15 protochains); each costs the verifier a few
+ * thousand instructions, so that 64 stay far below its million. */
+#define CBPF_MAX_LOOPS 64
 
 /* Stack bytes the translated code needs at scratch_off (M[0..15]). */
 #define XLATE_SCRATCH_BYTES (CBPF_MEMWORDS * 4)
