@@ -645,6 +645,13 @@ static void test_readers(void)
 	CHECK(mapi_connect(fd) == -1, "offload demanded for HASHSAMP KEEP 1 fails");
 	error_is(MAPI_ERR_MODE, "HASHSAMP cannot run on a NIC");
 	mapi_close_flow(fd);
+	/* nor a filter with loops (protochain's may_goto) */
+	fd = mapi_create_flow("v2");
+	mapi_apply_function(fd, "BPF_FILTER", "protochain 6");
+	mapi_set_attach_mode(fd, MAPI_MODE_OFFLOAD | MAPI_MODE_REQUIRE);
+	CHECK(mapi_connect(fd) == -1, "offload demanded for a protochain filter fails");
+	error_is(MAPI_ERR_MODE, "BPF_FILTER cannot run on a NIC");
+	mapi_close_flow(fd);
 	nothing_attached("v2", "after a refused offload");
 }
 

@@ -28,6 +28,7 @@
 #include "cbpf.h"
 #include "mapi.h"
 #include "pcap_oracle.h"
+#include "pktbuild.h"
 #include "sampler.h"
 #include "traffic.h"
 #include "tracew.h"
@@ -1195,6 +1196,55 @@ static void test_stdin(void **state)
 	unlink(fifo);
 }
 
+/*
+ * protochain over a trace gives up after 64 headers walked, all the
+ * filter's walks together, as in the kernel: a frame whose AH header names
+ * itself is rejected, not walked for ever, and two walks of 40 headers
+ * are past the bound where one walk of them is not.
+ */
+static void test_protochain_bound(void **state)
+{
+	static const struct {
+		const char *expr;
+		unsigned long long want;	/* of the four frames below */
+	} cases[] = {
+		{ "protochain 6", 3 },
+		{ "ip6 protochain 17 or ip6 protochain 6", 2 },
+	};
+	struct pkt *f = calloc(4, sizeof(*f));
+	mapi_flow_info_t info;
+	struct tracew w;
+	char path[128];
+	size_t c;
+	int i, fd, pf;
+
+	(void)state;
+	assert_non_null(f);
+	pkt_ipv4_ah_loop(&f[0]);		/* rejected by both */
+	pkt_ipv6_dstopts_chain(&f[1], 3);	/* passes both */
+	pkt_ipv6_dstopts_chain(&f[2], 40);	/* 40 turns, or 80 */
+	pkt_ipv6_dstopts_chain(&f[3], 0);	/* plain TCP: passes both */
+	path_of(path, sizeof(path), "chains.pcap");
+	assert_int_equal(tracew_open(&w, path, 0, 1, 0), 0);
+	for (i = 0; i < 4; i++)
+		tracew_put(&w, ts_of(i), f[i].b, (uint32_t)f[i].len, (uint32_t)f[i].len);
+	assert_int_equal(tracew_close(&w), 0);
+	free(f);
+	for (c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+		fd = mapi_create_offline_flow(path, MFF_PCAP);
+		assert_true(fd > 0);
+		assert_true(mapi_apply_function(fd, "BPF_FILTER", cases[c].expr) > 0);
+		pf = mapi_apply_function(fd, "PKT_COUNTER");
+		assert_int_equal(mapi_connect(fd), 0);
+		wait_read(fd, &info);
+		assert_int_equal(info.trace_status, MAPI_TRACE_DONE);
+		if (read_ull(fd, pf) != cases[c].want)
+			fail_msg("'%s': %llu of the 4 frames, not %llu", cases[c].expr,
+				 read_ull(fd, pf), cases[c].want);
+		assert_int_equal(mapi_close_flow(fd), 0);
+	}
+}
+
 static int setup(void **state)
 {
 	int i;
@@ -1241,6 +1291,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_records),
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_protochain_bound),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -31,6 +31,7 @@ static int bpf_filter_prepare(struct fn_instance *fi, const struct flow *f)
 		return ret;
 	}
 	fi->state = prog;
+	fi->host_only = cbpf_loops(prog) > 0;	/* may_goto: no NIC's JIT takes it */
 	return 0;
 }
 
@@ -44,8 +45,13 @@ static int bpf_filter_emit(struct codegen *cg, const struct fn_instance *fi)
 
 static int bpf_filter_run(struct fn_instance *fi, struct flow *f, const struct trace_pkt *p)
 {
+	uint32_t mem[CBPF_MEMWORDS];
+
 	(void)f;
-	return cbpf_run(fi->state, p->data, p->caplen, p->wlen) != 0;
+	/* the library's interpreter, not libpcap's: its verdicts, and like the
+	 * kernel it gives up on a header chain after CBPF_MAX_BACKWARD_JUMPS
+	 * (older libpcap, as Debian 12's, walks a self-naming one for ever) */
+	return cbpf_exec(fi->state, p->data, p->caplen, p->wlen, mem) != 0;
 }
 
 static void bpf_filter_release(struct fn_instance *fi)
