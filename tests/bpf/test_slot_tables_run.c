@@ -140,6 +140,19 @@ static void same_early(const struct slottable *kernel, const struct slottable *m
 	      memory->n);
 }
 
+/* Empty tables laid out as TOP's and as DISTINCT's per table. */
+static void top_table(struct slottable *t)
+{
+	slottable_init(t, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
+		       TOP_ORDER_RUN);
+}
+
+static void distinct_table(struct slottable *t)
+{
+	slottable_init(t, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE, sizeof(struct distinct_per),
+		       DISTINCT_ORDER_RUN);
+}
+
 static int build(struct flowprog *fp, const struct flowprog_fn *fns, int n)
 {
 	int ret = flowprog_build_fns(fp, NULL, fns, n, FP_XDP_FRAGS);
@@ -161,10 +174,8 @@ static void top_same_table(void)
 
 	if (build(&fp, &top_src, 1))
 		return;
-	slottable_init(&memory, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
-		       TOP_ORDER_RUN);
-	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
-		       TOP_ORDER_RUN);
+	top_table(&memory);
+	top_table(&kernel);
 	fi = fp.flow->fns[0];
 	for (i = 0; i < packets; i++) {
 		/* the first sources each a new one, then any again */
@@ -236,10 +247,8 @@ static void distinct_same_table(void)
 
 	if (build(&fp, &distinct_dst_per_src, 1))
 		return;
-	slottable_init(&memory, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE,
-		       sizeof(struct distinct_per), DISTINCT_ORDER_RUN);
-	slottable_init(&kernel, DISTINCT_TABLE_SLOTS, DISTINCT_TABLE,
-		       sizeof(struct distinct_per), DISTINCT_ORDER_RUN);
+	distinct_table(&memory);
+	distinct_table(&kernel);
 	fi = fp.flow->fns[0];
 	for (i = 0; i < packets; i++) {
 		uint32_t src = 0x0b000000u + (i < sources ? i : next_rand() % sources);
@@ -303,10 +312,8 @@ static void top_probes(void)
 		return;
 	if (build(&fp, &top_src, 1))
 		return;
-	slottable_init(&memory, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
-		       TOP_ORDER_RUN);
-	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
-		       TOP_ORDER_RUN);
+	top_table(&memory);
+	top_table(&kernel);
 	fi = fp.flow->fns[0];
 	for (i = 0; i < n; i++) {
 		struct field_key key = ipv4_key(src[i]);
@@ -413,8 +420,7 @@ static void two_cpus(void)
 		goto out;
 	if (x[0].unpinned || x[1].unpinned)
 		printf("  note  two CPUs: a racer could not be pinned to its CPU\n");
-	slottable_init(&kernel, TOP_TABLE_SLOTS, TOP_TABLE_VALUES, sizeof(struct top_count),
-		       TOP_ORDER_RUN);
+	top_table(&kernel);
 	if (!load_table(fp.flow->fns[0], TOP_TABLE_MAP, &kernel))
 		printf("  note  two CPUs: %u of %d sources put in TOP's table twice%s\n",
 		       kernel.n - RACED, RACED,
