@@ -12,7 +12,7 @@
 #include "mapi.h"
 #include "routines.h"
 
-_Static_assert(STK_LOOPS + 8 <= STK_LINES, "the backward jumps' count runs into the lines");
+_Static_assert(STK_LOOPS + 16 <= STK_LINES, "the loops' two words run into the lines");
 
 void cg_xlate_env(const struct codegen *cg, struct xlate_env *env)
 {

@@ -27,7 +27,7 @@
 #define STK_SCRATCH (-96)	/* classic scratch memory M[0..15] */
 #define STK_KEY (-104)		/* u32 key of a map lookup */
 #define STK_LINES (-168)	/* this CPU's line of the flow's result maps 1..7 */
-#define STK_LOOPS (-240)	/* u64: the backward jumps a classic filter made */
+#define STK_LOOPS (-240)	/* 2 u64: a classic filter's backward jumps, a hidden zero */
 #define STK_SEARCH (-352)	/* STR_SEARCH's arguments to its callback: */
 #define SEARCH_END 0		/*   end of the window */
 #define SEARCH_STATE 8		/*   automaton state */

@@ -47,6 +47,7 @@ struct xlate {
 	 */
 	uint32_t *known_in;
 	uint32_t known;
+	unsigned int mem_read;	/* scratch words the program reads: bit k, M[k] */
 	/* In a program with loops, frames that may not be linear are read
 	 * through the load helper only: one path per load instead of two, or
 	 * the verifier's work would grow with the iterations times the
@@ -510,12 +511,29 @@ static void emit_jmp(struct xlate *x, size_t pc, const struct cbpf_insn *i)
 			 * kernel's own bound on may_goto (millions of rounds) is
 			 * never what ends the loop. */
 			int16_t off = x->env->loop_off;
+			int k;
 
 			pb_emit(pb, LDX_MEM(BPF_DW, R0, RFP, off));
 			pb_jmp_imm(pb, BPF_JGE, R0, CBPF_MAX_BACKWARD_JUMPS, x->env->reject_label);
 			pb_emit(pb, ALU64_IMM(BPF_ADD, R0, 1));
 			pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, off));
 			pb_may_goto(pb, x->env->reject_label);
+			/* The states converge only if what the loop computes is
+			 * unknown to the verifier too: A, X and the scratch words
+			 * go round XORed with the hidden zero, the same values to
+			 * the packet, values the verifier no longer knows (a loop
+			 * adding a constant to A would otherwise be a new state at
+			 * every round, for ever: fuzz_cbpf found one). */
+			pb_emit(pb, LDX_MEM(BPF_DW, R1, RFP, (int16_t)(off + 8)));
+			pb_emit(pb, ALU32_REG(BPF_XOR, RA, R1));
+			pb_emit(pb, ALU32_REG(BPF_XOR, RX, R1));
+			for (k = 0; k < CBPF_MEMWORDS; k++) {
+				if (!(x->mem_read & (1u << k)))
+					continue;
+				pb_emit(pb, LDX_MEM(BPF_W, R0, RFP, mem_off(x, (uint32_t)k)));
+				pb_emit(pb, ALU32_REG(BPF_XOR, R0, R1));
+				pb_emit(pb, STX_MEM(BPF_W, RFP, R0, mem_off(x, (uint32_t)k)));
+			}
 		}
 		pb_goto(pb, label_at(x, to));
 		return;
@@ -752,6 +770,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		    CBPF_MODE(c) == CBPF_MEM)
 			mem_read |= 1u << prog->insns[pc].k;
 	}
+	x.mem_read = mem_read;
 	for (pc = 0; pc < CBPF_MEMWORDS; pc++)
 		if (mem_read & (1u << pc))
 			pb_emit(pb, ST_MEM(BPF_W, RFP, mem_off(&x, (uint32_t)pc), 0));
@@ -772,6 +791,7 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		pb_emit(pb, MOV64_REG(R1, R0));
 		pb_emit(pb, ALU64_REG(BPF_SUB, R0, R1));
 		pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, env->loop_off));
+		pb_emit(pb, STX_MEM(BPF_DW, RFP, R0, (int16_t)(env->loop_off + 8)));
 	}
 
 	for (pc = 0; pc < prog->len && !ret; pc++) {

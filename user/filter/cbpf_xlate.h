@@ -32,7 +32,7 @@ struct xlate_env {
 	int16_t scratch_off;	/* fp offset of M[0..15], 4 bytes each */
 	int16_t buf_off;	/* fp offset of an 8-byte load buffer */
 	int16_t spill_off;	/* fp offset of 16 bytes to keep A and X */
-	int16_t loop_off;	/* fp offset of a u64: the backward jumps made */
+	int16_t loop_off;	/* fp offset of two u64: the backward jumps made, a hidden zero */
 	int linear_only;	/* the frame is all linear (XDP without fragments,
 				 * offload): beyond data_end is beyond the end */
 	int shift_mod32;	/* shifts by >= 32 use the count mod 32, not give 0 */
