@@ -383,6 +383,55 @@ static void test_expressions(void)
 	       "run at XDP only (the tc test harness refuses them)\n", pairs, refused);
 }
 
+/*
+ * Loops whose values the verifier could follow exactly (constants added
+ * at every round, kept in A, X or M[]) and whose exit it never reaches
+ * load all the same, and give up at the 65th jump back, as cbpf_exec:
+ * libpcap 1.10.3 would go round for ever, so the rule is the oracle.
+ */
+static void test_loops_of_constants(void)
+{
+	const struct cbpf_insn in_a[] = {
+		S(CBPF_LD | CBPF_IMM, 1), S(CBPF_ALU | CBPF_ADD | CBPF_K, 2),
+		J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 1, 0),	/* A odd: never 0 */
+		S(CBPF_JMP | CBPF_JA, (uint32_t)-3), S(CBPF_RET | CBPF_K, 1),
+	};
+	const struct cbpf_insn in_x_and_m[] = {
+		S(CBPF_LDX | CBPF_IMM, 1), S(CBPF_ST, 2),
+		S(CBPF_LD | CBPF_MEM, 2), S(CBPF_ALU | CBPF_ADD | CBPF_K, 2), S(CBPF_ST, 2),
+		S(CBPF_MISC | CBPF_TXA, 0), S(CBPF_ALU | CBPF_ADD | CBPF_K, 4),
+		S(CBPF_MISC | CBPF_TAX, 0),
+		J(CBPF_JMP | CBPF_JEQ | CBPF_K, 0, 1, 0),	/* X odd: never 0 */
+		S(CBPF_JMP | CBPF_JA, (uint32_t)-8), S(CBPF_RET | CBPF_K, 1),
+	};
+	const struct { const struct cbpf_insn *insns; size_t n; const char *name; } progs[] = {
+		{ in_a, sizeof(in_a) / sizeof(*in_a), "a loop adding 2 to A" },
+		{ in_x_and_m, sizeof(in_x_and_m) / sizeof(*in_x_and_m),
+		  "a loop adding to M[2] and X" },
+	};
+	uint32_t mem[CBPF_MEMWORDS];
+	struct flowprog fp;
+	size_t p;
+	int h, got, err;
+
+	for (p = 0; p < sizeof(progs) / sizeof(*progs); p++) {
+		struct cbpf_prog prog = { (struct cbpf_insn *)progs[p].insns, progs[p].n };
+
+		CHECK(!cbpf_exec(&prog, frames[4].data, frames[4].len, frames[4].len, mem),
+		      "%s: cbpf_exec gives up", progs[p].name);
+		for (h = 0; h < NKINDS; h++) {
+			err = flowprog_build(&fp, &prog, kinds[h], 0);
+			if (CHECK(!err, "%s at %s loads: %s", progs[p].name, kind_name(kinds[h]),
+				  err ? last_error() : "") &&
+			    CHECK(!flowprog_run(&fp, frames[4].data, frames[4].len, &got),
+				  "%s at %s: test run", progs[p].name, kind_name(kinds[h])))
+				CHECK(!got, "%s at %s: gives up (rejects)", progs[p].name,
+				      kind_name(kinds[h]));
+			flowprog_free(&fp);
+		}
+	}
+}
+
 int main(void)
 {
 	static const uint32_t lens[] = { 14, 15, 33, 54, 60, 64, 128, 1514, 3000, 9000 };
@@ -396,6 +445,7 @@ int main(void)
 	test_scratch_and_jumps();
 	test_returns();
 	test_expressions();
+	test_loops_of_constants();
 	for (i = 0; i < (size_t)nframes; i++)
 		free(frames[i].data);
 	return check_summary("test_xlate_run");
