@@ -196,8 +196,13 @@ $(BUILD)/fuzz/lib/routines/%.o: $(BUILD)/routines/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests -o $@ $< $(FUZZ_OBJS) $(LIBS)
+# (libpcap's interpreter, the oracle, as the tests have it)
+$(BUILD)/fuzz/pcap_oracle.o: tests/common/pcap_oracle.c | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(BUILD)/fuzz/pcap_oracle.o | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests -Itests/common -o $@ $< \
+		$(FUZZ_OBJS) $(BUILD)/fuzz/pcap_oracle.o $(LIBS)
 
 $(BUILD) $(BUILD)/bpf $(BUILD)/skel $(BUILD)/cli $(BUILD)/examples \
 $(BUILD)/tests $(BUILD)/tests/common $(BUILD)/bench $(BUILD)/fuzz:

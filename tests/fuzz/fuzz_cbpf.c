@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "pcap_oracle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -102,7 +103,7 @@ static void same_verdicts(const struct cbpf_prog *prog, const uint8_t *data, siz
 
 	for (len = 0; len <= 128 && len <= size; len += 17) {
 		unsigned int ours = cbpf_exec(prog, data, (uint32_t)len, (uint32_t)len + 4, mem);
-		unsigned int pcap = cbpf_run(prog, data, (uint32_t)len, (uint32_t)len + 4);
+		unsigned int pcap = oracle_run(prog, data, (uint32_t)len, (uint32_t)len + 4);
 
 		if (ours != pcap) {
 			char *text = NULL;

@@ -110,16 +110,11 @@ uint32_t cbpf_netmask_of(const char *dev);
 int cbpf_shift_mod32(void);
 
 /*
- * libpcap's interpreter on a packet of caplen bytes, wlen on the wire:
- * nonzero when it passes (what pcap_offline_filter() answers).
- */
-unsigned int cbpf_run(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
-		      uint32_t wlen);
-
-/*
- * The same verdict by this library's own interpreter (cbpf_exec.c), which
- * also leaves the scratch memory M[] in mem: the key a field's program
- * computes (fields.h).
+ * The verdict on a packet of caplen bytes, wlen on the wire, by this
+ * library's own interpreter (cbpf_exec.c): nonzero when it passes, as
+ * pcap_offline_filter() does, giving up after CBPF_MAX_BACKWARD_JUMPS
+ * jumps back; it also leaves the scratch memory M[] in mem: the key a
+ * field's program computes (fields.h).
  */
 unsigned int cbpf_exec(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
 		       uint32_t wlen, uint32_t mem[CBPF_MEMWORDS]);

@@ -90,12 +90,6 @@ uint32_t cbpf_netmask_of(const char *dev)
 	return mask;
 }
 
-unsigned int cbpf_run(const struct cbpf_prog *prog, const uint8_t *pkt, uint32_t caplen,
-		      uint32_t wlen)
-{
-	return bpf_filter((const struct bpf_insn *)prog->insns, pkt, wlen, caplen);
-}
-
 int cbpf_dump(const struct cbpf_prog *prog, char **text)
 {
 	struct bpf_program bp = {
