@@ -45,9 +45,9 @@ static __always_inline long first_slot(struct xdp_md *ctx, __u32 mask)
 	return keyslot_index(field_key_hash(&key), 0, mask);
 }
 
-/* Adds 1 at the frame's first slot in table (slots of size bytes, the
- * count at offset at), or with hot at slot 0, which stays in the cache:
- * the same work with the memory left out. */
+/* Adds 1 at the start of the frame's first slot in table (mask + 1
+ * slots), or with hot at slot 0, which stays in the cache: the same work
+ * with the memory left out. */
 static __always_inline int touch(struct xdp_md *ctx, void *table, __u32 mask, int hot)
 {
 	long at = first_slot(ctx, mask);

@@ -151,6 +151,8 @@ int cbpf_loops(const struct cbpf_prog *prog)
 	return loop_heads(prog, heads, ends, CBPF_MAX_LOOPS);
 }
 
+_Static_assert(CBPF_MAX_LOOPS == 64, "check_loops' refusal names the bound");
+
 /*
  * Loops (backward jumps, protochain's) that mapi-bpf translates: at most
  * CBPF_MAX_LOOPS, one after the other.  Loops inside or across each other
@@ -171,7 +173,6 @@ static int check_loops(const struct cbpf_prog *prog)
 				;
 			if (to != SIZE_MAX && k == CBPF_MAX_LOOPS)
 				return bad_insn(pc, &prog->insns[pc], "more than 64 loops");
-	_Static_assert(CBPF_MAX_LOOPS == 64, "the refusal names the bound");
 		}
 	}
 	for (k = 0; k < n; k++)
@@ -720,7 +721,6 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 		   const struct xlate_env *env)
 {
 	struct xlate x = { .pb = pb, .env = env, .prog = prog };
-	unsigned int mem_read = 0;
 	uint8_t *live;
 	size_t pc;
 	int ret, loops;
@@ -768,11 +768,10 @@ int cbpf_translate(struct prog_buf *pb, const struct cbpf_prog *prog,
 
 		if (live[pc] && (CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
 		    CBPF_MODE(c) == CBPF_MEM)
-			mem_read |= 1u << prog->insns[pc].k;
+			x.mem_read |= 1u << prog->insns[pc].k;
 	}
-	x.mem_read = mem_read;
 	for (pc = 0; pc < CBPF_MEMWORDS; pc++)
-		if (mem_read & (1u << pc))
+		if (x.mem_read & (1u << pc))
 			pb_emit(pb, ST_MEM(BPF_W, RFP, mem_off(&x, (uint32_t)pc), 0));
 	pb_emit(pb, MOV64_IMM(RA, 0));
 	pb_emit(pb, MOV64_IMM(RX, 0));
